@@ -1,0 +1,101 @@
+/**
+ * The contract between the engine and built-in stage kinds (stages/).
+ *
+ * The engine knows nothing about ML: it plans, fingerprints, schedules and caches stages through this interface.
+ * A kind module must be cheap to import (no TensorFlow.js, no model code at top level): `wsflow status` imports
+ * every kind to read its schema and version, and must stay fast. Heavy code lives behind `load()`, which runs
+ * only inside a worker process.
+ */
+
+export type ResourceClass = 'accel' | 'cpu';
+
+/** A JSON schema object (draft 2020-12 / ajv). */
+export type JsonSchema = Record<string, unknown>;
+
+export interface InputSpec {
+  description: string;
+  /** true when the input accepts several upstream stages (e.g. `eval@*`). */
+  multiple?: boolean;
+  /** true when the stage can run without it. */
+  optional?: boolean;
+}
+
+/** A file or directory outside the DAG that a stage reads (model weights, a dataset). Its content is part of the key. */
+export interface ExternalInput {
+  /** a short label for status/explain, e.g. "model" or "dataset" */
+  label: string;
+  /** absolute path of a file or directory */
+  path: string;
+}
+
+export type ExternalInputsResult =
+  | { ok: true; inputs: ExternalInput[] }
+  | {
+      ok: false;
+      /** one clear sentence: what is missing, where we looked, how to get it */
+      error: string;
+      /** the `with:` key that named the missing thing, for the diagnostic's source location */
+      param?: string;
+    };
+
+export interface UpstreamOutput {
+  /** stage id, e.g. "train_pos@lora" */
+  stageId: string;
+  /** matrix values of that stage, e.g. {adapter: "lora"} */
+  matrix: Readonly<Record<string, string | number | boolean>>;
+  /** read-only directory holding that stage's output files */
+  dir: string;
+}
+
+export interface ProgressUpdate {
+  done: number;
+  total?: number;
+  /** unit of done/total, e.g. "steps", "rows" */
+  unit?: string;
+  message?: string;
+}
+
+export interface StageContext {
+  stageId: string;
+  /** matrix values of this stage */
+  matrix: Readonly<Record<string, string | number | boolean>>;
+  /** the validated `with:` parameters, schema defaults applied */
+  params: Readonly<Record<string, unknown>>;
+  /** upstream outputs by input name (always an array; single inputs have one element) */
+  inputs: Readonly<Record<string, readonly UpstreamOutput[]>>;
+  /** an empty directory the stage fills; nothing else may be written */
+  outDir: string;
+  /** the project root (where pipeline.yaml lives); for resolving relative paths in params */
+  projectDir: string;
+  /** aborted on Ctrl-C or when the run is cancelled: stop promptly and throw */
+  signal: AbortSignal;
+  progress(update: ProgressUpdate): void;
+  log(message: string): void;
+  /** record a metric in the state database (and the run log); `step` for curves such as training loss */
+  metric(name: string, value: number, step?: number): void;
+  /** record a provenance fact for this execution (e.g. backend: "wasm"), shown by `wsflow explain` */
+  annotate(key: string, value: string | number | boolean): void;
+}
+
+export interface StageImplementation {
+  run(ctx: StageContext): Promise<void>;
+}
+
+export interface StageKind {
+  /** the name used in `uses:` */
+  name: string;
+  /** semantic version: bump when results would change; part of the key */
+  version: string;
+  /** one line for `wsflow kinds` and editors */
+  description: string;
+  /** JSON schema for `with:`; validated with ajv, errors reported at the offending YAML key */
+  paramsSchema: JsonSchema;
+  /** named inputs the kind expects from `needs:` */
+  inputs: Readonly<Record<string, InputSpec>>;
+  /** resource class when the stage does not override it */
+  resources: ResourceClass;
+  /** external files the stage reads, resolved from its params; must be cheap and must not load ML libraries */
+  externalInputs?(params: Readonly<Record<string, unknown>>, env: { projectDir: string }): ExternalInputsResult;
+  /** load the implementation (dynamic import); called only in a worker process */
+  load(): Promise<StageImplementation>;
+}
