@@ -7,8 +7,16 @@ import type { CommandRegistrar } from './command-registrar.js';
 import { registerPipelineCommands } from './commands/pipeline-commands.js';
 import { registerModelCommands } from './commands/model-commands.js';
 import { registerAdapterCommands } from './commands/adapter-commands.js';
+import { registerDagCommand } from './commands/dag-command.js';
+import { registerReportCommand } from './commands/report-command.js';
 
-const registrars: CommandRegistrar[] = [registerPipelineCommands, registerModelCommands, registerAdapterCommands];
+const registrars: CommandRegistrar[] = [
+  registerPipelineCommands,
+  registerDagCommand,
+  registerModelCommands,
+  registerAdapterCommands,
+  registerReportCommand,
+];
 
 /** Runs the CLI and resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
