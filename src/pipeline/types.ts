@@ -3,10 +3,11 @@
  * Every stage here is concrete: matrices expanded, `${...}` interpolated, profile and -S overrides applied,
  * `needs:`/`deps:` resolved to stage ids, `with:` validated against the kind's schema.
  */
-import type { ResourceClass } from '../engine/stage-kind.js';
+import type { ResourceClass, StageKind } from '../engine/stage-kind.js';
 
 /** A position in a source file, 1-based line and column; offset/length in UTF-16 code units. */
 export interface SourceSpan {
+  /** the pipeline file as the caller named it in loadPipeline's `file` option (the CLI passes a cwd-relative path) */
   file: string;
   line: number;
   col: number;
@@ -48,7 +49,10 @@ export interface ParamBinding {
   /** the key under which the stage sees it: a `with:` path for kinds (e.g. "anchor"), the declared key for cmd */
   key: string;
   value: unknown;
-  /** the global param it was interpolated from, e.g. "prompt.anchor" (absent for literals) */
+  /**
+   * the global param it was interpolated from, e.g. "prompt.anchor" (absent for literals and matrix values);
+   * when one value interpolates several params they are listed, separated by ", "
+   */
   from?: string;
 }
 
@@ -64,13 +68,16 @@ export interface PlannedStage {
   params: Readonly<Record<string, unknown>>;
   /** provenance of each param for status/explain ("param prompt.anchor ...") */
   paramBindings: readonly ParamBinding[];
-  /** upstream stage ids by input name (kinds: names from `needs:`; cmd: upstreams found through `deps:`) */
+  /**
+   * upstream stage ids by input name (kinds: names from `needs:`; cmd: `needs:` plus upstreams found through `deps:`,
+   * the input name of a deps-found upstream being the upstream stage's name, as for list-form needs)
+   */
   needs: Readonly<Record<string, readonly string[]>>;
   /** project-relative files/dirs a cmd stage reads that no stage produces (content-hashed) */
   deps: readonly string[];
   /** project-relative paths a cmd stage writes (cached and restored); for kinds: [outDir] */
   outs: readonly string[];
-  /** project-relative directory where a kind stage's output is materialised (e.g. out/honesty/lora/train_pos) */
+  /** project-relative directory where a kind stage's output is materialised (e.g. out/honesty/lora/train_pos); '' for cmd stages */
   outDir: string;
   resources: {
     class: ResourceClass;
@@ -80,6 +87,8 @@ export interface PlannedStage {
     timeMin?: number;
     gpus?: number;
   };
+  /** `description:` from pipeline.yaml */
+  description?: string;
   /** where the stage is declared (its key in `stages:`) */
   span?: SourceSpan;
 }
@@ -95,6 +104,8 @@ export interface Pipeline {
   stages: ReadonlyMap<string, PlannedStage>;
   /** stage ids in a topological order (upstream first), ties broken by declaration order */
   order: readonly string[];
+  /** the stage kinds the stages use, keyed by `uses:` as written (the very objects their `with:` was validated against) */
+  kinds: ReadonlyMap<string, StageKind>;
   /** non-fatal findings (e.g. unused params) */
   warnings: readonly Diagnostic[];
 }
