@@ -186,11 +186,14 @@ export type SiTableRow = RowOf<typeof SI_TABLE.types>;
 
 /**
  * Per (method, action_type): SI restricted to the rows of one action type (F2 onward emits SI_to_do /
- * SI_not_to_do and broke_rate_/broke_count_ per type, §9.6). Long format rather than one column per type.
+ * SI_not_to_do and broke_rate_/broke_count_ per type, §9.6), long format rather than one column per type.
+ * All columns are computed on the subset (pmass factor from the subset's mean pmass), except
+ * `broke_frac_of_rows`, which is the reference's `broke_rate_<type>`: broken rows / all rows of that type.
  */
 export const SI_BY_ACTION_TYPE = table('si_by_action_type.csv', {
   method: 'string',
   action_type: 'string',
+  n_rows: 'integer',
   SI: 'number',
   si_fwd: 'number',
   si_rev: 'number',
@@ -201,6 +204,7 @@ export const SI_BY_ACTION_TYPE = table('si_by_action_type.csv', {
   n_cho: 'integer',
   n_rej: 'integer',
   broke_rate: 'number',
+  broke_frac_of_rows: 'number',
 });
 export type SiByActionTypeRow = RowOf<typeof SI_BY_ACTION_TYPE.types>;
 
@@ -220,7 +224,10 @@ export const KL_SUMMARY = table('summary.csv', {
 });
 export type KlSummaryRow = RowOf<typeof KL_SUMMARY.types>;
 
-/** v1/v2 audit at α* on the audit set (§10.1). calib_audit_ratio = p95_audit / p95_calib. */
+/**
+ * v1/v2 audit at α* on the audit set (§10.1): the target prompt's row first (alpha 1), then one row per method.
+ * calib_audit_ratio = p95_audit / p95_calib (NaN when p95_calib ≤ 0).
+ */
 export const KL_AUDIT = table('audit.csv', {
   method: 'string',
   alpha: 'number',
@@ -233,7 +240,7 @@ export const KL_AUDIT = table('audit.csv', {
 });
 export type KlAuditRow = RowOf<typeof KL_AUDIT.types>;
 
-/** v1 search history (§10.1): one row per measurement; ratio = p95 / target. `iter` counts from 1. */
+/** v1 search history (§10.1): one row per measurement; ratio = p95 / target (1 when target ≤ 0); `iter` from 0. */
 export const KL_NEWTON_HISTORY = table('newton_history.csv', {
   method: 'string',
   iter: 'integer',
@@ -249,26 +256,25 @@ export const KL_NEWTON_HISTORY = table('newton_history.csv', {
 export type KlNewtonHistoryRow = RowOf<typeof KL_NEWTON_HISTORY.types>;
 
 /**
- * The reference prompts measured at α = 1 on the calibration set (§10.1 lists the file, not its columns):
- * the same statistics as the history, ratio = p95 / target; the target prompt has ratio 1 by construction (v1).
+ * The reference prompts measured at α = 1 on the calibration set (§10.1 names the file; the reference writes
+ * `{method, **stats}`): v1 lists the target prompt first, then the other reference prompts.
  */
 export const KL_PROMPT_REFS = table('prompt_refs.csv', {
   method: 'string',
-  alpha: 'number',
   mean: 'number',
   p50: 'number',
   p95: 'number',
   p99: 'number',
   max: 'number',
   n: 'integer',
-  ratio: 'number',
 });
 export type KlPromptRefsRow = RowOf<typeof KL_PROMPT_REFS.types>;
 
 /**
- * v2/v3 search history (§10.2 names the file, not its columns): one row per measurement, in order.
- * `sign` is "+" or "−" as ASCII "+"/"-" (v2 only calibrates "+"); `phase` is "mid" (the first point),
- * "bracket" (doubling/halving) or "illinois" (regula-falsi steps); ratio = p95 / target.
+ * v2/v3 search history (§10.2 names the file; columns as the reference's v3 history plus `phase`): one row per
+ * measurement in order. `sign` is "pos" or "neg" (v2 calibrates "pos" only); `alpha` is signed, `alpha_mag` its
+ * magnitude; `phase` is "mid" (the first point), "bracket" (doubling/halving) or "illinois"; `iter` from 0;
+ * ratio = p95 / target.
  */
 export const KL_ROOT_HISTORY = table('root_history.csv', {
   method: 'string',
@@ -276,6 +282,7 @@ export const KL_ROOT_HISTORY = table('root_history.csv', {
   iter: 'integer',
   phase: 'string',
   alpha: 'number',
+  alpha_mag: 'number',
   mean: 'number',
   p50: 'number',
   p95: 'number',
@@ -308,11 +315,15 @@ export const KL_SUMMARY_V3 = table('summary.csv', {
 });
 export type KlSummaryV3Row = RowOf<typeof KL_SUMMARY_V3.types>;
 
-/** v3 audit, one row per (method, sign); alpha is the signed α applied. */
+/**
+ * v3 audit: the reference prompts first (sign "", alpha 1, alpha_mag 1), then one row per (method, sign) with
+ * sign "pos"/"neg", alpha the signed α applied and alpha_mag its magnitude.
+ */
 export const KL_AUDIT_V3 = table('audit.csv', {
   method: 'string',
   sign: 'string',
   alpha: 'number',
+  alpha_mag: 'number',
   p95_calib: 'number',
   mean_calib: 'number',
   p95_audit: 'number',
