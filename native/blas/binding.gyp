@@ -1,0 +1,18 @@
+{
+  "targets": [
+    {
+      "target_name": "wsflow_blas",
+      "sources": [
+        "src/addon.cc",
+        "src/napi-util.cc",
+        "src/gemm.cc"
+      ],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-Wall", "-Wextra"],
+      "cflags!": ["-O2"],
+      "cflags_cc!": ["-O2", "-fno-exceptions"],
+      "include_dirs": ["<!@(pkg-config --cflags-only-I openblas | sed 's/-I//g')"],
+      "libraries": ["<!@(pkg-config --libs openblas)"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

@@ -1,0 +1,27 @@
+// Module registration: the JS side (src/core/native/) checks `abiVersion` before using anything.
+#include <node_api.h>
+
+#include "kernels.h"
+
+namespace wsblas {
+
+// Bump when an exported function's signature or semantics change, so a stale build is refused.
+static const int kAbiVersion = 1;
+
+static napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor fns[] = {
+      {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"getThreads", nullptr, GetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"blasConfig", nullptr, BlasConfig, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
+  napi_value abi;
+  napi_create_int32(env, kAbiVersion, &abi);
+  napi_set_named_property(env, exports, "abiVersion", abi);
+  return exports;
+}
+
+}  // namespace wsblas
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, wsblas::Init)

@@ -1,0 +1,14 @@
+// Entry points the addon exports; each is implemented in the file named in the comment.
+#pragma once
+
+#include <node_api.h>
+
+namespace wsblas {
+
+// gemm.cc
+napi_value Gemm(napi_env env, napi_callback_info info);
+napi_value SetThreads(napi_env env, napi_callback_info info);
+napi_value GetThreads(napi_env env, napi_callback_info info);
+napi_value BlasConfig(napi_env env, napi_callback_info info);
+
+}  // namespace wsblas

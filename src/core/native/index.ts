@@ -1,0 +1,44 @@
+/**
+ * Optional OpenBLAS-backed tfjs backend. `enableNative(tf)` loads the addon (native/blas) and registers
+ * the `native` backend once per process; without the addon it returns `{ ok: false, reason }` and
+ * changes nothing. GEMM threads: WSFLOW_NATIVE_THREADS, else the machine's available parallelism.
+ * Results are deterministic for a given thread count (see native/blas/src/gemm.cc).
+ */
+import { availableParallelism } from 'node:os';
+import type { Tfc } from './kernel-context.js';
+import { loadAddon } from './load-addon.js';
+import { NATIVE_BACKEND, registerNativeBackend } from './register-backend.js';
+
+export { NATIVE_BACKEND } from './register-backend.js';
+
+export type NativeEnableResult = { ok: true; backendName: string; detail: string } | { ok: false; reason: string };
+
+let registered: Promise<NativeEnableResult> | undefined;
+
+function threadCount(): number | string {
+  const raw = process.env['WSFLOW_NATIVE_THREADS'];
+  if (raw === undefined || raw === '') return availableParallelism();
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) return `WSFLOW_NATIVE_THREADS must be a positive integer, got '${raw}'`;
+  return n;
+}
+
+async function enable(tf: Tfc): Promise<NativeEnableResult> {
+  const threads = threadCount();
+  if (typeof threads === 'string') return { ok: false, reason: threads };
+  const load = loadAddon();
+  if (!load.ok) return load;
+  if (tf.findBackendFactory(NATIVE_BACKEND) !== null) {
+    return { ok: false, reason: `a tfjs backend named '${NATIVE_BACKEND}' is already registered by someone else` };
+  }
+  load.addon.setThreads(threads);
+  const overridden = await registerNativeBackend(tf, load.addon);
+  const detail = `${load.addon.blasConfig().trim()}, ${load.addon.getThreads()} thread(s); ` +
+    `native kernels: ${overridden.join(', ')}`;
+  return { ok: true, backendName: NATIVE_BACKEND, detail };
+}
+
+export function enableNative(tf: Tfc): Promise<NativeEnableResult> {
+  registered ??= enable(tf);
+  return registered;
+}

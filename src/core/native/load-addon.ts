@@ -1,0 +1,86 @@
+/**
+ * Finds and loads the optional OpenBLAS addon (native/blas, built by `npm run build:native`).
+ * Loading never throws: a missing build, a missing libopenblas or a stale ABI comes back as a reason
+ * the caller can print, so every backend other than `native` keeps working without it.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Must equal kAbiVersion in native/blas/src/addon.cc. */
+export const EXPECTED_ABI_VERSION = 1;
+
+export interface NativeAddon {
+  abiVersion: number;
+  /** out[i] = op(a at aOffsets[i]) · op(b at bOffsets[i]); offsets are element indices. */
+  gemm(
+    a: Float32Array, b: Float32Array, out: Float32Array,
+    batch: number, m: number, n: number, k: number,
+    transA: boolean, transB: boolean, aOffsets: Float64Array, bOffsets: Float64Array,
+  ): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  blasConfig(): string;
+}
+
+export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
+
+const ADDON_RELATIVE = join('native', 'blas', 'build', 'Release', 'wsflow_blas.node');
+
+/** The repository root: the nearest ancestor holding native/blas/package.json (works from src/ and dist/src/). */
+function findPackageRoot(start: string): string | undefined {
+  let dir = start;
+  for (;;) {
+    if (existsSync(join(dir, 'native', 'blas', 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+export function addonPath(): string | undefined {
+  const override = process.env['WSFLOW_NATIVE_ADDON'];
+  if (override !== undefined && override !== '') return resolve(override);
+  const root = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+  return root === undefined ? undefined : join(root, ADDON_RELATIVE);
+}
+
+function describeLoadError(path: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/libopenblas/.test(message)) {
+    return `native addon ${path} is built but libopenblas cannot be loaded (${message}); ` +
+      'install it with `apt-get install libopenblas0-pthread` or rebuild with `npm run build:native`';
+  }
+  return `native addon ${path} failed to load: ${message}`;
+}
+
+export function loadAddon(): AddonLoad {
+  if (process.env['WSFLOW_NATIVE'] === '0') {
+    return { ok: false, reason: 'native kernels disabled by WSFLOW_NATIVE=0' };
+  }
+  const path = addonPath();
+  if (path === undefined) return { ok: false, reason: 'native/blas not found above ' + fileURLToPath(import.meta.url) };
+  if (!existsSync(path)) {
+    return {
+      ok: false,
+      reason: `native addon not built (${path} missing): run \`bash scripts/setup-native.sh\` ` +
+        '(needs libopenblas-dev, pkg-config and a C++ compiler)',
+    };
+  }
+  let loaded: unknown;
+  try {
+    loaded = createRequire(import.meta.url)(path);
+  } catch (err) {
+    return { ok: false, reason: describeLoadError(path, err) };
+  }
+  const addon = loaded as Partial<NativeAddon>;
+  if (addon.abiVersion !== EXPECTED_ABI_VERSION) {
+    return {
+      ok: false,
+      reason: `native addon ${path} has ABI version ${String(addon.abiVersion)}, this code needs ` +
+        `${EXPECTED_ABI_VERSION}: rebuild it with \`npm run build:native\``,
+    };
+  }
+  return { ok: true, addon: addon as NativeAddon, path };
+}

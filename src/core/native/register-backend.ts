@@ -1,0 +1,53 @@
+/**
+ * The `native` tfjs backend: a MathBackendCPU (same storage, same JS kernels) with the hot kernels
+ * replaced by OpenBLAS/C++ ones. `cpu` itself is left untouched so tests can compare the two.
+ */
+import type * as tfc from '@tensorflow/tfjs-core';
+import type { KernelContext, Tfc } from './kernel-context.js';
+import type { NativeAddon } from './load-addon.js';
+import { batchMatMulKernel, fusedMatMulKernel } from './kernels/batch-mat-mul.js';
+
+export const NATIVE_BACKEND = 'native';
+
+/** Kernel name → factory of its native implementation. */
+const NATIVE_KERNELS: Record<string, (ctx: KernelContext) => tfc.KernelFunc> = {
+  BatchMatMul: batchMatMulKernel,
+  _FusedMatMul: fusedMatMulKernel,
+};
+
+export function nativeKernelNames(): string[] {
+  return Object.keys(NATIVE_KERNELS).sort();
+}
+
+export async function registerNativeBackend(tf: Tfc, addon: NativeAddon): Promise<string[]> {
+  const cpu = await import('@tensorflow/tfjs-backend-cpu');
+  const cpuKernels = new Map<string, tfc.KernelConfig>();
+  for (const config of tf.getKernelsForBackend('cpu')) cpuKernels.set(config.kernelName, config);
+  const ctx: KernelContext = {
+    addon,
+    tf,
+    cpuKernel(name) {
+      const config = cpuKernels.get(name);
+      if (config === undefined) throw new Error(`native backend: the cpu backend has no '${name}' kernel to fall back on`);
+      return config.kernelFunc;
+    },
+  };
+  // Priority 0: never picked implicitly; backend selection sets it by name.
+  tf.registerBackend(NATIVE_BACKEND, () => {
+    const backend = new cpu.MathBackendCPU();
+    // The cpu backend's first-use banner recommends tfjs-node; for this backend it would mislead.
+    (backend as unknown as { firstUse: boolean }).firstUse = false;
+    return backend;
+  }, 0);
+  const overridden: string[] = [];
+  for (const config of cpuKernels.values()) {
+    const native = NATIVE_KERNELS[config.kernelName];
+    if (native !== undefined) overridden.push(config.kernelName);
+    tf.registerKernel({
+      ...config,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: native !== undefined ? native(ctx) : config.kernelFunc,
+    });
+  }
+  return overridden.sort();
+}
