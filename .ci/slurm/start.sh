@@ -43,6 +43,12 @@ cluster_answers() {
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (it writes $CONF and starts munged, slurmctld and slurmd)"
 
+# Two callers at once (parallel test files) must not both generate the config and start daemons.
+if [ -z "${WSFLOW_SLURM_LOCKED:-}" ]; then
+  mkdir -p /run/lock
+  exec env WSFLOW_SLURM_LOCKED=1 flock /run/lock/wsflow-slurm.lock "$0" "$@"
+fi
+
 if cluster_answers; then
   say "already running"
   usage
