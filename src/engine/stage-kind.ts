@@ -75,8 +75,18 @@ export interface StageContext {
   metric(name: string, value: number, step?: number): void;
   /** record a provenance fact for this execution (e.g. backend: "wasm"), shown by `wsflow explain` */
   annotate(key: string, value: string | number | boolean): void;
+  /** provenance (set by the engine; absent when a test builds a context by hand): the run and execution numbers
+   *  of `wsflow explain`/the state db, and the stage's key (sha256 hex) */
+  runId?: number;
+  executionId?: number;
+  key?: string;
 }
 
+/**
+ * Workers are reused: the engine runs the next stage of the same resource class in the same worker process, so
+ * module-level state of the code behind `load()` (e.g. a loaded model, keyed by its directory and fingerprint)
+ * survives from one stage to the next within a run. Keep at most what the next stage can use.
+ */
 export interface StageImplementation {
   run(ctx: StageContext): Promise<void>;
 }

@@ -1,0 +1,305 @@
+/**
+ * The content-addressed cache under `cache/`:
+ *
+ *   objects/ab/cdef…   file contents and tree manifests, named by sha256, read-only (0444)
+ *   trees/<treehash>/  immutable materialised output trees (hard links to objects): upstream inputs of stages
+ *   tmp/<pid>-…/       staging; anything here whose process is gone is garbage
+ *   logs/<exec>.log    stage logs
+ *
+ * Every write goes to a temporary name on the same filesystem and is then renamed, so an interrupted write never
+ * leaves something under a final name. Nothing here decides what is a hit: the state database does, and a hit is
+ * checked with `verifyTree` (objects exist, sizes match) before it is trusted.
+ */
+import {
+  chmodSync,
+  constants as fsConstants,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import type { FileHash, TreeHash } from '../keys/hashing.js';
+import { hashFileSync } from '../keys/file-hasher.js';
+import { parseManifest, serializeManifest, treeHashOf, walkFiles, type TreeEntry, type TreeManifest } from '../keys/tree-manifest.js';
+import { isPidAlive } from '../exec/process-util.js';
+
+export type VerifyResult = { ok: true; manifest: TreeManifest } | { ok: false; problem: string };
+
+export class CacheStore {
+  readonly dir: string;
+  readonly objectsDir: string;
+  readonly treesDir: string;
+  readonly tmpDir: string;
+  readonly logsDir: string;
+
+  constructor(cacheDir: string) {
+    this.dir = cacheDir;
+    this.objectsDir = join(cacheDir, 'objects');
+    this.treesDir = join(cacheDir, 'trees');
+    this.tmpDir = join(cacheDir, 'tmp');
+    this.logsDir = join(cacheDir, 'logs');
+  }
+
+  objectPath(hash: string): string {
+    return join(this.objectsDir, hash.slice(0, 2), hash.slice(2));
+  }
+
+  treePath(hash: TreeHash): string {
+    return join(this.treesDir, hash);
+  }
+
+  /** A fresh private staging directory, named after this process so that a later run can tell it is garbage. */
+  newStagingDir(label: string): string {
+    mkdirSync(this.tmpDir, { recursive: true });
+    const dir = join(this.tmpDir, `${process.pid}-${safeName(label)}-${randomBytes(4).toString('hex')}`);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /**
+   * Stores the files of a finished stage's staging directory by moving them into objects/ (rename: no copy of
+   * large weights). Returns the tree hash; the manifest object is written last.
+   */
+  ingestDirByRename(stagingDir: string): { hash: TreeHash; manifest: TreeManifest } {
+    const entries: TreeEntry[] = [];
+    for (const f of walkFiles(stagingDir, { followSymlinks: false })) {
+      const hash = hashFileSync(f.abs);
+      const size = f.stat.size;
+      const exec = (f.stat.mode & 0o111) !== 0;
+      if (!this.#hasObjectOfSize(hash, size)) {
+        chmodSync(f.abs, 0o444);
+        const dest = this.objectPath(hash);
+        mkdirSync(dirname(dest), { recursive: true });
+        renameSync(f.abs, dest);
+      }
+      entries.push({ path: f.rel, hash, size, exec });
+    }
+    const manifest = { files: entries };
+    return { hash: this.putManifest(manifest), manifest };
+  }
+
+  /** Stores files that must stay where they are (cmd outs in the project) by copying them into objects/. */
+  ingestFilesByCopy(files: readonly { rel: string; abs: string }[]): { hash: TreeHash; manifest: TreeManifest } {
+    const entries: TreeEntry[] = [];
+    for (const f of files) {
+      const st = statSync(f.abs);
+      const hash = hashFileSync(f.abs);
+      if (!this.#hasObjectOfSize(hash, st.size)) this.#writeObjectFromFile(hash, f.abs);
+      // re-stat: a size that changed while we hashed means the command is still writing (a leaked background job)
+      const after = statSync(f.abs);
+      if (after.size !== st.size || after.mtimeMs !== st.mtimeMs) throw new Error(`${f.rel} changed while it was being cached`);
+      entries.push({ path: f.rel, hash, size: st.size, exec: (st.mode & 0o111) !== 0 });
+    }
+    const manifest = { files: entries };
+    return { hash: this.putManifest(manifest), manifest };
+  }
+
+  putManifest(manifest: TreeManifest): TreeHash {
+    const text = serializeManifest(manifest);
+    const hash = treeHashOf(manifest);
+    if (!this.#hasObjectOfSize(hash, Buffer.byteLength(text))) this.#writeObjectBytes(hash, text);
+    return hash;
+  }
+
+  readManifest(hash: TreeHash): TreeManifest | null {
+    try {
+      return parseManifest(readFileSync(this.objectPath(hash), 'utf8'));
+    } catch {
+      return null;
+    }
+  }
+
+  /** A hit is trusted only if its manifest and every object it names exist with the recorded size. */
+  verifyTree(hash: TreeHash): VerifyResult {
+    const manifest = this.readManifest(hash);
+    if (!manifest) return { ok: false, problem: `manifest ${hash.slice(0, 12)} is missing from cache/objects` };
+    for (const f of manifest.files) {
+      let size: number;
+      try {
+        size = statSync(this.objectPath(f.hash)).size;
+      } catch {
+        return { ok: false, problem: `cache object for ${f.path} is missing` };
+      }
+      if (size !== f.size) return { ok: false, problem: `cache object for ${f.path} has ${size} bytes, expected ${f.size}` };
+    }
+    return { ok: true, manifest };
+  }
+
+  /**
+   * An immutable directory holding the tree's files (hard links to the read-only objects), created once and shared
+   * by every stage that reads this output: it cannot change under a running stage, whatever happens in out/.
+   */
+  materializeTree(hash: TreeHash, manifest: TreeManifest): string {
+    const final = this.treePath(hash);
+    if (existsSync(final)) return final;
+    mkdirSync(this.treesDir, { recursive: true });
+    const staging = this.newStagingDir(`tree-${hash.slice(0, 12)}`);
+    const root = join(staging, 'tree');
+    mkdirSync(root);
+    const dirs = new Set<string>([root]);
+    for (const f of manifest.files) {
+      const dest = join(root, f.path);
+      const parent = dirname(dest);
+      if (!dirs.has(parent)) {
+        mkdirSync(parent, { recursive: true });
+        dirs.add(parent);
+      }
+      try {
+        linkSync(this.objectPath(f.hash), dest);
+      } catch {
+        copyFileSync(this.objectPath(f.hash), dest);
+        chmodSync(dest, 0o444);
+      }
+    }
+    // directories read-only too, deepest first, so that a stage cannot add files to its input
+    for (const d of [...dirs].sort((a, b) => b.length - a.length)) chmodSync(d, 0o555);
+    try {
+      renameSync(root, final);
+    } catch (err) {
+      if (!existsSync(final)) throw err;
+      // another process made the same tree first; ours is identical
+    }
+    removeTree(staging);
+    return final;
+  }
+
+  /**
+   * Writes copies (reflinks where the filesystem can) of the tree's files to `destAbs`, replacing what was there.
+   * The new tree is built next to the destination and swapped in with renames, so a crash leaves either the old
+   * or the new content (plus a `.wsflow-tmp` sibling that the next run removes), never a mix.
+   * `prefix`: only entries under this relative path, written relative to it ("" = all).
+   */
+  materializeCopy(manifest: TreeManifest, destAbs: string, prefix = ''): void {
+    const parent = dirname(destAbs);
+    mkdirSync(parent, { recursive: true });
+    removeStaleSiblings(destAbs);
+    const base = destAbs.slice(parent.length + 1);
+    const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+    const tmp = join(parent, `.${base}.wsflow-tmp-${tag}`);
+    const single = prefix !== '' ? manifest.files.find((f) => f.path === prefix) : undefined;
+    if (single) {
+      this.#copyObject(single, tmp);
+    } else {
+      mkdirSync(tmp);
+      const want = prefix === '' ? '' : `${prefix}/`;
+      for (const f of manifest.files) {
+        if (!f.path.startsWith(want)) continue;
+        const dest = join(tmp, f.path.slice(want.length));
+        mkdirSync(dirname(dest), { recursive: true });
+        this.#copyObject(f, dest);
+      }
+    }
+    const old = join(parent, `.${base}.wsflow-old-${tag}`);
+    let moved = false;
+    try {
+      renameSync(destAbs, old);
+      moved = true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    renameSync(tmp, destAbs);
+    if (moved) removeTree(old);
+  }
+
+  /** Removes staging directories left by processes that no longer exist (crashed or killed runs). */
+  removeStaleStaging(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.tmpDir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const pid = Number(name.split('-')[0]);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isPidAlive(pid)) removeTree(join(this.tmpDir, name));
+    }
+  }
+
+  #hasObjectOfSize(hash: string, size: number): boolean {
+    try {
+      return statSync(this.objectPath(hash)).size === size;
+    } catch {
+      return false;
+    }
+  }
+
+  #writeObjectBytes(hash: string, data: string | Uint8Array): void {
+    const dest = this.objectPath(hash);
+    mkdirSync(dirname(dest), { recursive: true });
+    const tmp = `${dest}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    writeFileSync(tmp, data, { mode: 0o444 });
+    renameSync(tmp, dest);
+  }
+
+  #writeObjectFromFile(hash: FileHash, src: string): void {
+    const dest = this.objectPath(hash);
+    mkdirSync(dirname(dest), { recursive: true });
+    const tmp = `${dest}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    copyFileSync(src, tmp, fsConstants.COPYFILE_FICLONE);
+    chmodSync(tmp, 0o444);
+    renameSync(tmp, dest);
+  }
+
+  #copyObject(f: TreeEntry, dest: string): void {
+    copyFileSync(this.objectPath(f.hash), dest, fsConstants.COPYFILE_FICLONE);
+    // a writable copy: users may edit out/; the object itself stays read-only
+    chmodSync(dest, f.exec ? 0o755 : 0o644);
+  }
+}
+
+/** rm -rf that also works on our read-only trees. */
+export function removeTree(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+    return;
+  } catch {
+    // read-only directories: make them writable and retry
+  }
+  makeWritable(path);
+  rmSync(path, { recursive: true, force: true });
+}
+
+function makeWritable(path: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isDirectory()) return;
+  chmodSync(path, 0o755);
+  for (const name of readdirSync(path)) makeWritable(join(path, name));
+}
+
+/** `.name.wsflow-tmp-PID-…` / `.name.wsflow-old-PID-…` left next to an out path by a killed process. */
+function removeStaleSiblings(destAbs: string): void {
+  const parent = dirname(destAbs);
+  const base = destAbs.slice(parent.length + 1);
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  const re = new RegExp(`^\\.${escapeRe(base)}\\.wsflow-(?:tmp|old)-(\\d+)-[0-9a-f]+$`);
+  for (const name of names) {
+    const m = re.exec(name);
+    if (m && !isPidAlive(Number(m[1]))) removeTree(join(parent, name));
+  }
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function safeName(label: string): string {
+  return label.replace(/[^A-Za-z0-9_.@-]+/g, '_').slice(0, 60);
+}

@@ -1,0 +1,76 @@
+/**
+ * What happens during a run, as a discriminated union. The scheduler only emits these; loggers (TTY with
+ * progress bars, plain, JSON lines) turn them into output. Nothing in the engine prints.
+ */
+import type { ProgressUpdate } from './stage-kind.js';
+import type { Reason } from './plan/reasons.js';
+import type { StageState } from './plan/stage-status.js';
+
+export type SkipCause =
+  | { type: 'upstream-failed'; upstream: string }
+  | { type: 'stopped' }
+  | { type: 'failed-unchanged'; error: string };
+
+export type EngineEvent =
+  | { type: 'run-start'; runId: number; stages: number; executor: string; jobs: number; accel: number }
+  | { type: 'warning'; message: string; stageId?: string }
+  | { type: 'stage-fresh'; stageId: string }
+  | {
+      type: 'stage-restored';
+      stageId: string;
+      fromRunId: number;
+      fromExecutionId: number;
+      /** when the restored result was produced (epoch ms) */
+      producedAt: number;
+      /** how long producing it took */
+      savedMs: number;
+      reasons: Reason[];
+    }
+  | { type: 'stage-waiting'; stageId: string; holderPid: number; holderHost: string; holderRunId: number }
+  | { type: 'stage-start'; stageId: string; executionId: number; resource: string; reasons: Reason[] }
+  | { type: 'stage-progress'; stageId: string; update: ProgressUpdate }
+  | { type: 'stage-log'; stageId: string; message: string }
+  | { type: 'stage-annotate'; stageId: string; key: string; value: string | number | boolean }
+  | {
+      type: 'stage-succeeded';
+      stageId: string;
+      executionId: number;
+      durationMs: number;
+      backend: string | null;
+      /** the output is byte-identical to the previous one: dependents will not rerun because of it */
+      outputUnchanged: boolean;
+    }
+  | {
+      type: 'stage-failed';
+      stageId: string;
+      executionId: number;
+      durationMs: number;
+      error: string;
+      logPath: string | null;
+      /** last lines of the stage's output, for the failure report */
+      logTail: string[];
+    }
+  | { type: 'stage-interrupted'; stageId: string; executionId: number }
+  | { type: 'stage-skipped'; stageId: string; cause: SkipCause }
+  | { type: 'dry-run-stage'; stageId: string; state: StageState | 'pending'; action: DryRunAction; reasons: Reason[] }
+  | {
+      type: 'run-end';
+      runId: number | null;
+      status: 'succeeded' | 'failed' | 'interrupted';
+      durationMs: number;
+      counts: RunCounts;
+    };
+
+export type DryRunAction = 'skip' | 'restore' | 'run' | 'run-unless-cut-off' | 'fail';
+
+export interface RunCounts {
+  fresh: number;
+  restored: number;
+  executed: number;
+  failed: number;
+  skipped: number;
+  interrupted: number;
+  waited: number;
+}
+
+export type EventSink = (event: EngineEvent) => void;

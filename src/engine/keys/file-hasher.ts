@@ -1,0 +1,113 @@
+/**
+ * Content hashes of files and directories, memoised in the state database by (path, size, mtime, inode) so that
+ * `wsflow status` does not rehash gigabytes of model weights that did not change.
+ *
+ * A memo entry is only trusted when the file's mtime is older than the moment it was hashed by more than the
+ * racy window: a file rewritten within the same timestamp tick as our hash (same size) would otherwise keep a
+ * stale hash (git's "racy clean" problem).
+ */
+import { closeSync, openSync, readSync, statSync, type BigIntStats } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { Db, Stmt } from '../state/state-db.js';
+import type { FileHash, TreeHash } from './hashing.js';
+import { treeHashOf, walkFiles, type TreeEntry, type TreeManifest } from './tree-manifest.js';
+
+const RACY_WINDOW_NS = 2_000_000_000n;
+const CHUNK = 8 * 1024 * 1024;
+
+interface MemoRow {
+  size: bigint;
+  mtime_ns: bigint;
+  ino: bigint;
+  hash: string;
+  hashed_at_ns: bigint;
+}
+
+export interface HashedPath {
+  kind: 'file' | 'dir';
+  hash: TreeHash | FileHash;
+  size: number;
+  files: number;
+}
+
+export class FileHasher {
+  readonly #get: Stmt;
+  readonly #put: Stmt;
+  /** per-process cache: a run hashes the same dep for several stages */
+  readonly #seen = new Map<string, { sig: string; hash: FileHash }>();
+  /** files hashed for real (not from the memo) since construction; lets tests and benchmarks assert memo hits */
+  rehashed = 0;
+
+  constructor(db: Db) {
+    this.#get = db.prepare<unknown[]>('SELECT size, mtime_ns, ino, hash, hashed_at_ns FROM file_hashes WHERE path = ?').safeIntegers(true);
+    this.#put = db.prepare<unknown[]>(
+      `INSERT INTO file_hashes (path, size, mtime_ns, ino, hash, hashed_at_ns) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, ino = excluded.ino,
+         hash = excluded.hash, hashed_at_ns = excluded.hashed_at_ns`,
+    );
+  }
+
+  /** sha256 of a regular file, from the memo when its stat signature is unchanged. */
+  hashFile(absPath: string, st: BigIntStats = statSync(absPath, { bigint: true })): FileHash {
+    const sig = `${st.size}:${st.mtimeNs}:${st.ino}`;
+    const seen = this.#seen.get(absPath);
+    if (seen && seen.sig === sig) return seen.hash;
+    const row = this.#get.get(absPath) as MemoRow | undefined;
+    if (
+      row &&
+      row.size === st.size &&
+      row.mtime_ns === st.mtimeNs &&
+      row.ino === st.ino &&
+      row.hashed_at_ns - row.mtime_ns > RACY_WINDOW_NS
+    ) {
+      this.#seen.set(absPath, { sig, hash: row.hash as FileHash });
+      return row.hash as FileHash;
+    }
+    // the moment hashing started: a write after it has a newer mtime and so misses the memo next time
+    const hashedAt = BigInt(Date.now()) * 1_000_000n;
+    const hash = hashFileSync(absPath);
+    this.rehashed++;
+    this.#put.run(absPath, Number(st.size), st.mtimeNs, st.ino, hash, hashedAt);
+    this.#seen.set(absPath, { sig, hash });
+    return hash;
+  }
+
+  /** Hash a path that may be a file or a directory (a directory hashes as the manifest of its files). */
+  hashPath(absPath: string): HashedPath {
+    const st = statSync(absPath, { bigint: true });
+    if (st.isDirectory()) {
+      const { manifest, hash } = this.hashDir(absPath, { followSymlinks: true });
+      let size = 0;
+      for (const f of manifest.files) size += f.size;
+      return { kind: 'dir', hash, size, files: manifest.files.length };
+    }
+    return { kind: 'file', hash: this.hashFile(absPath, st), size: Number(st.size), files: 1 };
+  }
+
+  /** Manifest and tree hash of a directory's files. */
+  hashDir(absDir: string, options: { followSymlinks: boolean }): { manifest: TreeManifest; hash: TreeHash } {
+    const files: TreeEntry[] = walkFiles(absDir, options).map((f) => {
+      const st = statSync(f.abs, { bigint: true });
+      return { path: f.rel, hash: this.hashFile(f.abs, st), size: Number(st.size), exec: (Number(st.mode) & 0o111) !== 0 };
+    });
+    const manifest = { files };
+    return { manifest, hash: treeHashOf(manifest) };
+  }
+}
+
+/** sha256 of a file, read synchronously in large chunks (no memo). */
+export function hashFileSync(absPath: string): FileHash {
+  const h = createHash('sha256');
+  const fd = openSync(absPath, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const n = readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) break;
+      h.update(n === CHUNK ? buf : buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex') as FileHash;
+}

@@ -1,0 +1,80 @@
+/**
+ * Everything that goes into a stage's key, stored in full with every execution so that `status` and `explain`
+ * can say exactly what changed. The key is the sha256 of the *material* part: display-only facts (where a param
+ * came from, the path an external input was found at, sizes) are kept beside it but do not change the key, so a
+ * model found under another $HF_HOME still hits the cache.
+ */
+import type { MatrixValue } from '../../pipeline/types.js';
+import { canonicalJson } from './canonical-json.js';
+import { sha256Hex, type StageKey, type TreeHash } from './hashing.js';
+
+export const KEY_FORMAT = 'wsflow-key-1';
+
+export type SourceIngredient =
+  | { type: 'kind'; name: string; version: string }
+  | { type: 'cmd'; cmd: string; outs: string[] };
+
+export interface UpstreamIngredient {
+  stageId: string;
+  /** output (tree) hash of the upstream execution; null while the upstream is not up to date (status only) */
+  outputHash: TreeHash | null;
+}
+
+export interface ExternalIngredient {
+  label: string;
+  /** display only */
+  path: string;
+  hash: string;
+  /** display only */
+  size: number;
+}
+
+export interface DepIngredient {
+  /** project-relative */
+  path: string;
+  hash: string;
+  /** display only */
+  size: number;
+}
+
+export interface KeyIngredients {
+  format: typeof KEY_FORMAT;
+  stageId: string;
+  matrix: Readonly<Record<string, MatrixValue>>;
+  source: SourceIngredient;
+  /** the stage's resolved params (kinds: the whole validated `with:` object) */
+  params: Readonly<Record<string, unknown>>;
+  /** display only: param key → the global param it was interpolated from */
+  paramSources: Readonly<Record<string, string>>;
+  upstream: Readonly<Record<string, readonly UpstreamIngredient[]>>;
+  external: readonly ExternalIngredient[];
+  deps: readonly DepIngredient[];
+}
+
+/** True when every upstream output hash is known, i.e. the key can be computed. */
+export function isKeyComplete(ing: KeyIngredients): boolean {
+  for (const list of Object.values(ing.upstream)) for (const u of list) if (u.outputHash === null) return false;
+  return true;
+}
+
+export function keyMaterial(ing: KeyIngredients): unknown {
+  return {
+    format: ing.format,
+    stageId: ing.stageId,
+    matrix: ing.matrix,
+    source: ing.source,
+    params: ing.params,
+    upstream: Object.fromEntries(
+      Object.entries(ing.upstream).map(([name, list]) => [name, list.map((u) => [u.stageId, u.outputHash])]),
+    ),
+    external: [...ing.external]
+      .map((e) => [e.label, e.hash])
+      .sort((a, b) => (canonicalJson(a) < canonicalJson(b) ? -1 : 1)),
+    deps: [...ing.deps].map((d) => [d.path, d.hash]).sort((a, b) => ((a[0] ?? '') < (b[0] ?? '') ? -1 : 1)),
+  };
+}
+
+export function stageKeyOf(ing: KeyIngredients): StageKey {
+  if (!isKeyComplete(ing)) throw new Error(`key of ${ing.stageId} is not known until its upstream stages are up to date`);
+  return sha256Hex(canonicalJson(keyMaterial(ing))) as StageKey;
+}

@@ -1,0 +1,212 @@
+/**
+ * Why a stage is not fresh: an exact diff between the ingredients of the execution in out/ (or the last one
+ * recorded) and the current ones, plus facts about its outputs and the cache.
+ */
+import { canonicalJson } from '../keys/canonical-json.js';
+import type { KeyIngredients, UpstreamIngredient } from '../keys/key-ingredients.js';
+
+export type Reason =
+  | { type: 'never-run' }
+  | { type: 'param-changed'; param: string; old: unknown; new: unknown }
+  | { type: 'param-added'; param: string; new: unknown }
+  | { type: 'param-removed'; param: string; old: unknown }
+  | { type: 'upstream-changed'; input: string; stageId: string }
+  | { type: 'upstream-pending'; input: string; stageId: string }
+  | { type: 'upstream-added'; input: string; stageId: string }
+  | { type: 'upstream-removed'; input: string; stageId: string }
+  | { type: 'external-changed'; label: string; path: string }
+  | { type: 'external-added'; label: string; path: string }
+  | { type: 'external-removed'; label: string; path: string }
+  | { type: 'kind-version'; name: string; old: string; new: string }
+  | { type: 'kind-changed'; old: string; new: string }
+  | { type: 'cmd-changed'; old: string; new: string }
+  | { type: 'outs-changed'; old: readonly string[]; new: readonly string[] }
+  | { type: 'dep-changed'; path: string }
+  | { type: 'dep-added'; path: string }
+  | { type: 'dep-removed'; path: string }
+  | { type: 'matrix-changed' }
+  | { type: 'output-missing'; path: string }
+  | { type: 'output-modified'; path: string; files: readonly string[] }
+  | { type: 'not-in-cache'; problem: string }
+  | { type: 'failed'; runId: number; executionId: number; error: string }
+  | { type: 'key-changed' };
+
+/** The differences between the ingredients of a recorded execution and the current ones. */
+export function diffIngredients(old: KeyIngredients, cur: KeyIngredients): Reason[] {
+  const out: Reason[] = [];
+  diffSource(old, cur, out);
+  diffParams(old, cur, out);
+  diffUpstream(old, cur, out);
+  diffNamed(old.external, cur.external, (e) => e.label, (e) => e.hash, out, {
+    changed: (e) => ({ type: 'external-changed', label: e.label, path: e.path }),
+    added: (e) => ({ type: 'external-added', label: e.label, path: e.path }),
+    removed: (e) => ({ type: 'external-removed', label: e.label, path: e.path }),
+  });
+  diffNamed(old.deps, cur.deps, (d) => d.path, (d) => d.hash, out, {
+    changed: (d) => ({ type: 'dep-changed', path: d.path }),
+    added: (d) => ({ type: 'dep-added', path: d.path }),
+    removed: (d) => ({ type: 'dep-removed', path: d.path }),
+  });
+  if (canonicalJson(old.matrix) !== canonicalJson(cur.matrix)) out.push({ type: 'matrix-changed' });
+  return out;
+}
+
+function diffSource(old: KeyIngredients, cur: KeyIngredients, out: Reason[]): void {
+  const a = old.source;
+  const b = cur.source;
+  if (a.type === 'kind' && b.type === 'kind') {
+    if (a.name !== b.name) out.push({ type: 'kind-changed', old: a.name, new: b.name });
+    else if (a.version !== b.version) out.push({ type: 'kind-version', name: b.name, old: a.version, new: b.version });
+  } else if (a.type === 'cmd' && b.type === 'cmd') {
+    if (a.cmd !== b.cmd) out.push({ type: 'cmd-changed', old: a.cmd, new: b.cmd });
+    if (canonicalJson(a.outs) !== canonicalJson(b.outs)) out.push({ type: 'outs-changed', old: a.outs, new: b.outs });
+  } else {
+    out.push({ type: 'kind-changed', old: a.type === 'kind' ? a.name : 'cmd', new: b.type === 'kind' ? b.name : 'cmd' });
+  }
+}
+
+/** Flattens nested params to dotted paths; arrays are compared as whole values. */
+function flatten(value: unknown, prefix: string, into: Map<string, unknown>): void {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 0 && prefix !== '') into.set(prefix, value);
+    for (const [k, v] of entries) flatten(v, prefix === '' ? k : `${prefix}.${k}`, into);
+  } else {
+    into.set(prefix, value);
+  }
+}
+
+/** The name a user knows a param by: the global param it came from (plus any sub-path), else the stage's key. */
+export function displayParamName(path: string, sources: Readonly<Record<string, string>>, isCmd: boolean): string {
+  let best: string | undefined;
+  for (const key of Object.keys(sources)) {
+    if ((path === key || path.startsWith(`${key}.`)) && (best === undefined || key.length > best.length)) best = key;
+  }
+  if (best !== undefined) return `${sources[best]}${path.slice(best.length)}`;
+  return isCmd ? path : `with.${path}`;
+}
+
+function diffParams(old: KeyIngredients, cur: KeyIngredients, out: Reason[]): void {
+  const a = new Map<string, unknown>();
+  const b = new Map<string, unknown>();
+  flatten(old.params, '', a);
+  flatten(cur.params, '', b);
+  const isCmd = cur.source.type === 'cmd';
+  const name = (p: string): string => displayParamName(p, { ...old.paramSources, ...cur.paramSources }, isCmd);
+  for (const [path, v] of b) {
+    if (!a.has(path)) out.push({ type: 'param-added', param: name(path), new: v });
+    else if (canonicalJson(a.get(path)) !== canonicalJson(v)) out.push({ type: 'param-changed', param: name(path), old: a.get(path), new: v });
+  }
+  for (const [path, v] of a) if (!b.has(path)) out.push({ type: 'param-removed', param: name(path), old: v });
+}
+
+function diffUpstream(old: KeyIngredients, cur: KeyIngredients, out: Reason[]): void {
+  const inputs = new Set([...Object.keys(old.upstream), ...Object.keys(cur.upstream)]);
+  for (const input of [...inputs].sort()) {
+    const a = new Map<string, UpstreamIngredient>((old.upstream[input] ?? []).map((u) => [u.stageId, u]));
+    const b = cur.upstream[input] ?? [];
+    for (const u of b) {
+      const prev = a.get(u.stageId);
+      if (u.outputHash === null) out.push({ type: 'upstream-pending', input, stageId: u.stageId });
+      else if (!prev) out.push({ type: 'upstream-added', input, stageId: u.stageId });
+      else if (prev.outputHash !== u.outputHash) out.push({ type: 'upstream-changed', input, stageId: u.stageId });
+    }
+    const now = new Set(b.map((u) => u.stageId));
+    for (const id of a.keys()) if (!now.has(id)) out.push({ type: 'upstream-removed', input, stageId: id });
+  }
+}
+
+function diffNamed<T>(
+  old: readonly T[],
+  cur: readonly T[],
+  id: (t: T) => string,
+  hash: (t: T) => string,
+  out: Reason[],
+  make: { changed(t: T): Reason; added(t: T): Reason; removed(t: T): Reason },
+): void {
+  const a = new Map(old.map((t) => [id(t), t]));
+  const b = new Set<string>();
+  for (const t of cur) {
+    b.add(id(t));
+    const prev = a.get(id(t));
+    if (!prev) out.push(make.added(t));
+    else if (hash(prev) !== hash(t)) out.push(make.changed(t));
+  }
+  for (const t of old) if (!b.has(id(t))) out.push(make.removed(t));
+}
+
+// ---- text ----
+
+const MAX_VALUE_CHARS = 60;
+
+export function formatValue(v: unknown): string {
+  const text = v === undefined ? 'undefined' : typeof v === 'string' ? JSON.stringify(v) : canonicalJson(v);
+  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text;
+}
+
+export function formatReason(r: Reason): string {
+  switch (r.type) {
+    case 'never-run':
+      return 'never run';
+    case 'param-changed':
+      return `param ${r.param} ${formatValue(r.old)} → ${formatValue(r.new)}`;
+    case 'param-added':
+      return `param ${r.param} added: ${formatValue(r.new)}`;
+    case 'param-removed':
+      return `param ${r.param} removed (was ${formatValue(r.old)})`;
+    case 'upstream-changed':
+      return `upstream ${r.stageId}`;
+    case 'upstream-pending':
+      return `upstream ${r.stageId} (may cut off if ${r.stageId}'s output is unchanged)`;
+    case 'upstream-added':
+      return `new upstream ${r.stageId} (${r.input})`;
+    case 'upstream-removed':
+      return `upstream ${r.stageId} no longer an input (${r.input})`;
+    case 'external-changed':
+      return `${r.label} changed: ${r.path}`;
+    case 'external-added':
+      return `new external input ${r.label}: ${r.path}`;
+    case 'external-removed':
+      return `external input ${r.label} removed: ${r.path}`;
+    case 'kind-version':
+      return `kind ${r.name} version ${r.old} → ${r.new}`;
+    case 'kind-changed':
+      return `stage kind ${r.old} → ${r.new}`;
+    case 'cmd-changed':
+      return `cmd changed: ${formatValue(r.old)} → ${formatValue(r.new)}`;
+    case 'outs-changed':
+      return `outs changed: ${r.old.join(', ') || '(none)'} → ${r.new.join(', ') || '(none)'}`;
+    case 'dep-changed':
+      return `dep ${r.path} changed`;
+    case 'dep-added':
+      return `new dep ${r.path}`;
+    case 'dep-removed':
+      return `dep ${r.path} removed`;
+    case 'matrix-changed':
+      return 'matrix values changed';
+    case 'output-missing':
+      return `output ${r.path} deleted`;
+    case 'output-modified':
+      return `output ${r.path} modified${r.files.length ? ` (${r.files.join(', ')})` : ''}`;
+    case 'not-in-cache':
+      return `previous result not in cache: ${r.problem}`;
+    case 'failed':
+      return `failed in run #${r.runId}: ${firstLine(r.error)}`;
+    case 'key-changed':
+      return 'key format changed';
+  }
+}
+
+export function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? text;
+  return line.length > 160 ? `${line.slice(0, 159)}…` : line;
+}
+
+export const MAX_SHOWN_REASONS = 5;
+
+/** At most MAX_SHOWN_REASONS lines, then "and N more". */
+export function formatReasons(reasons: readonly Reason[]): string[] {
+  const lines = reasons.slice(0, MAX_SHOWN_REASONS).map(formatReason);
+  if (reasons.length > MAX_SHOWN_REASONS) lines.push(`and ${reasons.length - MAX_SHOWN_REASONS} more`);
+  return lines;
+}

@@ -1,0 +1,119 @@
+/**
+ * The state of each stage — fresh / stale / cached / failed / never-run — with the reasons, computed the same
+ * way by `status`, `--dry-run`, `explain` and the scheduler (which calls `assessStage` once a stage's upstream
+ * results are known).
+ */
+import type { ExecutionRow } from '../state/state-store.js';
+import { parseIngredients } from '../state/state-store.js';
+import { isKeyComplete, stageKeyOf, type KeyIngredients } from '../keys/key-ingredients.js';
+import type { StageKey, TreeHash } from '../keys/hashing.js';
+import type { EngineContext } from './engine-context.js';
+import { changedPaths, inspectOutputs } from './output-check.js';
+import { diffIngredients, type Reason } from './reasons.js';
+import { withUpstream, type StaticIngredients } from './static-ingredients.js';
+
+export type StageState = 'fresh' | 'stale' | 'cached' | 'failed' | 'never-run';
+
+export interface StageStatus {
+  stageId: string;
+  state: StageState;
+  reasons: Reason[];
+  ingredients: KeyIngredients;
+  /** null while an upstream stage is not up to date */
+  key: StageKey | null;
+  /** the execution whose result is in out/ */
+  head: ExecutionRow | null;
+  /** the execution a `cached` stage is restored from */
+  hit: ExecutionRow | null;
+  /** the stage's output hash if it is fresh or restorable, for its dependents' keys */
+  outputHash: TreeHash | null;
+  /** what the reasons are measured against: the head, else the latest success, else the latest execution */
+  baseline: ExecutionRow | null;
+  warnings: string[];
+}
+
+/** Stages are fresh/cached/stale; a stale stage's dependents have unknown keys until it reruns. */
+export function assessStage(
+  ctx: Pick<EngineContext, 'pipeline' | 'store' | 'cache' | 'hasher'>,
+  st: StaticIngredients,
+  outputHashOf: (stageId: string) => TreeHash | null,
+): StageStatus {
+  const { store, cache } = ctx;
+  const id = st.stage.id;
+  const ingredients = withUpstream(st, outputHashOf);
+  const head = store.headExecution(id) ?? null;
+  const baseline = head ?? store.latestSuccessOfStage(id) ?? store.latestExecutionOfStage(id) ?? null;
+  const warnings = codeWarnings(st, baseline);
+  const base = { stageId: id, ingredients, head, baseline, warnings };
+  const diff = (): Reason[] => {
+    if (!baseline) return [{ type: 'never-run' }];
+    const r = diffIngredients(parseIngredients(baseline), ingredients);
+    return r.length ? r : [{ type: 'key-changed' }];
+  };
+
+  if (!isKeyComplete(ingredients)) {
+    return { ...base, state: baseline ? 'stale' : 'never-run', reasons: diff(), key: null, hit: null, outputHash: null };
+  }
+  const key = stageKeyOf(ingredients);
+  const reasons: Reason[] = [];
+
+  if (head && head.key === key && head.output_hash) {
+    const check = inspectOutputs(ctx.pipeline.projectDir, st.layout, ctx.hasher);
+    if (check.ok && check.hash === head.output_hash) {
+      return { ...base, state: 'fresh', reasons: [], key, hit: null, outputHash: head.output_hash };
+    }
+    if (!check.ok) reasons.push({ type: 'output-missing', path: check.missing });
+    else {
+      const recorded = cache.readManifest(head.output_hash);
+      const where = st.layout.type === 'dir' ? st.layout.path : st.layout.paths.join(', ');
+      reasons.push({ type: 'output-modified', path: where, files: recorded ? changedPaths(recorded, check.manifest) : [] });
+    }
+    const v = cache.verifyTree(head.output_hash);
+    if (v.ok) return { ...base, state: 'cached', reasons, key, hit: head, outputHash: head.output_hash };
+    reasons.push({ type: 'not-in-cache', problem: v.problem });
+  }
+
+  const hit = head && head.key === key ? undefined : store.latestSuccessByKey(key);
+  if (hit && hit.output_hash) {
+    const v = cache.verifyTree(hit.output_hash);
+    if (v.ok) {
+      const why = baseline && baseline.key !== key ? diff() : reasons;
+      return { ...base, state: 'cached', reasons: why, key, hit, outputHash: hit.output_hash };
+    }
+    reasons.push({ type: 'not-in-cache', problem: v.problem });
+  }
+
+  const latest = store.latestExecutionOfStage(id);
+  if (latest && latest.status === 'failed' && latest.key === key) {
+    reasons.unshift({ type: 'failed', runId: latest.run_id, executionId: latest.id, error: latest.error ?? 'failed' });
+    return { ...base, state: 'failed', reasons, key, hit: null, outputHash: null };
+  }
+  if (!baseline) return { ...base, state: 'never-run', reasons: [{ type: 'never-run' }], key, hit: null, outputHash: null };
+  const why = baseline.key === key ? reasons : [...diff(), ...reasons];
+  return { ...base, state: 'stale', reasons: why.length ? why : [{ type: 'key-changed' }], key, hit: null, outputHash: null };
+}
+
+function codeWarnings(st: StaticIngredients, baseline: ExecutionRow | null): string[] {
+  if (!baseline || st.source.type !== 'kind' || st.kindFingerprint === null || baseline.kind_fingerprint === null) return [];
+  if (baseline.kind !== st.source.name || baseline.kind_version !== st.source.version) return [];
+  if (baseline.kind_fingerprint === st.kindFingerprint) return [];
+  return [
+    `kind ${st.source.name} code changed since run #${baseline.run_id} without a version bump (still ${st.source.version}): ` +
+      `results are reused; bump its version if they would change`,
+  ];
+}
+
+/** Statuses of the given stages (in topological order), each seeing its upstream stages' statuses. */
+export function assessAll(
+  ctx: Pick<EngineContext, 'pipeline' | 'store' | 'cache' | 'hasher'>,
+  statics: ReadonlyMap<string, StaticIngredients>,
+  order: readonly string[],
+): Map<string, StageStatus> {
+  const out = new Map<string, StageStatus>();
+  for (const id of order) {
+    const st = statics.get(id);
+    if (!st) continue;
+    out.set(id, assessStage(ctx, st, (up) => out.get(up)?.outputHash ?? null));
+  }
+  return out;
+}

@@ -1,0 +1,164 @@
+/**
+ * The part of each stage's key that does not depend on upstream results: kind and version (or cmd), params,
+ * external inputs and cmd deps, hashed now. Computed for every selected stage before anything runs, so that a
+ * missing model or dep is a planning error (exit 2, nothing written) rather than a failure an hour in.
+ */
+import { join } from 'node:path';
+import type { PlannedStage, SourceSpan } from '../../pipeline/types.js';
+import type { DepIngredient, ExternalIngredient, KeyIngredients, SourceIngredient, UpstreamIngredient } from '../keys/key-ingredients.js';
+import { KEY_FORMAT } from '../keys/key-ingredients.js';
+import { kindFingerprint } from '../keys/kind-fingerprint.js';
+import type { TreeHash } from '../keys/hashing.js';
+import type { FileHasher } from '../keys/file-hasher.js';
+import type { EngineContext, OutputLayout, ResolvedKind } from './engine-context.js';
+import { outputLayoutOf } from './engine-context.js';
+
+export interface StaticIngredients {
+  stage: PlannedStage;
+  resolved: ResolvedKind | null;
+  source: SourceIngredient;
+  params: Readonly<Record<string, unknown>>;
+  paramSources: Readonly<Record<string, string>>;
+  external: ExternalIngredient[];
+  deps: DepIngredient[];
+  kindFingerprint: string | null;
+  layout: OutputLayout;
+}
+
+export interface PlanError {
+  stageId: string;
+  message: string;
+  span?: SourceSpan;
+  /** the `with:` key the problem concerns, when known */
+  param?: string;
+}
+
+type Outcome = { ok: true; value: StaticIngredients } | { ok: false; error: PlanError };
+
+export function computeStaticIngredients(
+  ctx: Pick<EngineContext, 'pipeline' | 'kinds' | 'hasher' | 'builtinKindsDir'>,
+  stage: PlannedStage,
+  fingerprints: Map<string, string | null>,
+): Outcome {
+  const projectDir = ctx.pipeline.projectDir;
+  const fail = (message: string, param?: string): Outcome => ({
+    ok: false,
+    error: { stageId: stage.id, message, ...(stage.span ? { span: stage.span } : {}), ...(param ? { param } : {}) },
+  });
+  const paramSources: Record<string, string> = {};
+  for (const b of stage.paramBindings) if (b.from !== undefined) paramSources[b.key] = b.from;
+
+  if (stage.source.type === 'cmd') {
+    const deps: DepIngredient[] = [];
+    for (const dep of stage.deps) {
+      const hashed = hashInput(ctx.hasher, join(projectDir, dep));
+      if (!hashed.ok) return fail(`dep ${dep} ${hashed.problem} (no stage declares it in outs)`);
+      deps.push({ path: dep, hash: hashed.hash, size: hashed.size });
+    }
+    return {
+      ok: true,
+      value: {
+        stage,
+        resolved: null,
+        source: { type: 'cmd', cmd: stage.source.cmd, outs: [...stage.outs] },
+        params: stage.params,
+        paramSources,
+        external: [],
+        deps,
+        kindFingerprint: null,
+        layout: outputLayoutOf(stage),
+      },
+    };
+  }
+
+  const uses = stage.source.uses;
+  const resolved = ctx.kinds.get(uses);
+  if (!resolved) return fail(`stage kind ${JSON.stringify(uses)} was not resolved`);
+  const kind = resolved.kind;
+  const external: ExternalIngredient[] = [];
+  if (kind.externalInputs) {
+    let res;
+    try {
+      res = kind.externalInputs(stage.params, { projectDir });
+    } catch (err) {
+      return fail(`kind ${kind.name}: externalInputs threw: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (!res.ok) return fail(res.error, res.param);
+    for (const input of res.inputs) {
+      const hashed = hashInput(ctx.hasher, input.path);
+      if (!hashed.ok) return fail(`${input.label}: ${input.path} ${hashed.problem}`);
+      external.push({ label: input.label, path: input.path, hash: hashed.hash, size: hashed.size });
+    }
+  }
+  let fp = fingerprints.get(uses);
+  if (fp === undefined) {
+    fp = kindFingerprint({ name: kind.name, ...(resolved.modulePath ? { modulePath: resolved.modulePath } : {}) }, ctx.hasher, ctx.builtinKindsDir);
+    fingerprints.set(uses, fp);
+  }
+  return {
+    ok: true,
+    value: {
+      stage,
+      resolved,
+      source: { type: 'kind', name: kind.name, version: kind.version },
+      params: stage.params,
+      paramSources,
+      external,
+      deps: [],
+      kindFingerprint: fp,
+      layout: outputLayoutOf(stage),
+    },
+  };
+}
+
+function hashInput(hasher: FileHasher, abs: string): { ok: true; hash: string; size: number } | { ok: false; problem: string } {
+  try {
+    const h = hasher.hashPath(abs);
+    return { ok: true, hash: h.hash, size: h.size };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { ok: false, problem: 'does not exist' };
+    if (code === 'EACCES') return { ok: false, problem: 'is not readable (permission denied)' };
+    return { ok: false, problem: `cannot be read: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/** Computes static ingredients for the given stages; all planning errors at once. */
+export function computeAllStatic(
+  ctx: Pick<EngineContext, 'pipeline' | 'kinds' | 'hasher' | 'builtinKindsDir'>,
+  stageIds: readonly string[],
+): { ok: true; value: Map<string, StaticIngredients> } | { ok: false; errors: PlanError[] } {
+  const fingerprints = new Map<string, string | null>();
+  const out = new Map<string, StaticIngredients>();
+  const errors: PlanError[] = [];
+  for (const id of stageIds) {
+    const stage = ctx.pipeline.stages.get(id);
+    if (!stage) {
+      errors.push({ stageId: id, message: `unknown stage ${id}` });
+      continue;
+    }
+    const r = computeStaticIngredients(ctx, stage, fingerprints);
+    if (r.ok) out.set(id, r.value);
+    else errors.push(r.error);
+  }
+  return errors.length ? { ok: false, errors } : { ok: true, value: out };
+}
+
+/** Full ingredients once the upstream output hashes are known (null where an upstream is not up to date). */
+export function withUpstream(st: StaticIngredients, outputHashOf: (stageId: string) => TreeHash | null): KeyIngredients {
+  const upstream: Record<string, UpstreamIngredient[]> = {};
+  for (const [input, ids] of Object.entries(st.stage.needs)) {
+    upstream[input] = ids.map((id) => ({ stageId: id, outputHash: outputHashOf(id) }));
+  }
+  return {
+    format: KEY_FORMAT,
+    stageId: st.stage.id,
+    matrix: st.stage.matrix,
+    source: st.source,
+    params: st.params,
+    paramSources: st.paramSources,
+    upstream,
+    external: st.external,
+    deps: st.deps,
+  };
+}

@@ -1,0 +1,598 @@
+/**
+ * Brings the selected stages up to date: the scheduler (our own ready-loop over resource-class slots; see
+ * DESIGN.md for why not p-graph), per-stage leases shared with other wsflow processes, cache restore, execution
+ * through an executor, and the commit of results.
+ *
+ * Per stage, once every upstream stage is done (so its key is known):
+ *   fresh → done | cached → restore out/ from the cache | else take the lease (or wait for the run holding it and
+ *   re-check) → take a slot of its resource class → execute in a worker → move the output into the cache →
+ *   mark the execution succeeded (one statement, the commit point) → materialise out/ → record it as the head.
+ * A crash anywhere before the commit leaves nothing that counts as a hit; after it, the next run restores.
+ */
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { PlannedStage } from '../../pipeline/types.js';
+import type { UpstreamOutput } from '../stage-kind.js';
+import type { EngineContext } from '../plan/engine-context.js';
+import { layoutPaths } from '../plan/engine-context.js';
+import type { StaticIngredients } from '../plan/static-ingredients.js';
+import { assessStage, type StageStatus } from '../plan/stage-status.js';
+import { listOutputFiles } from '../plan/output-check.js';
+import { firstLine } from '../plan/reasons.js';
+import type { EngineEvent, EventSink, RunCounts, SkipCause } from '../events.js';
+import type { StageExecutor } from '../exec/executor.js';
+import type { StageRunEvent } from '../exec/stage-spec.js';
+import { Slots } from '../exec/slots.js';
+import { HEARTBEAT_MS, LeaseManager, recoverCrashedRuns } from '../exec/leases.js';
+import { HOST } from '../exec/process-util.js';
+import { removeTree } from '../cas/cache-store.js';
+import { fmtMs } from '../loggers/format-time.js';
+import type { TreeHash } from '../keys/hashing.js';
+import type { MetricRow } from '../state/state-store.js';
+import type { TreeManifest } from '../keys/tree-manifest.js';
+
+const LEASE_POLL_MS = 150;
+const LOG_TAIL_LINES = 20;
+
+export interface RunPipelineOptions {
+  ctx: EngineContext;
+  /** static ingredients of the selected stages (computed, and their planning errors reported, beforehand) */
+  statics: ReadonlyMap<string, StaticIngredients>;
+  /** the selected stage ids in topological order (targets plus everything they need) */
+  order: readonly string[];
+  executor: StageExecutor;
+  /** capacity of the `cpu` class (-j) */
+  jobs: number;
+  /** capacity of the `accel` class (--accel) */
+  accel: number;
+  keepGoing: boolean;
+  argv: readonly string[];
+  emit: EventSink;
+  /** Ctrl-C */
+  signal: AbortSignal;
+  /** watch mode: keys that failed earlier in this session and are not retried until something changes */
+  skipFailedKeys?: ReadonlySet<string>;
+}
+
+export type StageOutcome = 'fresh' | 'restored' | 'executed' | 'failed' | 'skipped' | 'interrupted';
+
+export interface RunResult {
+  runId: number;
+  status: 'succeeded' | 'failed' | 'interrupted';
+  counts: RunCounts;
+  outcomes: Map<string, StageOutcome>;
+  /** keys of stages that failed in this run */
+  failedKeys: string[];
+}
+
+interface Node {
+  id: string;
+  stage: PlannedStage;
+  st: StaticIngredients;
+  index: number;
+  upstream: string[];
+  dependents: string[];
+  remaining: number;
+  outputHash: TreeHash | null;
+  outcome: StageOutcome | null;
+}
+
+type Done = { outcome: 'fresh' | 'restored' | 'executed'; outputHash: TreeHash };
+type NotDone = { outcome: 'failed' | 'skipped' | 'interrupted'; key?: string };
+
+export async function runPipeline(opts: RunPipelineOptions): Promise<RunResult> {
+  const session = new RunSession(opts);
+  return session.run();
+}
+
+class RunSession {
+  readonly #o: RunPipelineOptions;
+  readonly #ctx: EngineContext;
+  readonly #nodes = new Map<string, Node>();
+  readonly #slots: Record<'accel' | 'cpu', Slots>;
+  /** aborted when no new work may start: a failure without --keep-going, or Ctrl-C */
+  readonly #stop = new AbortController();
+  readonly #counts: RunCounts = { fresh: 0, restored: 0, executed: 0, failed: 0, skipped: 0, interrupted: 0, waited: 0 };
+  readonly #failedKeys: string[] = [];
+  #runId = 0;
+  #leases!: LeaseManager;
+  #active = 0;
+  #finished!: () => void;
+
+  constructor(o: RunPipelineOptions) {
+    this.#o = o;
+    this.#ctx = o.ctx;
+    this.#slots = { accel: new Slots(o.accel), cpu: new Slots(o.jobs) };
+    o.order.forEach((id, index) => {
+      const st = o.statics.get(id);
+      if (!st) throw new Error(`no static ingredients for ${id}`);
+      const upstream = [...new Set(Object.values(st.stage.needs).flat())].filter((u) => o.statics.has(u));
+      this.#nodes.set(id, { id, stage: st.stage, st, index, upstream, dependents: [], remaining: upstream.length, outputHash: null, outcome: null });
+    });
+    for (const n of this.#nodes.values()) for (const u of n.upstream) this.#nodes.get(u)?.dependents.push(n.id);
+  }
+
+  #emit(e: EngineEvent): void {
+    this.#o.emit(e);
+  }
+
+  async run(): Promise<RunResult> {
+    const { store, cache, pipeline } = this.#ctx;
+    const started = Date.now();
+    recoverCrashedRuns(store, started);
+    cache.removeStaleStaging();
+    this.#runId = store.insertRun({ argv: JSON.stringify(this.#o.argv), profile: pipeline.profile, host: HOST, pid: process.pid, now: started });
+    this.#leases = new LeaseManager(store, this.#runId);
+    const heartbeat = setInterval(() => store.heartbeatRun(this.#runId, Date.now()), HEARTBEAT_MS);
+    heartbeat.unref();
+    const onInterrupt = (): void => this.#stop.abort();
+    this.#o.signal.addEventListener('abort', onInterrupt, { once: true });
+    this.#emit({
+      type: 'run-start',
+      runId: this.#runId,
+      stages: this.#nodes.size,
+      executor: this.#o.executor.name,
+      jobs: this.#o.jobs,
+      accel: this.#o.accel,
+    });
+    try {
+      await new Promise<void>((resolve) => {
+        this.#finished = resolve;
+        for (const n of this.#nodes.values()) if (n.remaining === 0) this.#activate(n);
+        if (this.#active === 0) resolve();
+      });
+      // stages never reached because the run stopped
+      for (const n of this.#nodes.values()) {
+        if (n.outcome === null) this.#skip(n, { type: 'stopped' });
+      }
+    } finally {
+      clearInterval(heartbeat);
+      this.#o.signal.removeEventListener('abort', onInterrupt);
+      this.#leases.releaseAll();
+    }
+    const status = this.#o.signal.aborted ? 'interrupted' : this.#counts.failed > 0 ? 'failed' : 'succeeded';
+    const ended = Date.now();
+    store.finishRun(this.#runId, status, this.#counts, ended);
+    this.#emit({ type: 'run-end', runId: this.#runId, status, durationMs: ended - started, counts: { ...this.#counts } });
+    const outcomes = new Map<string, StageOutcome>();
+    for (const n of this.#nodes.values()) outcomes.set(n.id, n.outcome ?? 'skipped');
+    return { runId: this.#runId, status, counts: { ...this.#counts }, outcomes, failedKeys: this.#failedKeys };
+  }
+
+  #activate(n: Node): void {
+    this.#active++;
+    void this.#process(n)
+      .catch((err: unknown): NotDone => {
+        this.#emit({ type: 'warning', stageId: n.id, message: `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}` });
+        this.#counts.failed++;
+        return { outcome: 'failed' };
+      })
+      .then((r) => this.#complete(n, r));
+  }
+
+  #complete(n: Node, r: Done | NotDone): void {
+    n.outcome = r.outcome;
+    if (r.outcome === 'fresh' || r.outcome === 'restored' || r.outcome === 'executed') {
+      n.outputHash = (r as Done).outputHash;
+      for (const d of n.dependents) {
+        const dn = this.#nodes.get(d);
+        if (dn && --dn.remaining === 0 && dn.outcome === null) this.#activate(dn);
+      }
+    } else if (r.outcome === 'failed') {
+      if (r.key) this.#failedKeys.push(r.key);
+      if (!this.#o.keepGoing) this.#stop.abort();
+      this.#skipDependents(n, n.id);
+    } else {
+      this.#skipDependents(n, n.id);
+    }
+    if (--this.#active === 0) this.#finished();
+  }
+
+  #skipDependents(n: Node, failedId: string): void {
+    for (const d of n.dependents) {
+      const dn = this.#nodes.get(d);
+      if (!dn || dn.outcome !== null) continue;
+      this.#skip(dn, this.#o.signal.aborted ? { type: 'stopped' } : { type: 'upstream-failed', upstream: failedId });
+      this.#skipDependents(dn, failedId);
+    }
+  }
+
+  #skip(n: Node, cause: SkipCause): void {
+    n.outcome = 'skipped';
+    this.#counts.skipped++;
+    this.#emit({ type: 'stage-skipped', stageId: n.id, cause });
+  }
+
+  #upstreamHash = (id: string): TreeHash | null => this.#nodes.get(id)?.outputHash ?? null;
+
+  #assess(n: Node): StageStatus {
+    return assessStage(this.#ctx, n.st, this.#upstreamHash);
+  }
+
+  async #process(n: Node): Promise<Done | NotDone> {
+    let waitingSince: number | null = null;
+    let warned = false;
+    for (;;) {
+      if (this.#o.signal.aborted) return this.#skipped(n, { type: 'stopped' });
+      const status = this.#assess(n);
+      if (!warned) {
+        for (const w of status.warnings) this.#emit({ type: 'warning', stageId: n.id, message: w });
+        warned = true;
+      }
+      if (status.state === 'fresh' && status.outputHash) {
+        this.#counts.fresh++;
+        if (waitingSince !== null) this.#counts.waited++;
+        this.#emit({ type: 'stage-fresh', stageId: n.id });
+        return { outcome: 'fresh', outputHash: status.outputHash };
+      }
+      if (status.key === null) throw new Error(`key of ${n.id} unknown although its upstream stages are done`);
+      if (this.#o.skipFailedKeys?.has(status.key)) {
+        const error = status.reasons.find((r) => r.type === 'failed');
+        this.#counts.failed++;
+        this.#emit({
+          type: 'stage-skipped',
+          stageId: n.id,
+          cause: { type: 'failed-unchanged', error: error?.type === 'failed' ? firstLine(error.error) : 'failed earlier' },
+        });
+        return { outcome: 'failed', key: status.key };
+      }
+      if (waitingSince !== null && status.state === 'failed') {
+        // the run we waited for failed on this very key: report it rather than run it a second time
+        const latest = this.#ctx.store.latestExecutionOfStage(n.id);
+        if (latest && latest.key === status.key && (latest.ended_at ?? 0) >= waitingSince) {
+          this.#counts.failed++;
+          this.#emit({
+            type: 'stage-failed',
+            stageId: n.id,
+            executionId: latest.id,
+            durationMs: latest.duration_ms ?? 0,
+            error: `failed in run #${latest.run_id}: ${firstLine(latest.error ?? 'failed')}`,
+            logPath: latest.log_path,
+            logTail: [],
+          });
+          return { outcome: 'failed', key: status.key };
+        }
+      }
+      if (this.#stop.signal.aborted) return this.#skipped(n, { type: 'stopped' });
+      const lease = this.#leases.tryAcquire(n.id, status.key);
+      if (!lease.acquired) {
+        if (waitingSince === null) {
+          waitingSince = Date.now();
+          this.#emit({
+            type: 'stage-waiting',
+            stageId: n.id,
+            holderPid: lease.holder.pid,
+            holderHost: lease.holder.host,
+            holderRunId: lease.holder.run_id,
+          });
+        }
+        await sleep(LEASE_POLL_MS, this.#stop.signal);
+        continue;
+      }
+      try {
+        // re-check under the lease: the run we waited for (or one that just finished) may have produced it
+        const current = this.#assess(n);
+        if (current.key !== status.key) continue;
+        if (current.state === 'fresh' && current.outputHash) {
+          this.#counts.fresh++;
+          if (waitingSince !== null) this.#counts.waited++;
+          this.#emit({ type: 'stage-fresh', stageId: n.id });
+          return { outcome: 'fresh', outputHash: current.outputHash };
+        }
+        if (current.state === 'cached' && current.hit) {
+          const restored = this.#restore(n, current);
+          if (restored) {
+            if (waitingSince !== null) this.#counts.waited++;
+            return restored;
+          }
+          continue;
+        }
+        const cls = n.stage.resources.class;
+        if (!(await this.#slots[cls].acquire(n.index, this.#stop.signal))) return this.#skipped(n, { type: 'stopped' });
+        try {
+          return await this.#execute(n, current);
+        } finally {
+          this.#slots[cls].release();
+        }
+      } finally {
+        this.#leases.release(n.id);
+      }
+    }
+  }
+
+  #skipped(n: Node, cause: SkipCause): NotDone {
+    this.#counts.skipped++;
+    this.#emit({ type: 'stage-skipped', stageId: n.id, cause });
+    return { outcome: 'skipped' };
+  }
+
+  /** Copies a cached result into out/ and records it as what out/ holds. null when the cache entry is unusable. */
+  #restore(n: Node, status: StageStatus): Done | null {
+    const { cache, store } = this.#ctx;
+    const hit = status.hit;
+    if (!hit?.output_hash) return null;
+    const v = cache.verifyTree(hit.output_hash);
+    if (!v.ok) return null;
+    this.#materialize(n, v.manifest);
+    store.setHead(n.id, hit.id, layoutPaths(n.st.layout), Date.now());
+    this.#counts.restored++;
+    this.#emit({
+      type: 'stage-restored',
+      stageId: n.id,
+      fromRunId: hit.run_id,
+      fromExecutionId: hit.id,
+      producedAt: hit.ended_at ?? hit.started_at,
+      savedMs: hit.duration_ms ?? 0,
+      reasons: status.reasons,
+    });
+    return { outcome: 'restored', outputHash: hit.output_hash };
+  }
+
+  #materialize(n: Node, manifest: TreeManifest): void {
+    const { cache, pipeline } = this.#ctx;
+    const layout = n.st.layout;
+    if (layout.type === 'dir') cache.materializeCopy(manifest, join(pipeline.projectDir, layout.path));
+    else for (const p of layout.paths) cache.materializeCopy(manifest, join(pipeline.projectDir, p), p);
+  }
+
+  /** The upstream outputs a stage reads, as immutable trees inside the cache. */
+  #inputsOf(n: Node): Record<string, UpstreamOutput[]> {
+    const { cache } = this.#ctx;
+    const inputs: Record<string, UpstreamOutput[]> = {};
+    for (const [name, ids] of Object.entries(n.stage.needs)) {
+      inputs[name] = ids.map((id) => {
+        const up = this.#nodes.get(id);
+        const hash = up?.outputHash;
+        if (!up || !hash) throw new Error(`upstream ${id} of ${n.id} has no output`);
+        const manifest = cache.readManifest(hash);
+        if (!manifest) throw new Error(`output of ${id} vanished from the cache`);
+        return { stageId: id, matrix: up.stage.matrix, dir: cache.materializeTree(hash, manifest) };
+      });
+    }
+    return inputs;
+  }
+
+  async #execute(n: Node, status: StageStatus): Promise<Done | NotDone> {
+    const { store, cache, pipeline } = this.#ctx;
+    const key = status.key;
+    if (!key) throw new Error(`no key for ${n.id}`);
+    const st = n.st;
+    const started = Date.now();
+    const executionId = store.insertExecution({
+      runId: this.#runId,
+      stageId: n.id,
+      key,
+      kind: st.source.type === 'kind' ? st.source.name : 'cmd',
+      kindVersion: st.source.type === 'kind' ? st.source.version : null,
+      kindFingerprint: st.kindFingerprint,
+      ingredients: status.ingredients,
+      host: HOST,
+      pid: process.pid,
+      executor: this.#o.executor.name,
+      now: started,
+      logPath: null,
+    });
+    const logPath = join(cache.logsDir, `${executionId}.log`);
+    store.setLogPath(executionId, logPath);
+    const log = new StageLog(logPath);
+    log.line(`# wsflow: stage ${n.id}, execution #${executionId}, run #${this.#runId}, key ${key}`);
+    log.line(`# started ${new Date(started).toISOString()} on ${HOST}`);
+    this.#emit({ type: 'stage-start', stageId: n.id, executionId, resource: n.stage.resources.class, reasons: status.reasons });
+
+    const staging = cache.newStagingDir(n.id);
+    const outDir = join(staging, 'out');
+    mkdirSync(outDir);
+    const annotations: Record<string, string | number | boolean> = {};
+    const metrics: MetricRow[] = [];
+    const flushMetrics = (): void => {
+      if (metrics.length) store.insertMetrics(metrics.splice(0));
+    };
+    const metricTimer = setInterval(flushMetrics, 1_000);
+    metricTimer.unref();
+    const onEvent = (e: StageRunEvent): void => {
+      switch (e.type) {
+        case 'progress':
+          this.#emit({ type: 'stage-progress', stageId: n.id, update: e.update });
+          break;
+        case 'log':
+          log.line(e.message);
+          this.#emit({ type: 'stage-log', stageId: n.id, message: e.message });
+          break;
+        case 'output':
+          log.text(e.text);
+          break;
+        case 'metric':
+          metrics.push({
+            execution_id: executionId,
+            stage_id: n.id,
+            name: e.name,
+            step: e.step ?? null,
+            value: e.value,
+            recorded_at: Date.now(),
+          });
+          break;
+        case 'annotate':
+          annotations[e.key] = e.value;
+          this.#emit({ type: 'stage-annotate', stageId: n.id, key: e.key, value: e.value });
+          break;
+      }
+    };
+
+    let outcome;
+    try {
+      const inputs = this.#inputsOf(n);
+      if (st.source.type === 'cmd') prepareCmdOuts(pipeline.projectDir, n.stage.outs);
+      outcome = await this.#o.executor.execute({
+        spec: {
+          stageId: n.id,
+          runId: this.#runId,
+          executionId,
+          key,
+          matrix: n.stage.matrix,
+          source:
+            st.source.type === 'cmd'
+              ? { type: 'cmd', cmd: st.source.cmd }
+              : {
+                  type: 'kind',
+                  name: st.source.name,
+                  ...(st.resolved?.modulePath ? { modulePath: st.resolved.modulePath } : {}),
+                  ...(this.#ctx.builtinRegistryModule ? { registryModule: this.#ctx.builtinRegistryModule } : {}),
+                },
+          params: n.stage.params,
+          inputs,
+          outDir,
+          projectDir: pipeline.projectDir,
+        },
+        resources: n.stage.resources,
+        onEvent,
+        signal: this.#o.signal,
+      });
+    } catch (err) {
+      outcome = { ok: false as const, error: err instanceof Error ? err.message : String(err) };
+    } finally {
+      clearInterval(metricTimer);
+    }
+    flushMetrics();
+    const backend = annotations.backend === undefined ? null : String(annotations.backend);
+
+    if (outcome.ok) {
+      try {
+        const committed = this.#commit(n, executionId, outDir, started, backend, annotations);
+        log.line(`# succeeded in ${fmtMs(committed.durationMs)}; output ${committed.hash}`);
+        log.close();
+        removeTree(staging);
+        return { outcome: 'executed', outputHash: committed.hash };
+      } catch (err) {
+        outcome = { ok: false as const, error: err instanceof Error ? err.message : String(err) };
+      }
+    }
+    removeTree(staging);
+    const ended = Date.now();
+    const interrupted = 'interrupted' in outcome && outcome.interrupted === true;
+    store.endExecution(executionId, interrupted ? 'interrupted' : 'failed', {
+      error: outcome.error,
+      now: ended,
+      durationMs: ended - started,
+      backend,
+      annotations,
+    });
+    log.line(`# ${interrupted ? 'interrupted' : 'failed'} after ${fmtMs(ended - started)}: ${outcome.error}`);
+    log.close();
+    if (interrupted) {
+      this.#counts.interrupted++;
+      this.#emit({ type: 'stage-interrupted', stageId: n.id, executionId });
+      return { outcome: 'interrupted' };
+    }
+    this.#counts.failed++;
+    this.#emit({
+      type: 'stage-failed',
+      stageId: n.id,
+      executionId,
+      durationMs: ended - started,
+      error: outcome.error,
+      logPath,
+      logTail: log.tail(),
+    });
+    return { outcome: 'failed', key };
+  }
+
+  /** Output into the cache, then the success mark (the commit point), then out/ and the head record. */
+  #commit(
+    n: Node,
+    executionId: number,
+    outDir: string,
+    started: number,
+    backend: string | null,
+    annotations: Record<string, string | number | boolean>,
+  ): { hash: TreeHash; durationMs: number } {
+    const { store, cache, pipeline } = this.#ctx;
+    const layout = n.st.layout;
+    let stored;
+    if (layout.type === 'dir') {
+      stored = cache.ingestDirByRename(outDir);
+    } else {
+      const listed = listOutputFiles(pipeline.projectDir, layout);
+      if (!listed.ok) throw new Error(`the command did not write its declared out ${listed.missing}`);
+      stored = cache.ingestFilesByCopy(listed.files);
+    }
+    const previous = store.headExecution(n.id);
+    const ended = Date.now();
+    let bytes = 0;
+    for (const f of stored.manifest.files) bytes += f.size;
+    store.succeedExecution(executionId, {
+      outputHash: stored.hash,
+      bytes,
+      files: stored.manifest.files.length,
+      now: ended,
+      durationMs: ended - started,
+      backend,
+      annotations,
+    });
+    if (layout.type === 'dir') cache.materializeCopy(stored.manifest, join(pipeline.projectDir, layout.path));
+    store.setHead(n.id, executionId, layoutPaths(layout), Date.now());
+    this.#counts.executed++;
+    this.#emit({
+      type: 'stage-succeeded',
+      stageId: n.id,
+      executionId,
+      durationMs: ended - started,
+      backend,
+      outputUnchanged: previous?.output_hash === stored.hash,
+    });
+    return { hash: stored.hash, durationMs: ended - started };
+  }
+}
+
+/** DVC semantics: declared outs are removed before the command runs (they are in the cache if they mattered). */
+function prepareCmdOuts(projectDir: string, outs: readonly string[]): void {
+  for (const p of outs) {
+    const abs = join(projectDir, p);
+    removeTree(abs);
+    mkdirSync(dirname(abs), { recursive: true });
+  }
+}
+
+/** A stage's log file, plus the last lines kept in memory for the failure report. */
+class StageLog {
+  readonly #fd: number;
+  #tail: string[] = [];
+  #partial = '';
+
+  constructor(path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.#fd = openSync(path, 'a');
+  }
+
+  text(t: string): void {
+    writeSync(this.#fd, t);
+    const parts = (this.#partial + t).split('\n');
+    this.#partial = parts.pop() ?? '';
+    this.#tail.push(...parts);
+    if (this.#tail.length > LOG_TAIL_LINES) this.#tail = this.#tail.slice(-LOG_TAIL_LINES);
+  }
+
+  line(l: string): void {
+    writeSync(this.#fd, `${l}\n`);
+  }
+
+  tail(): string[] {
+    return this.#partial ? [...this.#tail, this.#partial].slice(-LOG_TAIL_LINES) : [...this.#tail];
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * The state database `cache/state.db`: runs, executions, what is materialised in out/, the file-hash memo,
+ * metrics and leases. better-sqlite3 in WAL mode so that several `wsflow` processes can read while one writes.
+ *
+ * Schema changes: bump SCHEMA_VERSION and add a migration step; an older wsflow refuses a newer database.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+/** a prepared statement taking positional parameters */
+export type Stmt = Database.Statement<unknown[]>;
+
+export const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY,
+  argv TEXT NOT NULL,
+  profile TEXT,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  heartbeat_at INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted')),
+  summary TEXT
+);
+CREATE TABLE IF NOT EXISTS executions (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  stage_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  kind_version TEXT,
+  kind_fingerprint TEXT,
+  ingredients TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted')),
+  output_hash TEXT,
+  output_bytes INTEGER,
+  output_files INTEGER,
+  host TEXT NOT NULL,
+  pid INTEGER,
+  executor TEXT NOT NULL,
+  backend TEXT,
+  annotations TEXT NOT NULL DEFAULT '{}',
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  duration_ms INTEGER,
+  error TEXT,
+  log_path TEXT,
+  evicted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS executions_by_key ON executions (key, status);
+CREATE INDEX IF NOT EXISTS executions_by_stage ON executions (stage_id, id);
+CREATE TABLE IF NOT EXISTS stage_heads (
+  stage_id TEXT PRIMARY KEY,
+  execution_id INTEGER NOT NULL REFERENCES executions(id),
+  out_paths TEXT NOT NULL,
+  materialized_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS file_hashes (
+  path TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  ino INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  hashed_at_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS metrics (
+  id INTEGER PRIMARY KEY,
+  execution_id INTEGER NOT NULL REFERENCES executions(id),
+  stage_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  step INTEGER,
+  value REAL NOT NULL,
+  recorded_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_by_execution ON metrics (execution_id, name, step);
+CREATE TABLE IF NOT EXISTS leases (
+  stage_id TEXT PRIMARY KEY,
+  key TEXT NOT NULL,
+  run_id INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  acquired_at INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL
+);
+`;
+
+export interface OpenStateOptions {
+  /** open without creating the file; used by read-only commands on a project that never ran */
+  mustExist?: boolean;
+}
+
+/** Opens (creating if needed) the state database and brings its schema up to date. */
+export function openStateDb(path: string, options: OpenStateOptions = {}): Db {
+  if (!options.mustExist) mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { fileMustExist: options.mustExist ?? false, timeout: 30_000 });
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a commit survives a process crash (kill -9); only power loss can drop the last commits.
+  db.pragma('synchronous = NORMAL');
+  db.defaultSafeIntegers(false);
+  ensureSchema(db);
+  return db;
+}
+
+/** An empty in-memory database with the same schema, for read-only commands on a project that never ran. */
+export function openEmptyStateDb(): Db {
+  const db = new Database(':memory:');
+  ensureSchema(db);
+  return db;
+}
+
+function ensureSchema(db: Db): void {
+  const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
+  if (hasMeta) {
+    const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
+    const version = row ? Number(row.value) : 0;
+    if (version === SCHEMA_VERSION) return;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(
+        `cache/state.db has schema version ${version}, newer than this wsflow understands (${SCHEMA_VERSION}); upgrade wsflow`,
+      );
+    }
+  }
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+  }).immediate();
+}

@@ -1,0 +1,304 @@
+/**
+ * Typed access to the state database: every query the engine runs, as prepared statements.
+ */
+import type { Db, Stmt } from './state-db.js';
+import type { KeyIngredients } from '../keys/key-ingredients.js';
+import type { StageKey, TreeHash } from '../keys/hashing.js';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
+export type ExecutionStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
+
+export interface RunRow {
+  id: number;
+  argv: string;
+  profile: string | null;
+  host: string;
+  pid: number;
+  started_at: number;
+  ended_at: number | null;
+  heartbeat_at: number;
+  status: RunStatus;
+  summary: string | null;
+}
+
+export interface ExecutionRow {
+  id: number;
+  run_id: number;
+  stage_id: string;
+  key: StageKey;
+  kind: string;
+  kind_version: string | null;
+  kind_fingerprint: string | null;
+  ingredients: string;
+  status: ExecutionStatus;
+  output_hash: TreeHash | null;
+  output_bytes: number | null;
+  output_files: number | null;
+  host: string;
+  pid: number | null;
+  executor: string;
+  backend: string | null;
+  annotations: string;
+  started_at: number;
+  ended_at: number | null;
+  duration_ms: number | null;
+  error: string | null;
+  log_path: string | null;
+  evicted: number;
+}
+
+export interface HeadRow {
+  stage_id: string;
+  execution_id: number;
+  out_paths: string;
+  materialized_at: number;
+}
+
+export interface LeaseRow {
+  stage_id: string;
+  key: string;
+  run_id: number;
+  host: string;
+  pid: number;
+  acquired_at: number;
+  heartbeat_at: number;
+}
+
+export interface MetricRow {
+  execution_id: number;
+  stage_id: string;
+  name: string;
+  step: number | null;
+  value: number;
+  recorded_at: number;
+}
+
+export function parseIngredients(row: ExecutionRow): KeyIngredients {
+  return JSON.parse(row.ingredients) as KeyIngredients;
+}
+
+export class StateStore {
+  readonly db: Db;
+  readonly #s: Record<string, Stmt> = {};
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  #stmt(sql: string): Stmt {
+    let s = this.#s[sql];
+    if (!s) {
+      s = this.db.prepare<unknown[]>(sql);
+      this.#s[sql] = s;
+    }
+    return s;
+  }
+
+  // ---- runs ----
+
+  insertRun(r: { argv: string; profile: string | null; host: string; pid: number; now: number }): number {
+    const info = this.#stmt(
+      `INSERT INTO runs (argv, profile, host, pid, started_at, heartbeat_at, status) VALUES (?, ?, ?, ?, ?, ?, 'running')`,
+    ).run(r.argv, r.profile, r.host, r.pid, r.now, r.now);
+    return Number(info.lastInsertRowid);
+  }
+
+  finishRun(id: number, status: RunStatus, summary: unknown, now: number): void {
+    this.#stmt(`UPDATE runs SET status = ?, ended_at = ?, summary = ? WHERE id = ?`).run(status, now, JSON.stringify(summary), id);
+  }
+
+  heartbeatRun(id: number, now: number): void {
+    this.#stmt(`UPDATE runs SET heartbeat_at = ? WHERE id = ?`).run(now, id);
+    this.#stmt(`UPDATE leases SET heartbeat_at = ? WHERE run_id = ?`).run(now, id);
+  }
+
+  getRun(id: number): RunRow | undefined {
+    return this.#stmt(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
+  }
+
+  runningRuns(): RunRow[] {
+    return this.#stmt(`SELECT * FROM runs WHERE status = 'running'`).all() as RunRow[];
+  }
+
+  /** A run whose process died without finishing (kill -9, power loss): recorded as interrupted, with its executions. */
+  markRunCrashed(id: number, now: number): void {
+    this.db.transaction(() => {
+      this.#stmt(`UPDATE runs SET status = 'interrupted', ended_at = COALESCE(ended_at, heartbeat_at) WHERE id = ? AND status = 'running'`).run(id);
+      this.#stmt(
+        `UPDATE executions SET status = 'interrupted', ended_at = ?, error = 'the wsflow process running it died' WHERE run_id = ? AND status = 'running'`,
+      ).run(now, id);
+      this.#stmt(`DELETE FROM leases WHERE run_id = ?`).run(id);
+    })();
+  }
+
+  // ---- executions ----
+
+  insertExecution(e: {
+    runId: number;
+    stageId: string;
+    key: StageKey;
+    kind: string;
+    kindVersion: string | null;
+    kindFingerprint: string | null;
+    ingredients: KeyIngredients;
+    host: string;
+    pid: number;
+    executor: string;
+    now: number;
+    logPath: string | null;
+  }): number {
+    const info = this.#stmt(
+      `INSERT INTO executions (run_id, stage_id, key, kind, kind_version, kind_fingerprint, ingredients, status, host, pid,
+         executor, started_at, log_path) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
+    ).run(
+      e.runId,
+      e.stageId,
+      e.key,
+      e.kind,
+      e.kindVersion,
+      e.kindFingerprint,
+      JSON.stringify(e.ingredients),
+      e.host,
+      e.pid,
+      e.executor,
+      e.now,
+      e.logPath,
+    );
+    return Number(info.lastInsertRowid);
+  }
+
+  setLogPath(id: number, logPath: string): void {
+    this.#stmt(`UPDATE executions SET log_path = ? WHERE id = ?`).run(logPath, id);
+  }
+
+  /** Marks the execution succeeded with its output: the moment it becomes a cache hit for every later run. */
+  succeedExecution(
+    id: number,
+    o: { outputHash: TreeHash; bytes: number; files: number; now: number; durationMs: number; backend: string | null; annotations: Record<string, unknown> },
+  ): void {
+    this.#stmt(
+      `UPDATE executions SET status = 'succeeded', output_hash = ?, output_bytes = ?, output_files = ?, ended_at = ?,
+         duration_ms = ?, backend = ?, annotations = ? WHERE id = ? AND status = 'running'`,
+    ).run(o.outputHash, o.bytes, o.files, o.now, o.durationMs, o.backend, JSON.stringify(o.annotations), id);
+  }
+
+  endExecution(
+    id: number,
+    status: 'failed' | 'interrupted',
+    o: { error: string; now: number; durationMs: number; backend: string | null; annotations: Record<string, unknown> },
+  ): void {
+    this.#stmt(
+      `UPDATE executions SET status = ?, error = ?, ended_at = ?, duration_ms = ?, backend = ?, annotations = ?
+         WHERE id = ? AND status = 'running'`,
+    ).run(status, o.error, o.now, o.durationMs, o.backend, JSON.stringify(o.annotations), id);
+  }
+
+  getExecution(id: number): ExecutionRow | undefined {
+    return this.#stmt(`SELECT * FROM executions WHERE id = ?`).get(id) as ExecutionRow | undefined;
+  }
+
+  /** The newest succeeded, not evicted execution with this key: the candidate cache hit. */
+  latestSuccessByKey(key: StageKey): ExecutionRow | undefined {
+    return this.#stmt(
+      `SELECT * FROM executions WHERE key = ? AND status = 'succeeded' AND evicted = 0 ORDER BY id DESC LIMIT 1`,
+    ).get(key) as ExecutionRow | undefined;
+  }
+
+  latestExecutionOfStage(stageId: string): ExecutionRow | undefined {
+    return this.#stmt(`SELECT * FROM executions WHERE stage_id = ? ORDER BY id DESC LIMIT 1`).get(stageId) as
+      | ExecutionRow
+      | undefined;
+  }
+
+  latestSuccessOfStage(stageId: string): ExecutionRow | undefined {
+    return this.#stmt(
+      `SELECT * FROM executions WHERE stage_id = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`,
+    ).get(stageId) as ExecutionRow | undefined;
+  }
+
+  executionsOfStage(stageId: string): ExecutionRow[] {
+    return this.#stmt(`SELECT * FROM executions WHERE stage_id = ? ORDER BY id`).all(stageId) as ExecutionRow[];
+  }
+
+  /** For gc: the newest succeeded execution of every stage id ever recorded. */
+  latestSuccessPerStage(): ExecutionRow[] {
+    return this.#stmt(
+      `SELECT e.* FROM executions e JOIN (SELECT stage_id, MAX(id) AS id FROM executions WHERE status = 'succeeded'
+         GROUP BY stage_id) m ON e.id = m.id`,
+    ).all() as ExecutionRow[];
+  }
+
+  succeededExecutions(): ExecutionRow[] {
+    return this.#stmt(`SELECT * FROM executions WHERE status = 'succeeded' AND evicted = 0`).all() as ExecutionRow[];
+  }
+
+  markEvicted(ids: readonly number[]): void {
+    const s = this.#stmt(`UPDATE executions SET evicted = 1 WHERE id = ?`);
+    this.db.transaction(() => {
+      for (const id of ids) s.run(id);
+    })();
+  }
+
+  // ---- heads: what out/ holds ----
+
+  getHead(stageId: string): HeadRow | undefined {
+    return this.#stmt(`SELECT * FROM stage_heads WHERE stage_id = ?`).get(stageId) as HeadRow | undefined;
+  }
+
+  /** The execution whose result is materialised in out/ for this stage. */
+  headExecution(stageId: string): ExecutionRow | undefined {
+    return this.#stmt(
+      `SELECT e.* FROM stage_heads h JOIN executions e ON e.id = h.execution_id WHERE h.stage_id = ?`,
+    ).get(stageId) as ExecutionRow | undefined;
+  }
+
+  setHead(stageId: string, executionId: number, outPaths: readonly string[], now: number): void {
+    this.#stmt(
+      `INSERT INTO stage_heads (stage_id, execution_id, out_paths, materialized_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(stage_id) DO UPDATE SET execution_id = excluded.execution_id, out_paths = excluded.out_paths,
+         materialized_at = excluded.materialized_at`,
+    ).run(stageId, executionId, JSON.stringify(outPaths), now);
+  }
+
+  clearHead(stageId: string): void {
+    this.#stmt(`DELETE FROM stage_heads WHERE stage_id = ?`).run(stageId);
+  }
+
+  // ---- metrics ----
+
+  insertMetrics(rows: readonly MetricRow[]): void {
+    if (rows.length === 0) return;
+    const s = this.#stmt(
+      `INSERT INTO metrics (execution_id, stage_id, name, step, value, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    this.db.transaction(() => {
+      for (const r of rows) s.run(r.execution_id, r.stage_id, r.name, r.step, r.value, r.recorded_at);
+    })();
+  }
+
+  metricsOfExecution(executionId: number): MetricRow[] {
+    return this.#stmt(`SELECT * FROM metrics WHERE execution_id = ? ORDER BY name, step, id`).all(executionId) as MetricRow[];
+  }
+
+  // ---- leases ----
+
+  getLease(stageId: string): LeaseRow | undefined {
+    return this.#stmt(`SELECT * FROM leases WHERE stage_id = ?`).get(stageId) as LeaseRow | undefined;
+  }
+
+  putLease(l: LeaseRow): void {
+    this.#stmt(
+      `INSERT INTO leases (stage_id, key, run_id, host, pid, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(stage_id) DO UPDATE SET key = excluded.key, run_id = excluded.run_id, host = excluded.host,
+         pid = excluded.pid, acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at`,
+    ).run(l.stage_id, l.key, l.run_id, l.host, l.pid, l.acquired_at, l.heartbeat_at);
+  }
+
+  deleteLease(stageId: string, runId: number): void {
+    this.#stmt(`DELETE FROM leases WHERE stage_id = ? AND run_id = ?`).run(stageId, runId);
+  }
+
+  deleteLeasesOfRun(runId: number): void {
+    this.#stmt(`DELETE FROM leases WHERE run_id = ?`).run(runId);
+  }
+}
