@@ -1,0 +1,49 @@
+/**
+ * The `report` stage kind: the study's tables and plots as report.md and one self-contained report.html.
+ * Cheap to import: rendering (vega, vega-lite) is behind load().
+ */
+import type { StageKind } from '../../src/engine/stage-kind.js';
+
+export const reportKind: StageKind = {
+  name: 'report',
+  // keep in step with REPORT_KIND_VERSION in build-report.ts
+  version: '1.0.0',
+  description: 'Tables and plots of the study (SI, logratio, KL calibration, IID, ablation, training) as report.md and a self-contained report.html',
+  paramsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      behavior: {
+        type: 'string',
+        minLength: 1,
+        description: 'behaviour the report is about, shown in its title (default: the matrix value "behavior", else "honesty")',
+      },
+      title: { type: 'string', minLength: 1, description: 'report title (default "Weight steering report — <behavior>")' },
+    },
+  },
+  inputs: {
+    evals: {
+      description: 'eval-dilemmas stages (dilemmas_per_row.csv): dW:<adapter> and repe sweeps including α = −1, 0, +1, and the prompt baselines',
+      multiple: true,
+    },
+    calibration: {
+      description: 'calibrate stages (summary.csv, audit.csv, newton_history.csv or root_history.csv)',
+      multiple: true,
+      optional: true,
+    },
+    calibrated: {
+      description: 'eval-dilemmas stages at the KL-calibrated −α*, 0, +α* (dilemmas_per_row.csv)',
+      multiple: true,
+      optional: true,
+    },
+    iid: { description: 'eval-iid stages (iid_per_row.csv)', multiple: true, optional: true },
+    ablation: { description: 'ablate-delora stages (dilemmas_per_row.csv with a variant column)', multiple: true, optional: true },
+    training: { description: 'train stages (loss_curve.csv, val_loss.csv)', multiple: true, optional: true },
+    diff: { description: 'diff stages (diff_diagnostics.csv)', multiple: true, optional: true },
+  },
+  resources: 'cpu',
+  async load() {
+    const { reportImplementation } = await import('./report-stage.js');
+    return reportImplementation;
+  },
+};

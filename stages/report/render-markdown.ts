@@ -1,0 +1,103 @@
+/**
+ * report.md: the same tables as the HTML page, as GitHub-flavoured Markdown, with the plots referenced as SVG
+ * files in plots/ (relative links, so the directory can be moved or committed as is).
+ */
+import type { ReportDocument, ReportSection, SourceStage } from './report-document.js';
+import { formatCell, type ReportTable } from './table-model.js';
+import { shortHash, smokeBannerText } from './report-text.js';
+
+export function plotFile(id: string): string {
+  return `plots/${id}.svg`;
+}
+
+export function renderMarkdown(doc: ReportDocument): string {
+  const out: string[] = [];
+  out.push(`# ${doc.title}`, '');
+  if (doc.smoke.smoke) {
+    out.push(`> **⚠ ${smokeBannerText(doc.smoke)}**`, '>');
+    for (const reason of doc.smoke.reasons) out.push(`> - ${escapeInline(reason)}`);
+    out.push('');
+  }
+  out.push(
+    `Behaviour **${escapeInline(doc.behavior)}** · built ${doc.builtBy.created} by stage \`${doc.builtBy.stageId}\`` +
+      ` (run ${doc.builtBy.runId ?? 'not recorded'}, key ${shortHash(doc.builtBy.stageKey)}).` +
+      ' Every row names the stage it came from; the provenance table at the end gives that stage\'s run, key,' +
+      ' model, dataset, backend and date.',
+    '',
+  );
+  if (doc.warnings.length > 0) {
+    out.push('**Warnings**', '');
+    for (const w of doc.warnings) out.push(`- ${escapeInline(w)}`);
+    out.push('');
+  }
+  out.push('## Contents', '');
+  for (const s of doc.sections) out.push(`- [${s.title}](#${s.id})`);
+  out.push('- [Provenance](#provenance)', '');
+  for (const s of doc.sections) out.push(...renderSection(s));
+  out.push(...renderProvenance(doc.sources));
+  return `${out.join('\n')}\n`;
+}
+
+function renderSection(s: ReportSection): string[] {
+  const out: string[] = [`<a id="${s.id}"></a>`, '', `## ${s.title}`, '', s.intro, ''];
+  for (const t of s.tables) out.push(...renderTable(t));
+  for (const p of s.plots) {
+    out.push(`![${escapeInline(p.title)}](${plotFile(p.id)})`, '', `*${escapeInline(p.caption)}*`, '');
+  }
+  for (const o of s.omitted) out.push(`> **${escapeInline(o.title)}** omitted: ${escapeInline(o.reason)}`, '');
+  return out;
+}
+
+export function renderTable(t: ReportTable): string[] {
+  const out: string[] = [`### ${t.title}`, '', t.caption, ''];
+  out.push(`| ${t.columns.map((c) => escapeCell(c.header)).join(' | ')} |`);
+  out.push(`|${t.columns.map((c) => (c.format === undefined ? ' --- ' : ' ---: ')).join('|')}|`);
+  for (const row of t.rows) {
+    out.push(`| ${t.columns.map((c) => escapeCell(formatCell(row[c.key] ?? null, c.format))).join(' | ')} |`);
+  }
+  out.push('');
+  for (const note of t.notes) out.push(`- ${escapeInline(note)}`);
+  if (t.notes.length > 0) out.push('');
+  const sources = t.sources.map((s) => `\`${s.stageId}\` (${s.files.join(', ')})`).join('; ');
+  out.push(`Source: ${sources}`, '');
+  return out;
+}
+
+function renderProvenance(sources: readonly SourceStage[]): string[] {
+  const out = ['<a id="provenance"></a>', '', '## Provenance', ''];
+  out.push(
+    '| stage | input | kind | run | stage key | model | model fingerprint | dataset | dataset fingerprint | backend | created |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const s of sources) {
+    const p = s.provenance;
+    if (p === null) {
+      out.push(`| ${escapeCell(s.stageId)} | ${s.input} | provenance.json missing |  |  |  |  |  |  |  |  |`);
+      continue;
+    }
+    const cells = [
+      s.stageId,
+      s.input,
+      `${p.kind}@${p.version}`,
+      p.run_id ?? 'not recorded',
+      shortHash(p.stage_key),
+      p.model === null ? '—' : `${p.model}${p.model_random ? ' (random)' : ''}`,
+      shortHash(p.model_fingerprint),
+      p.dataset === null ? '—' : `${p.dataset}${p.dataset_synthetic ? ' (synthetic)' : ''}`,
+      shortHash(p.dataset_fingerprint),
+      p.backend ?? '—',
+      p.created,
+    ];
+    out.push(`| ${cells.map(escapeCell).join(' | ')} |`);
+  }
+  out.push('', 'Fingerprints and keys are shortened to 12 characters; report.json has them in full.', '');
+  return out;
+}
+
+function escapeCell(text: string): string {
+  return escapeInline(text).replaceAll('|', '\\|').replaceAll('\n', ' ');
+}
+
+function escapeInline(text: string): string {
+  return text.replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}

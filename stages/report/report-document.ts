@@ -1,0 +1,61 @@
+/**
+ * The whole report as data, before it is rendered to Markdown, HTML and JSON.
+ */
+import type { Provenance } from './provenance.js';
+import type { OmittedTable, ReportTable } from './table-model.js';
+
+export interface RenderedPlot {
+  /** stable id: file name stem and HTML anchor */
+  id: string;
+  title: string;
+  caption: string;
+  /** the SVG markup (ids prefixed with the plot id) */
+  svg: string;
+  /** the Vega-Lite spec it was rendered from (written next to the SVG, for re-rendering or editing) */
+  spec: unknown;
+  /** the vega mark types the plot must contain (`bar`→rect, `line`, `symbol`, `rule`, `area`), for checks */
+  marks: string[];
+}
+
+export interface OmittedPlot {
+  id: string;
+  title: string;
+  reason: string;
+}
+
+export interface ReportSection {
+  id: string;
+  title: string;
+  intro: string;
+  tables: ReportTable[];
+  plots: RenderedPlot[];
+  omitted: (OmittedTable | OmittedPlot)[];
+}
+
+/** One upstream stage as the provenance table shows it. */
+export interface SourceStage {
+  stageId: string;
+  /** input name of the report kind it came through, e.g. "evals" */
+  input: string;
+  matrix: Readonly<Record<string, string | number | boolean>>;
+  /** null when the stage wrote no provenance.json */
+  provenance: Provenance | null;
+}
+
+export interface SmokeVerdict {
+  smoke: boolean;
+  /** why: which stages used a random model or a synthetic dataset */
+  reasons: string[];
+}
+
+export interface ReportDocument {
+  title: string;
+  behavior: string;
+  /** the report stage itself */
+  builtBy: { stageId: string; runId: string | null; stageKey: string | null; created: string };
+  smoke: SmokeVerdict;
+  /** problems a reader must know about (missing provenance, mixed targets …) */
+  warnings: string[];
+  sections: ReportSection[];
+  sources: SourceStage[];
+}
