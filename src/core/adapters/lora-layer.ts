@@ -1,0 +1,130 @@
+/**
+ * LoRA, DoRA and PiSSA on one linear module (PEFT lora/layer.py Linear, lora/dora.py DoraLinearLayer).
+ *
+ * LoRA:  y = W x + s·B(A x), s = alpha / r (alpha / √r with rslora); merge W + s·B·A.
+ * DoRA:  n = ‖W + s·B·A‖ per output row, recomputed every forward and detached (no gradient, DoRA paper §4.3);
+ *        y = (m/n) ⊙ (W x + s·B A x); merge (m/n)[:, None] ⊙ (W + s·B·A).
+ * PiSSA: LoRA whose base weight was replaced by the residual; the layer remembers A0/B0 so that the trained
+ *        adapter can be saved converted to a plain rank-2r LoRA against the original weight.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { AdapterLayer, StateTensor } from './adapter-layer.js';
+import { stateOf, variableFrom } from './adapter-layer.js';
+import { customOp, linearT, matmul } from './tensor-ops.js';
+
+export interface LoraLayerValues {
+  module: string;
+  inFeatures: number;
+  outFeatures: number;
+  r: number;
+  scaling: number;
+  /** [r, in] */
+  A: Float32Array;
+  /** [out, r] */
+  B: Float32Array;
+  /** DoRA magnitude [out]; absent for LoRA/PiSSA */
+  magnitude?: Float32Array;
+  /** PiSSA initial factors, kept to convert the trained adapter to plain LoRA on save */
+  pissaInitial?: { A0: Float32Array; B0: Float32Array };
+}
+
+/** Row norms of W + s·B·A as a constant (computed outside the gradient tape). */
+function detachedRowNorm(weight: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, scaling: number): tf.Tensor1D {
+  const op = customOp((inputs) => {
+    const [av, bv] = inputs as [tf.Tensor2D, tf.Tensor2D];
+    return {
+      value: tf.sqrt(tf.sum(tf.square(tf.add(weight, tf.mul(tf.matMul(bv, av), scaling))), 1)),
+      gradFunc: () => [tf.zerosLike(av), tf.zerosLike(bv)],
+    };
+  });
+  return op(a, b) as tf.Tensor1D;
+}
+
+export class LoraLayer implements AdapterLayer {
+  readonly module: string;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly r: number;
+  readonly scaling: number;
+  readonly A: tf.Variable<tf.Rank.R2>;
+  readonly B: tf.Variable<tf.Rank.R2>;
+  readonly magnitude: tf.Variable<tf.Rank.R1> | undefined;
+  readonly pissaInitial: { A0: Float32Array; B0: Float32Array } | undefined;
+  readonly variables: readonly tf.Variable[];
+
+  constructor(v: LoraLayerValues) {
+    this.module = v.module;
+    this.inFeatures = v.inFeatures;
+    this.outFeatures = v.outFeatures;
+    this.r = v.r;
+    this.scaling = v.scaling;
+    this.A = variableFrom(v.A, [v.r, v.inFeatures]) as tf.Variable<tf.Rank.R2>;
+    this.B = variableFrom(v.B, [v.outFeatures, v.r]) as tf.Variable<tf.Rank.R2>;
+    this.magnitude = v.magnitude !== undefined ? (variableFrom(v.magnitude, [v.outFeatures]) as tf.Variable<tf.Rank.R1>) : undefined;
+    this.pissaInitial = v.pissaInitial;
+    this.variables = this.magnitude !== undefined ? [this.A, this.B, this.magnitude] : [this.A, this.B];
+  }
+
+  get isDora(): boolean {
+    return this.magnitude !== undefined;
+  }
+
+  apply(x: tf.Tensor2D, base: (x: tf.Tensor2D) => tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
+    const y = base(x);
+    const lora = tf.mul(matmul(linearT(x, this.A), tf.transpose(this.B)), this.scaling) as tf.Tensor2D;
+    if (this.magnitude === undefined) return tf.add(y, lora);
+    const norm = detachedRowNorm(weight, this.A, this.B, this.scaling);
+    const g = tf.reshape(tf.div(this.magnitude, norm), [1, this.outFeatures]);
+    return tf.mul(g, tf.add(y, lora)) as tf.Tensor2D;
+  }
+
+  /** s·B·A [out, in] */
+  deltaWeight(): tf.Tensor2D {
+    return tf.tidy(() => tf.mul(tf.matMul(this.B, this.A), this.scaling));
+  }
+
+  mergedWeight(weight: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const w = tf.add(weight, this.deltaWeight());
+      if (this.magnitude === undefined) return w;
+      const norm = tf.sqrt(tf.sum(tf.square(w), 1));
+      return tf.mul(tf.reshape(tf.div(this.magnitude, norm), [this.outFeatures, 1]), w);
+    });
+  }
+
+  state(): StateTensor[] {
+    const out = [stateOf('lora_A.weight', this.A), stateOf('lora_B.weight', this.B)];
+    if (this.magnitude !== undefined) out.push(stateOf('lora_magnitude_vector', this.magnitude));
+    return out;
+  }
+
+  /**
+   * PEFT's path_initial_model_for_weight_conversion: A' = [A; A0] (rows), B' = [B, −B0] (columns), rank 2r,
+   * so that s·B'·A' = s·(B·A − B0·A0) applies to the ORIGINAL weight.
+   */
+  convertedPissaState(): StateTensor[] {
+    if (this.pissaInitial === undefined) throw new Error(`${this.module}: not a PiSSA layer`);
+    const { A0, B0 } = this.pissaInitial;
+    const a = this.A.dataSync() as Float32Array;
+    const b = this.B.dataSync() as Float32Array;
+    const r = this.r;
+    const a2 = new Float32Array(2 * r * this.inFeatures);
+    a2.set(a, 0);
+    a2.set(A0, r * this.inFeatures);
+    const b2 = new Float32Array(this.outFeatures * 2 * r);
+    for (let o = 0; o < this.outFeatures; o++) {
+      for (let j = 0; j < r; j++) {
+        b2[o * 2 * r + j] = b[o * r + j] as number;
+        b2[o * 2 * r + r + j] = -(B0[o * r + j] as number);
+      }
+    }
+    return [
+      { suffix: 'lora_A.weight', shape: [2 * r, this.inFeatures], data: a2 },
+      { suffix: 'lora_B.weight', shape: [this.outFeatures, 2 * r], data: b2 },
+    ];
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+}

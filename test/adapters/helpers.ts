@@ -1,0 +1,60 @@
+/**
+ * Shared test helpers for the adapter suites: backend selection, fixture reading, closeness checks.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { SafetensorsFile } from '../../src/core/safetensors.js';
+
+/** test/ in the source tree (tests run from dist/test/adapters) */
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures');
+
+export async function useBackend(): Promise<string> {
+  const name = process.env['WSFLOW_TEST_BACKEND'] ?? 'wasm';
+  if (tf.getBackend() !== name) {
+    const ok = await tf.setBackend(name);
+    if (!ok) throw new Error(`backend ${name} failed to initialise`);
+  }
+  await tf.ready();
+  return name;
+}
+
+export function readJson<T = Record<string, unknown>>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+export function readTensors(path: string): Map<string, { shape: number[]; data: Float32Array }> {
+  const f = SafetensorsFile.open(path);
+  try {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [name, info] of f.tensors) out.set(name, { shape: info.shape, data: f.readFloat32(name) });
+    return out;
+  } finally {
+    f.close();
+  }
+}
+
+export function flat(x: unknown): number[] {
+  if (Array.isArray(x)) return x.flatMap((v) => flat(v));
+  if (typeof x === 'number') return [x];
+  throw new Error(`not a number array: ${JSON.stringify(x)?.slice(0, 80)}`);
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, `length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs((a[i] as number) - (b[i] as number));
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, what: string): void {
+  const d = maxAbsDiff(actual, expected);
+  assert.ok(d <= atol, `${what}: max |diff| ${d.toExponential(3)} > ${atol.toExponential(3)}`);
+}
