@@ -1,0 +1,175 @@
+/**
+ * TensorFlow.js backend selection. Preference order: `tensorflow` (tfjs-node-gpu, then tfjs-node; optional,
+ * used only when installed and loadable) → `native` (OpenBLAS kernels, when the optional addon is built) →
+ * `wasm` → `cpu`. `--backend NAME` or WSFLOW_BACKEND forces one and fails loudly if it cannot load.
+ * Callers print the returned name and record it with each execution.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
+
+export const BACKEND_NAMES = ['tensorflow', 'native', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export interface BackendInfo {
+  name: BackendName;
+  /** one line: implementation, version, threading — printed at the start of a run */
+  detail: string;
+}
+
+type Attempt = { ok: true; detail: string } | { ok: false; reason: string };
+
+let current: BackendInfo | undefined;
+let wasmPathsSet = false;
+
+/** Parse a backend name from a flag or the environment ('auto' or empty means: pick the best). */
+export function parseBackendName(raw: string | undefined): BackendName | 'auto' | { error: string } {
+  if (raw === undefined || raw === '' || raw === 'auto') return 'auto';
+  if ((BACKEND_NAMES as readonly string[]).includes(raw)) return raw as BackendName;
+  return { error: `unknown backend "${raw}" (choose one of ${BACKEND_NAMES.join(', ')}, or auto)` };
+}
+
+async function activate(name: string): Promise<boolean> {
+  try {
+    const okSet = await tf.setBackend(name);
+    if (!okSet) return false;
+    await tf.ready();
+    return tf.getBackend() === name;
+  } catch {
+    return false;
+  }
+}
+
+async function tryTensorflow(): Promise<Attempt> {
+  const reasons: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      // a computed specifier: these packages are optional and usually absent
+      const spec: string = pkg;
+      await import(spec);
+    } catch (e) {
+      reasons.push(`${pkg}: ${(e as Error).message.split('\n')[0] ?? 'failed to load'}`);
+      continue;
+    }
+    if (tf.findBackendFactory('tensorflow') === null) {
+      reasons.push(`${pkg} loaded but registered its backend with a different @tensorflow/tfjs-core instance`);
+      continue;
+    }
+    if (await activate('tensorflow')) return { ok: true, detail: `${pkg} (libtensorflow)` };
+    reasons.push(`${pkg}: backend failed to initialise`);
+  }
+  return { ok: false, reason: reasons.join('; ') };
+}
+
+interface NativeModule {
+  enableNative(t: typeof tf): Promise<{ ok: true; backendName: string; detail: string } | { ok: false; reason: string }>;
+}
+
+async function tryNative(): Promise<Attempt> {
+  let mod: NativeModule;
+  try {
+    // computed specifier: the native module is optional and may not exist in this checkout
+    const spec = new URL('./native/index.js', import.meta.url).href;
+    mod = (await import(spec)) as NativeModule;
+  } catch (e) {
+    return { ok: false, reason: `native module not available: ${(e as Error).message.split('\n')[0] ?? ''}` };
+  }
+  let r: Awaited<ReturnType<NativeModule['enableNative']>>;
+  try {
+    r = await mod.enableNative(tf);
+  } catch (e) {
+    return { ok: false, reason: `native backend failed: ${(e as Error).message}` };
+  }
+  if (!r.ok) return { ok: false, reason: r.reason };
+  if (r.backendName !== 'native') return { ok: false, reason: `native module registered backend "${r.backendName}", expected "native"` };
+  if (!(await activate(r.backendName))) return { ok: false, reason: 'native backend registered but failed to initialise' };
+  return { ok: true, detail: `native (${r.detail})` };
+}
+
+async function tryWasm(): Promise<Attempt> {
+  try {
+    if (!wasmPathsSet) {
+      const require = createRequire(import.meta.url);
+      const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
+      tfWasm.setWasmPaths(dist);
+      wasmPathsSet = true;
+    }
+  } catch (e) {
+    return { ok: false, reason: `cannot locate the tfjs wasm binaries: ${(e as Error).message}` };
+  }
+  if (!(await activate('wasm'))) return { ok: false, reason: 'wasm backend failed to initialise' };
+  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
+  const threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true;
+  return { ok: true, detail: `wasm (tfjs-backend-wasm ${tfWasm.version_wasm}, ${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'single-threaded'})` };
+}
+
+async function tryCpu(): Promise<Attempt> {
+  if (!(await activate('cpu'))) return { ok: false, reason: 'cpu backend failed to initialise' };
+  return { ok: true, detail: `cpu (pure JavaScript, tfjs-core ${tf.version_core})` };
+}
+
+const ATTEMPTS: Record<BackendName, () => Promise<Attempt>> = {
+  tensorflow: tryTensorflow,
+  native: tryNative,
+  wasm: tryWasm,
+  cpu: tryCpu,
+};
+
+/**
+ * Select and initialise the backend. `requested` (else WSFLOW_BACKEND, else auto) forces one; forcing a backend
+ * that cannot load throws with the reason. Calling again with another name switches backends.
+ */
+export async function initBackend(requested?: string): Promise<BackendInfo> {
+  const raw = requested ?? process.env['WSFLOW_BACKEND'];
+  const choice = parseBackendName(raw);
+  if (typeof choice === 'object') throw new Error(choice.error);
+  if (choice !== 'auto') {
+    if (current?.name === choice && tf.getBackend() === choice) return current;
+    const r = await ATTEMPTS[choice]();
+    if (!r.ok) throw new Error(`backend "${choice}" was requested${requested === undefined ? ' (WSFLOW_BACKEND)' : ''} but cannot be used: ${r.reason}`);
+    current = { name: choice, detail: r.detail };
+    return current;
+  }
+  if (current !== undefined && tf.getBackend() === current.name) return current;
+  const skipped: string[] = [];
+  for (const name of BACKEND_NAMES) {
+    const r = await ATTEMPTS[name]();
+    if (r.ok) {
+      current = { name, detail: r.detail };
+      return current;
+    }
+    skipped.push(`${name}: ${r.reason}`);
+  }
+  throw new Error(`no TensorFlow.js backend could be initialised:\n  ${skipped.join('\n  ')}`);
+}
+
+/** The backend chosen so far, initialising the default one if nobody has. */
+export async function ensureBackend(): Promise<BackendInfo> {
+  if (current !== undefined && tf.getBackend() === current.name) return current;
+  return initBackend();
+}
+
+export function currentBackend(): BackendInfo | undefined {
+  return current;
+}
+
+export interface MemoryInfo {
+  numTensors: number;
+  numBytes: number;
+  /** size of the wasm linear memory (it grows and never shrinks); undefined on other backends */
+  wasmHeapBytes?: number;
+}
+
+/** Tensor count and bytes, and the wasm heap size when on wasm: what memory tests and benchmarks watch. */
+export function memoryInfo(): MemoryInfo {
+  const m = tf.memory();
+  const info: MemoryInfo = { numTensors: m.numTensors, numBytes: m.numBytes };
+  if (tf.getBackend() === 'wasm') {
+    const be = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+    const heap = be.wasm?.HEAPU8;
+    if (heap !== undefined) info.wasmHeapBytes = heap.byteLength;
+  }
+  return info;
+}
