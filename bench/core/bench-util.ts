@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadavg } from 'node:os';
 import { enableNative } from '../../src/core/native/index.js';
-import { registerAllGradients } from './register-gradients.js';
+import { registerAllGradients } from '../../src/core/native/register-gradients.js';
 
 export { tf };
 

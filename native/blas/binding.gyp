@@ -5,7 +5,12 @@
       "sources": [
         "src/addon.cc",
         "src/napi-util.cc",
-        "src/gemm.cc"
+        "src/args.cc",
+        "src/strided.cc",
+        "src/gemm.cc",
+        "src/copy.cc",
+        "src/binary.cc",
+        "src/reduce.cc"
       ],
       "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-Wall", "-Wextra"],
       "cflags!": ["-O2"],

@@ -11,4 +11,15 @@ napi_value SetThreads(napi_env env, napi_callback_info info);
 napi_value GetThreads(napi_env env, napi_callback_info info);
 napi_value BlasConfig(napi_env env, napi_callback_info info);
 
+// copy.cc
+napi_value StridedCopy(napi_env env, napi_callback_info info);
+napi_value Fill(napi_env env, napi_callback_info info);
+
+// binary.cc
+napi_value Binary(napi_env env, napi_callback_info info);
+
+// reduce.cc
+napi_value Reduce(napi_env env, napi_callback_info info);
+napi_value Softmax(napi_env env, napi_callback_info info);
+
 }  // namespace wsblas

@@ -64,3 +64,25 @@ export function broadcastOffsets(outShape: readonly number[], inShape: readonly 
   }
   return offsets;
 }
+
+/** Row-major element strides of a contiguous tensor. */
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length).fill(1);
+  for (let d = shape.length - 2; d >= 0; d--) strides[d] = (strides[d + 1] ?? 1) * (shape[d + 1] ?? 1);
+  return strides;
+}
+
+/** Strides for reading `inShape` as if broadcast to `outShape` (right-aligned; 0 where repeated). */
+export function broadcastStrides(outShape: readonly number[], inShape: readonly number[]): number[] {
+  const inStrides = contiguousStrides(inShape);
+  const pad = outShape.length - inShape.length;
+  return outShape.map((_, d) => {
+    if (d < pad) return 0;
+    const dim = inShape[d - pad] ?? 1;
+    return dim === 1 ? 0 : inStrides[d - pad] ?? 0;
+  });
+}
+
+export function f64(values: readonly number[]): Float64Array {
+  return Float64Array.from(values);
+}

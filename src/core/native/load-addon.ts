@@ -19,6 +19,21 @@ export interface NativeAddon {
     batch: number, m: number, n: number, k: number,
     transA: boolean, transB: boolean, aOffsets: Float64Array, bOffsets: Float64Array,
   ): void;
+  /** dst[dstOffset + Σ i·dstStrides] = src[srcOffset + Σ i·srcStrides] over shape (all in elements). */
+  stridedCopy(
+    src: Float32Array, srcOffset: number, srcStrides: Float64Array,
+    dst: Float32Array, dstOffset: number, dstStrides: Float64Array, shape: Float64Array,
+  ): void;
+  fill(dst: Float32Array, value: number): void;
+  /** out (contiguous over shape) = op(a, b) with a/b read through strides (0 = broadcast). */
+  binary(op: number, a: Float32Array, aStrides: Float64Array, b: Float32Array, bStrides: Float64Array, out: Float32Array, shape: Float64Array): void;
+  /** op 0 sum, 1 mean, 2 max; out is contiguous over keptShape. */
+  reduce(
+    op: number, x: Float32Array, keptShape: Float64Array, keptStrides: Float64Array,
+    reducedShape: Float64Array, reducedStrides: Float64Array, out: Float32Array,
+  ): void;
+  /** Softmax over contiguous rows of length n. */
+  softmax(x: Float32Array, n: number, out: Float32Array): void;
   setThreads(n: number): void;
   getThreads(): number;
   blasConfig(): string;

@@ -6,6 +6,9 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import type { KernelContext, Tfc } from './kernel-context.js';
 import type { NativeAddon } from './load-addon.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './kernels/batch-mat-mul.js';
+import { BINARY_OPS, binaryKernel } from './kernels/binary.js';
+import { concatKernel, padV2Kernel, sliceKernel, splitVKernel, tileKernel, transposeKernel } from './kernels/layout.js';
+import { reduceKernel, softmaxKernel } from './kernels/reduce.js';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -13,6 +16,17 @@ export const NATIVE_BACKEND = 'native';
 const NATIVE_KERNELS: Record<string, (ctx: KernelContext) => tfc.KernelFunc> = {
   BatchMatMul: batchMatMulKernel,
   _FusedMatMul: fusedMatMulKernel,
+  Transpose: transposeKernel,
+  Slice: sliceKernel,
+  SplitV: splitVKernel,
+  Concat: concatKernel,
+  PadV2: padV2Kernel,
+  Tile: tileKernel,
+  Sum: reduceKernel('Sum'),
+  Mean: reduceKernel('Mean'),
+  Max: reduceKernel('Max'),
+  Softmax: softmaxKernel,
+  ...Object.fromEntries(Object.keys(BINARY_OPS).map((name) => [name, binaryKernel(name)])),
 };
 
 export function nativeKernelNames(): string[] {
