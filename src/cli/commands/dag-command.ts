@@ -1,5 +1,41 @@
+import { Option } from 'commander';
 import type { CommandRegistrar } from '../command-registrar.js';
+import { addPipelineOptions } from '../load-pipeline-for-cli.js';
+import type { PipelineCliOptions } from '../load-pipeline-for-cli.js';
 
-export const registerDagCommand: CommandRegistrar = (_program, _setExitCode) => {
-  // filled in by the dag area
+interface DagOptions extends PipelineCliOptions {
+  format: 'text' | 'mermaid' | 'dot';
+}
+
+export const registerDagCommand: CommandRegistrar = (program, setExitCode) => {
+  const command = program
+    .command('dag')
+    .description('print the expanded stage graph (matrices, profile and -S applied)')
+    .argument('[targets...]', 'stage ids or names; the graph is limited to them and what they need')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'mermaid', 'dot']).default('text'));
+  addPipelineOptions(command).action(async (targets: string[], options: DagOptions) => {
+    const [{ loadPipelineForCli }, { selectTargets }, { renderDag }] = await Promise.all([
+      import('../load-pipeline-for-cli.js'),
+      import('../../pipeline/select-targets.js'),
+      import('../../pipeline/render-dag.js'),
+    ]);
+    const pipeline = await loadPipelineForCli({
+      cwd: process.cwd(),
+      file: options.file,
+      profile: options.profile ?? null,
+      overrides: options.set,
+      stderr: process.stderr,
+    });
+    if (!pipeline) {
+      setExitCode(2);
+      return;
+    }
+    const selected = selectTargets(pipeline, targets);
+    if (!selected.ok) {
+      process.stderr.write(`wsflow dag: ${selected.error}\n`);
+      setExitCode(2);
+      return;
+    }
+    process.stdout.write(`${renderDag(pipeline, selected.value, options.format)}\n`);
+  });
 };

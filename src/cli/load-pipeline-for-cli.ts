@@ -1,0 +1,75 @@
+/**
+ * What every pipeline command (dag, run, status, explain, watch…) shares: the `-f/--profile/-S` options, and
+ * loading pipeline.yaml with the built-in kinds, printing diagnostics the way users read them. A command that gets
+ * null exits 2 and writes nothing.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { Pipeline } from '../pipeline/types.js';
+
+export interface PipelineCliOptions {
+  file?: string;
+  profile?: string;
+  set: string[];
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Adds `-f, --file`, `--profile` and `-S, --set` (repeatable) to a command; read them back as PipelineCliOptions. */
+export function addPipelineOptions(command: Command): Command {
+  return command
+    .option('-f, --file <path>', 'pipeline file', undefined)
+    .option('--profile <name>', 'apply a profile from pipeline.yaml (e.g. smoke)')
+    .option('-S, --set <key=value>', 'override a param for this run, e.g. -S train.lr=0.01 (repeatable)', collect, []);
+}
+
+export interface LoadForCliOptions {
+  /** directory to look for pipeline.yaml in (and relative -f paths against) */
+  cwd: string;
+  file?: string | undefined;
+  profile?: string | null | undefined;
+  overrides?: readonly string[] | undefined;
+  stderr: { write(text: string): unknown };
+  /** ANSI colours in diagnostics; default: stderr is a TTY and NO_COLOR is unset */
+  color?: boolean;
+  /** keep loaded pipelines in <project>/.wsflow/pipeline-cache (default true) */
+  cache?: boolean;
+}
+
+function defaultColor(stderr: LoadForCliOptions['stderr']): boolean {
+  return stderr === process.stderr && process.stderr.isTTY && !process.env['NO_COLOR'];
+}
+
+/** Loads the pipeline, prints warnings and errors to stderr; null when there were errors (exit 2). */
+export async function loadPipelineForCli(options: LoadForCliOptions): Promise<Pipeline | null> {
+  const [{ loadPipeline }, { createKindResolver }, { directoryLoadCache }, { formatDiagnostic }, { builtinKinds }, { readFile }] =
+    await Promise.all([
+      import('../pipeline/load-pipeline.js'),
+      import('../pipeline/kind-resolver.js'),
+      import('../pipeline/load-cache.js'),
+      import('../pipeline/format-diagnostic.js'),
+      import('../../stages/index.js'),
+      import('node:fs/promises'),
+    ]);
+  const absolute = path.resolve(options.cwd, options.file ?? 'pipeline.yaml');
+  // diagnostics name the file as the user would type it from here
+  const relative = path.relative(process.cwd(), absolute);
+  const display = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : absolute;
+  const cache = options.cache === false ? null : directoryLoadCache(path.join(path.dirname(absolute), '.wsflow', 'pipeline-cache'));
+  const result = await loadPipeline({
+    file: display,
+    profile: options.profile ?? null,
+    overrides: options.overrides ?? [],
+    resolveKind: createKindResolver(builtinKinds),
+    cache,
+  });
+  const diagnostics = result.ok ? result.value.warnings : result.error;
+  if (diagnostics.length > 0) {
+    const text = await readFile(absolute, 'utf8').catch(() => undefined);
+    const color = options.color ?? defaultColor(options.stderr);
+    options.stderr.write(`${diagnostics.map((d) => formatDiagnostic(d, text, { color })).join('\n')}\n`);
+  }
+  return result.ok ? result.value : null;
+}

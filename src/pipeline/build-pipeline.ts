@@ -1,0 +1,168 @@
+/**
+ * The full load: YAML → schema → profile → -S → stages and cells → kinds → interpolation and `with:` validation →
+ * needs → paths → order. Each phase reports everything it finds; a phase whose input has errors is not run, so one
+ * mistake does not cascade into a page of consequences.
+ *
+ * This module pulls in `yaml` and ajv; load-pipeline.ts imports it only when its cache cannot answer.
+ */
+import type { StageKind } from '../engine/stage-kind.js';
+import type { DiagnosticSink } from './diagnostics.js';
+import type { KindResolver, ResolvedKind } from './kind-resolver.js';
+import { applyOverrides, applyProfile } from './overlays.js';
+import { parseYaml } from './parse-yaml.js';
+import { planCell } from './plan-stages.js';
+import type { StagePlan } from './plan-stages.js';
+import { linkPaths } from './project-paths.js';
+import { checkKindInputs, resolveNeeds } from './resolve-needs.js';
+import { declareStages, readMatrix } from './stage-declarations.js';
+import type { StageDeclaration } from './stage-declarations.js';
+import { isMapNode, toPlain } from './source-tree.js';
+import type { MapNode, PlainValue, SourceNode } from './source-tree.js';
+import { topologicalOrder } from './topological-order.js';
+import type { Diagnostic, Pipeline, PlannedStage, Result } from './types.js';
+import { validateAgainstSchema } from './validate-schema.js';
+
+export interface BuildInput {
+  /** the file as the caller named it (diagnostics show this) */
+  file: string;
+  absoluteFile: string;
+  projectDir: string;
+  text: string;
+  profile: string | null;
+  overrides: readonly string[];
+  resolveKind: KindResolver;
+}
+
+export interface Built {
+  pipeline: Pipeline;
+  /** every kind used, with its module path, keyed by `uses:` */
+  resolvedKinds: ReadonlyMap<string, ResolvedKind>;
+}
+
+function failed(sink: DiagnosticSink): { ok: false; error: Diagnostic[] } {
+  return { ok: false, error: sink.sortedErrors() };
+}
+
+export async function buildPipeline(input: BuildInput): Promise<Result<Built, Diagnostic[]>> {
+  const { sink, root } = parseYaml(input.file, input.text);
+  if (sink.hasErrors) return failed(sink);
+  if (!validateAgainstSchema(root, sink) || !isMapNode(root)) return failed(sink);
+
+  const profiled = applyProfile(root, input.profile, sink);
+  if (!profiled) return failed(sink);
+  const parts = applyOverrides(root, profiled, input.overrides, sink);
+  if (!parts) return failed(sink);
+
+  const matrix = readMatrix(parts.matrix);
+  const declarations = declareStages(parts.stages, matrix, sink);
+  const resolvedKinds = await resolveKinds(declarations, input, sink);
+  if (sink.hasErrors) return failed(sink);
+
+  const params: PlainValue = parts.params ? toPlain(parts.params) : {};
+  const usedParams = new Set<string>();
+  const plans: StagePlan[] = [];
+  for (const declaration of declarations) {
+    for (const cell of declaration.cells) {
+      const plan = planCell(declaration, cell, { params, allAxes: new Set(matrix.keys()), usedParams, kinds: resolvedKinds, sink });
+      if (plan) plans.push(plan);
+    }
+  }
+  if (sink.hasErrors) return failed(sink);
+
+  const byName = new Map(declarations.map((d) => [d.name, d]));
+  resolveNeeds(plans, byName, sink);
+  if (sink.hasErrors) return failed(sink);
+  checkKindInputs(plans, sink);
+  linkPaths(plans, sink);
+  if (sink.hasErrors) return failed(sink);
+
+  const byId = new Map(plans.map((p) => [p.stage.id, p]));
+  const ids = plans.map((p) => p.stage.id);
+  const ordered = topologicalOrder(ids, (id) => [...(byId.get(id)?.edges.keys() ?? [])]);
+  if (!ordered.ok) {
+    reportCycle(ordered.cycle, byId, sink);
+    return failed(sink);
+  }
+
+  warnUnused(parts.params, usedParams, parts.matrix, declarations, sink);
+
+  const stages = new Map<string, PlannedStage>();
+  for (const plan of plans) {
+    plan.stage.needs = Object.fromEntries(plan.needs);
+    stages.set(plan.stage.id, plan.stage);
+  }
+  const kinds = new Map<string, StageKind>();
+  for (const [uses, resolved] of resolvedKinds) kinds.set(uses, resolved.kind);
+  const pipeline: Pipeline = {
+    file: input.absoluteFile,
+    projectDir: input.projectDir,
+    profile: input.profile,
+    params: params as Record<string, unknown>,
+    stages,
+    order: ordered.order,
+    kinds,
+    warnings: sink.sortedWarnings(),
+  };
+  return { ok: true, value: { pipeline, resolvedKinds } };
+}
+
+async function resolveKinds(
+  declarations: readonly StageDeclaration[],
+  input: BuildInput,
+  sink: DiagnosticSink,
+): Promise<Map<string, ResolvedKind>> {
+  const uses = new Map<string, StageDeclaration[]>();
+  for (const declaration of declarations) {
+    if (!declaration.uses) continue;
+    const list = uses.get(declaration.uses.value) ?? [];
+    list.push(declaration);
+    uses.set(declaration.uses.value, list);
+  }
+  const resolved = new Map<string, ResolvedKind>();
+  const results = await Promise.all([...uses.keys()].map(async (name) => [name, await input.resolveKind(name, input.projectDir)] as const));
+  for (const [name, result] of results) {
+    if (result.ok) {
+      resolved.set(name, result.value);
+      continue;
+    }
+    for (const declaration of uses.get(name) ?? []) if (declaration.uses) sink.error(result.error, declaration.uses.range);
+  }
+  return resolved;
+}
+
+function reportCycle(cycle: readonly string[], byId: ReadonlyMap<string, StagePlan>, sink: DiagnosticSink): void {
+  const notes = [];
+  for (let i = 0; i + 1 < cycle.length; i++) {
+    const from = byId.get(cycle[i] ?? '');
+    const edge = from?.edges.get(cycle[i + 1] ?? '');
+    if (edge) notes.push({ message: edge.describe, at: edge.range });
+  }
+  const first = byId.get(cycle[0] ?? '');
+  const path = cycle.length === 2 ? `${cycle[0] ?? ''} needs itself` : `${cycle.join(' → ')} (each needs the next)`;
+  sink.error(`dependency cycle: ${path}`, first?.declaration.keyRange, notes);
+}
+
+/** Warns about params no stage reads (at the outermost unused key) and matrix axes no stage expands over. */
+function warnUnused(
+  params: SourceNode | undefined,
+  used: ReadonlySet<string>,
+  matrix: MapNode | undefined,
+  declarations: readonly StageDeclaration[],
+  sink: DiagnosticSink,
+): void {
+  const usedKeys = [...used];
+  const visit = (node: SourceNode, prefix: string): void => {
+    if (node.kind !== 'map') return;
+    for (const [key, entry] of node.entries) {
+      const full = prefix === '' ? key : `${prefix}.${key}`;
+      if (usedKeys.some((u) => u === full || full.startsWith(`${u}.`))) continue;
+      if (usedKeys.some((u) => u.startsWith(`${full}.`))) visit(entry.value, full);
+      else sink.warning(`param "${full}" is not used by any stage`, entry.keyRange);
+    }
+  };
+  if (params) visit(params, '');
+  const axesUsed = new Set(declarations.flatMap((d) => d.axes));
+  for (const [axis, entry] of matrix?.entries ?? []) {
+    if (!axesUsed.has(axis)) sink.warning(`matrix axis "${axis}" is not used by any stage's foreach`, entry.keyRange);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The loader's entry point: pipeline.yaml → a fully expanded, validated Pipeline, or every diagnostic found.
+ *
+ * This module stays light (no `yaml`, no ajv): when the load cache has an entry for these exact bytes, profile,
+ * overrides and kinds, it answers from it; otherwise it imports the full loader.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { StageKind } from '../engine/stage-kind.js';
+import { plainError } from './diagnostics.js';
+import type { KindResolver } from './kind-resolver.js';
+import { cacheKey, decodeEntry, encodeEntry, kindFingerprint, pipelineFromEntry } from './load-cache.js';
+import type { PipelineLoadCache } from './load-cache.js';
+import type { Diagnostic, Pipeline, Result } from './types.js';
+
+export interface LoadPipelineOptions {
+  /** path of pipeline.yaml, absolute or relative to the process's cwd; diagnostics name the file exactly so */
+  file: string;
+  /** profile overlay to apply (`--profile`), null or absent for none */
+  profile?: string | null;
+  /** raw `-S key=value` strings, applied in order after the profile */
+  overrides?: ReadonlyArray<string>;
+  resolveKind: KindResolver;
+  /** where loaded pipelines are kept between runs; absent: always load from scratch */
+  cache?: PipelineLoadCache | null;
+}
+
+export async function loadPipeline(options: LoadPipelineOptions): Promise<Result<Pipeline, Diagnostic[]>> {
+  const absoluteFile = path.resolve(options.file);
+  const projectDir = path.dirname(absoluteFile);
+  const profile = options.profile ?? null;
+  const overrides = [...(options.overrides ?? [])];
+  let text: string;
+  try {
+    text = await readFile(absoluteFile, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    return { ok: false, error: [plainError(`cannot read ${options.file}: ${why}`)] };
+  }
+
+  const cache = options.cache ?? undefined;
+  const key = cache ? cacheKey({ file: options.file, absoluteFile, text, profile, overrides }) : '';
+  if (cache) {
+    const hit = await fromCache(cache, key, options.resolveKind, projectDir);
+    if (hit) return { ok: true, value: hit };
+  }
+
+  const { buildPipeline } = await import('./build-pipeline.js');
+  const built = await buildPipeline({ file: options.file, absoluteFile, projectDir, text, profile, overrides, resolveKind: options.resolveKind });
+  if (!built.ok) return built;
+  if (cache) {
+    const fingerprints = new Map<string, string>();
+    for (const [uses, resolved] of built.value.resolvedKinds) fingerprints.set(uses, kindFingerprint(resolved.kind, resolved.modulePath));
+    cache.set(key, encodeEntry(key, built.value.pipeline, fingerprints));
+  }
+  return { ok: true, value: built.value.pipeline };
+}
+
+async function fromCache(cache: PipelineLoadCache, key: string, resolveKind: KindResolver, projectDir: string): Promise<Pipeline | undefined> {
+  const text = cache.get(key);
+  if (text === undefined) return undefined;
+  const entry = decodeEntry(key, text);
+  if (!entry) return undefined;
+  const resolved = await Promise.all(entry.kinds.map(async ({ uses }) => resolveKind(uses, projectDir)));
+  const kinds = new Map<string, StageKind>();
+  for (const [i, { uses, fingerprint }] of entry.kinds.entries()) {
+    const result = resolved[i];
+    if (!result?.ok || kindFingerprint(result.value.kind, result.value.modulePath) !== fingerprint) return undefined;
+    kinds.set(uses, result.value.kind);
+  }
+  return pipelineFromEntry(entry, kinds);
+}

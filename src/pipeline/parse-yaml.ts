@@ -1,0 +1,175 @@
+/**
+ * Parses pipeline.yaml with `yaml` (positions from its CST ranges) into a SourceNode tree. Aliases and `<<` merge
+ * keys are resolved here so that later phases see plain maps; their nodes keep the anchor's positions.
+ */
+import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
+import { DiagnosticSink, SourceText } from './diagnostics.js';
+import type { MapEntry, Range, ScalarValue, SourceNode } from './source-tree.js';
+
+/** Alias expansion beyond this many nodes is refused (a "billion laughs" file would otherwise hang the loader). */
+const MAX_EXPANDED_NODES = 1_000_000;
+
+export interface ParsedYaml {
+  sink: DiagnosticSink;
+  /** absent when the file has YAML errors */
+  root?: SourceNode;
+}
+
+export function parseYaml(file: string, text: string): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
+  const sink = new DiagnosticSink(new SourceText(file, text, lineCounter));
+  for (const err of doc.errors) {
+    const [start, end] = err.pos;
+    sink.error(yamlErrorMessage(err.code, err.message, text.slice(start, end)), { start, end });
+  }
+  for (const warning of doc.warnings) {
+    const [start, end] = warning.pos;
+    sink.warning(firstLine(warning.message), { start, end });
+  }
+  if (sink.hasErrors) return { sink };
+  const converter = new Converter(doc, sink);
+  const root = doc.contents ? converter.convert(doc.contents) : undefined;
+  if (sink.hasErrors) return { sink };
+  return root ? { sink, root } : { sink };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n', 1)[0] ?? message;
+}
+
+function yamlErrorMessage(code: string, message: string, text: string): string {
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return `duplicate key "${text}"`;
+    case 'MULTIPLE_DOCS':
+      return 'a pipeline file holds one YAML document, but a second one starts here';
+    default:
+      return `YAML syntax: ${firstLine(message)}`;
+  }
+}
+
+class Converter {
+  readonly #doc: Document.Parsed;
+  readonly #sink: DiagnosticSink;
+  readonly #memo = new Map<YamlNode, { node: SourceNode; weight: number }>();
+  #expanded = 0;
+
+  constructor(doc: Document.Parsed, sink: DiagnosticSink) {
+    this.#doc = doc;
+    this.#sink = sink;
+  }
+
+  convert(node: YamlNode): SourceNode | undefined {
+    const result = this.#convert(node);
+    return result?.node;
+  }
+
+  #convert(node: YamlNode): { node: SourceNode; weight: number } | undefined {
+    const target = isAlias(node) ? node.resolve(this.#doc) : node;
+    if (!target) return undefined; // unresolved alias: `yaml` already reported it
+    const memo = this.#memo.get(target);
+    if (memo) {
+      this.#expanded += memo.weight;
+      if (this.#expanded > MAX_EXPANDED_NODES) {
+        this.#sink.error(`aliases expand to more than ${MAX_EXPANDED_NODES} values`, rangeOf(node));
+        return undefined;
+      }
+      return memo;
+    }
+    const result = this.#build(target);
+    if (result) this.#memo.set(target, result);
+    return result;
+  }
+
+  #build(node: YamlNode): { node: SourceNode; weight: number } | undefined {
+    const range = rangeOf(node);
+    if (isScalar(node)) {
+      const value = this.#scalarValue(node.value, range);
+      if (value === undefined) return undefined;
+      this.#expanded++;
+      return { node: { kind: 'scalar', start: range.start, end: range.end, value }, weight: 1 };
+    }
+    if (isSeq(node)) {
+      const items: SourceNode[] = [];
+      let weight = 1;
+      for (const item of node.items) {
+        const converted = isPair(item) ? undefined : this.#convert(item as YamlNode);
+        if (!converted) {
+          if (isPair(item)) this.#sink.error('a list item cannot be a key: value pair here', rangeOf(item.key as YamlNode));
+          continue;
+        }
+        items.push(converted.node);
+        weight += converted.weight;
+      }
+      this.#expanded++;
+      return { node: { kind: 'seq', start: range.start, end: range.end, items }, weight };
+    }
+    if (isMap(node)) return this.#buildMap(node.items, range);
+    this.#sink.error('unsupported YAML node', range);
+    return undefined;
+  }
+
+  #buildMap(pairs: readonly unknown[], range: Range): { node: SourceNode; weight: number } | undefined {
+    const entries = new Map<string, MapEntry>();
+    const mergeSources: SourceNode[] = [];
+    let weight = 1;
+    for (const pair of pairs) {
+      if (!isPair(pair)) continue;
+      const keyNode = pair.key as YamlNode | null;
+      const valueNode = pair.value as YamlNode | null;
+      if (keyNode && isScalar(keyNode) && typeof keyNode.value === 'symbol') {
+        if (valueNode) {
+          const merged = this.#convert(valueNode);
+          if (merged?.node.kind === 'seq') mergeSources.push(...merged.node.items);
+          else if (merged) mergeSources.push(merged.node);
+        }
+        continue;
+      }
+      if (!keyNode || !isScalar(keyNode)) {
+        this.#sink.error('keys must be plain scalars (a name), not lists or maps', keyNode ? rangeOf(keyNode) : range);
+        continue;
+      }
+      const keyRange = rangeOf(keyNode);
+      const key = keyNode.value === null ? '' : String(keyNode.value);
+      const converted = valueNode
+        ? this.#convert(valueNode)
+        : { node: { kind: 'scalar' as const, start: keyRange.end, end: keyRange.end, value: null }, weight: 1 };
+      if (!converted) continue;
+      entries.set(key, { key, keyRange, value: converted.node });
+      weight += converted.weight;
+    }
+    // YAML merge keys: explicit keys win, then earlier merge sources over later ones
+    for (const source of mergeSources) {
+      if (source.kind !== 'map') {
+        this.#sink.error('`<<` merges a map (or a list of maps) into this map', source);
+        continue;
+      }
+      for (const [key, entry] of source.entries) if (!entries.has(key)) entries.set(key, entry);
+    }
+    this.#expanded++;
+    return { node: { kind: 'map', start: range.start, end: range.end, entries }, weight };
+  }
+
+  #scalarValue(value: unknown, range: Range): ScalarValue | undefined {
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+    if (typeof value === 'number') {
+      if (Number.isFinite(value)) return value;
+      this.#sink.error('non-finite numbers (.inf, .nan) cannot be hashed as JSON; quote the value to make it a string', range);
+      return undefined;
+    }
+    if (typeof value === 'bigint') {
+      this.#sink.error('integer too large to be represented exactly; quote it to make it a string', range);
+      return undefined;
+    }
+    this.#sink.error(`unsupported YAML value of type ${typeof value}`, range);
+    return undefined;
+  }
+}
+
+function rangeOf(node: YamlNode): Range {
+  const range = node.range;
+  if (!range) return { start: 0, end: 0 };
+  return { start: range[0], end: range[1] };
+}

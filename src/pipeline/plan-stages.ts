@@ -1,0 +1,294 @@
+/**
+ * One matrix cell of a stage → the concrete stage: strings interpolated, `with:` validated against the kind,
+ * provenance of every param recorded, out/outs/deps normalised, needs refs read (resolved later, once every
+ * cell exists).
+ */
+import type { ResourceClass, StageKind } from '../engine/stage-kind.js';
+import type { DiagnosticSink } from './diagnostics.js';
+import { interpolateNode, interpolateScalar, lookupParam } from './interpolation.js';
+import type { InterpolationScope, ParamRef } from './interpolation.js';
+import { normalizeProjectPath } from './project-paths.js';
+import type { Cell, StageDeclaration } from './stage-declarations.js';
+import { entryValue, isMapNode } from './source-tree.js';
+import type { PlainValue, Range, SourceNode } from './source-tree.js';
+import type { ParamBinding, PlannedStage } from './types.js';
+import { typeOfValue } from './validate-schema.js';
+import { validateKindParams } from './validate-kind-params.js';
+
+/** A needs ref after interpolation, before resolution to stage ids. */
+export interface RawNeed {
+  /** the input name for map-form needs; list form uses the referenced stage's name */
+  input?: string;
+  inputRange?: Range;
+  ref: string;
+  range: Range;
+}
+
+/** A path a stage writes or reads, with where it was written. */
+export interface PathClaim {
+  path: string;
+  range: Range;
+  /** true for a kind's default out (no `out:` written): messages say so */
+  implicit?: boolean;
+}
+
+/** Why one stage depends on another (for cycle notes). */
+export interface EdgeOrigin {
+  range: Range;
+  /** "a needs b" or "a reads data/x, which b writes" */
+  describe: string;
+}
+
+export interface StagePlan {
+  declaration: StageDeclaration;
+  cell: Cell;
+  kind?: StageKind;
+  /** the planned stage; `needs` and `deps` are filled by later phases */
+  stage: PlannedStage;
+  rawNeeds: RawNeed[];
+  /** range of the `needs:` key, for "missing input" errors */
+  needsKeyRange?: Range;
+  outs: PathClaim[];
+  deps: PathClaim[];
+  /** upstream id → why */
+  edges: Map<string, EdgeOrigin>;
+  /** input name → upstream ids, in order */
+  needs: Map<string, string[]>;
+}
+
+export interface PlanContext {
+  params: PlainValue;
+  allAxes: ReadonlySet<string>;
+  usedParams: Set<string>;
+  kinds: ReadonlyMap<string, { kind: StageKind; modulePath?: string }>;
+  sink: DiagnosticSink;
+}
+
+const MEM_UNITS_MB: Record<string, number> = { K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 };
+const TIME_UNITS_MIN: Record<string, number> = { d: 24 * 60, h: 60, m: 1, s: 1 / 60 };
+
+function memoryMB(value: PlainValue): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') return undefined;
+  const match = /^([0-9]+(?:\.[0-9]+)?)([KMGT])$/.exec(value);
+  if (!match) return undefined;
+  return Math.ceil(Number(match[1]) * (MEM_UNITS_MB[match[2] ?? 'M'] ?? 1));
+}
+
+function minutes(value: PlainValue): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') return undefined;
+  let total = 0;
+  for (const match of value.matchAll(/([0-9]+)([dhms])/g)) total += Number(match[1]) * (TIME_UNITS_MIN[match[2] ?? 'm'] ?? 1);
+  return Math.ceil(total);
+}
+
+function readResources(node: SourceNode | undefined, fallback: ResourceClass): PlannedStage['resources'] {
+  const resources: PlannedStage['resources'] = { class: fallback };
+  if (!isMapNode(node)) return resources;
+  const get = (key: string): PlainValue | undefined => {
+    const value = entryValue(node, key);
+    return value?.kind === 'scalar' ? value.value : undefined;
+  };
+  const cls = get('class');
+  if (cls === 'accel' || cls === 'cpu') resources.class = cls;
+  const cpus = get('cpus');
+  if (typeof cpus === 'number') resources.cpus = cpus;
+  const gpus = get('gpus');
+  if (typeof gpus === 'number') resources.gpus = gpus;
+  const mem = memoryMB(get('mem') ?? null);
+  if (mem !== undefined) resources.memMB = mem;
+  const time = minutes(get('time') ?? null);
+  if (time !== undefined) resources.timeMin = time;
+  return resources;
+}
+
+/** Interpolates a scalar that must end up a string (a path, a needs ref, a command). */
+function interpolateText(
+  node: SourceNode,
+  what: string,
+  scope: InterpolationScope,
+  sink: DiagnosticSink,
+  refs: ParamRef[],
+): string | undefined {
+  if (node.kind !== 'scalar') return undefined;
+  const result = interpolateScalar(node, scope, sink);
+  if (!result) return undefined;
+  refs.push(...result.refs);
+  const value = result.value;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  sink.error(`${what} must be a string, but ${String(node.value)} is ${typeOfValue(value)}`, node);
+  return undefined;
+}
+
+/** Provenance of each top-level `with:` key: the params its value was interpolated from. */
+function kindBindings(params: Record<string, PlainValue>, refs: readonly ParamRef[]): ParamBinding[] {
+  return Object.entries(params).map(([key, value]) => {
+    const sources: string[] = [];
+    for (const ref of refs) {
+      const head = ref.path[0];
+      // `with: ${params.eval}` makes every key come from a key of that param
+      const source = head === undefined ? `${ref.param}.${key}` : head === key ? ref.param : undefined;
+      if (source !== undefined && !sources.includes(source)) sources.push(source);
+    }
+    const binding: ParamBinding = { key, value };
+    if (sources.length > 0) binding.from = sources.join(', ');
+    return binding;
+  });
+}
+
+function readNeeds(node: SourceNode | undefined, scope: InterpolationScope, sink: DiagnosticSink): RawNeed[] {
+  const needs: RawNeed[] = [];
+  const refs: ParamRef[] = [];
+  const add = (item: SourceNode, input?: string, inputRange?: Range): void => {
+    const ref = interpolateText(item, 'a needs ref', scope, sink, refs);
+    if (ref === undefined) return;
+    const need: RawNeed = { ref: ref.trim(), range: item };
+    if (input !== undefined) need.input = input;
+    if (inputRange !== undefined) need.inputRange = inputRange;
+    needs.push(need);
+  };
+  if (node?.kind === 'seq') for (const item of node.items) add(item);
+  if (node?.kind === 'map') {
+    for (const [input, entry] of node.entries) {
+      if (entry.value.kind === 'seq') for (const item of entry.value.items) add(item, input, entry.keyRange);
+      else add(entry.value, input, entry.keyRange);
+    }
+  }
+  return needs;
+}
+
+function readPathList(
+  node: SourceNode | undefined,
+  what: 'deps' | 'outs',
+  scope: InterpolationScope,
+  sink: DiagnosticSink,
+  refs: ParamRef[],
+): PathClaim[] {
+  const claims: PathClaim[] = [];
+  if (node?.kind !== 'seq') return claims;
+  for (const item of node.items) {
+    const raw = interpolateText(item, `an entry of ${what}`, scope, sink, refs);
+    if (raw === undefined) continue;
+    const normalized = normalizeProjectPath(raw, what === 'deps');
+    if (!normalized.ok) {
+      sink.error(`${what} entry "${raw}" ${normalized.error}`, item);
+      continue;
+    }
+    claims.push({ path: normalized.path, range: item });
+  }
+  return claims;
+}
+
+/** Plans one cell; undefined when it has errors (reported). */
+export function planCell(declaration: StageDeclaration, cell: Cell, context: PlanContext): StagePlan | undefined {
+  const { sink } = context;
+  const node = declaration.node;
+  const scope: InterpolationScope = {
+    params: context.params,
+    matrix: cell.matrix,
+    allAxes: context.allAxes,
+    stageName: declaration.name,
+    usedParams: context.usedParams,
+  };
+  const before = sink.errors.length;
+  const needsEntry = node.entries.get('needs');
+  const rawNeeds = readNeeds(needsEntry?.value, scope, sink);
+  const description = entryValue(node, 'description');
+
+  const stage: PlannedStage = {
+    id: cell.id,
+    name: declaration.name,
+    matrix: cell.matrix,
+    source: { type: 'cmd', cmd: '' },
+    params: {},
+    paramBindings: [],
+    needs: {},
+    deps: [],
+    outs: [],
+    outDir: '',
+    resources: { class: 'cpu' },
+    span: sink.source.span(declaration.keyRange),
+  };
+  if (description?.kind === 'scalar' && typeof description.value === 'string') stage.description = description.value;
+  const plan: StagePlan = { declaration, cell, stage, rawNeeds, outs: [], deps: [], edges: new Map(), needs: new Map() };
+  if (needsEntry) plan.needsKeyRange = needsEntry.keyRange;
+
+  if (declaration.uses) {
+    const resolved = context.kinds.get(declaration.uses.value);
+    if (!resolved) return undefined; // reported when the kind was resolved
+    const { kind, modulePath } = resolved;
+    plan.kind = kind;
+    stage.source = modulePath === undefined ? { type: 'kind', uses: declaration.uses.value } : { type: 'kind', uses: declaration.uses.value, modulePath };
+    stage.resources = readResources(entryValue(node, 'resources'), kind.resources);
+
+    const withNode = entryValue(node, 'with');
+    const interpolated = withNode ? interpolateNode(withNode, scope, sink) : { value: {}, refs: [] };
+    if (interpolated) {
+      const params = validateKindParams(
+        kind,
+        interpolated.value,
+        { stageName: declaration.name, withNode, stageRange: declaration.keyRange, usesRange: declaration.uses.range },
+        sink,
+      );
+      if (params) {
+        stage.params = params;
+        stage.paramBindings = kindBindings(params, interpolated.refs);
+      }
+    }
+
+    const outNode = entryValue(node, 'out');
+    const refs: ParamRef[] = [];
+    if (outNode) {
+      const raw = interpolateText(outNode, 'out', scope, sink, refs);
+      if (raw !== undefined) {
+        const normalized = normalizeProjectPath(raw, false);
+        if (normalized.ok) plan.outs.push({ path: normalized.path, range: outNode });
+        else sink.error(`out "${raw}" ${normalized.error}`, outNode);
+      }
+    } else {
+      const values = declaration.axes.map((axis) => String(cell.matrix[axis]));
+      plan.outs.push({ path: ['out', declaration.name, ...values].join('/'), range: declaration.keyRange, implicit: true });
+    }
+    stage.outDir = plan.outs[0]?.path ?? '';
+    stage.outs = stage.outDir === '' ? [] : [stage.outDir];
+  } else if (declaration.cmd) {
+    stage.resources = readResources(entryValue(node, 'resources'), 'cpu');
+    const refs: ParamRef[] = [];
+    const cmd = interpolateText(declaration.cmd, 'cmd', scope, sink, refs);
+    if (cmd !== undefined) stage.source = { type: 'cmd', cmd };
+    plan.deps = readPathList(entryValue(node, 'deps'), 'deps', scope, sink, refs);
+    plan.outs = readPathList(entryValue(node, 'outs'), 'outs', scope, sink, refs);
+    stage.outs = plan.outs.map((claim) => claim.path);
+
+    // declared params first, then those the command interpolates without declaring them
+    const keys: string[] = [];
+    const paramsNode = entryValue(node, 'params');
+    if (paramsNode?.kind === 'seq') {
+      for (const item of paramsNode.items) {
+        if (item.kind !== 'scalar') continue;
+        const key = String(item.value);
+        const found = lookupParam(context.params, key.split('.'));
+        if (!found.ok) {
+          sink.error(`stage "${declaration.name}" params: ${found.error}`, item);
+          continue;
+        }
+        context.usedParams.add(key);
+        if (!keys.includes(key)) keys.push(key);
+      }
+    }
+    for (const ref of refs) if (!keys.includes(ref.param)) keys.push(ref.param);
+    const params: Record<string, unknown> = {};
+    const bindings: ParamBinding[] = [];
+    for (const key of keys) {
+      const found = lookupParam(context.params, key.split('.'));
+      if (!found.ok) continue;
+      params[key] = found.value;
+      bindings.push({ key, value: found.value, from: key });
+    }
+    stage.params = params;
+    stage.paramBindings = bindings;
+  }
+  return sink.errors.length > before ? undefined : plan;
+}
