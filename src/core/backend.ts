@@ -21,6 +21,9 @@ export interface BackendInfo {
 
 type Attempt = { ok: true; detail: string } | { ok: false; reason: string };
 
+// tfjs's warnings in Node are advertisements for tfjs-node and kernel re-registration notices; keep output clean
+tf.env().set('PROD', true);
+
 let current: BackendInfo | undefined;
 let wasmPathsSet = false;
 

@@ -9,4 +9,7 @@ export interface LinearHook {
    *  `base(x)` computes x·Wᵀ efficiently (frozen: no weight gradient). Must be differentiable w.r.t. the
    *  hook's own tf.Variables (training). */
   apply(x: tf.Tensor2D, base: (x: tf.Tensor2D) => tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D;
+  /** false when apply() never reads `weight`: the model then passes an empty [0, 0] placeholder instead of
+   *  keeping an [out, in] copy of the frozen weight (a second copy of every hooked weight during training). */
+  readonly usesWeight?: boolean;
 }

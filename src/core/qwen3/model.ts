@@ -434,7 +434,7 @@ export class Qwen3Model {
     if (hook === undefined) return frozenLinear(x, kernel);
     let weight = this.#hookWeights.get(module);
     if (weight === undefined) {
-      weight = tf.keep(tf.transpose(kernel));
+      weight = tf.keep(hook.usesWeight === false ? tf.tensor2d([], [0, 0], 'float32') : tf.transpose(kernel));
       this.#hookWeights.set(module, weight);
     }
     const y = hook.apply(x, (xx) => frozenLinear(xx, kernel), weight);

