@@ -25,9 +25,9 @@ void test('phases: queued, running (COMPLETING included: processes are still bei
 });
 
 void test('squeue lines', () => {
-  const m = parseSqueue('10|PENDING|BeginTime\n11|NODE_FAIL|NodeDown\n\n12|RUNNING|None\n');
+  const m = parseSqueue('10|PENDING|BeginTime|wsflow:a\n11|NODE_FAIL|NodeDown|wsflow:b@x|y\n\n12|RUNNING|None|wrap\n');
   assert.deepEqual([...m.keys()], ['10', '11', '12']);
-  assert.deepEqual(m.get('11'), { jobId: '11', state: 'NODE_FAIL', reason: 'NodeDown' });
+  assert.deepEqual(m.get('11'), { jobId: '11', state: 'NODE_FAIL', reason: 'NodeDown', name: 'wsflow:b@x|y' });
 });
 
 void test('scontrol show job -o: values with spaces stay whole', () => {

@@ -46,19 +46,21 @@ export interface JobStatus {
   state: string;
   /** SLURM's reason code, e.g. "Resources", "TimeLimit", "NodeDown"; "None" when none */
   reason: string;
+  /** the job name (ours are `wsflow:<stage id>`) */
+  name: string;
 }
 
-/** Format for `squeue -h -t all -o` whose lines `parseSqueue` reads. */
-export const SQUEUE_FORMAT = '%i|%T|%r';
+/** Format for `squeue -h -t all -o` whose lines `parseSqueue` reads; the name is last: it is free text. */
+export const SQUEUE_FORMAT = '%i|%T|%r|%j';
 
 export function parseSqueue(stdout: string): Map<string, JobStatus> {
   const out = new Map<string, JobStatus>();
   for (const line of stdout.split('\n')) {
     const t = line.trim();
     if (t === '') continue;
-    const [jobId, state, ...rest] = t.split('|');
+    const [jobId, state, reason, ...name] = t.split('|');
     if (jobId === undefined || state === undefined) continue;
-    out.set(jobId, { jobId, state, reason: rest.join('|') || 'None' });
+    out.set(jobId, { jobId, state, reason: reason || 'None', name: name.join('|') });
   }
   return out;
 }
@@ -111,6 +113,8 @@ export type EndCause = 'completed' | 'exit-code' | 'time-limit' | 'out-of-memory
 
 export interface JobEnd {
   jobId: string;
+  /** the node it ran on, when SLURM still says */
+  node?: string;
   state: string;
   reason: string;
   exitCode?: { code: number; signal: number };
@@ -170,5 +174,13 @@ export function describeEnd(
       break;
   }
   const message = details.length > 0 ? `${head}: ${details.join(', ')}` : head;
-  return { jobId: info.jobId, state, reason: reason || 'None', ...(exitCode ? { exitCode } : {}), cause, message };
+  return {
+    jobId: info.jobId,
+    ...(info.node ? { node: info.node } : {}),
+    state,
+    reason: reason || 'None',
+    ...(exitCode ? { exitCode } : {}),
+    cause,
+    message,
+  };
 }

@@ -1,0 +1,409 @@
+/**
+ * The SLURM executor: each stage the scheduler hands over becomes one `sbatch` job that runs the same stage spec a
+ * local worker would (slurm-job-main.js → runStageSpec). Dependencies stay with wsflow's scheduler, not
+ * `--dependency=afterok`: a stage's key, and whether it needs to run at all (early cutoff, cache hits), is known
+ * only once its upstream outputs are hashed; a failed afterok dependency would leave jobs pending forever
+ * (DependencyNeverSatisfied); and --keep-going, leases and restores behave exactly as locally.
+ *
+ * The job writes its outputs into the staging directory the scheduler gave it, on the shared filesystem, and a
+ * result file; this process verifies what it sees against the job's file list, and the scheduler commits.
+ */
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ExecuteRequest, StageExecutor } from '../executor.js';
+import type { StageRunEvent, StageRunOutcome } from '../stage-spec.js';
+import { HOST, isPidAlive } from '../process-util.js';
+import { removeTree } from '../../cas/cache-store.js';
+import { jobNameFor, sbatchArgs, type SlurmSettings } from './sbatch-args.js';
+import { sbatch, scancel, squeueStates } from './slurm-commands.js';
+import { JobWatcher, type JobUpdate } from './job-watcher.js';
+import { phaseOf, type JobEnd, type JobStatus } from './job-states.js';
+import { readJobEnd } from './job-end.js';
+import { jobFile, readJson, writeFileAtomic, type JobRecord, type JobResult } from './job-files.js';
+
+export interface SlurmExecutorOptions {
+  /** one directory per execution, on the filesystem the compute nodes share (the engine uses cache/slurm) */
+  jobsDir: string;
+  /** `executors.slurm` from pipeline.yaml */
+  settings: SlurmSettings;
+  /** node binary the job runs (default: this process's, which must exist on the nodes: a shared install) */
+  nodePath?: string;
+  /** node flags for the job, e.g. --max-old-space-size */
+  execArgv?: readonly string[];
+  /** squeue interval (default 2 s, or WSFLOW_SLURM_POLL_MS) */
+  pollMs?: number;
+  /**
+   * How long to wait for files a job wrote to become visible here. NFS caches attributes and directory entries
+   * for up to a minute (acregmax/acdirmax); a missing result must not be taken for a dead job too early.
+   */
+  visibilityGraceMs?: number;
+  /** keep cache/slurm/<execution> after the job (default: removed; its log is copied into the stage log) */
+  keepJobDirs?: boolean;
+}
+
+const DEFAULT_POLL_MS = 2_000;
+const DEFAULT_VISIBILITY_GRACE_MS = 60_000;
+/** After scancel, SLURM sends SIGTERM, waits KillWait (30 s by default) and sends SIGKILL. */
+const CANCEL_WAIT_MS = 120_000;
+
+const JOB_ENTRY = fileURLToPath(new URL('./slurm-job-main.js', import.meta.url));
+
+export class SlurmExecutor implements StageExecutor {
+  readonly name = 'slurm';
+  readonly #o: Required<Omit<SlurmExecutorOptions, 'execArgv'>> & { execArgv: readonly string[] };
+  readonly #watcher: JobWatcher;
+  /** jobs in flight: cancelled by close() whatever happens to the scheduler */
+  readonly #inFlight = new Set<string>();
+  #swept = false;
+  #closed = false;
+
+  constructor(options: SlurmExecutorOptions) {
+    const envPoll = Number(process.env.WSFLOW_SLURM_POLL_MS);
+    this.#o = {
+      jobsDir: options.jobsDir,
+      settings: options.settings,
+      nodePath: options.nodePath ?? process.execPath,
+      execArgv: options.execArgv ?? [],
+      pollMs: options.pollMs ?? (Number.isFinite(envPoll) && envPoll > 0 ? envPoll : DEFAULT_POLL_MS),
+      visibilityGraceMs: options.visibilityGraceMs ?? DEFAULT_VISIBILITY_GRACE_MS,
+      keepJobDirs: options.keepJobDirs ?? process.env.WSFLOW_SLURM_KEEP_JOB_DIRS === '1',
+    };
+    this.#watcher = new JobWatcher(this.#o.pollMs);
+  }
+
+  async execute(request: ExecuteRequest): Promise<StageRunOutcome> {
+    try {
+      return await this.#execute(request);
+    } catch (err) {
+      return { ok: false, error: `SLURM executor: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const left = [...this.#inFlight];
+    if (left.length > 0) await scancel(left);
+    this.#watcher.close();
+  }
+
+  async #execute(request: ExecuteRequest): Promise<StageRunOutcome> {
+    const { spec, signal, onEvent } = request;
+    if (this.#closed) return { ok: false, error: 'executor closed' };
+    if (signal.aborted) return interrupted();
+    if (!this.#swept) {
+      this.#swept = true;
+      await cancelOrphans(this.#o.jobsDir);
+    }
+
+    const jobDir = join(this.#o.jobsDir, String(spec.executionId));
+    // an execution id is new for each attempt, but a deleted state.db starts counting again
+    removeTree(jobDir);
+    mkdirSync(jobDir, { recursive: true });
+    writeFileAtomic(jobFile(jobDir, 'spec'), `${JSON.stringify(spec)}\n`);
+    const logPath = jobFile(jobDir, 'log');
+    const args = sbatchArgs({ stageId: spec.stageId, resources: request.resources, logPath, workDir: spec.projectDir }, this.#o.settings);
+    const scriptPath = jobFile(jobDir, 'script');
+    writeFileAtomic(scriptPath, batchScript(spec.stageId, spec.executionId, spec.runId, args, scriptPath, [
+      this.#o.nodePath,
+      ...this.#o.execArgv,
+      JOB_ENTRY,
+      jobDir,
+    ]));
+    chmodSync(scriptPath, 0o755);
+
+    const submitted = await sbatch(args, scriptPath);
+    if (!submitted.ok) {
+      this.#cleanup(jobDir);
+      return { ok: false, error: `could not submit ${spec.stageId} to SLURM: ${submitted.error}` };
+    }
+    const jobId = submitted.value;
+    this.#inFlight.add(jobId);
+    const record: JobRecord = {
+      jobId,
+      stageId: spec.stageId,
+      executionId: spec.executionId,
+      runId: spec.runId,
+      host: HOST,
+      pid: process.pid,
+      submittedAt: Date.now(),
+    };
+    writeFileAtomic(jobFile(jobDir, 'job'), `${JSON.stringify(record)}\n`);
+    onEvent({ type: 'annotate', key: 'slurm_job', value: jobId });
+    onEvent({ type: 'log', message: `SLURM job ${jobId} submitted: sbatch ${args.join(' ')} ${scriptPath}` });
+
+    const relay = new Relay(jobDir, onEvent);
+    try {
+      const end = await this.#follow(jobId, relay, request);
+      return await this.#conclude(jobId, jobDir, relay, end, request);
+    } finally {
+      this.#inFlight.delete(jobId);
+    }
+  }
+
+  /** Relays events and log text until SLURM says the job ended; cancels it on abort. */
+  async #follow(jobId: string, relay: Relay, request: ExecuteRequest): Promise<{ last: JobStatus | undefined; vanished: boolean }> {
+    const { signal, onEvent } = request;
+    let last: JobStatus | undefined;
+    let lastShown = '';
+    let pollErrorShown = false;
+    let cancelAt: number | null = null;
+    return await new Promise((resolve) => {
+      const cancel = (): void => {
+        if (cancelAt !== null) return;
+        cancelAt = Date.now();
+        onEvent({ type: 'log', message: `cancelling SLURM job ${jobId}` });
+        void scancel([jobId]).then((r) => {
+          if (!r.ok) onEvent({ type: 'log', message: `scancel ${jobId} failed: ${r.error}` });
+          this.#watcher.nudge();
+        });
+      };
+      const finish = (vanished: boolean): void => {
+        unwatch();
+        signal.removeEventListener('abort', cancel);
+        relay.drain();
+        resolve({ last, vanished });
+      };
+      const unwatch = this.#watcher.watch(jobId, (u: JobUpdate) => {
+        relay.drain();
+        if (u.type === 'poll-error') {
+          if (!pollErrorShown) onEvent({ type: 'log', message: `cannot read SLURM job ${jobId}'s state, still trying: ${u.error}` });
+          pollErrorShown = true;
+          return;
+        }
+        if (u.type === 'vanished') {
+          finish(true);
+          return;
+        }
+        pollErrorShown = false;
+        last = u.status;
+        const shown = `${u.status.state} ${u.status.reason}`;
+        if (shown !== lastShown) {
+          lastShown = shown;
+          const reason = u.status.reason && u.status.reason !== 'None' ? ` (${u.status.reason})` : '';
+          onEvent({ type: 'log', message: `SLURM job ${jobId}: ${u.status.state}${reason}` });
+        }
+        if (phaseOf(u.status.state) === 'ended') finish(false);
+        else if (cancelAt !== null && Date.now() - cancelAt > CANCEL_WAIT_MS) finish(false);
+      });
+      if (signal.aborted) cancel();
+      else signal.addEventListener('abort', cancel, { once: true });
+    });
+  }
+
+  async #conclude(
+    jobId: string,
+    jobDir: string,
+    relay: Relay,
+    seen: { last: JobStatus | undefined; vanished: boolean },
+    request: ExecuteRequest,
+  ): Promise<StageRunOutcome> {
+    const { spec, signal, onEvent } = request;
+    const end = await readJobEnd(jobId, seen.last, jobFile(jobDir, 'log'));
+    // a job that ended normally wrote its result first; give the shared filesystem time to show it
+    const expectResult = end.cause === 'completed' || end.cause === 'exit-code';
+    const result = await this.#awaitResult(jobDir, expectResult ? this.#o.visibilityGraceMs : 0);
+    relay.drain();
+    const node = result?.host ?? end.node;
+    if (node) onEvent({ type: 'annotate', key: 'slurm_node', value: node });
+    onEvent({ type: 'log', message: end.message });
+
+    // SLURM stopped the job (scancel, time limit, memory, node): its reason leads, whatever the stage saw
+    const killedBySlurm = end.cause !== 'completed' && end.cause !== 'exit-code' && end.cause !== 'other';
+    let outcome: StageRunOutcome;
+    if (signal.aborted) {
+      outcome = interrupted();
+    } else if (!killedBySlurm && result?.outcome.ok && end.cause === 'completed') {
+      const seenFiles = await this.#awaitFiles(spec.outDir, result.files);
+      outcome = seenFiles.ok
+        ? { ok: true }
+        : { ok: false, error: `SLURM job ${jobId} finished, but its output is not visible here: ${seenFiles.problem}` };
+    } else if (!killedBySlurm && result && !result.outcome.ok && !result.signal) {
+      // the stage itself failed (an exception, a command's exit status): its own error, as locally
+      outcome = { ok: false, error: result.outcome.error };
+    } else {
+      const stageSaw = result && !result.outcome.ok ? `; the stage reported: ${firstLine(result.outcome.error)}` : '';
+      outcome = { ok: false, error: `${explain(end, result, jobDir, seen.vanished)}${stageSaw}` };
+    }
+    this.#cleanup(jobDir);
+    return outcome;
+  }
+
+  async #awaitResult(jobDir: string, graceMs: number): Promise<JobResult | null> {
+    const deadline = Date.now() + graceMs;
+    for (;;) {
+      const r = readJson<JobResult>(jobFile(jobDir, 'result'));
+      if (r) return r;
+      if (Date.now() >= deadline) return null;
+      await delay(Math.min(1_000, this.#o.pollMs));
+    }
+  }
+
+  /** Every file the job listed, with its size, seen from here (NFS may lag); extra files are not expected. */
+  async #awaitFiles(outDir: string, files: JobResult['files']): Promise<{ ok: true } | { ok: false; problem: string }> {
+    const deadline = Date.now() + this.#o.visibilityGraceMs;
+    for (;;) {
+      const problem = compareFiles(outDir, files);
+      if (problem === null) return { ok: true };
+      if (Date.now() >= deadline) return { ok: false, problem };
+      await delay(Math.min(1_000, this.#o.pollMs));
+    }
+  }
+
+  #cleanup(jobDir: string): void {
+    if (!this.#o.keepJobDirs) removeTree(jobDir);
+  }
+}
+
+function compareFiles(outDir: string, files: JobResult['files']): string | null {
+  for (const f of files) {
+    let size: number;
+    try {
+      size = statSync(join(outDir, f.path)).size;
+    } catch {
+      return `${f.path} is missing from ${outDir}`;
+    }
+    if (size !== f.size) return `${f.path} has ${size} bytes here, the job wrote ${f.size}`;
+  }
+  return null;
+}
+
+function explain(end: JobEnd, result: JobResult | null, jobDir: string, vanished: boolean): string {
+  if (end.cause === 'completed' && !result) {
+    return `${end.message}, but its result file never appeared in ${jobDir}: the compute node must see this directory (put the project on a filesystem the nodes share)`;
+  }
+  if (vanished && end.state === 'UNKNOWN') return `${end.message} (it disappeared from squeue)`;
+  return end.message;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? '';
+}
+
+function interrupted(): StageRunOutcome {
+  return { ok: false, error: 'interrupted', interrupted: true };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function batchScript(
+  stageId: string,
+  executionId: number,
+  runId: number,
+  args: readonly string[],
+  scriptPath: string,
+  command: readonly string[],
+): string {
+  return [
+    '#!/bin/bash',
+    `# wsflow: stage ${stageId}, execution #${executionId}, run #${runId}, submitted from ${HOST}`,
+    '# resubmit by hand (for debugging) with:',
+    `#   sbatch ${[...args, scriptPath].map(shellQuote).join(' ')}`,
+    `exec ${command.map(shellQuote).join(' ')}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Jobs whose submitting run died (kill -9, a lost login session) keep running and their results are never
+ * committed; the next run on the same host cancels them. A job is ours only if SLURM still lists it under the
+ * name we gave it: job ids are reused when a test cluster restarts.
+ */
+async function cancelOrphans(jobsDir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(jobsDir);
+  } catch {
+    return;
+  }
+  const orphans: { dir: string; record: JobRecord }[] = [];
+  for (const name of names) {
+    const dir = join(jobsDir, name);
+    const record = readJson<JobRecord>(jobFile(dir, 'job'));
+    if (!record || record.host !== HOST || record.pid === process.pid || isPidAlive(record.pid)) continue;
+    orphans.push({ dir, record });
+  }
+  if (orphans.length === 0) return;
+  const states = await squeueStates(orphans.map((o) => o.record.jobId));
+  if (!states.ok) return;
+  const toCancel = orphans.filter((o) => {
+    const s = states.value.get(o.record.jobId);
+    return s !== undefined && phaseOf(s.state) !== 'ended' && s.name === jobNameFor(o.record.stageId);
+  });
+  if (toCancel.length > 0) await scancel(toCancel.map((o) => o.record.jobId));
+  for (const o of orphans) removeTree(o.dir);
+}
+
+/** Streams what a job writes (events.jsonl, job.log) to the scheduler as it appears. */
+class Relay {
+  readonly #dir: string;
+  readonly #emit: (e: StageRunEvent) => void;
+  #eventsOffset = 0;
+  #logOffset = 0;
+
+  constructor(jobDir: string, emit: (e: StageRunEvent) => void) {
+    this.#dir = jobDir;
+    this.#emit = emit;
+  }
+
+  drain(): void {
+    const ev = readFrom(jobFile(this.#dir, 'events'), this.#eventsOffset, true);
+    this.#eventsOffset += ev.consumed;
+    for (const line of ev.text.split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        this.#emit(JSON.parse(line) as StageRunEvent);
+      } catch {
+        this.#emit({ type: 'output', stream: 'stderr', text: `${line}\n` });
+      }
+    }
+    const log = readFrom(jobFile(this.#dir, 'log'), this.#logOffset, false);
+    this.#logOffset += log.consumed;
+    if (log.text) this.#emit({ type: 'output', stream: 'stdout', text: log.text });
+  }
+}
+
+/** New bytes of a file from `offset`; with `wholeLines`, only up to the last newline (a line may be half-written). */
+function readFrom(path: string, offset: number, wholeLines: boolean): { text: string; consumed: number } {
+  if (!existsSync(path)) return { text: '', consumed: 0 };
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return { text: '', consumed: 0 };
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size <= offset) return { text: '', consumed: 0 };
+    const buf = Buffer.alloc(size - offset);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    let bytes = buf.subarray(0, got);
+    if (wholeLines) {
+      const nl = bytes.lastIndexOf(0x0a);
+      bytes = nl >= 0 ? bytes.subarray(0, nl + 1) : bytes.subarray(0, 0);
+    } else {
+      // do not split a UTF-8 sequence: keep trailing continuation bytes for the next read
+      let end = bytes.length;
+      let back = 0;
+      while (end > 0 && back < 4 && ((bytes[end - 1] as number) & 0xc0) === 0x80) {
+        end--;
+        back++;
+      }
+      if (end > 0 && back > 0 && ((bytes[end - 1] as number) & 0xc0) === 0xc0) bytes = bytes.subarray(0, end - 1);
+    }
+    return { text: bytes.toString('utf8'), consumed: bytes.length };
+  } finally {
+    closeSync(fd);
+  }
+}
