@@ -53,6 +53,7 @@ export type EngineEvent =
   | { type: 'stage-interrupted'; stageId: string; executionId: number }
   | { type: 'stage-skipped'; stageId: string; cause: SkipCause }
   | { type: 'dry-run-stage'; stageId: string; state: StageState | 'pending'; action: DryRunAction; reasons: Reason[] }
+  | { type: 'dry-run-end'; toRun: number; toRestore: number; fresh: number; failedUnchanged: number }
   | {
       type: 'run-end';
       runId: number | null;

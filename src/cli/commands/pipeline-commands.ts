@@ -1,5 +1,222 @@
+/**
+ * The pipeline-running subcommands: run, status, explain, watch, gc, metrics, logs, and the hidden _run-stage.
+ * Registration is cheap; each action imports the engine lazily so `wsflow status` starts fast.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Option, type Command } from 'commander';
 import type { CommandRegistrar } from '../command-registrar.js';
+import { addPipelineOptions, type PipelineCliOptions } from '../load-pipeline-for-cli.js';
+import type { CommandEnv } from '../../engine/commands/command-env.js';
 
-export const registerPipelineCommands: CommandRegistrar = (_program, _setExitCode) => {
-  // filled in by the pipeline area
+interface RunOptions extends PipelineCliOptions {
+  jobs?: number;
+  accel?: number;
+  keepGoing: boolean;
+  dryRun: boolean;
+  json: boolean;
+  verbose: boolean;
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+function commandEnv(): CommandEnv {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // dist/src/cli/commands → dist/stages (built-in kinds) and dist/src/engine/worker
+  const stagesDir = path.resolve(here, '../../../stages');
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    kindSource: { builtinKindsDir: stagesDir, builtinRegistryModule: path.join(stagesDir, 'index.js') },
+    workerEntry: path.resolve(here, '../../engine/worker/stage-worker.js'),
+  };
+}
+
+function projectDirOf(options: { file?: string }): string {
+  return path.dirname(path.resolve(process.cwd(), options.file ?? 'pipeline.yaml'));
+}
+
+async function load(options: PipelineCliOptions) {
+  const { loadPipelineForCli } = await import('../load-pipeline-for-cli.js');
+  return loadPipelineForCli({ cwd: process.cwd(), file: options.file, profile: options.profile ?? null, overrides: options.set, stderr: process.stderr });
+}
+
+/** Ctrl-C / SIGTERM abort the run (stages stopped, nothing partial cached); a second one exits at once. */
+function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(`\n${sig === 'SIGINT' ? 'Interrupted' : `Got ${sig}`}: stopping running stages (again to quit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+function addRunOptions(command: Command): Command {
+  return command
+    .option('-j, --jobs <n>', 'parallel cpu-class stages (default: number of cores)', positiveInt('--jobs'))
+    .option('--accel <n>', 'parallel accel-class (model-heavy) stages (default 1)', positiveInt('--accel'))
+    .option('-k, --keep-going', 'after a failure, keep running what does not depend on it', false)
+    .option('--json', 'print events as JSON lines', false)
+    .option('-v, --verbose', 'also print fresh stages and stage log lines', false);
+}
+
+export const registerPipelineCommands: CommandRegistrar = (program, setExitCode) => {
+  const run = addRunOptions(
+    program
+      .command('run')
+      .description('bring the targets (default: every stage) up to date, running only what changed')
+      .argument('[targets...]', 'stage ids (eval@lora), names (all cells) or patterns (train@lora-*)')
+      .option('-n, --dry-run', 'print what would run and why; execute nothing', false),
+  );
+  addPipelineOptions(run).action(async (targets: string[], options: RunOptions) => {
+    const pipeline = await load(options);
+    if (!pipeline) return setExitCode(2);
+    const { runCommand } = await import('../../engine/commands/run-command.js');
+    const interrupt = interruptSignal();
+    try {
+      const { exitCode } = await runCommand(
+        pipeline,
+        {
+          targets,
+          ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+          ...(options.accel !== undefined ? { accel: options.accel } : {}),
+          keepGoing: options.keepGoing,
+          dryRun: options.dryRun,
+          json: options.json,
+          verbose: options.verbose,
+          argv: process.argv.slice(2),
+        },
+        commandEnv(),
+        interrupt.signal,
+      );
+      setExitCode(exitCode);
+    } finally {
+      interrupt.dispose();
+    }
+  });
+
+  const status = program
+    .command('status')
+    .description('list stages as fresh / stale / cached / failed / never-run with the reasons; exit 1 unless all fresh')
+    .argument('[targets...]', 'limit to these stages and what they need')
+    .option('--json', 'machine-readable output', false);
+  addPipelineOptions(status).action(async (targets: string[], options: PipelineCliOptions & { json: boolean }) => {
+    const pipeline = await load(options);
+    if (!pipeline) return setExitCode(2);
+    const { statusCommand } = await import('../../engine/commands/status-command.js');
+    setExitCode(statusCommand(pipeline, { targets, json: options.json }, commandEnv()));
+  });
+
+  const explain = program
+    .command('explain')
+    .description("print every ingredient of a stage's key and what changed since its last successful execution")
+    .argument('<stage>', 'stage id, e.g. eval@lora')
+    .option('--json', 'machine-readable output', false);
+  addPipelineOptions(explain).action(async (stage: string, options: PipelineCliOptions & { json: boolean }) => {
+    const pipeline = await load(options);
+    if (!pipeline) return setExitCode(2);
+    const { explainCommand } = await import('../../engine/commands/explain-command.js');
+    setExitCode(explainCommand(pipeline, { stage, json: options.json }, commandEnv()));
+  });
+
+  const watch = addRunOptions(
+    program
+      .command('watch')
+      .description('run, then rerun what went stale whenever pipeline.yaml, a local kind or an input changes')
+      .argument('[targets...]', 'stages to keep up to date (default: all)')
+      .addOption(new Option('--debounce <ms>', 'quiet period before rerunning').default(300).argParser(positiveInt('--debounce'))),
+  );
+  addPipelineOptions(watch).action(async (targets: string[], options: RunOptions & { debounce: number }) => {
+    const { watchCommand } = await import('../../engine/commands/watch-command.js');
+    const interrupt = interruptSignal();
+    try {
+      setExitCode(
+        await watchCommand(
+          {
+            targets,
+            load: () => load(options),
+            projectDir: projectDirOf(options),
+            file: path.resolve(process.cwd(), options.file ?? 'pipeline.yaml'),
+            debounceMs: options.debounce,
+            run: {
+              ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+              ...(options.accel !== undefined ? { accel: options.accel } : {}),
+              keepGoing: options.keepGoing,
+              json: options.json,
+              verbose: options.verbose,
+              argv: process.argv.slice(2),
+            },
+          },
+          commandEnv(),
+          interrupt.signal,
+        ),
+      );
+    } finally {
+      interrupt.dispose();
+    }
+  });
+
+  program
+    .command('gc')
+    .description('remove cache objects not used by the latest successful execution of any stage')
+    .option('-n, --dry-run', 'say what would be removed and freed', false)
+    .option('--json', 'machine-readable output', false)
+    .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .action(async (options: { dryRun: boolean; json: boolean; file?: string }) => {
+      const { gcCommand } = await import('../../engine/commands/gc-command.js');
+      setExitCode(gcCommand({ projectDir: projectDirOf(options), dryRun: options.dryRun, json: options.json }, commandEnv()));
+    });
+
+  program
+    .command('metrics')
+    .description('metrics recorded by stages (latest successful execution of each; --all: every execution)')
+    .argument('[stages...]', 'stage ids or names')
+    .option('--all', 'every execution, with the params that differ between them', false)
+    .option('--json', 'machine-readable output, with every point of each curve', false)
+    .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .action(async (stages: string[], options: { all: boolean; json: boolean; file?: string }) => {
+      const { metricsCommand } = await import('../../engine/commands/metrics-command.js');
+      setExitCode(metricsCommand({ projectDir: projectDirOf(options), stages, all: options.all, json: options.json }, commandEnv()));
+    });
+
+  program
+    .command('logs')
+    .description("print a stage's saved output (stdout, stderr, log lines) from its latest execution")
+    .argument('<stage>', 'stage id, e.g. train_pos@lora')
+    .option('--execution <n>', 'a specific execution number (see wsflow explain)', positiveInt('--execution'))
+    .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .action(async (stage: string, options: { execution?: number; file?: string }) => {
+      const { logsCommand } = await import('../../engine/commands/logs-command.js');
+      setExitCode(
+        logsCommand(
+          { projectDir: projectDirOf(options), stage, ...(options.execution !== undefined ? { execution: options.execution } : {}) },
+          commandEnv(),
+        ),
+      );
+    });
+
+  program
+    .command('_run-stage', { hidden: true })
+    .description('run one stage from a spec file, as a worker does (used by cluster executors)')
+    .argument('<spec>', 'stage spec JSON file')
+    .option('--events <file>', 'append events as JSON lines to this file instead of stdout')
+    .action(async (spec: string, options: { events?: string }) => {
+      const { runStageCommand } = await import('../../engine/commands/run-stage-command.js');
+      setExitCode(await runStageCommand(spec, options.events, commandEnv()));
+    });
 };

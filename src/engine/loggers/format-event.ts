@@ -74,6 +74,11 @@ export function formatEvent(e: EngineEvent, s: Style, verbose: boolean, now = Da
       })();
       return [head, ...formatReasons(e.reasons).map((r) => s.dim(`    ← ${r}`))];
     }
+    case 'dry-run-end': {
+      const parts = [`${e.toRun} would run`, `${e.toRestore} would be restored`, `${e.fresh} fresh`];
+      if (e.failedUnchanged) parts.push(`${e.failedUnchanged} failed earlier`);
+      return [s.bold(`Dry run: ${parts.join(', ')}; nothing was executed`)];
+    }
     case 'run-end': {
       const c = e.counts;
       const parts: string[] = [];

@@ -61,8 +61,8 @@ export interface RunResult {
   status: 'succeeded' | 'failed' | 'interrupted';
   counts: RunCounts;
   outcomes: Map<string, StageOutcome>;
-  /** keys of stages that failed in this run */
-  failedKeys: string[];
+  /** stages that failed in this run, with the key they failed on */
+  failedKeys: { stageId: string; key: string }[];
 }
 
 interface Node {
@@ -93,7 +93,7 @@ class RunSession {
   /** aborted when no new work may start: a failure without --keep-going, or Ctrl-C */
   readonly #stop = new AbortController();
   readonly #counts: RunCounts = { fresh: 0, restored: 0, executed: 0, failed: 0, skipped: 0, interrupted: 0, waited: 0 };
-  readonly #failedKeys: string[] = [];
+  readonly #failedKeys: { stageId: string; key: string }[] = [];
   #runId = 0;
   #leases!: LeaseManager;
   #active = 0;
@@ -179,7 +179,7 @@ class RunSession {
         if (dn && --dn.remaining === 0 && dn.outcome === null) this.#activate(dn);
       }
     } else if (r.outcome === 'failed') {
-      if (r.key) this.#failedKeys.push(r.key);
+      if (r.key) this.#failedKeys.push({ stageId: n.id, key: r.key });
       if (!this.#o.keepGoing) this.#stop.abort();
       this.#skipDependents(n, n.id);
     } else {

@@ -1,0 +1,124 @@
+/**
+ * `wsflow run [TARGET...]`: plan (exit 2 on a planning error, writing nothing), then either print what would
+ * happen (`--dry-run`) or bring the targets up to date.
+ */
+import { availableParallelism } from 'node:os';
+import type { Pipeline } from '../../pipeline/types.js';
+import type { EngineEvent, EventSink } from '../events.js';
+import { ConsoleLogger, jsonLinesSink } from '../loggers/console-logger.js';
+import { colorWanted } from '../loggers/style.js';
+import { LocalExecutor } from '../exec/local-executor.js';
+import type { StageExecutor } from '../exec/executor.js';
+import { selectStages } from '../plan/select-stages.js';
+import { computeAllStatic } from '../plan/static-ingredients.js';
+import { assessAll } from '../plan/stage-status.js';
+import type { DryRunAction } from '../events.js';
+import { openProjectForReading, openProjectForWriting } from '../project.js';
+import { runPipeline, type RunResult } from '../run/run-pipeline.js';
+import { printPlanErrors, type CommandEnv } from './command-env.js';
+
+export interface RunCommandOptions {
+  targets: readonly string[];
+  jobs?: number;
+  accel?: number;
+  keepGoing: boolean;
+  dryRun: boolean;
+  json: boolean;
+  verbose: boolean;
+  argv: readonly string[];
+  /** watch mode: failed keys not retried */
+  skipFailedKeys?: ReadonlySet<string>;
+  /** supplies the executor (default: local workers); the SLURM executor plugs in here */
+  makeExecutor?: (env: CommandEnv) => StageExecutor;
+}
+
+export function defaultJobs(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export function makeSink(env: CommandEnv, json: boolean, verbose: boolean): { sink: EventSink; stop(): void } {
+  if (json) return { sink: jsonLinesSink(env.stdout), stop: () => undefined };
+  const logger = new ConsoleLogger({ out: env.stdout, color: colorWanted(env.stdout), live: env.stdout.isTTY === true, verbose });
+  return { sink: logger.sink, stop: () => logger.stop() };
+}
+
+export interface RunCommandResult {
+  exitCode: number;
+  result: RunResult | null;
+}
+
+export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: CommandEnv, signal: AbortSignal): Promise<RunCommandResult> {
+  const selection = selectStages(pipeline, o.targets);
+  if (!selection.ok) {
+    env.stderr.write(`error: ${selection.error}\n`);
+    return { exitCode: 2, result: null };
+  }
+  const reading = openProjectForReading(pipeline, env.kindSource);
+  let project = reading;
+  try {
+    const statics = computeAllStatic(reading.ctx, selection.order);
+    if (!statics.ok) {
+      printPlanErrors(statics.errors, env);
+      return { exitCode: 2, result: null };
+    }
+    const { sink, stop } = makeSink(env, o.json, o.verbose);
+    if (o.dryRun) {
+      dryRun(reading.ctx, statics.value, selection.order, sink, o.skipFailedKeys);
+      stop();
+      return { exitCode: 0, result: null };
+    }
+    project = openProjectForWriting(reading);
+    const executor = o.makeExecutor ? o.makeExecutor(env) : new LocalExecutor({ workerEntry: env.workerEntry });
+    let result: RunResult;
+    try {
+      result = await runPipeline({
+        ctx: project.ctx,
+        statics: statics.value,
+        order: selection.order,
+        executor,
+        jobs: o.jobs ?? defaultJobs(),
+        accel: o.accel ?? 1,
+        keepGoing: o.keepGoing,
+        argv: o.argv,
+        emit: sink,
+        signal,
+        ...(o.skipFailedKeys ? { skipFailedKeys: o.skipFailedKeys } : {}),
+      });
+    } finally {
+      stop();
+      await executor.close();
+    }
+    const exitCode = result.status === 'succeeded' ? 0 : result.status === 'interrupted' ? 130 : 1;
+    return { exitCode, result };
+  } finally {
+    project.close();
+  }
+}
+
+function dryRun(
+  ctx: Parameters<typeof assessAll>[0],
+  statics: Parameters<typeof assessAll>[1],
+  order: readonly string[],
+  sink: EventSink,
+  skipFailedKeys: ReadonlySet<string> | undefined,
+): void {
+  const statuses = assessAll(ctx, statics, order);
+  const counts = { toRun: 0, toRestore: 0, fresh: 0, failedUnchanged: 0 };
+  for (const id of order) {
+    const s = statuses.get(id);
+    if (!s) continue;
+    let action: DryRunAction;
+    if (s.state === 'fresh') action = 'skip';
+    else if (s.state === 'cached') action = 'restore';
+    else if (s.key === null) action = 'run-unless-cut-off';
+    else if (skipFailedKeys?.has(s.key)) action = 'fail';
+    else action = 'run';
+    if (action === 'skip') counts.fresh++;
+    else if (action === 'restore') counts.toRestore++;
+    else if (action === 'fail') counts.failedUnchanged++;
+    else counts.toRun++;
+    const event: EngineEvent = { type: 'dry-run-stage', stageId: id, state: s.key === null ? 'pending' : s.state, action, reasons: s.reasons };
+    sink(event);
+  }
+  sink({ type: 'dry-run-end', ...counts });
+}

@@ -1,0 +1,133 @@
+/**
+ * `wsflow status [TARGET...]`: every selected stage as fresh / stale / cached / failed / never-run with the
+ * reasons, transitively; `--json` gives the same as data. Exit 0 when everything is fresh, 1 otherwise.
+ */
+import type { Pipeline } from '../../pipeline/types.js';
+import { selectStages } from '../plan/select-stages.js';
+import { computeAllStatic } from '../plan/static-ingredients.js';
+import { assessAll, type StageStatus } from '../plan/stage-status.js';
+import { formatReason, formatReasons, MAX_SHOWN_REASONS, type Reason } from '../plan/reasons.js';
+import { isHolderGone } from '../exec/leases.js';
+import { openProjectForReading } from '../project.js';
+import type { EngineContext } from '../plan/engine-context.js';
+import { printPlanErrors, styleFor, type CommandEnv } from './command-env.js';
+import type { Style } from '../loggers/style.js';
+
+export interface StatusCommandOptions {
+  targets: readonly string[];
+  json: boolean;
+}
+
+export interface StageStatusJson {
+  id: string;
+  state: StageStatus['state'];
+  key: string | null;
+  reasons: (Reason & { text: string })[];
+  /** another wsflow process is running this stage right now */
+  running?: { pid: number; host: string; runId: number };
+  /** the run a cached stage would be restored from */
+  restorableFrom?: { runId: number; executionId: number };
+  warnings: string[];
+}
+
+export interface StatusJson {
+  pipeline: string;
+  profile: string | null;
+  stages: StageStatusJson[];
+  counts: Record<StageStatus['state'], number>;
+  upToDate: boolean;
+}
+
+export function statusData(ctx: EngineContext, order: readonly string[], statuses: Map<string, StageStatus>): StatusJson {
+  const now = Date.now();
+  const counts: StatusJson['counts'] = { fresh: 0, stale: 0, cached: 0, failed: 0, 'never-run': 0 };
+  const stages: StageStatusJson[] = [];
+  for (const id of order) {
+    const s = statuses.get(id);
+    if (!s) continue;
+    counts[s.state]++;
+    const entry: StageStatusJson = {
+      id,
+      state: s.state,
+      key: s.key,
+      reasons: s.reasons.map((r) => ({ ...r, text: formatReason(r) })),
+      warnings: s.warnings,
+    };
+    const lease = ctx.store.getLease(id);
+    if (lease && !isHolderGone(lease, now)) entry.running = { pid: lease.pid, host: lease.host, runId: lease.run_id };
+    if (s.state === 'cached' && s.hit) entry.restorableFrom = { runId: s.hit.run_id, executionId: s.hit.id };
+    stages.push(entry);
+  }
+  return {
+    pipeline: ctx.pipeline.file,
+    profile: ctx.pipeline.profile,
+    stages,
+    counts,
+    upToDate: counts.fresh === stages.length,
+  };
+}
+
+function colorState(state: StageStatus['state'], s: Style): (t: string) => string {
+  switch (state) {
+    case 'fresh':
+      return s.green;
+    case 'stale':
+      return s.yellow;
+    case 'cached':
+      return s.cyan;
+    case 'failed':
+      return s.red;
+    case 'never-run':
+      return s.yellow;
+  }
+}
+
+export function renderStatus(data: StatusJson, s: Style): string {
+  const idWidth = Math.min(48, Math.max(...data.stages.map((x) => x.id.length), 5));
+  const stateWidth = 9;
+  const lines: string[] = [];
+  for (const st of data.stages) {
+    const reasonLines = formatReasons(st.reasons);
+    if (st.state === 'cached' && st.restorableFrom) reasonLines.push(`restorable from run #${st.restorableFrom.runId}`);
+    if (st.running) reasonLines.unshift(`running now in pid ${st.running.pid} on ${st.running.host} (run #${st.running.runId})`);
+    const head = `${st.id.padEnd(idWidth)}  ${colorState(st.state, s)(st.state.padEnd(stateWidth))}`;
+    if (reasonLines.length === 0) lines.push(head.trimEnd());
+    reasonLines.forEach((r, i) => {
+      lines.push(i === 0 ? `${head}← ${r}` : `${' '.repeat(idWidth + 2 + stateWidth)}← ${r}`);
+    });
+    for (const w of st.warnings) lines.push(`${' '.repeat(idWidth + 2 + stateWidth)}${s.yellow('⚠')} ${w}`);
+  }
+  const c = data.counts;
+  const parts: string[] = [];
+  if (c.stale) parts.push(`${c.stale} stale`);
+  if (c['never-run']) parts.push(`${c['never-run']} never run`);
+  if (c.failed) parts.push(`${c.failed} failed`);
+  if (c.cached) parts.push(`${c.cached} restorable from cache`);
+  if (c.fresh) parts.push(`${c.fresh} fresh`);
+  lines.push(data.upToDate ? s.green(`Everything up to date (${c.fresh} stages)`) : parts.join(', '));
+  return `${lines.join('\n')}\n`;
+}
+
+export function statusCommand(pipeline: Pipeline, o: StatusCommandOptions, env: CommandEnv): number {
+  const selection = selectStages(pipeline, o.targets);
+  if (!selection.ok) {
+    env.stderr.write(`error: ${selection.error}\n`);
+    return 2;
+  }
+  const project = openProjectForReading(pipeline, env.kindSource);
+  try {
+    const statics = computeAllStatic(project.ctx, selection.order);
+    if (!statics.ok) {
+      printPlanErrors(statics.errors, env);
+      return 2;
+    }
+    const statuses = assessAll(project.ctx, statics.value, selection.order);
+    const data = statusData(project.ctx, selection.order, statuses);
+    env.stdout.write(o.json ? `${JSON.stringify(data, null, 2)}\n` : renderStatus(data, styleFor(env.stdout)));
+    return data.upToDate ? 0 : 1;
+  } finally {
+    project.close();
+  }
+}
+
+export { MAX_SHOWN_REASONS };

@@ -1,0 +1,38 @@
+/**
+ * Which stages a command works on: the targets named on the command line (stage ids, stage names meaning every
+ * matrix cell, or `name@*`) plus everything they need, in the pipeline's topological order. No target: all stages.
+ */
+import type { Pipeline } from '../../pipeline/types.js';
+import { selectTargets } from '../../pipeline/select-targets.js';
+
+export type Selection = { ok: true; order: string[]; targets: string[] } | { ok: false; error: string };
+
+export function resolveTargets(pipeline: Pipeline, targets: readonly string[]): { ok: true; ids: string[] } | { ok: false; error: string } {
+  const ids: string[] = [];
+  for (const t of targets) {
+    if (pipeline.stages.has(t)) {
+      ids.push(t);
+      continue;
+    }
+    const name = t.endsWith('@*') ? t.slice(0, -2) : t;
+    const cells = pipeline.order.filter((id) => pipeline.stages.get(id)?.name === name);
+    if (cells.length) {
+      ids.push(...cells);
+      continue;
+    }
+    const known = [...new Set(pipeline.order.map((id) => pipeline.stages.get(id)?.name ?? id))];
+    const close = known.filter((n) => n.startsWith(name.slice(0, 3))).slice(0, 5);
+    return {
+      ok: false,
+      error: `no stage named ${JSON.stringify(t)} in ${pipeline.file}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}`,
+    };
+  }
+  return { ok: true, ids };
+}
+
+/** The targets plus everything they need, in pipeline order (the loader's target syntax, e.g. `train@lora-*`). */
+export function selectStages(pipeline: Pipeline, targets: readonly string[]): Selection {
+  const selected = selectTargets(pipeline, targets);
+  if (!selected.ok) return { ok: false, error: selected.error };
+  return { ok: true, order: selected.value, targets: [...targets] };
+}
