@@ -2,12 +2,12 @@
  * The files through which a submitting `wsflow run` and its SLURM job talk, in one directory per execution on
  * the shared filesystem (cache/slurm/<execution id>/):
  *
- *   spec.json     the StageRunSpec, exactly what a local worker receives             (submitter writes)
- *   job.sh        the batch script, with the sbatch command in its header           (submitter writes)
- *   job.json      job id, submit host and pid: lets a later run cancel orphans     (submitter writes)
- *   job.log       the job's stdout and stderr (sbatch --output), slurmstepd's notes (SLURM writes)
- *   events.jsonl  progress, logs, metrics, annotations, one JSON object a line      (job appends)
- *   result.json   the outcome and the list of files the job wrote, written last     (job writes)
+ *   spec.json     the StageRunSpec, exactly what a local worker receives              (submitter writes)
+ *   job.sh        the batch script, with the sbatch command in its header            (submitter writes)
+ *   job.json      job id, submit host and pid: lets a later run cancel orphans      (submitter writes)
+ *   job.log       the job's stdout and stderr (sbatch --output), slurmstepd's notes  (SLURM writes)
+ *   events.jsonl  `wsflow _run-stage --events`: {type:"event"} lines, then one {type:"finished", outcome}
+ *   outputs.tsv   path<TAB>size of every file the stage wrote, listed after it succeeded (job writes, renamed)
  *
  * The job never touches the state database or the cache index: SQLite's WAL needs shared memory, which network
  * filesystems do not provide, so only the submitting process writes cache/state.db. Whole files are written to a
@@ -15,7 +15,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageRunOutcome } from '../stage-spec.js';
+import type { StageRunEvent, StageRunOutcome } from '../stage-spec.js';
 
 export const JOB_FILES = {
   spec: 'spec.json',
@@ -23,25 +23,15 @@ export const JOB_FILES = {
   job: 'job.json',
   log: 'job.log',
   events: 'events.jsonl',
-  result: 'result.json',
+  outputs: 'outputs.tsv',
 } as const;
 
 export function jobFile(jobDir: string, name: keyof typeof JOB_FILES): string {
   return join(jobDir, JOB_FILES[name]);
 }
 
-/** What the job wrote: the outcome of runStageSpec and, on success, every output file with its size. */
-export interface JobResult {
-  outcome: StageRunOutcome;
-  /** files under spec.outDir (relative paths) as the job saw them when it finished */
-  files: { path: string; size: number }[];
-  host: string;
-  slurmJobId: string | null;
-  startedAt: number;
-  endedAt: number;
-  /** set when the job stopped because SLURM (scancel, time limit) signalled it */
-  signal?: string;
-}
+/** A line of `wsflow _run-stage --events FILE`. */
+export type RunStageLine = { type: 'event'; event: StageRunEvent } | { type: 'finished'; outcome: StageRunOutcome };
 
 /** Who submitted a job: enough for a later run to tell a job whose submitter died. */
 export interface JobRecord {
@@ -52,6 +42,25 @@ export interface JobRecord {
   host: string;
   pid: number;
   submittedAt: number;
+}
+
+/** outputs.tsv → files; null when it is absent (not written yet, or not visible yet) or malformed. */
+export function readOutputList(path: string): { path: string; size: number }[] | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  const files: { path: string; size: number }[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const tab = line.lastIndexOf('\t');
+    const size = Number(line.slice(tab + 1));
+    if (tab <= 0 || !Number.isInteger(size)) return null;
+    files.push({ path: line.slice(0, tab), size });
+  }
+  return files;
 }
 
 /**

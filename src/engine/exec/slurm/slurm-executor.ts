@@ -1,18 +1,18 @@
 /**
  * The SLURM executor: each stage the scheduler hands over becomes one `sbatch` job that runs the same stage spec a
- * local worker would (slurm-job-main.js → runStageSpec). Dependencies stay with wsflow's scheduler, not
+ * local worker would, through `wsflow _run-stage SPEC --events FILE` (runStageSpec, as in the local worker). Dependencies stay with wsflow's scheduler, not
  * `--dependency=afterok`: a stage's key, and whether it needs to run at all (early cutoff, cache hits), is known
  * only once its upstream outputs are hashed; a failed afterok dependency would leave jobs pending forever
  * (DependencyNeverSatisfied); and --keep-going, leases and restores behave exactly as locally.
  *
- * The job writes its outputs into the staging directory the scheduler gave it, on the shared filesystem, and a
- * result file; this process verifies what it sees against the job's file list, and the scheduler commits.
+ * The job writes its outputs into the staging directory the scheduler gave it, on the shared filesystem, then lists
+ * them with their sizes; this process checks that it sees exactly that (NFS caches lag), and the scheduler commits.
  */
 import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecuteRequest, StageExecutor } from '../executor.js';
-import type { StageRunEvent, StageRunOutcome } from '../stage-spec.js';
+import type { StageRunEvent, StageRunOutcome, StageRunSpec } from '../stage-spec.js';
 import { HOST, isPidAlive } from '../process-util.js';
 import { removeTree } from '../../cas/cache-store.js';
 import { jobNameFor, sbatchArgs, type SlurmSettings } from './sbatch-args.js';
@@ -20,7 +20,7 @@ import { sbatch, scancel, squeueStates } from './slurm-commands.js';
 import { JobWatcher, type JobUpdate } from './job-watcher.js';
 import { phaseOf, type JobEnd, type JobStatus } from './job-states.js';
 import { readJobEnd } from './job-end.js';
-import { jobFile, readJson, writeFileAtomic, type JobRecord, type JobResult } from './job-files.js';
+import { jobFile, readJson, readOutputList, writeFileAtomic, type JobRecord, type RunStageLine } from './job-files.js';
 
 export interface SlurmExecutorOptions {
   /** one directory per execution, on the filesystem the compute nodes share (the engine uses cache/slurm) */
@@ -29,6 +29,8 @@ export interface SlurmExecutorOptions {
   settings: SlurmSettings;
   /** node binary the job runs (default: this process's, which must exist on the nodes: a shared install) */
   nodePath?: string;
+  /** the wsflow launcher the job runs (default: this installation's bin/wsflow.js) */
+  wsflowBin?: string;
   /** node flags for the job, e.g. --max-old-space-size */
   execArgv?: readonly string[];
   /** squeue interval (default 2 s, or WSFLOW_SLURM_POLL_MS) */
@@ -47,7 +49,8 @@ const DEFAULT_VISIBILITY_GRACE_MS = 60_000;
 /** After scancel, SLURM sends SIGTERM, waits KillWait (30 s by default) and sends SIGKILL. */
 const CANCEL_WAIT_MS = 120_000;
 
-const JOB_ENTRY = fileURLToPath(new URL('./slurm-job-main.js', import.meta.url));
+/** dist/src/engine/exec/slurm/ → bin/wsflow.js of the same installation */
+const WSFLOW_BIN = fileURLToPath(new URL('../../../../../bin/wsflow.js', import.meta.url));
 
 export class SlurmExecutor implements StageExecutor {
   readonly name = 'slurm';
@@ -64,6 +67,7 @@ export class SlurmExecutor implements StageExecutor {
       jobsDir: options.jobsDir,
       settings: options.settings,
       nodePath: options.nodePath ?? process.execPath,
+      wsflowBin: options.wsflowBin ?? WSFLOW_BIN,
       execArgv: options.execArgv ?? [],
       pollMs: options.pollMs ?? (Number.isFinite(envPoll) && envPoll > 0 ? envPoll : DEFAULT_POLL_MS),
       visibilityGraceMs: options.visibilityGraceMs ?? DEFAULT_VISIBILITY_GRACE_MS,
@@ -104,12 +108,8 @@ export class SlurmExecutor implements StageExecutor {
     const logPath = jobFile(jobDir, 'log');
     const args = sbatchArgs({ stageId: spec.stageId, resources: request.resources, logPath, workDir: spec.projectDir }, this.#o.settings);
     const scriptPath = jobFile(jobDir, 'script');
-    writeFileAtomic(scriptPath, batchScript(spec.stageId, spec.executionId, spec.runId, args, scriptPath, [
-      this.#o.nodePath,
-      ...this.#o.execArgv,
-      JOB_ENTRY,
-      jobDir,
-    ]));
+    const command = [this.#o.nodePath, ...this.#o.execArgv, this.#o.wsflowBin, '_run-stage', jobFile(jobDir, 'spec'), '--events', jobFile(jobDir, 'events')];
+    writeFileAtomic(scriptPath, batchScript(spec, jobDir, args, scriptPath, command));
     chmodSync(scriptPath, 0o755);
 
     const submitted = await sbatch(args, scriptPath);
@@ -200,52 +200,55 @@ export class SlurmExecutor implements StageExecutor {
   ): Promise<StageRunOutcome> {
     const { spec, signal, onEvent } = request;
     const end = await readJobEnd(jobId, seen.last, jobFile(jobDir, 'log'));
-    // a job that ended normally wrote its result first; give the shared filesystem time to show it
-    const expectResult = end.cause === 'completed' || end.cause === 'exit-code';
-    const result = await this.#awaitResult(jobDir, expectResult ? this.#o.visibilityGraceMs : 0);
-    relay.drain();
-    const node = result?.host ?? end.node;
-    if (node) onEvent({ type: 'annotate', key: 'slurm_node', value: node });
+    // a job that ended by itself wrote its outcome first; give the shared filesystem time to show it
+    const endedByItself = end.cause === 'completed' || end.cause === 'exit-code';
+    const finished = await this.#awaitFinished(relay, endedByItself ? this.#o.visibilityGraceMs : 0);
+    if (end.node) onEvent({ type: 'annotate', key: 'slurm_node', value: end.node });
     onEvent({ type: 'log', message: end.message });
 
     // SLURM stopped the job (scancel, time limit, memory, node): its reason leads, whatever the stage saw
-    const killedBySlurm = end.cause !== 'completed' && end.cause !== 'exit-code' && end.cause !== 'other';
+    const killedBySlurm = !endedByItself && end.cause !== 'other';
     let outcome: StageRunOutcome;
     if (signal.aborted) {
       outcome = interrupted();
-    } else if (!killedBySlurm && result?.outcome.ok && end.cause === 'completed') {
-      const seenFiles = await this.#awaitFiles(spec.outDir, result.files);
-      outcome = seenFiles.ok
-        ? { ok: true }
-        : { ok: false, error: `SLURM job ${jobId} finished, but its output is not visible here: ${seenFiles.problem}` };
-    } else if (!killedBySlurm && result && !result.outcome.ok && !result.signal) {
+    } else if (!killedBySlurm && finished?.ok && end.cause === 'completed') {
+      const visible = spec.source.type === 'kind' ? await this.#awaitOutputs(jobDir, spec.outDir) : null;
+      outcome =
+        visible === null
+          ? { ok: true }
+          : { ok: false, error: `SLURM job ${jobId} finished, but its output is not visible here: ${visible}` };
+    } else if (!killedBySlurm && finished && !finished.ok && !finished.interrupted) {
       // the stage itself failed (an exception, a command's exit status): its own error, as locally
-      outcome = { ok: false, error: result.outcome.error };
+      outcome = { ok: false, error: finished.error };
     } else {
-      const stageSaw = result && !result.outcome.ok ? `; the stage reported: ${firstLine(result.outcome.error)}` : '';
-      outcome = { ok: false, error: `${explain(end, result, jobDir, seen.vanished)}${stageSaw}` };
+      const stageSaw = finished && !finished.ok ? `; the stage reported: ${firstLine(finished.error)}` : '';
+      outcome = { ok: false, error: `${explain(end, finished, jobDir, seen.vanished)}${stageSaw}` };
     }
     this.#cleanup(jobDir);
     return outcome;
   }
 
-  async #awaitResult(jobDir: string, graceMs: number): Promise<JobResult | null> {
+  async #awaitFinished(relay: Relay, graceMs: number): Promise<StageRunOutcome | null> {
     const deadline = Date.now() + graceMs;
     for (;;) {
-      const r = readJson<JobResult>(jobFile(jobDir, 'result'));
-      if (r) return r;
+      relay.drain();
+      if (relay.finished) return relay.finished;
       if (Date.now() >= deadline) return null;
       await delay(Math.min(1_000, this.#o.pollMs));
     }
   }
 
-  /** Every file the job listed, with its size, seen from here (NFS may lag); extra files are not expected. */
-  async #awaitFiles(outDir: string, files: JobResult['files']): Promise<{ ok: true } | { ok: false; problem: string }> {
+  /**
+   * null when every file the job listed is here with its size; else what is wrong after the grace period.
+   * Files the job did not list cannot appear: the stage is over and the directory is private to this execution.
+   */
+  async #awaitOutputs(jobDir: string, outDir: string): Promise<string | null> {
     const deadline = Date.now() + this.#o.visibilityGraceMs;
     for (;;) {
-      const problem = compareFiles(outDir, files);
-      if (problem === null) return { ok: true };
-      if (Date.now() >= deadline) return { ok: false, problem };
+      const files = readOutputList(jobFile(jobDir, 'outputs'));
+      const problem = files === null ? `the job's list of its outputs (${jobFile(jobDir, 'outputs')}) is missing` : compareFiles(outDir, files);
+      if (problem === null) return null;
+      if (Date.now() >= deadline) return problem;
       await delay(Math.min(1_000, this.#o.pollMs));
     }
   }
@@ -255,7 +258,7 @@ export class SlurmExecutor implements StageExecutor {
   }
 }
 
-function compareFiles(outDir: string, files: JobResult['files']): string | null {
+function compareFiles(outDir: string, files: readonly { path: string; size: number }[]): string | null {
   for (const f of files) {
     let size: number;
     try {
@@ -268,9 +271,9 @@ function compareFiles(outDir: string, files: JobResult['files']): string | null 
   return null;
 }
 
-function explain(end: JobEnd, result: JobResult | null, jobDir: string, vanished: boolean): string {
-  if (end.cause === 'completed' && !result) {
-    return `${end.message}, but its result file never appeared in ${jobDir}: the compute node must see this directory (put the project on a filesystem the nodes share)`;
+function explain(end: JobEnd, finished: StageRunOutcome | null, jobDir: string, vanished: boolean): string {
+  if (end.cause === 'completed' && !finished) {
+    return `${end.message}, but its outcome never appeared in ${jobDir}: the compute node must see this directory (put the project on a filesystem the nodes share)`;
   }
   if (vanished && end.state === 'UNKNOWN') return `${end.message} (it disappeared from squeue)`;
   return end.message;
@@ -292,22 +295,30 @@ function shellQuote(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export function batchScript(
-  stageId: string,
-  executionId: number,
-  runId: number,
-  args: readonly string[],
-  scriptPath: string,
-  command: readonly string[],
-): string {
-  return [
+/**
+ * The job: `wsflow _run-stage`, then, for a kind stage that succeeded, the list of what it wrote (GNU find) renamed
+ * into place, so that the submitter can tell a complete output from a lagging view of it.
+ */
+export function batchScript(spec: StageRunSpec, jobDir: string, args: readonly string[], scriptPath: string, command: readonly string[]): string {
+  const lines = [
     '#!/bin/bash',
-    `# wsflow: stage ${stageId}, execution #${executionId}, run #${runId}, submitted from ${HOST}`,
+    `# wsflow: stage ${spec.stageId}, execution #${spec.executionId}, run #${spec.runId}, submitted from ${HOST}`,
     '# resubmit by hand (for debugging) with:',
     `#   sbatch ${[...args, scriptPath].map(shellQuote).join(' ')}`,
-    `exec ${command.map(shellQuote).join(' ')}`,
-    '',
-  ].join('\n');
+    command.map(shellQuote).join(' '),
+    'status=$?',
+  ];
+  if (spec.source.type === 'kind') {
+    const list = shellQuote(jobFile(jobDir, 'outputs'));
+    const tmp = shellQuote(`${jobFile(jobDir, 'outputs')}.tmp`);
+    lines.push(
+      'if [ "$status" -eq 0 ]; then',
+      `  find ${shellQuote(spec.outDir)} -type f -printf '%P\\t%s\\n' > ${tmp} && mv ${tmp} ${list} || status=1`,
+      'fi',
+    );
+  }
+  lines.push('exit "$status"', '');
+  return lines.join('\n');
 }
 
 /**
@@ -340,12 +351,13 @@ async function cancelOrphans(jobsDir: string): Promise<void> {
   for (const o of orphans) removeTree(o.dir);
 }
 
-/** Streams what a job writes (events.jsonl, job.log) to the scheduler as it appears. */
+/** Streams what a job writes (events.jsonl, job.log) to the scheduler as it appears; keeps the final outcome. */
 class Relay {
   readonly #dir: string;
   readonly #emit: (e: StageRunEvent) => void;
   #eventsOffset = 0;
   #logOffset = 0;
+  finished: StageRunOutcome | null = null;
 
   constructor(jobDir: string, emit: (e: StageRunEvent) => void) {
     this.#dir = jobDir;
@@ -357,11 +369,15 @@ class Relay {
     this.#eventsOffset += ev.consumed;
     for (const line of ev.text.split('\n')) {
       if (line.trim() === '') continue;
+      let parsed: RunStageLine | null = null;
       try {
-        this.#emit(JSON.parse(line) as StageRunEvent);
+        parsed = JSON.parse(line) as RunStageLine;
       } catch {
-        this.#emit({ type: 'output', stream: 'stderr', text: `${line}\n` });
+        parsed = null;
       }
+      if (parsed?.type === 'event') this.#emit(parsed.event);
+      else if (parsed?.type === 'finished') this.finished = parsed.outcome;
+      else this.#emit({ type: 'output', stream: 'stderr', text: `${line}\n` });
     }
     const log = readFrom(jobFile(this.#dir, 'log'), this.#logOffset, false);
     this.#logOffset += log.consumed;
