@@ -22,7 +22,7 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   const sink = new DiagnosticSink(new SourceText(file, text, lineCounter));
   for (const err of doc.errors) {
     const [start, end] = err.pos;
-    sink.error(yamlErrorMessage(err.code, err.message, text.slice(start, end)), { start, end });
+    sink.error(yamlErrorMessage(err.code, err.message, text.slice(start, end)) + flowHint(text, start), { start, end });
   }
   for (const warning of doc.warnings) {
     const [start, end] = warning.pos;
@@ -37,6 +37,15 @@ export function parseYaml(file: string, text: string): ParsedYaml {
 
 function firstLine(message: string): string {
   return message.split('\n', 1)[0] ?? message;
+}
+
+/** `[${params.x}]` is a flow map inside a flow list to YAML: say so when an error sits on such a line. */
+function flowHint(text: string, offset: number): string {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineEnd = text.indexOf('\n', offset);
+  const line = text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd);
+  const flow = line.includes('${') && /[[{]/.test(line.replace(/\$\{[^}]*\}?/g, ''));
+  return flow ? ' (inside [ ] or { }, quote values that contain ${...})' : '';
 }
 
 function yamlErrorMessage(code: string, message: string, text: string): string {

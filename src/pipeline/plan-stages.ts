@@ -126,12 +126,7 @@ function interpolateText(
 function kindBindings(params: Record<string, PlainValue>, refs: readonly ParamRef[]): ParamBinding[] {
   return Object.entries(params).map(([key, value]) => {
     const sources: string[] = [];
-    for (const ref of refs) {
-      const head = ref.path[0];
-      // `with: ${params.eval}` makes every key come from a key of that param
-      const source = head === undefined ? `${ref.param}.${key}` : head === key ? ref.param : undefined;
-      if (source !== undefined && !sources.includes(source)) sources.push(source);
-    }
+    for (const ref of refs) if (ref.path[0] === key && !sources.includes(ref.param)) sources.push(ref.param);
     const binding: ParamBinding = { key, value };
     if (sources.length > 0) binding.from = sources.join(', ');
     return binding;

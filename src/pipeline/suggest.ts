@@ -1,22 +1,24 @@
 /** "Did you mean" suggestions for misspelt keys, stage names and kinds. */
 
-/** Levenshtein distance, capped: returns `cap + 1` as soon as the distance must exceed `cap`. */
-function editDistance(a: string, b: string, cap: number): number {
-  if (Math.abs(a.length - b.length) > cap) return cap + 1;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    let rowMin = i;
+/** Edit distance counting a swap of two neighbours as one edit (optimal string alignment): "trian" → "train" is 1. */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row: number[] = [i];
     for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const above = rows[i - 1] as number[];
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const value = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-      current.push(value);
-      rowMin = Math.min(rowMin, value);
+      let value = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, (above[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, (rows[i - 2]?.[j - 2] ?? 0) + 1);
+      row.push(value);
     }
-    if (rowMin > cap) return cap + 1;
-    previous = current;
+    rows.push(row);
   }
-  return previous[b.length] ?? cap + 1;
+  return rows[a.length]?.[b.length] ?? Math.max(a.length, b.length);
 }
 
 /** The candidate closest to `word`, if it is close enough to be a plausible typo. */
@@ -25,7 +27,8 @@ export function closestMatch(word: string, candidates: Iterable<string>): string
   let best: string | undefined;
   let bestDistance = cap + 1;
   for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase(), cap);
+    if (Math.abs(candidate.length - word.length) > cap) continue;
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
