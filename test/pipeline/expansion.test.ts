@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { brief, loadErrors, loadOk } from './helpers.js';
 
-test('foreach over one and two axes: ids, matrix values, default out dirs, declaration order', async () => {
+void test('foreach over one and two axes: ids, matrix values, default out dirs, declaration order', async () => {
   const p = await loadOk(`matrix:
   adapter: [lora, dora]
   seed: [0, 1]
@@ -29,7 +29,7 @@ stages:
   assert.deepEqual(p.stages.get('data')?.matrix, {});
 });
 
-test('planned stages carry kind source, resources (kind default, overrides, units), description and span', async () => {
+void test('planned stages carry kind source, resources (kind default, overrides, units), description and span', async () => {
   const p = await loadOk(`stages:
   ask:
     uses: prompt
@@ -64,7 +64,7 @@ test('planned stages carry kind source, resources (kind default, overrides, unit
   assert.equal(shell?.outDir, '');
 });
 
-test('stage structure errors: neither or both of uses/cmd, keys of the other stage type, unknown foreach axis', async () => {
+void test('stage structure errors: neither or both of uses/cmd, keys of the other stage type, unknown foreach axis', async () => {
   const errors = await loadErrors(`matrix:
   adapter: [lora]
 stages:
@@ -98,7 +98,7 @@ stages:
   ]);
 });
 
-test('out paths: normalised, kept inside the project', async () => {
+void test('out paths: normalised, kept inside the project', async () => {
   const p = await loadOk(`stages:
   a: { uses: prompt, with: { anchor: a }, out: ./results//a/ }
 `);

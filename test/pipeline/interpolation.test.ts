@@ -14,7 +14,7 @@ matrix:
 stages:
 ${stage}`;
 
-test('a string that is exactly one reference keeps the value type; embedded references stringify', async () => {
+void test('a string that is exactly one reference keeps the value type; embedded references stringify', async () => {
   const p = await loadOk(
     base(`  ask:
     uses: prompt
@@ -29,12 +29,12 @@ test('a string that is exactly one reference keeps the value type; embedded refe
   assert.deepEqual(stage.params, { anchor: 'My choice: ** / 0.5 / true', temperature: 0.5, layers: [3, 5] });
 });
 
-test('$${ writes a literal ${ and is not a reference', async () => {
+void test('$${ writes a literal ${ and is not a reference', async () => {
   const p = await loadOk(base(`  ask:\n    uses: prompt\n    with: { anchor: "cost: $\${HOME} and \${params.name}" }\n`));
   assert.equal(p.stages.get('ask')?.params['anchor'], 'cost: ${HOME} and lora');
 });
 
-test('references to matrix values expand per cell, in with, out and cmd', async () => {
+void test('references to matrix values expand per cell, in with, out and cmd', async () => {
   const p = await loadOk(
     base(`  ask:
     uses: prompt
@@ -54,7 +54,7 @@ test('references to matrix values expand per cell, in with, out and cmd', async 
   assert.deepEqual(shell?.outs, ['lora.txt']);
 });
 
-test('an unknown param is reported at the exact ${...} span, with a suggestion', async () => {
+void test('an unknown param is reported at the exact ${...} span, with a suggestion', async () => {
   const yaml = base(`  ask:\n    uses: prompt\n    with: { anchor: "say \${params.prompt.anchr} now" }\n`);
   const [error, ...rest] = await loadErrors(yaml);
   assert.equal(rest.length, 0);
@@ -63,7 +63,7 @@ test('an unknown param is reported at the exact ${...} span, with a suggestion',
   assert.equal(spanText(yaml, error), '${params.prompt.anchr}');
 });
 
-test('the second of two identical references is located at its own occurrence', async () => {
+void test('the second of two identical references is located at its own occurrence', async () => {
   const yaml = base(`  ask:\n    uses: prompt\n    with: { anchor: "\${params.name}\${params.prompt}" }\n`);
   const [error] = await loadErrors(yaml);
   assert.ok(error?.span);
@@ -71,14 +71,14 @@ test('the second of two identical references is located at its own occurrence', 
   assert.match(error.message, /is a map and cannot be embedded in a longer string/);
 });
 
-test('a matrix axis the stage does not foreach is an error naming the fix', async () => {
+void test('a matrix axis the stage does not foreach is an error naming the fix', async () => {
   const [error] = await loadErrors(base(`  ask:\n    uses: prompt\n    with: { anchor: "\${matrix.adapter}" }\n`));
   assert.equal(error?.message, 'stage "ask" does not foreach "adapter"; add it to foreach: to use ${matrix.adapter}');
   const [unknown] = await loadErrors(base(`  ask:\n    uses: prompt\n    foreach: adapter\n    with: { anchor: "\${matrix.adaptr}" }\n`));
   assert.equal(unknown?.message, 'unknown matrix axis "adaptr" in ${matrix.adaptr} (did you mean "adapter"?)');
 });
 
-test('malformed references: bad expression, unterminated, param path through a scalar', async () => {
+void test('malformed references: bad expression, unterminated, param path through a scalar', async () => {
   const errors = await loadErrors(
     base(`  a:
     uses: prompt
@@ -102,14 +102,14 @@ test('malformed references: bad expression, unterminated, param path through a s
   ]);
 });
 
-test('a whole-value reference of the wrong type is caught by the kind schema at the reference', async () => {
+void test('a whole-value reference of the wrong type is caught by the kind schema at the reference', async () => {
   const yaml = base(`  ask:\n    uses: prompt\n    with: { anchor: "\${params.prompt.layers}" }\n`);
   const [error] = await loadErrors(yaml);
   assert.equal(error?.message, 'stages.ask.with.anchor must be a string, not a list (kind "prompt")');
   assert.equal(spanText(yaml, error), '"${params.prompt.layers}"');
 });
 
-test('paramBindings record which global param each with: key came from', async () => {
+void test('paramBindings record which global param each with: key came from', async () => {
   const p = await loadOk(
     base(`  ask:
     uses: prompt

@@ -17,7 +17,7 @@ stages:
     with: { anchor: e }
 ${extra}`;
 
-test('needs: same cell from a foreach stage, @* for all cells, explicit ids, per-axis patterns', async () => {
+void test('needs: same cell from a foreach stage, @* for all cells, explicit ids, per-axis patterns', async () => {
   const p = await loadOk(
     pipeline(`  per_cell:
     uses: prompt
@@ -44,7 +44,7 @@ test('needs: same cell from a foreach stage, @* for all cells, explicit ids, per
   assert.ok(index('train@dora-1') < index('seeds@dora'));
 });
 
-test('list-form needs name the input after the referenced stage', async () => {
+void test('list-form needs name the input after the referenced stage', async () => {
   const p = await loadOk(`stages:
   model: { uses: prompt, with: { anchor: m } }
   ask:
@@ -60,7 +60,7 @@ test('list-form needs name the input after the referenced stage', async () => {
   assert.deepEqual(p.stages.get('shell')?.needs, { model: ['model'], ask: ['ask'] });
 });
 
-test('dangling and ill-formed refs are errors at the ref', async () => {
+void test('dangling and ill-formed refs are errors at the ref', async () => {
   const errors = await loadErrors(
     pipeline(`  a:
     uses: report
@@ -85,7 +85,7 @@ test('dangling and ill-formed refs are errors at the ref', async () => {
   ]);
 });
 
-test('needs are checked against the kind inputs: unknown name, missing required, several for a single input', async () => {
+void test('needs are checked against the kind inputs: unknown name, missing required, several for a single input', async () => {
   const errors = await loadErrors(
     pipeline(`  unknown:
     uses: report

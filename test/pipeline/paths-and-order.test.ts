@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { brief, loadErrors, loadOk, spanText } from './helpers.js';
 
-test('a cmd dep equal to or inside another stage\'s out makes it upstream; other deps stay external', async () => {
+void test('a cmd dep equal to or inside another stage\'s out makes it upstream; other deps stay external', async () => {
   const p = await loadOk(`params:
   lr: 0.1
 stages:
@@ -31,7 +31,7 @@ stages:
   assert.deepEqual(p.order, ['prepare', 'model', 'report']);
 });
 
-test('params a command interpolates count as its params even when not listed', async () => {
+void test('params a command interpolates count as its params even when not listed', async () => {
   const p = await loadOk(`params:
   train: { lr: 0.1, epochs: 3 }
 stages:
@@ -44,7 +44,7 @@ stages:
   assert.deepEqual(p.warnings, []);
 });
 
-test('overlapping outs, unknown cmd params, deps that hold outs, a stage reading its own out', async () => {
+void test('overlapping outs, unknown cmd params, deps that hold outs, a stage reading its own out', async () => {
   const yaml = `params:
   lr: 0.1
 stages:
@@ -92,7 +92,7 @@ stages:
   assert.equal(spanText(fixed, { severity: 'error', message: '', span: overlap.notes[0].span }), 'data');
 });
 
-test('declaration order breaks ties in the topological order', async () => {
+void test('declaration order breaks ties in the topological order', async () => {
   const p = await loadOk(`stages:
   z: { cmd: make z, deps: [y.txt], outs: [z.txt] }
   a: { cmd: make a, outs: [a.txt] }
@@ -102,7 +102,7 @@ test('declaration order breaks ties in the topological order', async () => {
   assert.deepEqual(p.order, ['a', 'y', 'z', 'b']);
 });
 
-test('a cycle is reported with its path and one note per edge, at the edge that makes it', async () => {
+void test('a cycle is reported with its path and one note per edge, at the edge that makes it', async () => {
   const yaml = `stages:
   a:
     uses: prompt

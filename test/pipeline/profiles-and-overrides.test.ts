@@ -38,7 +38,7 @@ profiles:
       evaluate: { uses: prompt }
 `;
 
-test('a profile deep-merges params, replaces matrix axes and deep-merges stages', async () => {
+void test('a profile deep-merges params, replaces matrix axes and deep-merges stages', async () => {
   const p = await loadOk(yaml, { profile: 'smoke' });
   assert.equal(p.profile, 'smoke');
   assert.deepEqual(p.params['train'], { lr: 0.1, steps: 2 });
@@ -49,7 +49,7 @@ test('a profile deep-merges params, replaces matrix axes and deep-merges stages'
   assert.deepEqual(p.stages.get('fit')?.source, { type: 'cmd', cmd: 'fit --steps 2 --style plain' });
 });
 
-test('-S overrides parse values as YAML scalars or flow nodes, after the profile', async () => {
+void test('-S overrides parse values as YAML scalars or flow nodes, after the profile', async () => {
   const p = await loadOk(yaml, {
     profile: 'smoke',
     overrides: ['train.lr=0.05', 'prompt.anchor=My choice:', 'layers=[3, 4]', 'prompt.style="1"', 'train.steps=7'],
@@ -65,7 +65,7 @@ test('-S overrides parse values as YAML scalars or flow nodes, after the profile
   assert.equal(blank.params['prompt'] && (blank.params['prompt'] as Record<string, unknown>)['style'], '');
 });
 
-test('an unknown profile lists the known ones; profile typos in params and stages are errors at the profile', async () => {
+void test('an unknown profile lists the known ones; profile typos in params and stages are errors at the profile', async () => {
   const unknown = await loadErrors(yaml, { profile: 'smok' });
   assert.deepEqual(unknown.map(brief), ['20:1 unknown profile "smok" (did you mean "smoke"?); profiles: smoke, typo, ghost']);
   const typo = await loadErrors(yaml, { profile: 'typo' });
@@ -76,7 +76,7 @@ test('an unknown profile lists the known ones; profile typos in params and stage
   assert.deepEqual(none.map(brief), ['1:1 unknown profile "smoke"; the pipeline file defines no profiles']);
 });
 
-test('bad -S: unknown key (at the nearest existing param), malformed, bad YAML value', async () => {
+void test('bad -S: unknown key (at the nearest existing param), malformed, bad YAML value', async () => {
   const errors = await loadErrors(yaml, { overrides: ['prompt.anchr=x', 'nothing=1', 'lr', 'layers=[1, 2'] });
   assert.deepEqual(errors.map(brief), [
     '1:1 bad -S "nothing=1": unknown param "nothing"; -S can only change params that exist',
@@ -87,7 +87,7 @@ test('bad -S: unknown key (at the nearest existing param), malformed, bad YAML v
   assert.equal(spanText(yaml, errors[2] ?? { severity: 'error', message: '' }), 'prompt');
 });
 
-test('an overridden value that breaks a kind schema is reported where it is used', async () => {
+void test('an overridden value that breaks a kind schema is reported where it is used', async () => {
   const errors = await loadErrors(yaml, { overrides: ['train.lr=fast'] });
   assert.deepEqual(errors.map(brief), ['15:20 stages.train.with.temperature must be a number, not a string (kind "prompt")']);
 });
