@@ -10,6 +10,7 @@
         "src/gemm.cc",
         "src/copy.cc",
         "src/binary.cc",
+        "src/unary.cc",
         "src/reduce.cc"
       ],
       "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-Wall", "-Wextra"],

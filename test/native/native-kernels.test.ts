@@ -160,6 +160,17 @@ void test('broadcasting elementwise ops are bit-identical', { skip }, async () =
   for (const op of ops) await compare([special, other], (a, b) => op(a as tf.Tensor, b as tf.Tensor), true);
 });
 
+void test('unary ops are bit-identical, special values included', { skip }, async () => {
+  const rng = new Rng(9);
+  const ops: Array<(x: tf.Tensor) => tf.Tensor> = [tf.exp, tf.sigmoid, tf.neg, tf.square, tf.rsqrt, tf.sqrt, tf.log];
+  const special = { shape: [9], values: Float32Array.from([NaN, 0, -0, 1, -1, Infinity, -Infinity, 1e-30, 88.7]) };
+  for (const op of ops) {
+    await compare(inputs(rng, [3, 1000]), (x) => op(tf.mul(x as tf.Tensor, 4)), true);
+    await compare(inputs(rng, [3, 1000]), (x) => op(tf.abs(x as tf.Tensor)), true);
+    await compare([special], (x) => op(x as tf.Tensor), true);
+  }
+});
+
 void test('reductions and softmax are bit-identical', { skip }, async () => {
   const rng = new Rng(6);
   const shape = [3, 4, 5, 6];

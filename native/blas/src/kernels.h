@@ -18,6 +18,9 @@ napi_value Fill(napi_env env, napi_callback_info info);
 // binary.cc
 napi_value Binary(napi_env env, napi_callback_info info);
 
+// unary.cc
+napi_value Unary(napi_env env, napi_callback_info info);
+
 // reduce.cc
 napi_value Reduce(napi_env env, napi_callback_info info);
 napi_value Softmax(napi_env env, napi_callback_info info);

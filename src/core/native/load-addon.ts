@@ -27,6 +27,8 @@ export interface NativeAddon {
   fill(dst: Float32Array, value: number): void;
   /** out (contiguous over shape) = op(a, b) with a/b read through strides (0 = broadcast). */
   binary(op: number, a: Float32Array, aStrides: Float64Array, b: Float32Array, bStrides: Float64Array, out: Float32Array, shape: Float64Array): void;
+  /** Elementwise op over x (0 exp, 1 sigmoid, 2 neg, 3 square, 4 rsqrt, 5 sqrt, 6 log). */
+  unary(op: number, x: Float32Array, out: Float32Array): void;
   /** op 0 sum, 1 mean, 2 max; out is contiguous over keptShape. */
   reduce(
     op: number, x: Float32Array, keptShape: Float64Array, keptStrides: Float64Array,

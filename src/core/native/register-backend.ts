@@ -9,6 +9,7 @@ import { batchMatMulKernel, fusedMatMulKernel } from './kernels/batch-mat-mul.js
 import { BINARY_OPS, binaryKernel } from './kernels/binary.js';
 import { concatKernel, padV2Kernel, sliceKernel, splitVKernel, tileKernel, transposeKernel } from './kernels/layout.js';
 import { reduceKernel, softmaxKernel } from './kernels/reduce.js';
+import { UNARY_OPS, unaryKernel } from './kernels/unary.js';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -27,6 +28,7 @@ const NATIVE_KERNELS: Record<string, (ctx: KernelContext) => tfc.KernelFunc> = {
   Max: reduceKernel('Max'),
   Softmax: softmaxKernel,
   ...Object.fromEntries(Object.keys(BINARY_OPS).map((name) => [name, binaryKernel(name)])),
+  ...Object.fromEntries(Object.keys(UNARY_OPS).map((name) => [name, unaryKernel(name)])),
 };
 
 export function nativeKernelNames(): string[] {

@@ -1,0 +1,99 @@
+/**
+ * Forward throughput of a Qwen3-0.6B-shaped model (random weights, the core's own Qwen3Model):
+ * full-vocab logits at every position, like `model(ids).logits` in transformers.
+ *   node dist/bench/core/model-forward.js --backend native --batch 4 --seq 128 [--reps 3] [--layers 28] [--breakdown]
+ * Prints one JSON line: median seconds, tokens/s, effective GFLOP/s (2·params·tokens + attention),
+ * peak tensor bytes during a forward (tf.profile), process max RSS, wasm heap; with --breakdown, where
+ * the kernel time goes (matmuls by layer part, other kernels by name).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, memoryInfo } from '../../src/core/backend.js';
+import { QWEN3_0_6B_CONFIG, type Qwen3Config } from '../../src/core/qwen3/config.js';
+import { createRandomQwen3 } from '../../src/core/qwen3/load.js';
+import { registerAllGradients } from '../../src/core/native/register-gradients.js';
+import { intArg, load1, parseArgs } from './bench-util.js';
+
+const args = parseArgs(process.argv.slice(2));
+await registerAllGradients();
+const info = await initBackend(args.get('backend') ?? 'native');
+const batch = intArg(args, 'batch', 1);
+const seq = intArg(args, 'seq', 64);
+const reps = intArg(args, 'reps', 3);
+const config: Qwen3Config = { ...QWEN3_0_6B_CONFIG, numLayers: intArg(args, 'layers', QWEN3_0_6B_CONFIG.numLayers) };
+
+/** Multiply-adds ×2 of one forward over B×S tokens with full logits (causal attention counted in full). */
+export function forwardFlops(c: Qwen3Config, b: number, s: number): number {
+  const e = c.hiddenSize;
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  const perToken = c.numLayers * (e * q + 2 * e * kv + q * e + 3 * e * c.intermediateSize) + e * c.vocabSize;
+  const attention = c.numLayers * b * c.numHeads * s * s * c.headDim * 2; // scores + context
+  return 2 * (perToken * b * s + attention);
+}
+
+const t0 = performance.now();
+const model = await createRandomQwen3(config, { seed: 1 });
+const buildSeconds = (performance.now() - t0) / 1000;
+
+let state = 12345;
+const ids = Array.from({ length: batch }, () => Array.from({ length: seq }, () => {
+  state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+  return state % config.vocabSize;
+}));
+
+async function once(): Promise<number> {
+  const start = performance.now();
+  const logits = model.logits(ids, undefined, { positions: 'all' });
+  await logits.data();
+  logits.dispose();
+  return (performance.now() - start) / 1000;
+}
+
+await once(); // warm-up
+const times: number[] = [];
+for (let i = 0; i < reps; i++) times.push(await once());
+times.sort((a, b) => a - b);
+const seconds = times[Math.floor(times.length / 2)] ?? NaN;
+const tokens = batch * seq;
+const flops = forwardFlops(config, batch, seq);
+
+const profile = await tf.profile(() => model.logits(ids, undefined, { positions: 'all' }));
+tf.dispose(profile.result);
+
+console.log(JSON.stringify({
+  bench: 'model-forward', backend: info.name, detail: info.detail, layers: config.numLayers, batch, seq,
+  seconds: Number(seconds.toFixed(3)), all: times.map((t) => Number(t.toFixed(3))),
+  tokensPerSecond: Number((tokens / seconds).toFixed(1)), gflops: Number((flops / seconds / 1e9).toFixed(1)),
+  peakTensorMiB: Math.round(profile.peakBytes / 2 ** 20), maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  wasmHeapMiB: memoryInfo().wasmHeapBytes === undefined ? null : Math.round((memoryInfo().wasmHeapBytes ?? 0) / 2 ** 20),
+  buildSeconds: Number(buildSeconds.toFixed(1)), load1: load1(),
+}));
+
+if (args.has('breakdown')) {
+  const V = config.vocabSize;
+  const groups = new Map<string, { ms: number; calls: number }>();
+  let total = 0;
+  for (const k of profile.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    total += ms;
+    let group = k.name;
+    if (k.name === 'BatchMatMul' || k.name === '_FusedMatMul') {
+      const shapes = k.inputShapes.map((s) => s ?? []);
+      const [a = [], b = []] = shapes;
+      const dims = [...a, ...b];
+      if (dims.includes(V)) group = 'matmul: lm_head';
+      else if (a.length === 3) group = 'matmul: attention scores/context';
+      else if (dims.includes(config.intermediateSize)) group = 'matmul: MLP gate/up/down';
+      else group = 'matmul: attention q/k/v/o projections';
+    }
+    const g = groups.get(group) ?? { ms: 0, calls: 0 };
+    g.ms += ms;
+    g.calls += 1;
+    groups.set(group, g);
+  }
+  console.log(`kernel time ${total.toFixed(0)} ms in one forward (tf.profile; ${info.name}, ${batch}x${seq}, ${config.numLayers} layers)`);
+  for (const [name, g] of [...groups.entries()].sort((x, y) => y[1].ms - x[1].ms).slice(0, 20)) {
+    console.log(`  ${name.padEnd(40)} ${g.ms.toFixed(0).padStart(7)} ms ${(100 * g.ms / total).toFixed(1).padStart(5)}%  ${String(g.calls).padStart(5)} calls`);
+  }
+}
+model.dispose();

@@ -1,0 +1,52 @@
+// Elementwise float32 unary ops with the cpu kernels' formulas evaluated in double and rounded once,
+// so results are bit-identical to tfjs's cpu backend (e.g. sigmoid = 1 / (1 + exp(-x))).
+#include <cmath>
+
+#include "kernels.h"
+#include "napi-util.h"
+
+namespace wsblas {
+
+enum UnaryOp { kExp = 0, kSigmoid = 1, kNeg = 2, kSquare = 3, kRsqrt = 4, kSqrt = 5, kLog = 6 };
+
+template <int Op>
+static void run(const float* x, float* out, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const double v = x[i];
+    double r;
+    if constexpr (Op == kExp) r = std::exp(v);
+    if constexpr (Op == kSigmoid) r = 1.0 / (1.0 + std::exp(-v));
+    if constexpr (Op == kNeg) r = -v;
+    if constexpr (Op == kSquare) r = v * v;
+    if constexpr (Op == kRsqrt) r = 1.0 / std::sqrt(v);
+    if constexpr (Op == kSqrt) r = std::sqrt(v);
+    if constexpr (Op == kLog) r = std::log(v);
+    out[i] = static_cast<float>(r);
+  }
+}
+
+napi_value Unary(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!getArgs(env, info, 3, argv)) return nullptr;
+  int64_t op;
+  float *x, *out;
+  size_t xLen, outLen;
+  if (!getInt(env, argv[0], "op", &op) || !getFloat32(env, argv[1], "x", &x, &xLen) ||
+      !getFloat32(env, argv[2], "out", &out, &outLen)) {
+    return nullptr;
+  }
+  if (outLen < xLen) return throwError(env, "wsflow native unary: output too small");
+  switch (op) {
+    case kExp: run<kExp>(x, out, xLen); break;
+    case kSigmoid: run<kSigmoid>(x, out, xLen); break;
+    case kNeg: run<kNeg>(x, out, xLen); break;
+    case kSquare: run<kSquare>(x, out, xLen); break;
+    case kRsqrt: run<kRsqrt>(x, out, xLen); break;
+    case kSqrt: run<kSqrt>(x, out, xLen); break;
+    case kLog: run<kLog>(x, out, xLen); break;
+    default: return throwError(env, "wsflow native unary: unknown op code");
+  }
+  return nullptr;
+}
+
+}  // namespace wsblas
