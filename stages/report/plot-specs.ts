@@ -50,6 +50,8 @@ export function siByMethodSpec(rows: readonly SiBarRow[], title: string): TopLev
         },
       },
       {
+        // its own one-row data: with the shared rows it would draw one rule per row
+        data: { values: [{}] },
         mark: { type: 'rule', color: '#333333' },
         encoding: { x: { datum: 0 } },
       },
@@ -97,6 +99,7 @@ export function logratioVsAlphaSpec(rows: readonly AlphaCurveRow[], title: strin
         encoding: { x: alphaX, y: { field: 'mean', type: 'quantitative' }, color },
       },
       {
+        data: { values: [{}] },
         mark: { type: 'rule', color: '#888888', strokeDash: [4, 3] },
         encoding: { y: { datum: 0 } },
       },
@@ -195,6 +198,7 @@ export function klCalibrationSpec(rows: readonly KlCurveRow[], target: number, t
         },
       },
       {
+        data: { values: [{}] },
         mark: { type: 'rule', color: '#c0392b', strokeDash: [6, 4], strokeWidth: 2 },
         encoding: { y: { datum: target } },
       },

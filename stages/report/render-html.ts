@@ -111,7 +111,7 @@ function renderTable(t: ReportTable): string {
     .map((s) => `<a href="#prov-${esc(anchor(s.stageId))}"><code>${esc(s.stageId)}</code></a> (${esc(s.files.join(', '))})`)
     .join('; ');
   return [
-    `<h3 id="${esc(t.id)}">${esc(t.title)}</h3>`,
+    `<h3 id="table-${esc(t.id)}">${esc(t.title)}</h3>`,
     `<p class="caption">${esc(t.caption)}</p>`,
     `<div class="table-wrap"><table data-table="${esc(t.id)}"><thead><tr>${head}</tr></thead><tbody>`,
     rows,

@@ -1,0 +1,84 @@
+/**
+ * Shared by the report tests: the hand-written fixture directories as the engine would pass them, running the
+ * report kind through its public interface (load() → run(ctx)), and reading back report.md tables.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StageContext, UpstreamOutput } from '../../src/engine/stage-kind.js';
+import { reportKind } from '../../stages/report/index.js';
+
+/** The repository root (tests run compiled from dist/test/report/). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'report');
+
+function up(stageId: string, dir: string, matrix: Record<string, string> = {}, root = FIXTURES): UpstreamOutput {
+  return { stageId, dir: join(root, dir), matrix };
+}
+
+/** Every input of the report kind, wired to the fixtures (optionally a copy of them under `root`). */
+export function fixtureInputs(root = FIXTURES): Record<string, UpstreamOutput[]> {
+  return {
+    evals: [up('eval@lora', 'eval-lora', { adapter: 'lora' }, root), up('eval@repe', 'eval-repe', {}, root), up('eval@prompts', 'eval-prompts', {}, root)],
+    calibration: [up('calibrate', 'calibrate', {}, root)],
+    calibrated: [up('eval_calibrated@lora', 'eval-calibrated', { adapter: 'lora' }, root)],
+    iid: [up('eval_iid@lora', 'iid', {}, root)],
+    ablation: [up('ablate@delora', 'ablation-delora', { adapter: 'delora' }, root)],
+    training: [up('train_pos@lora', 'train-pos-lora', { adapter: 'lora' }, root), up('train_neg@lora', 'train-neg-lora', { adapter: 'lora' }, root)],
+    diff: [up('diff@lora', 'diff-lora', { adapter: 'lora' }, root), up('diff@delora', 'diff-delora', { adapter: 'delora' }, root)],
+  };
+}
+
+export interface RunResult {
+  outDir: string;
+  logs: string[];
+  annotations: Record<string, string | number | boolean>;
+}
+
+/** Runs the report kind as the engine would: load() in this process, then run(ctx) into a fresh empty outDir. */
+export async function runReportKind(inputs: Record<string, UpstreamOutput[]>, params: Record<string, unknown> = {}, outDir?: string): Promise<RunResult> {
+  const dir = outDir ?? mkdtempSync(join(tmpdir(), 'wsflow-report-'));
+  const logs: string[] = [];
+  const annotations: Record<string, string | number | boolean> = {};
+  const ctx: StageContext = {
+    stageId: 'report',
+    matrix: { behavior: 'honesty' },
+    params,
+    inputs,
+    outDir: dir,
+    projectDir: REPO_ROOT,
+    signal: new AbortController().signal,
+    progress: () => {},
+    log: (m) => logs.push(m),
+    metric: () => {},
+    annotate: (k, v) => {
+      annotations[k] = v;
+    },
+    runId: 42,
+    key: 'f'.repeat(64),
+  };
+  const impl = await reportKind.load();
+  await impl.run(ctx);
+  return { outDir: dir, logs, annotations };
+}
+
+export interface MarkdownTable {
+  header: string[];
+  rows: string[][];
+}
+
+/** The Markdown table right under the heading `### title` in report.md. */
+export function markdownTable(md: string, title: string): MarkdownTable {
+  const lines = md.split('\n');
+  const start = lines.indexOf(`### ${title}`);
+  if (start < 0) throw new Error(`report.md has no heading "### ${title}"`);
+  let i = start + 1;
+  while (i < lines.length && !(lines[i] ?? '').startsWith('|')) i++;
+  const tableLines: string[] = [];
+  while (i < lines.length && (lines[i] ?? '').startsWith('|')) tableLines.push(lines[i++] as string);
+  const cells = (line: string): string[] => line.slice(2, -2).split(' | ').map((c) => c.trim());
+  const [head, , ...body] = tableLines;
+  if (head === undefined) throw new Error(`report.md: no table under "### ${title}"`);
+  return { header: cells(head), rows: body.map(cells) };
+}
