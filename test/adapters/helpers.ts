@@ -5,23 +5,21 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
+import { initBackend } from '../../src/core/backend.js';
 import { SafetensorsFile } from '../../src/core/safetensors.js';
 
 /** test/ in the source tree (tests run from dist/test/adapters) */
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures');
 
-export async function useBackend(): Promise<string> {
-  const name = process.env['WSFLOW_TEST_BACKEND'] ?? 'wasm';
-  if (tf.getBackend() !== name) {
-    const ok = await tf.setBackend(name);
-    if (!ok) throw new Error(`backend ${name} failed to initialise`);
-  }
-  await tf.ready();
-  return name;
+/** Backends the model-level adapter tests run on (both must pass: CI has no GPU). */
+export const TEST_BACKENDS = ['wasm', 'cpu'] as const;
+
+/** The backend for single-backend suites: WSFLOW_TEST_BACKEND, default wasm. */
+export async function useBackend(name: string = process.env['WSFLOW_TEST_BACKEND'] ?? 'wasm'): Promise<string> {
+  return (await initBackend(name)).name;
 }
+
+export const TINY_MODEL = join(FIXTURES, 'qwen3-tiny');
 
 export function readJson<T = Record<string, unknown>>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;

@@ -6,6 +6,7 @@
  * Parsing validates what changes the numbers and rejects features we do not implement with an error naming the
  * file and key; it never silently drops one.
  */
+import { pythonJson } from './py-json.js';
 
 export type AdapterType = 'lora' | 'dora' | 'pissa' | 'delora' | 'oft' | 'ia3';
 export const ADAPTER_TYPES: readonly AdapterType[] = ['lora', 'dora', 'pissa', 'delora', 'oft', 'ia3'];
@@ -204,10 +205,11 @@ const DEFAULTS: Record<PeftType, Record<string, unknown>> = {
 export function peftConfigJson(config: PeftAdapterConfig): string {
   const full: Record<string, unknown> = { ...DEFAULTS[config.peft_type], ...config };
   if (full['peft_version'] === undefined) full['peft_version'] = COMMON_DEFAULTS.peft_version;
-  const sorted: Record<string, unknown> = {};
-  for (const k of Object.keys(full).sort()) sorted[k] = full[k];
-  return JSON.stringify(sorted, null, 2);
+  return pythonJson(full, FLOAT_FIELDS);
 }
+
+/** Config fields PEFT declares as float (written 0.0, 6e-05 …). */
+const FLOAT_FIELDS: ReadonlySet<string> = new Set(['lora_dropout', 'module_dropout', 'eps']);
 
 // ---------------------------------------------------------------------------------------------------------
 // Parsing

@@ -12,6 +12,8 @@ export interface StateTensor {
 }
 
 export interface AdapterLayer extends LinearHook {
+  /** no adapter reads the `weight` argument: the model need not keep a second copy of hooked weights */
+  readonly usesWeight: false;
   readonly module: string;
   readonly inFeatures: number;
   readonly outFeatures: number;

@@ -29,6 +29,7 @@ export interface DeloraLayerValues {
 }
 
 export class DeloraLayer implements AdapterLayer {
+  readonly usesWeight = false;
   readonly module: string;
   readonly inFeatures: number;
   readonly outFeatures: number;

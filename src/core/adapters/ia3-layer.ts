@@ -18,6 +18,7 @@ export interface Ia3LayerValues {
 }
 
 export class Ia3Layer implements AdapterLayer {
+  readonly usesWeight = false;
   readonly module: string;
   readonly inFeatures: number;
   readonly outFeatures: number;

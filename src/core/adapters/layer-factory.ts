@@ -51,6 +51,10 @@ function rowNorms(weight: tf.Tensor2D, delta?: tf.Tensor2D): Float32Array {
   }).slice();
 }
 
+function rowNormsSquared(weight: tf.Tensor2D): Float32Array {
+  return tf.tidy(() => tf.sum(tf.square(weight), 1).dataSync() as Float32Array).slice();
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // New layers (training)
 
@@ -95,15 +99,16 @@ function initLora(config: LoraConfig, g: ModuleGeometry, rng: Rng): BuiltLayer {
   } else {
     throw new Error(`unsupported init_lora_weights ${JSON.stringify(config.init_lora_weights)}`);
   }
-  let magnitude: Float32Array | undefined;
   if (config.use_dora) {
     const w = g.weight();
     const delta = tf.tidy(() => tf.mul(tf.matMul(tf.tensor2d(B, [g.outFeatures, r]), tf.tensor2d(A, [r, g.inFeatures])), scaling) as tf.Tensor2D);
-    magnitude = rowNorms(w, delta);
+    const magnitude = rowNorms(w, delta);
+    const weightRowNormSq = rowNormsSquared(w);
     delta.dispose();
     w.dispose();
+    return { layer: new LoraLayer({ ...base, A, B, magnitude, weightRowNormSq }) };
   }
-  return { layer: new LoraLayer({ ...base, A, B, ...(magnitude !== undefined ? { magnitude } : {}) }) };
+  return { layer: new LoraLayer({ ...base, A, B }) };
 }
 
 function initDelora(config: DeloraConfig, g: ModuleGeometry, rng: Rng): AdapterLayer {
@@ -173,8 +178,16 @@ export function layerFromSaved(config: PeftAdapterConfig, g: ModuleGeometry, sav
       const scaling = loraScaling(config, r, alpha);
       const A = take('lora_A.weight', [r, g.inFeatures]);
       const B = take('lora_B.weight', [g.outFeatures, r]);
-      const magnitude = config.use_dora ? take('lora_magnitude_vector', [g.outFeatures]) : undefined;
-      const layer = new LoraLayer({ ...dims, r, scaling, A, B, ...(magnitude !== undefined ? { magnitude } : {}) });
+      let layer: LoraLayer;
+      if (config.use_dora) {
+        const magnitude = take('lora_magnitude_vector', [g.outFeatures]);
+        const w = g.weight();
+        const weightRowNormSq = rowNormsSquared(w);
+        w.dispose();
+        layer = new LoraLayer({ ...dims, r, scaling, A, B, magnitude, weightRowNormSq });
+      } else {
+        layer = new LoraLayer({ ...dims, r, scaling, A, B });
+      }
       if (!isPissa(config)) return { layer };
       const w = g.weight();
       const values = w.dataSync() as Float32Array;

@@ -4,6 +4,9 @@
  * LoRA:  y = W x + s·B(A x), s = alpha / r (alpha / √r with rslora); merge W + s·B·A.
  * DoRA:  n = ‖W + s·B·A‖ per output row, recomputed every forward and detached (no gradient, DoRA paper §4.3);
  *        y = (m/n) ⊙ (W x + s·B A x); merge (m/n)[:, None] ⊙ (W + s·B·A).
+ *        The forward never forms W + s·B·A: n² = ‖W_o‖² + 2s·(B ⊙ W·Aᵀ)_o·1 + s²·(B·AAᵀ ⊙ B)_o·1, with ‖W_o‖²
+ *        taken once from the weight the layer was created on and W·Aᵀ = base(A)ᵀ, so a hooked model never
+ *        needs a second [out, in] copy of the base weight.
  * PiSSA: LoRA whose base weight was replaced by the residual; the layer remembers A0/B0 so that the trained
  *        adapter can be saved converted to a plain rank-2r LoRA against the original weight.
  */
@@ -24,16 +27,22 @@ export interface LoraLayerValues {
   B: Float32Array;
   /** DoRA magnitude [out]; absent for LoRA/PiSSA */
   magnitude?: Float32Array;
+  /** DoRA: ‖W_o‖² per output row of the base weight [out] (required with magnitude) */
+  weightRowNormSq?: Float32Array;
   /** PiSSA initial factors, kept to convert the trained adapter to plain LoRA on save */
   pissaInitial?: { A0: Float32Array; B0: Float32Array };
 }
 
-/** Row norms of W + s·B·A as a constant (computed outside the gradient tape). */
-function detachedRowNorm(weight: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, scaling: number): tf.Tensor1D {
+/** ‖W + s·B·A‖ per row as a constant (no gradient), from ‖W_o‖², base(A) = A·Wᵀ and A, B. */
+function detachedRowNorm(base: (x: tf.Tensor2D) => tf.Tensor2D, rowNormSq: tf.Tensor1D, a: tf.Tensor2D, b: tf.Tensor2D, scaling: number): tf.Tensor1D {
   const op = customOp((inputs) => {
     const [av, bv] = inputs as [tf.Tensor2D, tf.Tensor2D];
+    const wat = tf.transpose(base(av)); // W·Aᵀ [out, r]
+    const cross = tf.sum(tf.mul(bv, wat), 1);
+    const quad = tf.sum(tf.mul(tf.matMul(bv, tf.matMul(av, tf.transpose(av))), bv), 1);
+    const sq = tf.add(tf.add(rowNormSq, tf.mul(cross, 2 * scaling)), tf.mul(quad, scaling * scaling));
     return {
-      value: tf.sqrt(tf.sum(tf.square(tf.add(weight, tf.mul(tf.matMul(bv, av), scaling))), 1)),
+      value: tf.sqrt(tf.relu(sq)),
       gradFunc: () => [tf.zerosLike(av), tf.zerosLike(bv)],
     };
   });
@@ -41,6 +50,7 @@ function detachedRowNorm(weight: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, sc
 }
 
 export class LoraLayer implements AdapterLayer {
+  readonly usesWeight = false;
   readonly module: string;
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -49,6 +59,7 @@ export class LoraLayer implements AdapterLayer {
   readonly A: tf.Variable<tf.Rank.R2>;
   readonly B: tf.Variable<tf.Rank.R2>;
   readonly magnitude: tf.Variable<tf.Rank.R1> | undefined;
+  readonly #rowNormSq: tf.Tensor1D | undefined;
   readonly pissaInitial: { A0: Float32Array; B0: Float32Array } | undefined;
   readonly variables: readonly tf.Variable[];
 
@@ -61,6 +72,8 @@ export class LoraLayer implements AdapterLayer {
     this.A = variableFrom(v.A, [v.r, v.inFeatures]) as tf.Variable<tf.Rank.R2>;
     this.B = variableFrom(v.B, [v.outFeatures, v.r]) as tf.Variable<tf.Rank.R2>;
     this.magnitude = v.magnitude !== undefined ? (variableFrom(v.magnitude, [v.outFeatures]) as tf.Variable<tf.Rank.R1>) : undefined;
+    if (v.magnitude !== undefined && v.weightRowNormSq === undefined) throw new Error(`${v.module}: DoRA layer needs the base weight's row norms`);
+    this.#rowNormSq = v.magnitude !== undefined && v.weightRowNormSq !== undefined ? tf.tensor1d(v.weightRowNormSq) : undefined;
     this.pissaInitial = v.pissaInitial;
     this.variables = this.magnitude !== undefined ? [this.A, this.B, this.magnitude] : [this.A, this.B];
   }
@@ -69,23 +82,23 @@ export class LoraLayer implements AdapterLayer {
     return this.magnitude !== undefined;
   }
 
-  apply(x: tf.Tensor2D, base: (x: tf.Tensor2D) => tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
+  apply(x: tf.Tensor2D, base: (x: tf.Tensor2D) => tf.Tensor2D, _weight: tf.Tensor2D): tf.Tensor2D {
     const y = base(x);
     const lora = tf.mul(matmul(linearT(x, this.A), tf.transpose(this.B)), this.scaling) as tf.Tensor2D;
-    if (this.magnitude === undefined) return tf.add(y, lora);
-    const norm = detachedRowNorm(weight, this.A, this.B, this.scaling);
+    if (this.magnitude === undefined || this.#rowNormSq === undefined) return tf.add(y, lora) as tf.Tensor2D;
+    const norm = detachedRowNorm(base, this.#rowNormSq, this.A, this.B, this.scaling);
     const g = tf.reshape(tf.div(this.magnitude, norm), [1, this.outFeatures]);
     return tf.mul(g, tf.add(y, lora)) as tf.Tensor2D;
   }
 
   /** s·B·A [out, in] */
   deltaWeight(): tf.Tensor2D {
-    return tf.tidy(() => tf.mul(tf.matMul(this.B, this.A), this.scaling));
+    return tf.tidy(() => tf.mul(tf.matMul(this.B, this.A), this.scaling) as tf.Tensor2D);
   }
 
   mergedWeight(weight: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      const w = tf.add(weight, this.deltaWeight());
+      const w: tf.Tensor2D = tf.add(weight, this.deltaWeight());
       if (this.magnitude === undefined) return w;
       const norm = tf.sqrt(tf.sum(tf.square(w), 1));
       return tf.mul(tf.reshape(tf.div(this.magnitude, norm), [this.outFeatures, 1]), w);
@@ -126,5 +139,6 @@ export class LoraLayer implements AdapterLayer {
 
   dispose(): void {
     for (const v of this.variables) v.dispose();
+    this.#rowNormSq?.dispose();
   }
 }

@@ -79,6 +79,7 @@ export interface OftLayerValues {
 }
 
 export class OftLayer implements AdapterLayer {
+  readonly usesWeight = false;
   readonly module: string;
   readonly inFeatures: number;
   readonly outFeatures: number;

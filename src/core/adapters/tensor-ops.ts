@@ -25,7 +25,7 @@ export function customOp(f: (inputs: tf.Tensor[], save: SaveFn) => GradResult): 
     const save = args[args.length - 1] as tf.GradSaveFunc;
     return f(args.slice(0, -1) as tf.Tensor[], save);
   };
-  return tf.customGrad(wrapped as unknown as tf.CustomGradientFunc<tf.Tensor>);
+  return tf.customGrad(wrapped as unknown as Parameters<typeof tf.customGrad>[0]);
 }
 
 function one(inputs: tf.Tensor[]): tf.Tensor {
