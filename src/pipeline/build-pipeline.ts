@@ -16,10 +16,10 @@ import { linkPaths } from './project-paths.js';
 import { checkKindInputs, resolveNeeds } from './resolve-needs.js';
 import { declareStages, readMatrix } from './stage-declarations.js';
 import type { StageDeclaration } from './stage-declarations.js';
-import { isMapNode, toPlain } from './source-tree.js';
+import { entryValue, isMapNode, toPlain } from './source-tree.js';
 import type { MapNode, PlainValue, SourceNode } from './source-tree.js';
 import { topologicalOrder } from './topological-order.js';
-import type { Diagnostic, Pipeline, PlannedStage, Result } from './types.js';
+import type { Diagnostic, ExecutorSettings, Pipeline, PlannedStage, Result } from './types.js';
 import { validateAgainstSchema } from './validate-schema.js';
 
 export interface BuildInput {
@@ -103,7 +103,24 @@ export async function buildPipeline(input: BuildInput): Promise<Result<Built, Di
     kinds,
     warnings: sink.sortedWarnings(),
   };
+  const executors = readExecutors(entryValue(root, 'executors'));
+  if (executors) pipeline.executors = executors;
   return { ok: true, value: { pipeline, resolvedKinds } };
+}
+
+/** `executors:` (already schema-checked) with its keys in our spelling. */
+function readExecutors(node: SourceNode | undefined): ExecutorSettings | undefined {
+  if (!node) return undefined;
+  const plain = toPlain(node) as { slurm?: { partition?: string; account?: string; extra_args?: string[] } };
+  if (!plain.slurm) return {};
+  const { partition, account, extra_args: extraArgs } = plain.slurm;
+  return {
+    slurm: {
+      ...(partition !== undefined ? { partition } : {}),
+      ...(account !== undefined ? { account } : {}),
+      ...(extraArgs !== undefined ? { extraArgs: [...extraArgs] } : {}),
+    },
+  };
 }
 
 async function resolveKinds(

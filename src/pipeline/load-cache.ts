@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync,
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StageKind } from '../engine/stage-kind.js';
-import type { Diagnostic, Pipeline, PlannedStage } from './types.js';
+import type { Diagnostic, ExecutorSettings, Pipeline, PlannedStage } from './types.js';
 
 /** Where loaded pipelines are kept between processes. Implementations must tolerate concurrent use. */
 export interface PipelineLoadCache {
@@ -64,6 +64,7 @@ interface CachedPipeline {
   stages: PlannedStage[];
   order: string[];
   warnings: Diagnostic[];
+  executors?: ExecutorSettings;
 }
 
 export interface CacheEntry {
@@ -84,6 +85,7 @@ export function encodeEntry(key: string, pipeline: Pipeline, fingerprints: Reado
       stages: [...pipeline.stages.values()],
       order: [...pipeline.order],
       warnings: [...pipeline.warnings],
+      ...(pipeline.executors ? { executors: pipeline.executors } : {}),
     },
   };
   return JSON.stringify(entry);
@@ -111,6 +113,7 @@ export function pipelineFromEntry(entry: CacheEntry, kinds: ReadonlyMap<string, 
     order: p.order,
     kinds,
     warnings: p.warnings,
+    ...(p.executors ? { executors: p.executors } : {}),
   };
 }
 

@@ -108,4 +108,18 @@ export interface Pipeline {
   kinds: ReadonlyMap<string, StageKind>;
   /** non-fatal findings (e.g. unused params) */
   warnings: readonly Diagnostic[];
+  /** `executors:` settings for executors other than local (absent when pipeline.yaml has none) */
+  executors?: ExecutorSettings;
+}
+
+/** `executors:` in pipeline.yaml, as the schema validates it. */
+export interface ExecutorSettings {
+  slurm?: {
+    /** sbatch --partition */
+    partition?: string;
+    /** sbatch --account */
+    account?: string;
+    /** further sbatch arguments (`extra_args:`), appended after wsflow's own */
+    extraArgs?: string[];
+  };
 }
