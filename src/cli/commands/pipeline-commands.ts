@@ -10,6 +10,7 @@ import { addPipelineOptions, type PipelineCliOptions } from '../load-pipeline-fo
 import type { CommandEnv } from '../../engine/commands/command-env.js';
 
 interface RunOptions extends PipelineCliOptions {
+  executor?: 'local' | 'slurm';
   jobs?: number;
   accel?: number;
   keepGoing: boolean;
@@ -81,20 +82,30 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       .command('run')
       .description('bring the targets (default: every stage) up to date, running only what changed')
       .argument('[targets...]', 'stage ids (eval@lora), names (all cells) or patterns (train@lora-*)')
-      .option('-n, --dry-run', 'print what would run and why; execute nothing', false),
+      .option('-n, --dry-run', 'print what would run and why; execute nothing', false)
+      .addOption(
+        new Option('--executor <name>', 'where stages run: local worker processes, or one SLURM job each (sbatch)')
+          .choices(['local', 'slurm'])
+          .default('local'),
+      ),
   );
   addPipelineOptions(run).action(async (targets: string[], options: RunOptions) => {
     const pipeline = await load(options);
     if (!pipeline) return setExitCode(2);
     const { runCommand } = await import('../../engine/commands/run-command.js');
+    // SLURM: the cluster schedules; -j/--accel only cap the jobs this run keeps in flight
+    const slurm = options.executor === 'slurm' ? await import('../../engine/exec/slurm/create-slurm-executor.js') : null;
+    const jobs = options.jobs ?? (slurm ? slurm.SLURM_DEFAULT_IN_FLIGHT : undefined);
+    const accel = options.accel ?? (slurm ? (options.jobs ?? slurm.SLURM_DEFAULT_IN_FLIGHT) : undefined);
     const interrupt = interruptSignal();
     try {
       const { exitCode } = await runCommand(
         pipeline,
         {
           targets,
-          ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
-          ...(options.accel !== undefined ? { accel: options.accel } : {}),
+          ...(jobs !== undefined ? { jobs } : {}),
+          ...(accel !== undefined ? { accel } : {}),
+          ...(slurm ? { makeExecutor: () => slurm.createSlurmExecutor(pipeline) } : {}),
           keepGoing: options.keepGoing,
           dryRun: options.dryRun,
           json: options.json,

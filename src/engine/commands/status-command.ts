@@ -8,6 +8,7 @@ import { computeAllStatic } from '../plan/static-ingredients.js';
 import { assessAll, type StageStatus } from '../plan/stage-status.js';
 import { formatReason, formatReasons, MAX_SHOWN_REASONS, type Reason } from '../plan/reasons.js';
 import { isHolderGone } from '../exec/leases.js';
+import { describeSlurmJob, slurmJobsOfRunningStages, type SlurmJobView } from '../exec/slurm/slurm-status.js';
 import { openProjectForReading } from '../project.js';
 import type { EngineContext } from '../plan/engine-context.js';
 import { printPlanErrors, styleFor, type CommandEnv } from './command-env.js';
@@ -24,7 +25,7 @@ export interface StageStatusJson {
   key: string | null;
   reasons: (Reason & { text: string })[];
   /** another wsflow process is running this stage right now */
-  running?: { pid: number; host: string; runId: number };
+  running?: { pid: number; host: string; runId: number; slurm?: SlurmJobView };
   /** the run a cached stage would be restored from */
   restorableFrom?: { runId: number; executionId: number };
   warnings: string[];
@@ -58,6 +59,13 @@ export function statusData(ctx: EngineContext, order: readonly string[], statuse
     if (s.state === 'cached' && s.hit) entry.restorableFrom = { runId: s.hit.run_id, executionId: s.hit.id };
     stages.push(entry);
   }
+  // stages a run executes on SLURM: the job id and SLURM's state (one squeue call, only when there are any)
+  const running = stages.filter((e) => e.running);
+  const jobs = slurmJobsOfRunningStages(ctx.cache.dir, (id) => ctx.store.latestExecutionOfStage(id), running.map((e) => e.id));
+  for (const e of running) {
+    const job = jobs.get(e.id);
+    if (job && e.running) e.running.slurm = job;
+  }
   return {
     pipeline: ctx.pipeline.file,
     profile: ctx.pipeline.profile,
@@ -89,7 +97,10 @@ export function renderStatus(data: StatusJson, s: Style): string {
   for (const st of data.stages) {
     const reasonLines = formatReasons(st.reasons);
     if (st.state === 'cached' && st.restorableFrom) reasonLines.push(`restorable from run #${st.restorableFrom.runId}`);
-    if (st.running) reasonLines.unshift(`running now in pid ${st.running.pid} on ${st.running.host} (run #${st.running.runId})`);
+    if (st.running) {
+      const where = `running now in pid ${st.running.pid} on ${st.running.host} (run #${st.running.runId})`;
+      reasonLines.unshift(st.running.slurm ? `${where}: ${describeSlurmJob(st.running.slurm)}` : where);
+    }
     const head = `${st.id.padEnd(idWidth)}  ${colorState(st.state, s)(st.state.padEnd(stateWidth))}`;
     if (reasonLines.length === 0) lines.push(head.trimEnd());
     reasonLines.forEach((r, i) => {

@@ -1,0 +1,92 @@
+/**
+ * What `wsflow status` shows for stages a run is executing on SLURM: the job id (from the job directory the
+ * executor wrote) and SLURM's live state, queued or running and where, in one squeue call for all of them.
+ * Synchronous: status is a short-lived command and this is its only external call.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { jobFile, readJson, type JobRecord } from './job-files.js';
+import { phaseOf, type JobPhase } from './job-states.js';
+
+export interface SlurmJobView {
+  jobId: string;
+  /** SLURM's state, e.g. PENDING, RUNNING; "UNKNOWN" when squeue could not say */
+  state: string;
+  phase: JobPhase | 'unknown';
+  /** SLURM's reason while pending (Priority, Resources, …); "None" otherwise */
+  reason: string;
+  /** the node it runs on, once running */
+  node?: string;
+}
+
+/** cache/slurm: where the executor keeps one directory per execution */
+export function slurmJobsDirOf(cacheDir: string): string {
+  return join(cacheDir, 'slurm');
+}
+
+/** Jobs of the given executions (those that have one), with SLURM's state. */
+export function slurmJobsOf(cacheDir: string, executionIds: readonly number[]): Map<number, SlurmJobView> {
+  const out = new Map<number, SlurmJobView>();
+  const jobsDir = slurmJobsDirOf(cacheDir);
+  const byJob = new Map<string, number>();
+  for (const id of executionIds) {
+    const record = readJson<JobRecord>(jobFile(join(jobsDir, String(id)), 'job'));
+    if (record) byJob.set(record.jobId, id);
+  }
+  if (byJob.size === 0) return out;
+  const r = spawnSync('squeue', ['-h', '-t', 'all', '-j', [...byJob.keys()].join(','), '-o', '%i|%T|%r|%N'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  const seen = new Map<string, { state: string; reason: string; node: string }>();
+  if (r.status === 0) {
+    for (const line of r.stdout.split('\n')) {
+      const [jobId, state, reason, node] = line.trim().split('|');
+      if (jobId && state) seen.set(jobId, { state, reason: reason || 'None', node: node ?? '' });
+    }
+  }
+  for (const [jobId, executionId] of byJob) {
+    const s = seen.get(jobId);
+    out.set(
+      executionId,
+      s
+        ? { jobId, state: s.state, phase: phaseOf(s.state), reason: s.reason, ...(s.node ? { node: s.node } : {}) }
+        : { jobId, state: 'UNKNOWN', phase: 'unknown', reason: 'None' },
+    );
+  }
+  return out;
+}
+
+/** "SLURM job 123 queued (Priority)" / "SLURM job 123 running on node07" */
+export function describeSlurmJob(job: SlurmJobView): string {
+  switch (job.phase) {
+    case 'queued':
+      return `SLURM job ${job.jobId} queued${job.reason !== 'None' ? ` (${job.reason})` : ''}`;
+    case 'running':
+      return `SLURM job ${job.jobId} ${job.state === 'RUNNING' ? 'running' : job.state}${job.node ? ` on ${job.node}` : ''}`;
+    case 'ended':
+      return `SLURM job ${job.jobId} ${job.state}`;
+    case 'unknown':
+      return `SLURM job ${job.jobId} (squeue does not answer)`;
+  }
+}
+
+/** For stages whose latest execution is running on SLURM: their job, by stage id. */
+export function slurmJobsOfRunningStages(
+  cacheDir: string,
+  latestExecution: (stageId: string) => { id: number; status: string; executor: string } | undefined,
+  stageIds: readonly string[],
+): Map<string, SlurmJobView> {
+  const executions = new Map<number, string>();
+  for (const id of stageIds) {
+    const e = latestExecution(id);
+    if (e && e.status === 'running' && e.executor === 'slurm') executions.set(e.id, id);
+  }
+  const out = new Map<string, SlurmJobView>();
+  if (executions.size === 0) return out;
+  for (const [executionId, job] of slurmJobsOf(cacheDir, [...executions.keys()])) {
+    const stageId = executions.get(executionId);
+    if (stageId) out.set(stageId, job);
+  }
+  return out;
+}
