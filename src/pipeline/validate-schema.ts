@@ -111,9 +111,10 @@ function ajvErrorMessage(error: ErrorObject, root: SourceNode, context: AjvError
   const at = context.fallback ?? valueRange(located.node, located.entry);
   const parentSchema = (error.parentSchema ?? {}) as Record<string, unknown>;
 
+  // the nested error (with error.propertyName set) says why the name is bad
+  if (error.keyword === 'propertyNames') return undefined;
   if (error.propertyName !== undefined) {
     // a key of this map breaks propertyNames: point at the key itself
-    if (error.keyword === 'propertyNames') return undefined; // the nested error already says why
     const key = error.propertyName;
     const keyEntry = located.node.kind === 'map' ? located.node.entries.get(key) : undefined;
     const hint = error.keyword === 'pattern' ? patternHint(String(error.params['pattern']), undefined) : error.message ?? '';
