@@ -31,7 +31,7 @@ function flat(t: tf.Tensor): Float32Array {
 }
 
 for (const backend of TEST_BACKENDS) {
-  test(`qwen3-tiny golden logits on ${backend}`, async (t) => {
+  void test(`qwen3-tiny golden logits on ${backend}`, async (t) => {
     await initBackend(backend);
     const { model } = await loadQwen3(TINY_FIXTURE);
     t.after(() => model.dispose());
@@ -134,7 +134,7 @@ for (const backend of TEST_BACKENDS) {
   });
 }
 
-test('bad token batches are rejected with the row and position named', async () => {
+void test('bad token batches are rejected with the row and position named', async () => {
   await initBackend('cpu');
   const { model } = await loadQwen3(TINY_FIXTURE);
   try {

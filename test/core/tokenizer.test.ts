@@ -19,7 +19,7 @@ const ASSISTANT = 77091;
 const SYSTEM = 8948;
 const HELLO = [9707, 11, 1246, 525, 498, 30]; // "Hello, how are you?"
 
-test('special ids and vocabulary', () => {
+void test('special ids and vocabulary', () => {
   assert.equal(tok.eosTokenId, IM_END);
   assert.equal(tok.padTokenId, 151643);
   assert.equal(tok.thinkStartId, THINK);
@@ -39,7 +39,7 @@ test('special ids and vocabulary', () => {
   assert.deepEqual(tok.encode('a<think>b'), [64, THINK, 65], 'added tokens are matched atomically inside text');
 });
 
-test('generation prompt with thinking left on and with enable_thinking false', () => {
+void test('generation prompt with thinking left on and with enable_thinking false', () => {
   const msgs = [{ role: 'user', content: 'Hello, how are you?' }];
   const prefix = [IM_START, USER, NL, ...HELLO, IM_END, NL, IM_START, ASSISTANT, NL];
   assert.deepEqual(tok.encodeChat(msgs, { addGenerationPrompt: true }), prefix);
@@ -53,7 +53,7 @@ test('generation prompt with thinking left on and with enable_thinking false', (
   assert.deepEqual(withSys.slice(0, 3), [IM_START, SYSTEM, NL]);
 });
 
-test('a completed conversation renders the last assistant turn with an empty think block, earlier ones without', () => {
+void test('a completed conversation renders the last assistant turn with an empty think block, earlier ones without', () => {
   const text = tok.applyChatTemplate([
     { role: 'user', content: 'Q1' },
     { role: 'assistant', content: '<think>\nhidden\n</think>\n\nA1' },
@@ -71,7 +71,7 @@ test('a completed conversation renders the last assistant turn with an empty thi
   assert.deepEqual(full, [...prompt, ...tok.encode('A2'), IM_END, NL]);
 });
 
-test('continue_final_message cuts right after the final message, keeping trailing spacing as transformers does', () => {
+void test('continue_final_message cuts right after the final message, keeping trailing spacing as transformers does', () => {
   const msgs = [
     { role: 'system', content: '' },
     { role: 'user', content: 'Should you lie?' },
@@ -89,12 +89,12 @@ test('continue_final_message cuts right after the final message, keeping trailin
   assert.throws(() => tok.applyChatTemplate(msgs, { continueFinalMessage: true, addGenerationPrompt: true }), /not compatible/);
 });
 
-test('decode skips special tokens on request; think tokens are not special', () => {
+void test('decode skips special tokens on request; think tokens are not special', () => {
   const ids = [THINK, NLNL, END_THINK, NLNL, ...HELLO, IM_END];
   assert.equal(tok.decode(ids), '<think>\n\n</think>\n\nHello, how are you?<|im_end|>');
   assert.equal(tok.decode(ids, { skipSpecialTokens: true }), '<think>\n\n</think>\n\nHello, how are you?');
 });
 
-test('a directory without tokenizer.json is a clear error', () => {
+void test('a directory without tokenizer.json is a clear error', () => {
   assert.throws(() => loadTokenizer('/nonexistent-dir'), /has no tokenizer\.json/);
 });

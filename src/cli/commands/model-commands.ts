@@ -1,5 +1,200 @@
+/**
+ * `wsflow model …`: look inside a model and run it by hand. `model logits --json` doubles as the parity
+ * interface with Python (transformers in float32 should print the same numbers to ~1e-4).
+ * TensorFlow.js is imported only inside the actions that run the model.
+ */
+import { Option } from 'commander';
 import type { CommandRegistrar } from '../command-registrar.js';
 
-export const registerModelCommands: CommandRegistrar = (_program, _setExitCode) => {
-  // filled in by the model area
+interface InspectOptions {
+  json?: boolean;
+}
+
+interface LogitsOptions {
+  ids?: string;
+  text?: string;
+  chat?: boolean;
+  think?: boolean;
+  system?: string;
+  all?: boolean;
+  json?: boolean;
+  backend?: string;
+  top: string;
+}
+
+interface TinyOptions {
+  seed: string;
+  layers: string;
+  dtype: 'F32' | 'BF16';
+}
+
+function fail(message: string, setExitCode: (c: number) => void, code = 1): void {
+  process.stderr.write(`wsflow model: ${message}\n`);
+  setExitCode(code);
+}
+
+function parseIds(raw: string): number[] | string {
+  const parts = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (parts.length === 0) return '--ids needs at least one token id, e.g. --ids 9707,11';
+  const ids: number[] = [];
+  for (const p of parts) {
+    if (!/^\d+$/.test(p)) return `--ids: "${p}" is not a non-negative integer`;
+    ids.push(Number(p));
+  }
+  return ids;
+}
+
+function parseIntArg(raw: string, name: string, min: number): number | string {
+  if (!/^-?\d+$/.test(raw)) return `${name} must be an integer, got "${raw}"`;
+  const n = Number(raw);
+  if (n < min) return `${name} must be at least ${min}, got ${n}`;
+  return n;
+}
+
+function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export const registerModelCommands: CommandRegistrar = (program, setExitCode) => {
+  const model = program.command('model').description('inspect a Hugging Face model directory and run it by hand');
+
+  model
+    .command('inspect')
+    .description('architecture, parameter count, dtypes, tied embeddings, tokenizer, chat template (reads headers only)')
+    .argument('<model>', 'model directory, or a Hub id (ORG/NAME[@REV]) in the local Hugging Face cache')
+    .option('--json', 'print JSON')
+    .action(async (ref: string, options: InspectOptions) => {
+      const { inspectModel } = await import('../../core/inspect.js');
+      const r = inspectModel(ref);
+      if (!r.ok) return fail(r.error, setExitCode);
+      const m = r.value;
+      if (options.json === true) {
+        process.stdout.write(`${JSON.stringify(m, null, 2)}\n`);
+        return;
+      }
+      const c = m.config;
+      const lines = [
+        `model         ${m.dir}${m.hubId !== undefined ? `  (${m.hubId}@${m.revision ?? '?'} from the HF cache)` : ''}`,
+        `architecture  ${m.architecture}: ${c.numLayers} layers, hidden ${c.hiddenSize}, MLP ${c.intermediateSize}, ` +
+          `heads ${c.numHeads}/${c.numKvHeads} (GQA ${c.numHeads / c.numKvHeads}:1), head_dim ${c.headDim}, vocab ${c.vocabSize}`,
+        `              rope_theta ${c.ropeTheta}, rms_norm_eps ${c.rmsNormEps}, max positions ${c.maxPositionEmbeddings}`,
+        `parameters    ${formatCount(m.parameterCount)} (config implies ${formatCount(m.parameterCountFromConfig)})`,
+        `dtypes        ${Object.entries(m.dtypes).map(([d, n]) => `${d} × ${n}`).join(', ')}${c.declaredDtype !== null ? `  (config says ${c.declaredDtype})` : ''}`,
+        `weights       ${m.weightFiles.length} file${m.weightFiles.length === 1 ? '' : 's'}${m.sharded ? ' (sharded, model.safetensors.index.json)' : ''}`,
+        `embeddings    ${m.tiedEmbeddings ? 'tied (lm_head = embed_tokens)' : 'untied (separate lm_head)'}`,
+        `tokenizer     ${m.tokenizer ? 'tokenizer.json' : 'none (token ids only)'}; chat template ${m.chatTemplate ? 'present' : 'absent'}; generation_config.json ${m.generationConfig ? 'present' : 'absent'}`,
+        `eos ids       ${c.eosTokenIds.join(', ') || '(none)'}`,
+      ];
+      if (m.unusedTensors.length > 0) lines.push(`unused        ${m.unusedTensors.slice(0, 5).join(', ')}${m.unusedTensors.length > 5 ? ` … (${m.unusedTensors.length})` : ''}`);
+      if (m.missingTensors.length > 0) lines.push(`MISSING       ${m.missingTensors.slice(0, 5).join(', ')}${m.missingTensors.length > 5 ? ` … (${m.missingTensors.length})` : ''}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+      if (m.missingTensors.length > 0) setExitCode(1);
+    });
+
+  model
+    .command('logits')
+    .description('full-vocabulary logits of the last position (or every position with --all)')
+    .argument('<model>', 'model directory, or a Hub id (ORG/NAME[@REV]) in the local Hugging Face cache')
+    .option('--ids <ids>', 'comma-separated token ids, e.g. 9707,11,1246')
+    .option('--text <text>', 'text to tokenise first (needs tokenizer.json)')
+    .option('--chat', 'with --text: render it as a user message through the chat template, with the generation prompt')
+    .option('--no-think', 'with --chat: enable_thinking=false (appends the empty think block)')
+    .option('--system <prompt>', 'with --chat: a system message before the user message')
+    .option('--all', 'logits of every position, not only the last')
+    .option('--json', 'print JSON: input ids and the full logits')
+    .addOption(new Option('--backend <name>', 'tensorflow, native, wasm, cpu or auto (default: WSFLOW_BACKEND, else auto)'))
+    .option('--top <n>', 'without --json: how many top tokens to show per position', '10')
+    .action(async (ref: string, options: LogitsOptions) => {
+      if ((options.ids === undefined) === (options.text === undefined)) return fail('give exactly one of --ids or --text', setExitCode, 2);
+      if (options.chat === true && options.text === undefined) return fail('--chat needs --text', setExitCode, 2);
+      const top = parseIntArg(options.top, '--top', 1);
+      if (typeof top === 'string') return fail(top, setExitCode, 2);
+      const { resolveModelDir } = await import('../../core/model-dir.js');
+      const md = resolveModelDir(ref);
+      if (!md.ok) return fail(md.error, setExitCode);
+      const core = await import('../../core/index.js');
+      let tokenizer: InstanceType<typeof core.Tokenizer> | null = null;
+      let ids: number[];
+      try {
+        if (options.ids !== undefined) {
+          const parsed = parseIds(options.ids);
+          if (typeof parsed === 'string') return fail(parsed, setExitCode, 2);
+          ids = parsed;
+          if (core.hasTokenizer(md.value.dir)) tokenizer = core.loadTokenizer(md.value.dir);
+        } else {
+          tokenizer = core.loadTokenizer(md.value.dir);
+          const text = options.text as string;
+          if (options.chat === true) {
+            const messages = [...(options.system !== undefined ? [{ role: 'system', content: options.system }] : []), { role: 'user', content: text }];
+            ids = tokenizer.encodeChat(messages, { addGenerationPrompt: true, ...(options.think === false ? { enableThinking: false } : {}) });
+          } else ids = tokenizer.encode(text);
+          if (ids.length === 0) return fail('the text tokenises to no tokens', setExitCode, 2);
+        }
+      } catch (e) {
+        return fail((e as Error).message, setExitCode);
+      }
+      let backend: Awaited<ReturnType<typeof core.initBackend>>;
+      try {
+        backend = await core.initBackend(options.backend);
+      } catch (e) {
+        return fail((e as Error).message, setExitCode, 2);
+      }
+      process.stderr.write(`backend: ${backend.name} — ${backend.detail}\n`);
+      let loaded: Awaited<ReturnType<typeof core.loadQwen3>>;
+      try {
+        loaded = await core.loadQwen3(md.value.dir);
+      } catch (e) {
+        return fail((e as Error).message, setExitCode);
+      }
+      const m = loaded.model;
+      try {
+        const bad = ids.find((id) => id >= m.config.vocabSize);
+        if (bad !== undefined) return fail(`token id ${bad} is outside the vocabulary [0, ${m.config.vocabSize})`, setExitCode, 2);
+        const t = m.logits([ids], undefined, { positions: options.all === true ? 'all' : 'last' });
+        const rows = (t.arraySync() as number[][][])[0] as number[][];
+        t.dispose();
+        const positions = options.all === true ? ids.map((_, i) => i) : [ids.length - 1];
+        if (options.json === true) {
+          process.stdout.write(`${JSON.stringify({ model: md.value.dir, backend: backend.name, input_ids: ids, positions, vocab_size: m.config.vocabSize, logits: rows })}\n`);
+          return;
+        }
+        const show = (id: number): string => {
+          const tok = tokenizer?.idToToken(id);
+          return tok === undefined ? String(id) : `${id} ${JSON.stringify(tok)}`;
+        };
+        const out: string[] = [`input ids (${ids.length}): ${ids.join(' ')}`];
+        rows.forEach((row, r) => {
+          const order = row.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, top);
+          const max = order[0]?.[0] ?? 0;
+          const lse = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
+          out.push(`position ${positions[r]} (after ${show(ids[positions[r] as number] as number)}): logsumexp ${lse.toFixed(6)}`);
+          for (const [v, i] of order) out.push(`  ${v.toFixed(6).padStart(12)}  logp ${(v - lse).toFixed(6).padStart(11)}  ${show(i)}`);
+        });
+        process.stdout.write(`${out.join('\n')}\n`);
+      } finally {
+        m.dispose();
+      }
+    });
+
+  model
+    .command('tiny')
+    .description('write a tiny random Qwen3 (real tokenizer and vocabulary) as a Hugging Face model directory')
+    .argument('<dir>', 'new or empty directory')
+    .option('--seed <n>', 'random seed', '0')
+    .option('--layers <n>', 'decoder layers', '4')
+    .addOption(new Option('--dtype <dtype>', 'storage dtype').choices(['F32', 'BF16']).default('F32'))
+    .action(async (dir: string, options: TinyOptions) => {
+      const seed = parseIntArg(options.seed, '--seed', 0);
+      if (typeof seed === 'string') return fail(seed, setExitCode, 2);
+      const layers = parseIntArg(options.layers, '--layers', 1);
+      if (typeof layers === 'string') return fail(layers, setExitCode, 2);
+      const { writeTinyQwen3 } = await import('../../core/tiny-qwen3.js');
+      try {
+        const r = writeTinyQwen3(dir, { seed, numLayers: layers, dtype: options.dtype });
+        const c = r.config;
+        process.stdout.write(`wrote tiny Qwen3 to ${r.dir}: ${c.numLayers} layers, hidden ${c.hiddenSize}, heads ${c.numHeads}/${c.numKvHeads}, vocab ${c.vocabSize}, seed ${seed}, ${options.dtype}\n`);
+      } catch (e) {
+        fail((e as Error).message, setExitCode);
+      }
+    });
 };

@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../backend.js';
 import { Checkpoint } from '../checkpoint.js';
 import { resolveModelDir, type ModelDir, type ResolveOptions } from '../model-dir.js';
-import { Rng } from '../random.js';
 import { readQwen3Config, type Qwen3Config } from './config.js';
 import { Qwen3Model } from './model.js';
+import { randomQwen3Tensors, type RandomWeightsOptions } from './random-weights.js';
 import { LM_HEAD, qwen3ParamSpecs, transposeMatrix, type ParamSpec } from './weights.js';
 
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
@@ -94,30 +94,6 @@ export async function loadQwen3(idOrPath: string, options: LoadOptions = {}): Pr
     throw e;
   } finally {
     ckpt.close();
-  }
-}
-
-export interface RandomWeightsOptions {
-  seed: number;
-  /** standard deviation of linear and embedding weights (transformers' initializer_range is 0.02) */
-  std?: number;
-  /** standard deviation of the RMSNorm weights around 1 (0 gives transformers' init of exactly 1) */
-  normStd?: number;
-}
-
-/**
- * Random Qwen3 weights in PyTorch layout, deterministic from the seed, produced one tensor at a time in
- * named_parameters() order. Shared by the tiny-model generator (written to disk) and in-memory construction.
- */
-export function* randomQwen3Tensors(config: Qwen3Config, options: RandomWeightsOptions): Generator<{ spec: ParamSpec; data: Float32Array }> {
-  const rng = new Rng(options.seed);
-  const std = options.std ?? 0.02;
-  const normStd = options.normStd ?? 0.1;
-  for (const spec of qwen3ParamSpecs(config)) {
-    const n = spec.shape.reduce((a, b) => a * b, 1);
-    const isNorm = spec.shape.length === 1;
-    const data = isNorm ? rng.normalArray(n, 1, normStd) : rng.normalArray(n, 0, std);
-    yield { spec, data };
   }
 }
 
