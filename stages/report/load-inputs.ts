@@ -3,8 +3,8 @@
  * Every problem is a ReportInputError naming the input, the stage, the file and (from the CSV reader) the line
  * and column, so a researcher can find the bad file without reading report code.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { UpstreamOutput } from '../../src/engine/stage-kind.js';
 import {
   ABLATION_PER_ROW,
@@ -114,12 +114,51 @@ export interface ReportInputs {
   warnings: string[];
 }
 
-export function loadReportInputs(inputs: Readonly<Record<string, readonly UpstreamOutput[]>>): ReportInputs {
-  for (const name of Object.keys(inputs)) {
+/** The file that identifies an upstream's output directory, per input. */
+const MARKER: Readonly<Record<ReportInputName, string>> = {
+  evals: DILEMMAS_PER_ROW.file,
+  calibrated: DILEMMAS_PER_ROW.file,
+  ablation: ABLATION_PER_ROW.file,
+  calibration: KL_SUMMARY.file,
+  iid: IID_PER_ROW.file,
+  training: LOSS_CURVE.file,
+  diff: DIFF_DIAGNOSTICS.file,
+};
+
+/**
+ * A kind stage hands over its output directory itself; a `cmd:` stage hands over a tree holding its declared
+ * `outs:` paths (e.g. out/my_eval/dilemmas_per_row.csv). Find the directory that holds the input's marker file:
+ * the root when it is there, else the one subdirectory that has it. Several candidates are an error, because
+ * the report could not know which one the researcher meant.
+ */
+function outputDirOf(input: ReportInputName, up: UpstreamOutput): string {
+  const marker = MARKER[input];
+  if (existsSync(join(up.dir, marker))) return up.dir;
+  const found: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 6) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.isDirectory()) walk(join(dir, entry.name), depth + 1);
+      else if (entry.name === marker) found.push(dir);
+    }
+  };
+  if (existsSync(up.dir)) walk(up.dir, 0);
+  if (found.length > 1) {
+    throw new ReportInputError(
+      `report input "${input}": stage ${up.stageId} has ${marker} in ${found.length} places (${found.map((d) => relative(up.dir, d) || '.').join(', ')}); give the report one`,
+    );
+  }
+  return found[0] ?? up.dir;
+}
+
+export function loadReportInputs(raw: Readonly<Record<string, readonly UpstreamOutput[]>>): ReportInputs {
+  for (const name of Object.keys(raw)) {
     if (!(REPORT_INPUTS as readonly string[]).includes(name)) {
       throw new ReportInputError(`report: unknown input "${name}"; the report kind takes ${REPORT_INPUTS.join(', ')}`);
     }
   }
+  const inputs: Record<string, UpstreamOutput[]> = {};
+  for (const name of REPORT_INPUTS) inputs[name] = (raw[name] ?? []).map((up) => ({ ...up, dir: outputDirOf(name, up) }));
   const get = (name: ReportInputName): readonly UpstreamOutput[] => inputs[name] ?? [];
   if (get('evals').length === 0) {
     throw new ReportInputError('report: input "evals" is required (the eval-dilemmas stages whose per-row scores the tables are built from)');

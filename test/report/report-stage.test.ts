@@ -246,3 +246,18 @@ void test('errors: rows that do not line up across α, a bad honesty label, and 
   assert.match(twice, /method dW:lora at coeff 0 comes from two stages with different scores: eval@lora \(.*\) and eval@lora2/);
   rmSync(root, { recursive: true, force: true });
 });
+
+void test('a cmd stage hands over a tree with its outs: the report finds the file in it, and refuses two candidates', async () => {
+  const tree = mkdtempSync(join(tmpdir(), 'wsflow-report-tree-'));
+  cpSync(join(FIXTURES, 'eval-lora'), join(tree, 'out', 'my_eval'), { recursive: true });
+  const all = fixtureInputs();
+  const ok = await runReportKind({ ...all, evals: [{ stageId: 'my_eval', dir: tree, matrix: {} }] });
+  const md = readFileSync(join(ok.outDir, 'report.md'), 'utf8');
+  assert.match(md, /\| dW:lora \| −6\.25 \|/);
+  assert.match(md, /\| my_eval \| evals \| eval-dilemmas@1\.0\.0 \| 7 \| a1a1a1a1a1a1 \|/, 'provenance.json is read next to the data file');
+
+  cpSync(join(FIXTURES, 'eval-lora'), join(tree, 'out', 'other_eval'), { recursive: true });
+  const err = await expectFailure({ ...all, evals: [{ stageId: 'my_eval', dir: tree, matrix: {} }] });
+  assert.match(err, /report input "evals": stage my_eval has dilemmas_per_row\.csv in 2 places \(out\/my_eval, out\/other_eval\); give the report one/);
+  rmSync(tree, { recursive: true, force: true });
+});
