@@ -36,11 +36,11 @@ export function parseArgs(argv: string[]): Map<string, string> {
   return out;
 }
 
-export function intArg(args: Map<string, string>, key: string, dflt: number): number {
+export function intArg(args: Map<string, string>, key: string, dflt: number, min = 1): number {
   const raw = args.get(key);
   if (raw === undefined) return dflt;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${key} must be a positive integer, got '${raw}'`);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${key} must be an integer >= ${min}, got '${raw}'`);
   return n;
 }
 

@@ -43,8 +43,24 @@ const times: number[] = [];
 for (let i = 0; i < reps; i++) times.push(await timed());
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)] ?? NaN;
+/** Wall time per sub-layer in one forward (kernels run synchronously on cpu, native and wasm). */
+function sections(): Record<string, number> {
+  const acc: Record<string, number> = {};
+  const out = tf.tidy(() => blockForward(tf, shape, weights, x, inputs, undefined, (name, fn) => {
+    const t0 = performance.now();
+    const r = fn();
+    r.dataSync();
+    acc[name] = (acc[name] ?? 0) + performance.now() - t0;
+    return r;
+  }));
+  out.dispose();
+  for (const k of Object.keys(acc)) acc[k] = Number((acc[k] ?? 0).toFixed(1));
+  return acc;
+}
+
 console.log(JSON.stringify({
   bench: 'block', mode, backend, batch, seq, seconds: Number(median.toFixed(4)),
+  ...(mode === 'forward' ? { sectionsMs: sections() } : {}),
   all: times.map((t) => Number(t.toFixed(4))), rssMiB: Math.round(rssMiB()), load1: load1(),
 }));
 
