@@ -86,12 +86,12 @@ export function metricsCommand(o: MetricsCommandOptions, env: CommandEnv): numbe
       .all() as ExecutionRow[];
     let chosen = withMetrics.filter((e) => matches(e.stage_id, o.stages));
     if (!o.all) {
-      // the latest successful execution per stage, else its latest one
+      // per stage: the execution whose result is in out/, else the latest successful one, else the latest
       const best = new Map<string, ExecutionRow>();
+      const rank = (e: ExecutionRow): number => (store.getHead(e.stage_id)?.execution_id === e.id ? 2 : e.status === 'succeeded' ? 1 : 0);
       for (const e of chosen) {
         const cur = best.get(e.stage_id);
-        const better = !cur || (e.status === 'succeeded') >= (cur.status === 'succeeded');
-        if (better) best.set(e.stage_id, e);
+        if (!cur || rank(e) >= rank(cur)) best.set(e.stage_id, e);
       }
       chosen = [...best.values()];
     }

@@ -44,8 +44,10 @@ export interface KeyIngredients {
   source: SourceIngredient;
   /** the stage's resolved params (kinds: the whole validated `with:` object) */
   params: Readonly<Record<string, unknown>>;
-  /** display only: param key → the global param it was interpolated from */
+  /** display only: param key → the global param it was interpolated from ("a, b" when several) */
   paramSources: Readonly<Record<string, string>>;
+  /** display only: the values of those global params, by dotted name, so reasons can say `param lr 0.1 → 0.05` */
+  globalParams?: Readonly<Record<string, unknown>>;
   upstream: Readonly<Record<string, readonly UpstreamIngredient[]>>;
   external: readonly ExternalIngredient[];
   deps: readonly DepIngredient[];

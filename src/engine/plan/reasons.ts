@@ -92,12 +92,44 @@ function diffParams(old: KeyIngredients, cur: KeyIngredients, out: Reason[]): vo
   flatten(old.params, '', a);
   flatten(cur.params, '', b);
   const isCmd = cur.source.type === 'cmd';
-  const name = (p: string): string => displayParamName(p, { ...old.paramSources, ...cur.paramSources }, isCmd);
+  const sources = { ...old.paramSources, ...cur.paramSources };
+  const name = (p: string): string => displayParamName(p, sources, isCmd);
+  const reported = new Set<string>();
+  /** A changed stage param is named by the global params behind it that changed, with their own values. */
+  const viaGlobals = (path: string): boolean => {
+    const from = bindingSource(path, sources);
+    if (from === undefined || !old.globalParams || !cur.globalParams) return false;
+    let any = false;
+    for (const g of from.split(', ')) {
+      if (!(g in old.globalParams) || !(g in cur.globalParams)) continue;
+      const before = old.globalParams[g];
+      const after = cur.globalParams[g];
+      if (canonicalJson(before) === canonicalJson(after)) continue;
+      any = true;
+      if (reported.has(g)) continue;
+      reported.add(g);
+      out.push({ type: 'param-changed', param: g, old: before, new: after });
+    }
+    return any;
+  };
   for (const [path, v] of b) {
     if (!a.has(path)) out.push({ type: 'param-added', param: name(path), new: v });
-    else if (canonicalJson(a.get(path)) !== canonicalJson(v)) out.push({ type: 'param-changed', param: name(path), old: a.get(path), new: v });
+    else if (canonicalJson(a.get(path)) !== canonicalJson(v) && !viaGlobals(path)) {
+      // its globals (if known) did not change: the stage's own text did, so name the stage key
+      const own = old.globalParams && cur.globalParams ? (isCmd ? path : `with.${path}`) : name(path);
+      out.push({ type: 'param-changed', param: own, old: a.get(path), new: v });
+    }
   }
   for (const [path, v] of a) if (!b.has(path)) out.push({ type: 'param-removed', param: name(path), old: v });
+}
+
+/** The `from` of the binding covering this param path (exactly, or a parent object). */
+function bindingSource(path: string, sources: Readonly<Record<string, string>>): string | undefined {
+  let best: string | undefined;
+  for (const key of Object.keys(sources)) {
+    if ((path === key || path.startsWith(`${key}.`)) && (best === undefined || key.length > best.length)) best = key;
+  }
+  return best === undefined ? undefined : sources[best];
 }
 
 function diffUpstream(old: KeyIngredients, cur: KeyIngredients, out: Reason[]): void {

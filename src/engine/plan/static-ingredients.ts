@@ -19,6 +19,7 @@ export interface StaticIngredients {
   source: SourceIngredient;
   params: Readonly<Record<string, unknown>>;
   paramSources: Readonly<Record<string, string>>;
+  globalParams: Readonly<Record<string, unknown>>;
   external: ExternalIngredient[];
   deps: DepIngredient[];
   kindFingerprint: string | null;
@@ -46,7 +47,15 @@ export function computeStaticIngredients(
     error: { stageId: stage.id, message, ...(stage.span ? { span: stage.span } : {}), ...(param ? { param } : {}) },
   });
   const paramSources: Record<string, string> = {};
-  for (const b of stage.paramBindings) if (b.from !== undefined) paramSources[b.key] = b.from;
+  const globalParams: Record<string, unknown> = {};
+  for (const b of stage.paramBindings) {
+    if (b.from === undefined) continue;
+    paramSources[b.key] = b.from;
+    for (const name of b.from.split(', ')) {
+      const v = lookupDotted(ctx.pipeline.params, name);
+      if (v !== undefined) globalParams[name] = v;
+    }
+  }
 
   if (stage.source.type === 'cmd') {
     const deps: DepIngredient[] = [];
@@ -63,6 +72,7 @@ export function computeStaticIngredients(
         source: { type: 'cmd', cmd: stage.source.cmd, outs: [...stage.outs] },
         params: stage.params,
         paramSources,
+        globalParams,
         external: [],
         deps,
         kindFingerprint: null,
@@ -103,6 +113,7 @@ export function computeStaticIngredients(
       source: { type: 'kind', name: kind.name, version: kind.version },
       params: stage.params,
       paramSources,
+      globalParams,
       external,
       deps: [],
       kindFingerprint: fp,
@@ -157,8 +168,18 @@ export function withUpstream(st: StaticIngredients, outputHashOf: (stageId: stri
     source: st.source,
     params: st.params,
     paramSources: st.paramSources,
+    globalParams: st.globalParams,
     upstream,
     external: st.external,
     deps: st.deps,
   };
+}
+
+function lookupDotted(root: unknown, dotted: string): unknown {
+  let cur: unknown = root;
+  for (const part of dotted.split('.')) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
 }
