@@ -76,7 +76,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportDocum
         ? { id: 'si-by-method', title: 'SI by method', caption: 'SI_k2 and SI_k1 per method at α = ±1 (×100; 0 = no better than doing nothing).', spec: siByMethodSpec(siBars, 'Surgical informedness by method (α = ±1)'), marks: ['rect', 'rule'] }
         : omittedPlot('si-by-method', 'SI by method', 'no method has a finite SI'),
       fixBroke.length > 0
-        ? { id: 'fix-vs-broke', title: 'Fix vs broke at α = +1', caption: 'Each point is a method. The dashed line is fix = 2·broke (si_fwd = 0 at k = 2): methods above it fix more than twice what they break.', spec: fixVsBrokeSpec(fixBroke, 'Fix rate vs broke rate at +α'), marks: ['symbol', 'rule', 'text'] }
+        ? { id: 'fix-vs-broke', title: 'Fix vs broke at α = +1', caption: 'Each point is a method. The dashed line is fix = 2·broke (si_fwd = 0 at k = 2): methods above it fix more than twice what they break.', spec: fixVsBrokeSpec(fixBroke, 'Fix rate vs broke rate at +α'), marks: ['symbol', 'rule'] }
         : omittedPlot('fix-vs-broke', 'Fix vs broke', 'no method has both a finite fix rate and a finite broke rate'),
     ], []),
   );
@@ -86,7 +86,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportDocum
   sections.push(
     await section('logratio', 'logratio_honesty by method and α', 'How far each method moves the honest-vs-dishonest preference, on average and row by row.', [raw, t2.table], [
       t2.curve.length > 0
-        ? { id: 'logratio-vs-alpha', title: 'logratio_honesty vs α', caption: 'Mean logratio_honesty per method and α; the band is ±1 sample std over rows. Prompt families are drawn at their roles (−1 dishonest, 0 base, +1 honest).', spec: logratioVsAlphaSpec(t2.curve, 'logratio_honesty vs α (mean ± std)'), marks: ['area', 'line', 'symbol', 'rule'] }
+        ? { id: 'logratio-vs-alpha', title: 'logratio_honesty vs α', caption: 'Mean logratio_honesty per method and α, one panel per method on shared axes; the band is ±1 sample std over rows. Prompt families are drawn at their roles (−1 dishonest, 0 base, +1 honest).', spec: logratioVsAlphaSpec(t2.curve, 'logratio_honesty vs α (mean ± std)'), marks: ['area', 'line', 'symbol', 'rule'] }
         : omittedPlot('logratio-vs-alpha', 'logratio_honesty vs α', 'no method has rows'),
     ], []),
   );

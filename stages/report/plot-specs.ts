@@ -67,7 +67,10 @@ export interface AlphaCurveRow {
   std: number;
 }
 
-/** Mean logratio_honesty against α per method, with a ±1 std band. */
+/**
+ * Mean logratio_honesty against α, one small panel per method (shared scales), with a ±1 std band. Small
+ * multiples because with the study's nine methods the bands of one shared panel cover each other.
+ */
 export function logratioVsAlphaSpec(rows: readonly AlphaCurveRow[], title: string): TopLevelSpec {
   const values = rows.map((r) => ({
     method: r.method,
@@ -76,34 +79,40 @@ export function logratioVsAlphaSpec(rows: readonly AlphaCurveRow[], title: strin
     lo: r.mean - r.std,
     hi: r.mean + r.std,
   }));
-  const color = { field: 'method', type: 'nominal', title: 'method' } as const;
-  const alphaX = { field: 'alpha', type: 'quantitative', title: 'steering coefficient α' } as const;
+  const methods = [...new Set(rows.map((r) => r.method))];
+  const color = { field: 'method', type: 'nominal', legend: null, sort: methods } as const;
+  const alphaX = { field: 'alpha', type: 'quantitative', title: 'α' } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
-    width: WIDTH,
-    height: HEIGHT,
     data: { values },
-    layer: [
-      {
-        mark: { type: 'area', opacity: 0.15 },
-        encoding: {
-          x: alphaX,
-          y: { field: 'lo', type: 'quantitative', title: 'logratio_honesty (mean ± std)' },
-          y2: { field: 'hi' },
-          color,
+    facet: { field: 'method', type: 'nominal', title: null, sort: methods, header: { labelFontSize: 12, labelFontWeight: 'bold' } },
+    columns: Math.min(3, Math.max(1, methods.length)),
+    spec: {
+      width: 230,
+      height: 150,
+      layer: [
+        {
+          mark: { type: 'area', opacity: 0.2 },
+          encoding: {
+            x: alphaX,
+            y: { field: 'lo', type: 'quantitative', title: 'logratio_honesty' },
+            y2: { field: 'hi' },
+            color,
+          },
         },
-      },
-      {
-        mark: { type: 'line', point: true, strokeWidth: 2 },
-        encoding: { x: alphaX, y: { field: 'mean', type: 'quantitative' }, color },
-      },
-      {
-        data: { values: [{}] },
-        mark: { type: 'rule', color: '#888888', strokeDash: [4, 3] },
-        encoding: { y: { datum: 0 } },
-      },
-    ],
+        {
+          mark: { type: 'line', point: true, strokeWidth: 2 },
+          encoding: { x: alphaX, y: { field: 'mean', type: 'quantitative' }, color },
+        },
+        {
+          // one row per panel, so each panel draws one zero line
+          transform: [{ aggregate: [{ op: 'count', as: 'n' }], groupby: ['method'] }],
+          mark: { type: 'rule', color: '#888888', strokeDash: [4, 3] },
+          encoding: { y: { datum: 0 } },
+        },
+      ],
+    },
     config: baseConfig,
   } as TopLevelSpec;
 }
@@ -122,13 +131,6 @@ export function fixVsBrokeSpec(rows: readonly FixBrokeRow[], title: string): Top
   const values = rows
     .filter((r) => Number.isFinite(r.fix_rate) && Number.isFinite(r.broke_rate))
     .map((r) => ({ method: r.method, fix_rate: r.fix_rate, broke_rate: r.broke_rate }));
-  // methods at the same point share one label instead of printing on top of each other
-  const labels = new Map<string, { fix_rate: number; broke_rate: number; label: string }>();
-  for (const v of values) {
-    const key = `${v.fix_rate}/${v.broke_rate}`;
-    const prior = labels.get(key);
-    labels.set(key, prior === undefined ? { fix_rate: v.fix_rate, broke_rate: v.broke_rate, label: v.method } : { ...prior, label: `${prior.label}, ${v.method}` });
-  }
   const maxBroke = Math.max(0.05, ...values.map((v) => v.broke_rate));
   const maxFix = Math.max(0.05, ...values.map((v) => v.fix_rate));
   const brokeEnd = Math.min(maxBroke * 1.1, (maxFix * 1.1) / 2);
@@ -156,15 +158,6 @@ export function fixVsBrokeSpec(rows: readonly FixBrokeRow[], title: string): Top
           y: { field: 'fix_rate', type: 'quantitative', title: 'fix rate (dishonest rows made honest)' },
           color: { field: 'method', type: 'nominal', title: 'method' },
           shape: { field: 'method', type: 'nominal' },
-        },
-      },
-      {
-        data: { values: [...labels.values()] },
-        mark: { type: 'text', align: 'left', dx: 7, dy: -6, fontSize: 10 },
-        encoding: {
-          x: { field: 'broke_rate', type: 'quantitative' },
-          y: { field: 'fix_rate', type: 'quantitative' },
-          text: { field: 'label' },
         },
       },
     ],

@@ -20,10 +20,10 @@ const SCREENSHOT_DIR = join(REPO_ROOT, 'out');
 const EXPECTED_MARKS: Record<string, Record<string, number>> = {
   // 4 methods × (SI_k2, SI_k1) bars; the x = 0 rule
   'si-by-method': { 'mark-rect': 8, 'mark-rule': 1 },
-  // one point per method; the fix = 2·broke rule; labels: repe and the engineered prompt share a point → 3 labels
-  'fix-vs-broke': { 'mark-symbol': 4, 'mark-rule': 1, 'mark-text': 3 },
-  // one band and one line per method (4); points = 5 (lora) + 3 (repe) + 3 (simple) + 2 (engineered) = 13; y = 0 rule
-  'logratio-vs-alpha': { 'mark-area': 4, 'mark-line': 4, 'mark-symbol': 13, 'mark-rule': 1 },
+  // one point per method (identified by colour and shape in the legend); the fix = 2·broke rule
+  'fix-vs-broke': { 'mark-symbol': 4, 'mark-rule': 1 },
+  // one panel per method (4), each with a band, a line and a y = 0 rule; points = 5 (lora) + 3 (repe) + 3 (simple) + 2 (engineered) = 13
+  'logratio-vs-alpha': { 'mark-area': 4, 'mark-line': 4, 'mark-symbol': 13, 'mark-rule': 4 },
   // two methods × 2 search points; the target rule
   'kl-calibration': { 'mark-line': 2, 'mark-symbol': 4, 'mark-rule': 1 },
   // train_pos (train, validation) + train_neg (train)

@@ -167,7 +167,7 @@ void test('plots are SVG files with the expected marks, referenced from report.m
   const html = readFileSync(join(run.outDir, 'report.html'), 'utf8');
   const marks: Record<string, string[]> = {
     'si-by-method': ['mark-rect', 'mark-rule'],
-    'fix-vs-broke': ['mark-symbol', 'mark-rule', 'mark-text'],
+    'fix-vs-broke': ['mark-symbol', 'mark-rule'],
     'logratio-vs-alpha': ['mark-area', 'mark-line', 'mark-symbol', 'mark-rule'],
     'kl-calibration': ['mark-line', 'mark-symbol', 'mark-rule'],
     'training-loss': ['mark-line'],
