@@ -3,11 +3,11 @@
  * export, or export named `kind`, is a StageKind. The loader never imports stages/ itself (the engine and pipeline
  * layers know nothing about ML): callers pass the built-in registry in.
  */
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StageKind } from '../engine/stage-kind.js';
-import { didYouMean, listNames } from './suggest.js';
+import { closestMatch, didYouMean, listNames } from './suggest.js';
 import type { Result } from './types.js';
 
 export interface ResolvedKind {
@@ -59,7 +59,10 @@ export function createKindResolver(builtins: ReadonlyMap<string, StageKind>): Ki
       // a changed module must be imported afresh in long-lived processes (wsflow watch)
       version = `${info.size}-${info.mtimeMs}`;
     } catch {
-      return { ok: false, error: `cannot find stage kind module ${uses} (looked for ${modulePath})` };
+      const near = await readdir(path.dirname(modulePath)).catch(() => [] as string[]);
+      const close = closestMatch(path.basename(modulePath), near);
+      const hint = close === undefined ? '' : ` (did you mean "${path.posix.dirname(uses)}/${close}"?)`;
+      return { ok: false, error: `cannot find stage kind module ${uses}${hint}; looked for ${modulePath}` };
     }
     let namespace: Record<string, unknown>;
     try {

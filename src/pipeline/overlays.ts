@@ -177,7 +177,12 @@ export function applyOverrides(
       const missing = segments[located.depth] ?? '';
       const close = closestMatch(missing, siblings);
       const prefix = segments.slice(0, located.depth).join('.');
-      const suggestion = close === undefined ? '' : ` (did you mean "${prefix === '' ? close : `${prefix}.${close}`}"?)`;
+      const suggestion =
+        close !== undefined
+          ? ` (did you mean "${prefix === '' ? close : `${prefix}.${close}`}"?)`
+          : siblings.length > 0
+            ? ` (${prefix === '' ? 'params' : prefix} has: ${listNames(siblings)})`
+            : '';
       const at = located.depth === 0 ? paramsKey : (located.entry?.keyRange ?? valueRange(located.node));
       sink.error(`bad -S "${raw}": unknown param "${key}"${suggestion}; -S can only change params that exist`, at);
       continue;

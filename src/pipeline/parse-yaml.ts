@@ -21,8 +21,11 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
   const sink = new DiagnosticSink(new SourceText(file, text, lineCounter));
   for (const err of doc.errors) {
-    const [start, end] = err.pos;
-    sink.error(yamlErrorMessage(err.code, err.message, text.slice(start, end)) + flowHint(text, start), { start, end });
+    const start = err.pos[0];
+    const end = err.code === 'DUPLICATE_KEY' ? start + keyLength(text, start) : err.pos[1];
+    const opening = /end with an? [\]}]/.test(err.message) ? unclosedBracket(text, start) : undefined;
+    const notes = opening === undefined ? [] : [{ message: `the ${text[opening] ?? ''} opened here is not closed`, at: { start: opening, end: opening + 1 } }];
+    sink.error(yamlErrorMessage(err.code, err.message, text.slice(start, end)) + flowHint(text, start), { start, end }, notes);
   }
   for (const warning of doc.warnings) {
     const [start, end] = warning.pos;
@@ -37,6 +40,40 @@ export function parseYaml(file: string, text: string): ParsedYaml {
 
 function firstLine(message: string): string {
   return message.split('\n', 1)[0] ?? message;
+}
+
+/** The length of the mapping key written at `start` (`yaml` reports a duplicate key at its first character). */
+function keyLength(text: string, start: number): number {
+  const match = /^("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\n:#]*?)\s*:(?:\s|$)/.exec(text.slice(start));
+  return Math.max(1, match?.[1]?.length ?? 1);
+}
+
+/** The offset of the last `[` or `{` before `offset` that no later bracket closes (for "not closed" notes). */
+function unclosedBracket(text: string, offset: number): number | undefined {
+  let depth = 0;
+  let quote: string | undefined;
+  const opened: number[] = [];
+  for (let i = 0; i < offset; i++) {
+    const c = text[i];
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined;
+      else if (c === '\n' && depth === 0) quote = undefined;
+      continue;
+    }
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1] ?? ''))) {
+      const eol = text.indexOf('\n', i);
+      i = eol < 0 ? offset : eol - 1;
+    } else if ((c === '"' || c === "'") && depth > 0) {
+      quote = c;
+    } else if (c === '[' || c === '{') {
+      depth++;
+      opened.push(i);
+    } else if ((c === ']' || c === '}') && depth > 0) {
+      depth--;
+      opened.pop();
+    }
+  }
+  return opened[opened.length - 1];
 }
 
 /** `[${params.x}]` is a flow map inside a flow list to YAML: say so when an error sits on such a line. */

@@ -218,13 +218,20 @@ export function planCell(declaration: StageDeclaration, cell: Cell, context: Pla
     stage.source = modulePath === undefined ? { type: 'kind', uses: declaration.uses.value } : { type: 'kind', uses: declaration.uses.value, modulePath };
     stage.resources = readResources(entryValue(node, 'resources'), kind.resources);
 
-    const withNode = entryValue(node, 'with');
+    const withEntry = node.entries.get('with');
+    const withNode = withEntry?.value;
     const interpolated = withNode ? interpolateNode(withNode, scope, sink) : { value: {}, refs: [] };
     if (interpolated) {
       const params = validateKindParams(
         kind,
         interpolated.value,
-        { stageName: declaration.name, withNode, stageRange: declaration.keyRange, usesRange: declaration.uses.range },
+        {
+          stageName: declaration.name,
+          withNode,
+          withKeyRange: withEntry?.keyRange,
+          stageRange: declaration.keyRange,
+          usesRange: declaration.uses.range,
+        },
         sink,
       );
       if (params) {

@@ -6,7 +6,7 @@ import AjvModule from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import type { StageKind } from '../engine/stage-kind.js';
 import type { DiagnosticSink } from './diagnostics.js';
-import { reportAjvError } from './validate-schema.js';
+import { reportAjvErrors } from './validate-schema.js';
 import type { PlainValue, Range, SourceNode } from './source-tree.js';
 import type { Result } from './types.js';
 
@@ -35,6 +35,8 @@ export interface KindParamsContext {
   stageName: string;
   /** the `with:` node (absent when the stage has none: then `value` is {}) */
   withNode: SourceNode | undefined;
+  /** the `with:` key */
+  withKeyRange: Range | undefined;
   /** underlined for errors when there is no `with:` (the stage's key) */
   stageRange: Range;
   /** the `uses:` value, for a schema that does not compile */
@@ -56,10 +58,13 @@ export function validateKindParams(
   const copy = structuredClone(value);
   if (validator.value(copy)) return copy as Record<string, PlainValue>;
   const root: SourceNode = context.withNode ?? { kind: 'map', start: context.stageRange.start, end: context.stageRange.end, entries: new Map() };
-  for (const error of validator.value.errors ?? []) {
-    const errorContext = { prefix: ['stages', context.stageName, 'with'], suffix: ` (kind "${kind.name}")` };
-    reportAjvError(error, root, sink, context.withNode ? errorContext : { ...errorContext, fallback: context.stageRange });
-  }
+  const errorContext = { prefix: ['stages', context.stageName, 'with'], suffix: ` (kind "${kind.name}")` };
+  reportAjvErrors(
+    validator.value.errors ?? [],
+    root,
+    sink,
+    context.withKeyRange ? { ...errorContext, rootKeyRange: context.withKeyRange } : { ...errorContext, fallback: context.stageRange },
+  );
   if (!sink.hasErrors) sink.error(`stages.${context.stageName}.with does not match kind "${kind.name}"`, context.withNode ?? context.stageRange);
   return undefined;
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import AjvModule from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { DiagnosticSink } from './diagnostics.js';
-import { didYouMean } from './suggest.js';
+import { closestMatch, didYouMean } from './suggest.js';
 import { locate, toPlain, valueRange } from './source-tree.js';
 import type { PathSegment, PlainValue, Range, SourceNode } from './source-tree.js';
 
@@ -35,7 +35,7 @@ export function validateAgainstSchema(root: SourceNode | undefined, sink: Diagno
   }
   const validate = pipelineValidator();
   if (validate(toPlain(root))) return true;
-  for (const error of validate.errors ?? []) reportAjvError(error, root, sink, { prefix: [], suffix: '' });
+  reportAjvErrors(validate.errors ?? [], root, sink, { prefix: [], suffix: '' });
   if (!sink.hasErrors) sink.error('the pipeline does not match its schema', root);
   return false;
 }
@@ -95,12 +95,27 @@ export interface AjvErrorContext {
   suffix: string;
   /** underlined when `root` is a stand-in that has no text of its own (e.g. a missing `with:`) */
   fallback?: Range;
+  /** the key `root` is the value of (e.g. `with:`): where a key missing from `root` is reported */
+  rootKeyRange?: Range;
 }
 
-/** Reports one ajv error about the value of `root`, at the node the error's instancePath leads to. */
-export function reportAjvError(error: ErrorObject, root: SourceNode, sink: DiagnosticSink, context: AjvErrorContext): void {
-  const message = ajvErrorMessage(error, root, context);
-  if (message) sink.error(message.text + context.suffix, message.at);
+/**
+ * Reports ajv errors about the value of `root`, each at the node its instancePath leads to. A required key that
+ * is missing because it was misspelt is reported once, as the unknown key with its suggestion.
+ */
+export function reportAjvErrors(errors: readonly ErrorObject[], root: SourceNode, sink: DiagnosticSink, context: AjvErrorContext): void {
+  const misspelt = new Set<string>();
+  for (const error of errors) {
+    if (error.keyword !== 'additionalProperties') continue;
+    const allowed = Object.keys(((error.parentSchema ?? {}) as Record<string, unknown>)['properties'] ?? {});
+    const match = closestMatch(String(error.params['additionalProperty']), allowed);
+    if (match !== undefined) misspelt.add(`${error.instancePath}/${match}`);
+  }
+  for (const error of errors) {
+    if (error.keyword === 'required' && misspelt.has(`${error.instancePath}/${String(error.params['missingProperty'])}`)) continue;
+    const message = ajvErrorMessage(error, root, context);
+    if (message) sink.error(message.text + context.suffix, message.at);
+  }
 }
 
 function ajvErrorMessage(error: ErrorObject, root: SourceNode, context: AjvErrorContext): { text: string; at: Range } | undefined {
@@ -142,7 +157,9 @@ function ajvErrorMessage(error: ErrorObject, root: SourceNode, context: AjvError
     case 'required': {
       const missing = String(error.params['missingProperty']);
       const subject = path.length === 0 ? 'the pipeline file' : where;
-      return { text: `${subject} is missing the required key "${missing}"`, at: path.length === 0 ? { start: 0, end: 0 } : at };
+      // point at the key that holds the incomplete map (`with:`), not at the map's first entry
+      const keyAt = localPath.length === 0 ? context.rootKeyRange : located.entry?.keyRange;
+      return { text: `${subject} is missing the required key "${missing}"`, at: path.length === 0 ? { start: 0, end: 0 } : (context.fallback ?? keyAt ?? at) };
     }
     case 'minProperties':
       return { text: `${where} must not be empty`, at };

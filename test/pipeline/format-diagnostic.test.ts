@@ -50,6 +50,7 @@ void test('tabs before the span are kept so the marker lines up; no span prints 
   const bare: Diagnostic = { severity: 'error', message: 'cannot read pipeline.yaml: no such file' };
   assert.equal(formatDiagnostic(bare, undefined, { color: false }), 'error: cannot read pipeline.yaml: no such file');
   const coloured = formatDiagnostic(tabbed, 'a:\tb\n', { color: true });
-  assert.match(coloured, /\u001b\[31m\u001b\[1merror:\u001b\[0m/);
-  assert.equal(coloured.replace(/\u001b\[[0-9;]*m/g, ''), formatDiagnostic(tabbed, 'a:\tb\n', { color: false }));
+  const esc = String.fromCharCode(27);
+  assert.ok(coloured.includes(`${esc}[31m${esc}[1merror:${esc}[0m`));
+  assert.equal(coloured.replaceAll(new RegExp(`${esc}\\[[0-9;]*m`, 'g'), ''), formatDiagnostic(tabbed, 'a:\tb\n', { color: false }));
 });

@@ -79,7 +79,7 @@ void test('an unknown profile lists the known ones; profile typos in params and 
 void test('bad -S: unknown key (at the nearest existing param), malformed, bad YAML value', async () => {
   const errors = await loadErrors(yaml, { overrides: ['prompt.anchr=x', 'nothing=1', 'lr', 'layers=[1, 2'] });
   assert.deepEqual(errors.map(brief), [
-    '1:1 bad -S "nothing=1": unknown param "nothing"; -S can only change params that exist',
+    '1:1 bad -S "nothing=1": unknown param "nothing" (params has: prompt, train, layers); -S can only change params that exist',
     '1:1 bad -S "lr": expected -S KEY=VALUE with a dotted param key, e.g. -S train.lr=0.01',
     '2:3 bad -S "prompt.anchr=x": unknown param "prompt.anchr" (did you mean "prompt.anchor"?); -S can only change params that exist',
     '6:3 bad -S "layers=[1, 2": the value is not valid YAML (Flow sequence must end with a ])',

@@ -55,7 +55,7 @@ void test('the top level must be a map with stages', async () => {
   assert.deepEqual((await loadErrors('stages: {}\n')).map(brief), ['1:9 stages must not be empty']);
 });
 
-void test('unknown kinds, bad with: for the kind (unknown key, type, required, enum) and bad kind modules', async () => {
+void test('unknown kinds, bad with: for the kind (unknown key, type, required, enum) and bad kind modules; a misspelt required key is one error', async () => {
   const yaml = `stages:
   a: { uses: promtp }
   b:
@@ -70,16 +70,16 @@ void test('unknown kinds, bad with: for the kind (unknown key, type, required, e
     uses: ./kinds/broken.js
 `;
   const errors = await loadErrors(yaml, { files: { 'kinds/broken.js': 'export default { name: "broken" };\n' } });
+  assert.match(errors[1]?.message ?? '', /looked for \/.*\/kinds\/missing\.js$/);
   assert.deepEqual(errors.map(brief), [
     '2:14 unknown stage kind "promtp" (did you mean "prompt"?); built-in kinds: prompt, report (a project-local kind is a module path such as ./kinds/promtp.js)',
-    '10:11 cannot find stage kind module ./kinds/missing.js (looked for ' + errors[1]?.message.split('(looked for ')[1],
+    `10:11 cannot find stage kind module ./kinds/missing.js; looked for ${errors[1]?.message.split('; looked for ')[1] ?? '?'}`,
     '12:11 stage kind module ./kinds/broken.js does not export a valid stage kind: it has no string `version`',
   ]);
   const fixed = yaml.replace(/ {2}d:\n.*\n {2}e:\n.*\n/s, '').replace('promtp', 'prompt');
   const withErrors = await loadErrors(fixed);
   assert.deepEqual(withErrors.map(brief), [
     '2:3 stages.a.with is missing the required key "anchor" (kind "prompt")',
-    '5:11 stages.b.with is missing the required key "anchor" (kind "prompt")',
     '5:13 unknown key "anchr" in stages.b.with (did you mean "anchor"?) (kind "prompt")',
     '8:22 stages.c.with.message must be a string, not an integer (kind "writer")',
     '8:33 stages.c.with.repeat must be at least 1, not 0 (kind "writer")',
