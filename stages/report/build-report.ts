@@ -21,6 +21,7 @@ import {
 } from './dilemma-tables.js';
 import { diffTable, trainingTable } from './diff-training-tables.js';
 import { iidTable } from './iid-table.js';
+import { REPORT_KIND_NAME, REPORT_KIND_VERSION } from './kind-info.js';
 import { loadReportInputs, type ReportInputs } from './load-inputs.js';
 import { buildUnits, collectMethods } from './method-units.js';
 import { fixVsBrokeSpec, klCalibrationSpec, logratioVsAlphaSpec, siByMethodSpec, trainingLossSpec } from './plot-specs.js';
@@ -31,8 +32,7 @@ import { plotFile, renderMarkdown } from './render-markdown.js';
 import { renderSvg } from './svg-render.js';
 import type { OmittedTable, ReportTable } from './table-model.js';
 
-export const REPORT_KIND_NAME = 'report';
-export const REPORT_KIND_VERSION = '1.0.0';
+export { REPORT_KIND_NAME, REPORT_KIND_VERSION };
 
 export const REPORT_FILES = {
   html: 'report.html',

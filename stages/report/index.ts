@@ -3,11 +3,11 @@
  * Cheap to import: rendering (vega, vega-lite) is behind load().
  */
 import type { StageKind } from '../../src/engine/stage-kind.js';
+import { REPORT_KIND_NAME, REPORT_KIND_VERSION } from './kind-info.js';
 
 export const reportKind: StageKind = {
-  name: 'report',
-  // keep in step with REPORT_KIND_VERSION in build-report.ts
-  version: '1.0.0',
+  name: REPORT_KIND_NAME,
+  version: REPORT_KIND_VERSION,
   description: 'Tables and plots of the study (SI, logratio, KL calibration, IID, ablation, training) as report.md and a self-contained report.html',
   paramsSchema: {
     type: 'object',
