@@ -1,0 +1,101 @@
+/**
+ * Weighted causal-LM cross-entropy over selected rows of the hidden states, chunked over the vocabulary so that
+ * no [rows, vocab] tensor is ever formed (Qwen3's vocabulary is 151,936: one 512-row logits matrix is 311 MB).
+ *
+ * loss = Σ_i w_i · (logsumexp(h_i·K) − h_i·K[:, y_i]) for the selected rows i of hidden [R, E], kernel K [E, V]
+ * (frozen), targets y_i and weights w_i (1/N for a token mean). A custom gradient gives d loss / d hidden:
+ * (softmax(h_i·K) − onehot(y_i))·Kᵀ·w_i on the selected rows, zero elsewhere — recomputed chunk by chunk from
+ * the saved per-row logsumexp. Rows are picked and scattered back on the host: the gradient of tf.gather
+ * needs UnsortedSegmentSum, which the wasm backend lacks.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { customOp } from '../adapters/tensor-ops.js';
+
+export interface CrossEntropyRows {
+  /** row indices into hidden [R, E] */
+  rows: Int32Array;
+  /** target token id per selected row */
+  targets: Int32Array;
+  /** weight per selected row */
+  weights: Float32Array;
+}
+
+/** Vocabulary columns per chunk so that one [rows, chunk] float32 block stays near `budgetBytes`. */
+export function vocabChunk(rows: number, vocab: number, budgetBytes = 64 * 1024 * 1024): number {
+  return Math.max(256, Math.min(vocab, Math.floor(budgetBytes / (4 * Math.max(1, rows)))));
+}
+
+function sliceColumns(kernel: tf.Tensor2D, v0: number, width: number): tf.Tensor2D {
+  return tf.slice(kernel, [0, v0], [kernel.shape[0], width]);
+}
+
+/** Scalar weighted cross-entropy; differentiable w.r.t. `hidden` only. */
+export function maskedCrossEntropy(hidden: tf.Tensor2D, kernel: tf.Tensor2D, sel: CrossEntropyRows, chunk?: number): tf.Scalar {
+  const n = sel.rows.length;
+  if (sel.targets.length !== n || sel.weights.length !== n) throw new Error('maskedCrossEntropy: rows, targets and weights differ in length');
+  const [R, E] = hidden.shape;
+  const V = kernel.shape[1];
+  if (kernel.shape[0] !== E) throw new Error(`maskedCrossEntropy: hidden has ${E} features but the output kernel is [${kernel.shape.join(', ')}]`);
+  for (const y of sel.targets) if (y < 0 || y >= V) throw new Error(`maskedCrossEntropy: target id ${y} is outside the vocabulary (0..${V - 1})`);
+  if (n === 0) return tf.mul(tf.sum(hidden), 0) as tf.Scalar;
+  const width = chunk ?? vocabChunk(n, V);
+  const op = customOp((inputs, save) => {
+    const h = inputs[0] as tf.Tensor2D;
+    const hSel = tf.gather(h, tf.tensor1d(sel.rows, 'int32')) as tf.Tensor2D;
+    // online logsumexp over vocabulary chunks
+    let runMax: tf.Tensor1D = tf.fill([n], -Infinity) as tf.Tensor1D;
+    let runSum: tf.Tensor1D = tf.zeros([n]) as tf.Tensor1D;
+    for (let v0 = 0; v0 < V; v0 += width) {
+      const w = Math.min(width, V - v0);
+      const [m2, s2] = tf.tidy(() => {
+        const logits = tf.matMul(hSel, sliceColumns(kernel, v0, w));
+        const cmax = tf.max(logits, 1);
+        const m = tf.maximum(runMax, cmax);
+        const s = tf.add(tf.mul(runSum, tf.exp(tf.sub(runMax, m))), tf.sum(tf.exp(tf.sub(logits, tf.reshape(m, [n, 1]))), 1));
+        return [m, s];
+      });
+      runMax.dispose();
+      runSum.dispose();
+      runMax = m2 as tf.Tensor1D;
+      runSum = s2 as tf.Tensor1D;
+    }
+    const lse = tf.add(runMax, tf.log(runSum));
+    const targetCols = tf.gather(kernel, tf.tensor1d(sel.targets, 'int32'), 1); // [E, n]
+    const targetLogit = tf.sum(tf.mul(hSel, tf.transpose(targetCols)), 1);
+    const weights = tf.tensor1d(sel.weights);
+    const loss = tf.sum(tf.mul(tf.sub(lse, targetLogit), weights));
+    save([hSel, lse, weights, targetCols]);
+    return {
+      value: loss,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sh, slse, sw, stc] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor2D];
+        const scale = tf.reshape(tf.mul(sw, dy), [n, 1]); // [n, 1]
+        // d/dh_i = w_i·dy·(Σ_v p_iv K[:, v] − K[:, y_i])
+        let dSel: tf.Tensor2D = tf.neg(tf.mul(tf.transpose(stc), scale)) as tf.Tensor2D;
+        for (let v0 = 0; v0 < V; v0 += width) {
+          const w = Math.min(width, V - v0);
+          const next = tf.tidy(() => {
+            const kc = sliceColumns(kernel, v0, w);
+            const p = tf.exp(tf.sub(tf.matMul(sh, kc), tf.reshape(slse, [n, 1])));
+            const g = tf.mul(p, scale); // [n, w]
+            // g·Kcᵀ as (Kc·gᵀ)ᵀ: no transposed-operand matMul (slow on wasm)
+            return tf.add(dSel, tf.transpose(tf.matMul(kc, tf.transpose(g))));
+          });
+          dSel.dispose();
+          dSel = next as tf.Tensor2D;
+        }
+        // scatter the selected rows back into [R, E] on the host (no differentiable scatter needed)
+        const rowsData = dSel.dataSync() as Float32Array;
+        const full = new Float32Array(R * E);
+        for (let i = 0; i < n; i++) {
+          const r = sel.rows[i] as number;
+          const src = rowsData.subarray(i * E, (i + 1) * E);
+          const dst = full.subarray(r * E, (r + 1) * E);
+          for (let k = 0; k < E; k++) dst[k] = (dst[k] as number) + (src[k] as number);
+        }
+        return [tf.tensor2d(full, [R, E])];
+      },
+    };
+  });
+  return op(hidden) as tf.Scalar;
+}
