@@ -160,9 +160,9 @@ export const SI_SUMMARY = table('summary.csv', {
 export type SiSummaryRow = RowOf<typeof SI_SUMMARY.types>;
 
 /**
- * Per method: the report's T1 columns (§14.3), sorted by SI_best descending. Rates are NaN for zero
- * denominators. For forward-only (prompt) methods every reverse-arm column is NaN and SI_k2/SI_k1 are the
- * forward-only SI at k = 2 / 1.
+ * Per method: the report's T1 columns (§14.3), sorted by SI_best descending (NaN last). Rates are NaN for zero
+ * denominators. For forward-only (prompt) methods si_rev is NaN, flip_rev/counter_rev are the −1 sentinels, and
+ * SI_k2/SI_k1 are the forward-only SI at k = 2 / 1 (SI_best = SI_best_intended = SI_k2).
  */
 export const SI_TABLE = table('si_table.csv', {
   method: 'string',
