@@ -37,7 +37,8 @@ function renderText(pipeline: Pipeline, ids: readonly string[]): string {
     if (stage.source.type === 'cmd' && stage.outs.length > 0) lines.push(`    outs: ${stage.outs.join(', ')}`);
   }
   const total = pipeline.stages.size;
-  lines.push('', ids.length === total ? `${total} stages` : `${ids.length} of ${total} stages`);
+  const stages = (n: number): string => `${n} ${n === 1 ? 'stage' : 'stages'}`;
+  lines.push('', ids.length === total ? stages(total) : `${ids.length} of ${stages(total)}`);
   return lines.join('\n');
 }
 
