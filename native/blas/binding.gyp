@@ -7,6 +7,7 @@
         "src/napi-util.cc",
         "src/args.cc",
         "src/strided.cc",
+        "src/parallel.cc",
         "src/gemm.cc",
         "src/copy.cc",
         "src/binary.cc",

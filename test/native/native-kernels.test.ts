@@ -140,6 +140,12 @@ void test('data movement is bit-identical: transpose, slice, split, concat, pad,
   await compare(inputs(rng, [2, 3]), (x) => tf.pad(x as tf.Tensor, [[2, 2], [1, 0]], -1.5), true);
   await compare(inputs(rng, [2, 1, 3]), (x) => tf.tile(x as tf.Tensor, [3, 4, 2]), true);
   await compare(inputs(rng, [5]), (x) => tf.tile(x as tf.Tensor, [1]), true);
+  const idx = [3, 0, 3, 9, 1];
+  await compare(inputs(rng, [10, 4]), (x) => tf.gather(x as tf.Tensor, tf.tensor1d(idx, 'int32'), 0), true);
+  await compare(inputs(rng, [3, 10, 4]), (x) => tf.gather(x as tf.Tensor, tf.tensor2d([idx, idx.slice().reverse()], [2, 5], 'int32'), 1), true);
+  await compare(inputs(rng, [4, 10]), (x) => tf.gather(x as tf.Tensor, tf.tensor1d(idx, 'int32'), -1), true);
+  assert.ok(await tf.setBackend('native'));
+  assert.throws(() => tf.gather(tf.zeros([3, 2]), tf.tensor1d([3], 'int32')), /GatherV2: the index value 3 is not in \[0, 2\]/);
 });
 
 void test('broadcasting elementwise ops are bit-identical', { skip }, async () => {

@@ -6,7 +6,7 @@
 namespace wsblas {
 
 // Bump when an exported function's signature or semantics change, so a stale build is refused.
-static const int kAbiVersion = 1;
+static const int kAbiVersion = 2;
 
 static napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor fns[] = {
@@ -15,6 +15,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"getThreads", nullptr, GetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"blasConfig", nullptr, BlasConfig, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"stridedCopy", nullptr, StridedCopy, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gather", nullptr, Gather, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fill", nullptr, Fill, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -6,6 +6,7 @@
 #include "args.h"
 #include "kernels.h"
 #include "napi-util.h"
+#include "parallel.h"
 #include "strided.h"
 
 namespace wsblas {
@@ -37,8 +38,8 @@ static inline float apply(float x, float y) {
 template <int Op>
 static void run(const StridedLayout& L, const float* a, const float* b, float* out,
                 const int64_t* base) {
-  const int64_t n = L.shape.back(), sa = L.strides[0].back(), sb = L.strides[1].back();
-  forEachOuter(L, base, [&](const int64_t* off) {
+  const int64_t sa = L.strides[0].back(), sb = L.strides[1].back();
+  parallelForEachOuter(L, base, [&](const int64_t* off, int64_t n) {
     const float* x = a + off[0];
     const float* y = b + off[1];
     float* z = out + off[2];

@@ -111,3 +111,44 @@ napi_value Fill(napi_env env, napi_callback_info info) {
 }
 
 }  // namespace wsblas
+
+namespace wsblas {
+
+// out[o, i, :] = x[o, indices[i], :] for x viewed as [outer, dimSize, slice] (GatherV2, batchDims 0).
+napi_value Gather(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!getArgs(env, info, 6, argv)) return nullptr;
+  float *x, *out;
+  size_t xLen, outLen, nIdx;
+  int32_t* idx;
+  int64_t outer, dimSize, slice;
+  if (!getFloat32(env, argv[0], "x", &x, &xLen) || !getInt(env, argv[1], "outer", &outer) ||
+      !getInt(env, argv[2], "dimSize", &dimSize) || !getInt(env, argv[3], "slice", &slice) ||
+      !getInt32Array(env, argv[4], "indices", &idx, &nIdx) ||
+      !getFloat32(env, argv[5], "out", &out, &outLen)) {
+    return nullptr;
+  }
+  if (outer * dimSize * slice > static_cast<int64_t>(xLen) ||
+      outer * static_cast<int64_t>(nIdx) * slice > static_cast<int64_t>(outLen)) {
+    return throwError(env, "wsflow native gather: shapes do not match the buffers");
+  }
+  for (size_t i = 0; i < nIdx; i++) {
+    if (idx[i] < 0 || idx[i] >= dimSize) return throwError(env, "wsflow native gather: index out of range");
+  }
+  const int64_t n = static_cast<int64_t>(nIdx);
+  for (int64_t o = 0; o < outer; o++) {
+    const float* src = x + o * dimSize * slice;
+    float* dst = out + o * n * slice;
+    if (slice == 1) {
+      for (int64_t i = 0; i < n; i++) dst[i] = src[idx[i]];
+    } else {
+      for (int64_t i = 0; i < n; i++) {
+        std::memcpy(dst + i * slice, src + static_cast<int64_t>(idx[i]) * slice,
+                    static_cast<size_t>(slice) * sizeof(float));
+      }
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace wsblas

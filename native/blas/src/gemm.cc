@@ -9,6 +9,7 @@
 
 #include "kernels.h"
 #include "napi-util.h"
+#include "parallel.h"
 
 namespace wsblas {
 
@@ -69,6 +70,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   if (!getInt(env, argv[0], "threads", &n)) return nullptr;
   if (n < 1) return throwError(env, "wsflow native: threads must be >= 1");
   openblas_set_num_threads(static_cast<int>(n));
+  setElementwiseThreads(static_cast<int>(n));
   return nullptr;
 }
 

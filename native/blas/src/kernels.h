@@ -14,6 +14,7 @@ napi_value BlasConfig(napi_env env, napi_callback_info info);
 // copy.cc
 napi_value StridedCopy(napi_env env, napi_callback_info info);
 napi_value Fill(napi_env env, napi_callback_info info);
+napi_value Gather(napi_env env, napi_callback_info info);
 
 // binary.cc
 napi_value Binary(napi_env env, napi_callback_info info);

@@ -11,6 +11,7 @@
 #include "args.h"
 #include "kernels.h"
 #include "napi-util.h"
+#include "parallel.h"
 #include "strided.h"
 
 namespace wsblas {
@@ -128,7 +129,8 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
     return throwError(env, "wsflow native softmax: buffer sizes do not match the row length");
   }
   const int64_t rows = static_cast<int64_t>(xLen) / n;
-  for (int64_t r = 0; r < rows; r++) {
+  parallelFor(rows, std::max<int64_t>(1, kGrain / 8 / n), [&](int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; r++) {
     const float* in = x + r * n;
     float* o = out + r * n;
     double m = in[0];
@@ -144,6 +146,7 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
     const double s = static_cast<float>(sum);
     for (int64_t i = 0; i < n; i++) o[i] = static_cast<float>(o[i] / s);
   }
+  });
   return nullptr;
 }
 

@@ -4,14 +4,15 @@
 
 #include "kernels.h"
 #include "napi-util.h"
+#include "parallel.h"
 
 namespace wsblas {
 
 enum UnaryOp { kExp = 0, kSigmoid = 1, kNeg = 2, kSquare = 3, kRsqrt = 4, kSqrt = 5, kLog = 6 };
 
 template <int Op>
-static void run(const float* x, float* out, size_t n) {
-  for (size_t i = 0; i < n; i++) {
+static void runRange(const float* x, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
     const double v = x[i];
     double r;
     if constexpr (Op == kExp) r = std::exp(v);
@@ -23,6 +24,13 @@ static void run(const float* x, float* out, size_t n) {
     if constexpr (Op == kLog) r = std::log(v);
     out[i] = static_cast<float>(r);
   }
+}
+
+template <int Op>
+static void run(const float* x, float* out, size_t n) {
+  // exp/log cost ~20x an add: worth threading at a smaller size
+  const int64_t grain = (Op == kExp || Op == kSigmoid || Op == kLog) ? kGrain / 8 : kGrain;
+  parallelFor(static_cast<int64_t>(n), grain, [&](int64_t b, int64_t e) { runRange<Op>(x + b, out + b, e - b); });
 }
 
 napi_value Unary(napi_env env, napi_callback_info info) {

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Must equal kAbiVersion in native/blas/src/addon.cc. */
-export const EXPECTED_ABI_VERSION = 1;
+export const EXPECTED_ABI_VERSION = 2;
 
 export interface NativeAddon {
   abiVersion: number;
@@ -25,6 +25,8 @@ export interface NativeAddon {
     dst: Float32Array, dstOffset: number, dstStrides: Float64Array, shape: Float64Array,
   ): void;
   fill(dst: Float32Array, value: number): void;
+  /** out[o, i, :] = x[o, indices[i], :] with x viewed as [outer, dimSize, slice]. */
+  gather(x: Float32Array, outer: number, dimSize: number, slice: number, indices: Int32Array, out: Float32Array): void;
   /** out (contiguous over shape) = op(a, b) with a/b read through strides (0 = broadcast). */
   binary(op: number, a: Float32Array, aStrides: Float64Array, b: Float32Array, bStrides: Float64Array, out: Float32Array, shape: Float64Array): void;
   /** Elementwise op over x (0 exp, 1 sigmoid, 2 neg, 3 square, 4 rsqrt, 5 sqrt, 6 log). */

@@ -7,7 +7,7 @@ import type { KernelContext, Tfc } from './kernel-context.js';
 import type { NativeAddon } from './load-addon.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './kernels/batch-mat-mul.js';
 import { BINARY_OPS, binaryKernel } from './kernels/binary.js';
-import { concatKernel, padV2Kernel, sliceKernel, splitVKernel, tileKernel, transposeKernel } from './kernels/layout.js';
+import { concatKernel, gatherV2Kernel, padV2Kernel, sliceKernel, splitVKernel, tileKernel, transposeKernel } from './kernels/layout.js';
 import { reduceKernel, softmaxKernel } from './kernels/reduce.js';
 import { UNARY_OPS, unaryKernel } from './kernels/unary.js';
 
@@ -23,6 +23,7 @@ const NATIVE_KERNELS: Record<string, (ctx: KernelContext) => tfc.KernelFunc> = {
   Concat: concatKernel,
   PadV2: padV2Kernel,
   Tile: tileKernel,
+  GatherV2: gatherV2Kernel,
   Sum: reduceKernel('Sum'),
   Mean: reduceKernel('Mean'),
   Max: reduceKernel('Max'),

@@ -146,3 +146,27 @@ export function tileKernel(ctx: KernelContext): tfc.KernelFunc {
     return backend.makeTensorInfo(outShape, 'float32', out);
   };
 }
+
+export function gatherV2Kernel(ctx: KernelContext): tfc.KernelFunc {
+  const fallback = ctx.cpuKernel('GatherV2');
+  return (params: Params) => {
+    const { x, indices } = params.inputs as { x: tfc.TensorInfo; indices: tfc.TensorInfo };
+    const { axis, batchDims } = params.attrs as unknown as tfc.GatherV2Attrs;
+    if (x.dtype !== 'float32' || (batchDims ?? 0) !== 0) return fallback(params);
+    const backend = params.backend as MathBackendCPU;
+    const idx = backend.data.get(indices.dataId).values;
+    if (!(idx instanceof Int32Array)) return fallback(params);
+    const $axis = ctx.tf.util.parseAxisParam(axis, x.shape)[0] ?? 0;
+    const dimSize = x.shape[$axis] ?? 1;
+    for (const index of idx) {
+      // Same check and message as the cpu kernel.
+      ctx.tf.util.assert(index <= dimSize - 1 && index >= 0, () => `GatherV2: the index value ${index} is not in [0, ${dimSize - 1}]`);
+    }
+    const outer = sizeOf(x.shape.slice(0, $axis));
+    const slice = sizeOf(x.shape.slice($axis + 1));
+    const outShape = [...x.shape.slice(0, $axis), ...indices.shape, ...x.shape.slice($axis + 1)];
+    const out = new Float32Array(sizeOf(outShape));
+    if (out.length > 0) ctx.addon.gather(float32Values(backend, x), outer, dimSize, slice, idx, out);
+    return backend.makeTensorInfo(outShape, 'float32', out);
+  };
+}

@@ -1,0 +1,66 @@
+// Splitting elementwise work across threads. Every output element is computed by exactly one
+// thread with the same arithmetic as the serial loop, so results never depend on the thread count.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "strided.h"
+
+namespace wsblas {
+
+// Set together with OpenBLAS's thread count (setThreads); 1 = serial.
+int elementwiseThreads();
+void setElementwiseThreads(int n);
+
+// Runs fn(begin, end) over contiguous chunks of [0, n) of at least `grain` items; the calling
+// thread takes the first chunk. Threads are started per call: only worth it for large n.
+template <typename Fn>
+void parallelFor(int64_t n, int64_t grain, Fn fn) {
+  const int64_t chunks = std::min<int64_t>(elementwiseThreads(), std::max<int64_t>(1, n / std::max<int64_t>(grain, 1)));
+  if (chunks <= 1) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(chunks - 1));
+  const int64_t step = (n + chunks - 1) / chunks;
+  for (int64_t c = 1; c < chunks; c++) {
+    const int64_t b = c * step, e = std::min(n, b + step);
+    if (b < e) workers.emplace_back([=] { fn(b, e); });
+  }
+  fn(int64_t{0}, std::min(n, step));
+  for (auto& w : workers) w.join();
+}
+
+// Elements per thread below which threading costs more than it saves (thread start ~20 µs).
+constexpr int64_t kGrain = int64_t{1} << 16;
+
+// Runs forEachOuter over a normalised layout, split along its outermost dim (or, for a single
+// contiguous run, along that run) when the work is large enough.
+template <typename Body>
+void parallelForEachOuter(const StridedLayout& L, const int64_t* base, Body body) {
+  int64_t total = 1;
+  for (int64_t d : L.shape) total *= d;
+  if (L.shape.size() == 1) {
+    // One run: split it; the body receives shortened runs through its length argument.
+    parallelFor(L.shape[0], kGrain, [&](int64_t b, int64_t e) {
+      int64_t off[kMaxOperands];
+      for (int o = 0; o < L.operands; o++) off[o] = base[o] + b * L.strides[o][0];
+      body(off, e - b);
+    });
+    return;
+  }
+  const int64_t rowSize = total / L.shape[0];
+  parallelFor(L.shape[0], std::max<int64_t>(1, kGrain / std::max<int64_t>(rowSize, 1)), [&](int64_t b, int64_t e) {
+    StridedLayout sub = L;
+    sub.shape[0] = e - b;
+    int64_t off[kMaxOperands];
+    for (int o = 0; o < L.operands; o++) off[o] = base[o] + b * L.strides[o][0];
+    forEachOuter(sub, off, [&](const int64_t* o) { body(o, L.shape.back()); });
+  });
+}
+
+}  // namespace wsblas
