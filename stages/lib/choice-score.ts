@@ -8,7 +8,7 @@
  * sample standard deviation (ddof = 1; NaN for a single row), with numpy's pairwise summation.
  */
 import type { ChoiceIds } from './choice-ids.js';
-import { pairwiseSum } from './kl-stats.js';
+import { mean, stdDdof1 } from './numeric.js';
 
 /** log_softmax of one row of logits, in float64. */
 export function logSoftmax(logits: ArrayLike<number>): Float64Array {
@@ -81,17 +81,6 @@ export function logratioHonesty(logratio: number, honestyLabel: number): number 
 }
 
 // ---------------------------------------------------------------------------------------------- summaries
-
-export function mean(xs: readonly number[]): number {
-  return xs.length === 0 ? NaN : pairwiseSum(xs) / xs.length;
-}
-
-/** Sample standard deviation (ddof = 1, the pandas/polars default); NaN for fewer than 2 values. */
-export function stdDdof1(xs: readonly number[]): number {
-  if (xs.length < 2) return NaN;
-  const m = mean(xs);
-  return Math.sqrt(pairwiseSum(xs.map((x) => (x - m) * (x - m))) / (xs.length - 1));
-}
 
 function groupBy<T>(rows: readonly T[], key: (r: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();

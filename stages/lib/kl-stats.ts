@@ -3,10 +3,11 @@
  * mean, p50, p95, p99 (numpy's default "linear" percentiles), max and n over all prompts × positions.
  *
  * The per-position sum is accumulated in float64 (the reference sums in fp32 on fp32 log-probs; ours is just more
- * exact); the pooled statistics then match numpy on the same float64 values bit for bit. 0·log 0 is taken as 0: a token the steered model gives probability 0 contributes
- * nothing, even where the base also gives it 0 (IEEE would give NaN); a token with p_s > 0 that the base
- * gives log-prob −∞ makes that position's KL +∞, as it should.
+ * exact); the pooled statistics then match numpy on the same float64 values bit for bit. 0·log 0 is taken as 0: a
+ * token the steered model gives probability 0 contributes nothing, even where the base also gives it 0 (IEEE would
+ * give NaN); a token with p_s > 0 that the base gives log-prob −∞ makes that position's KL +∞, as it should.
  */
+import { pairwiseSum } from './numeric.js';
 
 export interface KlStats {
   mean: number;
@@ -67,32 +68,6 @@ export function percentile(values: ArrayLike<number>, q: number): number {
   for (const x of s) if (Number.isNaN(x)) return NaN;
   s.sort();
   return percentileSorted(s, q);
-}
-
-/**
- * numpy's pairwise summation (`pairwise_sum` in loops_utils.h, as used by `np.add.reduce`/`mean` on a contiguous
- * float64 array): blocks of ≤ 128 summed with 8 accumulators, halves split at a multiple of 8. Reproducing it makes
- * our mean bit-identical to numpy's instead of differing in the last bits.
- */
-export function pairwiseSum(a: ArrayLike<number>, start = 0, n = a.length - start): number {
-  if (n < 8) {
-    let res = 0;
-    for (let i = 0; i < n; i++) res += a[start + i] as number;
-    return res;
-  }
-  if (n <= 128) {
-    const r = new Float64Array(8);
-    for (let j = 0; j < 8; j++) r[j] = a[start + j] as number;
-    let i = 8;
-    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] = (r[j] as number) + (a[start + i + j] as number);
-    const [r0, r1, r2, r3, r4, r5, r6, r7] = r as unknown as [number, number, number, number, number, number, number, number];
-    let res = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
-    for (; i < n; i++) res += a[start + i] as number;
-    return res;
-  }
-  let n2 = Math.floor(n / 2);
-  n2 -= n2 % 8;
-  return pairwiseSum(a, start, n2) + pairwiseSum(a, start + n2, n - n2);
 }
 
 /**

@@ -16,6 +16,8 @@
  *   mismatch between arms throws (the reference report raises too).
  */
 
+import { mean, nanmean } from './numeric.js';
+
 export interface ScoredRow {
   idx: number;
   dilemma_idx: number;
@@ -72,27 +74,6 @@ export interface SiMetrics extends FlipCounts, FlipRates {
 export const SENTINEL_COUNT = -1;
 
 // ---------------------------------------------------------------------------------------------- primitives
-
-export function mean(xs: ArrayLike<number>): number {
-  if (xs.length === 0) return NaN;
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += xs[i] as number;
-  return s / xs.length;
-}
-
-/** numpy.nanmean: the mean of the non-NaN values, NaN when there are none. */
-export function nanmean(xs: ArrayLike<number>): number {
-  let s = 0;
-  let n = 0;
-  for (let i = 0; i < xs.length; i++) {
-    const x = xs[i] as number;
-    if (!Number.isNaN(x)) {
-      s += x;
-      n++;
-    }
-  }
-  return n === 0 ? NaN : s / n;
-}
 
 /** Python's builtin max(a, b) on floats: returns b only when b > a (so NaN in first place propagates). */
 export function pyMax(a: number, b: number): number {

