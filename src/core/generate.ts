@@ -134,6 +134,35 @@ function rankByLogit(row: Float32Array, ids: Uint32Array): Uint32Array {
   return out;
 }
 
+/** The k-th largest logit among tokens with non-zero weight (quickselect on a copy). */
+function kthLargest(row: Float32Array, w: Float64Array, live: number, k: number): number {
+  const a = new Float32Array(live);
+  for (let i = 0, r = 0; i < row.length; i++) if ((w[i] as number) > 0) a[r++] = row[i] as number;
+  let lo = 0;
+  let hi = live - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] as number) > pivot) i++;
+      while ((a[j] as number) < pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else break;
+  }
+  return a[target] as number;
+}
+
 /**
  * Draw one token from `row` (logits, already EOS-suppressed) with temperature → top-k → top-p → min-p, each as
  * transformers' warpers define them, then sample from the softmax of what is left.
@@ -176,8 +205,12 @@ export function sampleToken(row: Float32Array, p: SamplingParams, rng: Rng): num
     }
     return lastKept;
   }
-  const liveIds = new Uint32Array(live);
-  for (let i = 0, r = 0; i < V; i++) if ((w[i] as number) > 0) liveIds[r++] = i;
+  // with top-k, only tokens at or above the k-th largest logit can survive: rank just those
+  const floor = topK > 0 && topK < live ? kthLargest(row, w, live, topK) : -Infinity;
+  let count = 0;
+  for (let i = 0; i < V; i++) if ((w[i] as number) > 0 && (row[i] as number) >= floor) count++;
+  const liveIds = new Uint32Array(count);
+  for (let i = 0, r = 0; i < V; i++) if ((w[i] as number) > 0 && (row[i] as number) >= floor) liveIds[r++] = i;
   const cand = rankByLogit(row, liveIds);
   let n = cand.length;
   let zk = z;

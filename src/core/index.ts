@@ -35,3 +35,8 @@ export { writeTinyQwen3, tinyQwen3Config, qwen3TokenizerFilesDir } from './tiny-
 export type { TinyQwen3Options } from './tiny-qwen3.js';
 export { inspectModel } from './inspect.js';
 export type { ModelInspection } from './inspect.js';
+/**
+ * Register tfjs's gradient functions (tfjs-core's Node bundle ships none; takes a few seconds once per
+ * process). Call before any tf.grad / variableGrads / optimizer use.
+ */
+export { registerAllGradients as enableGradients } from './native/register-gradients.js';
