@@ -18,6 +18,9 @@
 
 import { mean, nanmean } from './numeric.js';
 
+// re-exported: the report imports these from here
+export { mean, nanmean };
+
 export interface ScoredRow {
   idx: number;
   dilemma_idx: number;
