@@ -19,13 +19,13 @@ const shape = QWEN3_06B_BLOCK;
 const weights = randomBlock(tf, shape, 1);
 const loras: Record<LinearName, Lora> | undefined = mode === 'train' ? randomLoras(tf, shape, 32, 64, 2) : undefined;
 const inputs = { ...ropeTables(tf, shape, seq), mask: causalMask(tf, seq) };
-const x = tf.randomNormal([batch, seq, shape.hidden], 0, 1, 'float32', 3);
-const probe = tf.randomNormal([batch, seq, shape.hidden], 0, 1, 'float32', 4);
+const x = tf.randomNormal([batch * seq, shape.hidden], 0, 1, 'float32', 3) as tf.Tensor2D;
+const probe = tf.randomNormal([batch * seq, shape.hidden], 0, 1, 'float32', 4);
 const varList = loras === undefined ? [] : Object.values(loras).flatMap((l) => [l.a, l.b]);
 
 function step(): tf.Tensor {
-  if (mode === 'forward') return blockForward(tf, shape, weights, x, inputs);
-  const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(blockForward(tf, shape, weights, x, inputs, loras), probe)) as tf.Scalar, varList);
+  if (mode === 'forward') return tf.tidy(() => blockForward(tf, shape, weights, x, batch, inputs));
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(blockForward(tf, shape, weights, x, batch, inputs, loras), probe)) as tf.Scalar, varList);
   tf.dispose(Object.values(grads));
   return value;
 }
@@ -46,7 +46,7 @@ const median = times[Math.floor(times.length / 2)] ?? NaN;
 /** Wall time per sub-layer in one forward (kernels run synchronously on cpu, native and wasm). */
 function sections(): Record<string, number> {
   const acc: Record<string, number> = {};
-  const out = tf.tidy(() => blockForward(tf, shape, weights, x, inputs, undefined, (name, fn) => {
+  const out = tf.tidy(() => blockForward(tf, shape, weights, x, batch, inputs, undefined, (name, fn) => {
     const t0 = performance.now();
     const r = fn();
     r.dataSync();
