@@ -280,7 +280,9 @@ export function planCell(declaration: StageDeclaration, cell: Cell, context: Pla
         if (!keys.includes(key)) keys.push(key);
       }
     }
-    for (const ref of refs) if (!keys.includes(ref.param)) keys.push(ref.param);
+    // a reference inside a declared subtree (params: [train], ${params.train.lr}) is already covered by it
+    const covered = (key: string): boolean => keys.some((k) => key === k || key.startsWith(`${k}.`));
+    for (const ref of refs) if (!covered(ref.param)) keys.push(ref.param);
     const params: Record<string, unknown> = {};
     const bindings: ParamBinding[] = [];
     for (const key of keys) {

@@ -42,6 +42,15 @@ stages:
 `);
   assert.deepEqual(p.stages.get('fit')?.params, { 'train.lr': 0.1, 'train.epochs': 3 });
   assert.deepEqual(p.warnings, []);
+  const subtree = await loadOk(`params:
+  train: { lr: 0.1, epochs: 3 }
+stages:
+  fit:
+    cmd: python fit.py --epochs \${params.train.epochs}
+    params: [train]
+    outs: [model.bin]
+`);
+  assert.deepEqual(subtree.stages.get('fit')?.paramBindings, [{ key: 'train', value: { lr: 0.1, epochs: 3 }, from: 'train' }]);
 });
 
 void test('overlapping outs, unknown cmd params, deps that hold outs, a stage reading its own out', async () => {
