@@ -59,11 +59,11 @@ export async function buildPipeline(input: BuildInput): Promise<Result<Built, Di
   if (sink.hasErrors) return failed(sink);
 
   const params: PlainValue = parts.params ? toPlain(parts.params) : {};
-  const usedParams = new Set<string>();
+  const context = { params, allAxes: new Set(matrix.keys()), usedParams: new Set<string>(), kinds: resolvedKinds, sink };
   const plans: StagePlan[] = [];
   for (const declaration of declarations) {
     for (const cell of declaration.cells) {
-      const plan = planCell(declaration, cell, { params, allAxes: new Set(matrix.keys()), usedParams, kinds: resolvedKinds, sink });
+      const plan = planCell(declaration, cell, context);
       if (plan) plans.push(plan);
     }
   }
@@ -84,7 +84,7 @@ export async function buildPipeline(input: BuildInput): Promise<Result<Built, Di
     return failed(sink);
   }
 
-  warnUnused(parts.params, usedParams, parts.matrix, declarations, sink);
+  warnUnused(parts.params, context.usedParams, parts.matrix, declarations, sink);
 
   const stages = new Map<string, PlannedStage>();
   for (const plan of plans) {
