@@ -421,11 +421,20 @@ export class Qwen3Model {
   }
 
   #embed(ids: tf.Tensor1D): tf.Tensor2D {
-    if (this.config.tieWordEmbeddings) {
-      // one copy of the embedding, stored as the output kernel [E, V]: gather its columns
-      return tf.transpose(tf.gather(this.#param(EMBED), ids, 1)) as tf.Tensor2D;
-    }
-    return tf.gather(this.#param(EMBED), ids, 0) as tf.Tensor2D;
+    const table = this.#param(EMBED);
+    const tied = this.config.tieWordEmbeddings;
+    // A frozen lookup behind a custom gradient that closes over the table: recorded as a plain GatherV2, the
+    // tape would save the table as an input, and saving is a copy on wasm (622 MB for Qwen3-0.6B in training).
+    const op = tf.customGrad((...inputs: (tf.Tensor | ((t: tf.Tensor[]) => void))[]) => {
+      const i = inputs[0] as tf.Tensor1D;
+      const n = i.shape[0];
+      return {
+        // tied: one copy of the embedding, stored as the output kernel [E, V]: gather its columns
+        value: tied ? tf.transpose(tf.gather(table, i, 1)) : tf.gather(table, i, 0),
+        gradFunc: () => tf.zeros([n], 'int32'),
+      };
+    });
+    return op(ids) as tf.Tensor2D;
   }
 
   #linear(module: string, x: tf.Tensor2D): tf.Tensor2D {
