@@ -35,6 +35,7 @@ export class DiagnosticSink {
   readonly warnings: Diagnostic[] = [];
   readonly #source: SourceText;
   readonly #seen = new Set<string>();
+  #errorCount = 0;
 
   constructor(source: SourceText) {
     this.#source = source;
@@ -56,6 +57,11 @@ export class DiagnosticSink {
     return this.errors.length > 0;
   }
 
+  /** Errors reported so far, repeats included: compare before and after a step to learn whether it failed. */
+  get errorCount(): number {
+    return this.#errorCount;
+  }
+
   /** Errors in file order (those without a position first). */
   sortedErrors(): Diagnostic[] {
     return sortByPosition(this.errors);
@@ -66,6 +72,7 @@ export class DiagnosticSink {
   }
 
   #add(severity: Diagnostic['severity'], message: string, at: Range | undefined, notes: readonly NoteAt[] | undefined): void {
+    if (severity === 'error') this.#errorCount++;
     const id = `${severity}\u0000${at?.start ?? -1}\u0000${message}`;
     if (this.#seen.has(id)) return;
     this.#seen.add(id);

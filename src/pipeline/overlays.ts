@@ -76,7 +76,7 @@ export function applyProfile(root: MapNode, profile: string | null, sink: Diagno
     return undefined;
   }
 
-  const before = sink.errors.length;
+  const before = sink.errorCount;
   const params = entryValue(overlay, 'params');
   if (params) {
     const base = parts.params ?? { kind: 'map' as const, start: params.start, end: params.start, entries: new Map() };
@@ -104,7 +104,7 @@ export function applyProfile(root: MapNode, profile: string | null, sink: Diagno
     }
     parts.stages = { kind: 'map', start: stages.start, end: stages.end, entries };
   }
-  return sink.errors.length > before ? undefined : parts;
+  return sink.errorCount > before ? undefined : parts;
 }
 
 /** The value of `-S key=value`: YAML scalars and flow collections; anything else is taken as the literal string. */
@@ -155,7 +155,7 @@ export function applyOverrides(
   overrides: readonly string[],
   sink: DiagnosticSink,
 ): PipelineParts | undefined {
-  const before = sink.errors.length;
+  const before = sink.errorCount;
   let params = parts.params;
   const paramsKey = keyRangeOf(root, 'params');
   for (const raw of overrides) {
@@ -194,5 +194,5 @@ export function applyOverrides(
     }
     params = replaceAt(params, segments, fromPlain(parsed.value, valueRange(located.node, located.entry)));
   }
-  return sink.errors.length > before ? undefined : { ...parts, params };
+  return sink.errorCount > before ? undefined : { ...parts, params };
 }

@@ -187,7 +187,7 @@ export function planCell(declaration: StageDeclaration, cell: Cell, context: Pla
     stageName: declaration.name,
     usedParams: context.usedParams,
   };
-  const before = sink.errors.length;
+  const before = sink.errorCount;
   const needsEntry = node.entries.get('needs');
   const rawNeeds = readNeeds(needsEntry?.value, scope, sink);
   const description = entryValue(node, 'description');
@@ -294,5 +294,5 @@ export function planCell(declaration: StageDeclaration, cell: Cell, context: Pla
     stage.params = params;
     stage.paramBindings = bindings;
   }
-  return sink.errors.length > before ? undefined : plan;
+  return sink.errorCount > before ? undefined : plan;
 }
