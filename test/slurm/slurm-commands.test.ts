@@ -12,20 +12,19 @@ import { sbatch, scancel, squeueStates } from '../../src/engine/exec/slurm/slurm
 import { readJobEnd } from '../../src/engine/exec/slurm/job-end.js';
 import { phaseOf, type JobEnd, type JobStatus } from '../../src/engine/exec/slurm/job-states.js';
 import { sbatchArgs } from '../../src/engine/exec/slurm/sbatch-args.js';
-import { clusterGpus, ensureCluster, LONG_TESTS, nodeName, nodeState, SKIP_REASON, stopCluster } from './cluster-fixture.js';
+import { clusterGpus, acquireCluster, LONG_TESTS, nodeName, nodeState, SKIP_REASON, releaseCluster } from './cluster-fixture.js';
 
 void describe('SLURM behaviour on a live cluster', { skip: SKIP_REASON }, () => {
   let dir = '';
-  let startedHere = false;
   let n = 0;
 
-  before(() => {
-    startedHere = ensureCluster();
+  before(async () => {
+    await acquireCluster();
     dir = mkdtempSync(join(tmpdir(), 'wsflow-slurm-'));
   });
-  after(() => {
+  after(async () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
-    if (startedHere) stopCluster();
+    releaseCluster();
   });
 
   async function submit(body: string, resources: Parameters<typeof sbatchArgs>[0]['resources'] = { class: 'cpu' }) {
