@@ -70,11 +70,15 @@ const [{ loadPipeline }, { createKindResolver }, { directoryLoadCache }] = await
   import(process.env.ROOT + 'dist/src/pipeline/load-cache.js'),
 ]);
 const t1 = performance.now();
+const c1 = process.cpuUsage();
 const cache = process.env.CACHE === '1' ? directoryLoadCache('.wsflow/pipeline-cache') : null;
 const result = await loadPipeline({ file: 'pipeline.yaml', resolveKind: createKindResolver(new Map()), cache });
 const t2 = performance.now();
+const c2 = process.cpuUsage(c1);
 if (!result.ok) { console.error(JSON.stringify(result.error.slice(0, 3))); process.exit(1); }
-console.log(JSON.stringify({ importMs: t1 - t0, loadMs: t2 - t1, stages: result.value.stages.size }));
+const processCpu = process.cpuUsage();
+console.log(JSON.stringify({ importMs: t1 - t0, loadMs: t2 - t1, loadCpuMs: (c2.user + c2.system) / 1000,
+  processCpuMs: (processCpu.user + processCpu.system) / 1000, stages: result.value.stages.size }));
 `;
 
 function median(values: number[]): number {
@@ -83,15 +87,23 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-async function timeLoad(dir: string, cache: boolean): Promise<{ wallMs: number; loadMs: number; stages: number }> {
+interface LoadTiming {
+  wallMs: number;
+  loadMs: number;
+  /** CPU time of the load and of the whole process: less sensitive than wall time to other work on the machine */
+  loadCpuMs: number;
+  processCpuMs: number;
+  stages: number;
+}
+
+async function timeLoad(dir: string, cache: boolean): Promise<LoadTiming> {
   const start = performance.now();
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', LOAD_SCRIPT], {
     cwd: dir,
     env: { ...process.env, ROOT: `file://${repoRoot}`, CACHE: cache ? '1' : '0' },
   });
   const wallMs = performance.now() - start;
-  const parsed = JSON.parse(stdout) as { loadMs: number; stages: number };
-  return { wallMs, loadMs: parsed.loadMs, stages: parsed.stages };
+  return { wallMs, ...(JSON.parse(stdout) as Omit<LoadTiming, 'wallMs'>) };
 }
 
 async function timeDag(dir: string): Promise<number> {
@@ -105,34 +117,30 @@ async function measure(name: string, yaml: string, runs: number): Promise<void> 
   try {
     await writeFile(path.join(dir, 'pipeline.yaml'), yaml);
     await cp(path.join(repoRoot, 'test', 'fixtures', 'kinds'), path.join(dir, 'kinds'), { recursive: true });
-    const cold: number[] = [];
-    const coldWall: number[] = [];
-    const warm: number[] = [];
-    const warmWall: number[] = [];
+    const cold: LoadTiming[] = [];
+    const warm: LoadTiming[] = [];
     const dagCold: number[] = [];
     const dagWarm: number[] = [];
-    let stages = 0;
     for (let i = 0; i < runs; i++) {
-      const c = await timeLoad(dir, false);
-      cold.push(c.loadMs);
-      coldWall.push(c.wallMs);
-      stages = c.stages;
+      cold.push(await timeLoad(dir, false));
       await rm(path.join(dir, '.wsflow'), { recursive: true, force: true });
       dagCold.push(await timeDag(dir));
     }
     await timeLoad(dir, true); // fill the cache
     for (let i = 0; i < runs; i++) {
-      const w = await timeLoad(dir, true);
-      warm.push(w.loadMs);
-      warmWall.push(w.wallMs);
+      warm.push(await timeLoad(dir, true));
       dagWarm.push(await timeDag(dir));
     }
     const f = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
+    const m = (list: LoadTiming[], key: keyof LoadTiming): string => f(median(list.map((t) => t[key])));
+    console.log(`${name}: ${cold[0]?.stages ?? 0} stages, ${(yaml.length / 1024).toFixed(0)} kB of YAML`);
     console.log(
-      `${name.padEnd(7)} ${String(stages).padStart(5)} stages, ${(yaml.length / 1024).toFixed(0)} kB | ` +
-        `load no cache ${f(median(cold))} (process ${f(median(coldWall))}) | load cached ${f(median(warm))} (process ${f(median(warmWall))}) | ` +
-        `dag no cache ${f(median(dagCold))} | dag cached ${f(median(dagWarm))}`,
+      `  loadPipeline, no cache: ${m(cold, 'loadMs')} wall, ${m(cold, 'loadCpuMs')} cpu; whole process ${m(cold, 'wallMs')} wall, ${m(cold, 'processCpuMs')} cpu`,
     );
+    console.log(
+      `  loadPipeline, cached:   ${m(warm, 'loadMs')} wall, ${m(warm, 'loadCpuMs')} cpu; whole process ${m(warm, 'wallMs')} wall, ${m(warm, 'processCpuMs')} cpu`,
+    );
+    console.log(`  wsflow dag: no cache ${f(median(dagCold))} wall, cached ${f(median(dagWarm))} wall`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
