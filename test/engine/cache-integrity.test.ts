@@ -35,7 +35,7 @@ function objectOf(rig: Rig, stageId: string, file: string): string {
 }
 
 for (const damage of ['deleted', 'truncated'] as const) {
-  test(`a ${damage} cache object is detected on hit and the stage reruns`, async () => {
+  void test(`a ${damage} cache object is detected on hit and the stage reruns`, async () => {
     const rig = new Rig({ files: { 'pipeline.yaml': PIPELINE } });
     try {
       assert.equal((await rig.exec(['run'])).code, 0);

@@ -21,7 +21,7 @@ function stageOutput(cache: CacheStore, files: Record<string, string>): string {
   return dir;
 }
 
-test('an output directory is stored as objects plus a manifest, and verified on hit', () => {
+void test('an output directory is stored as objects plus a manifest, and verified on hit', () => {
   const root = tmp();
   try {
     const cache = new CacheStore(join(root, 'cache'));
@@ -58,7 +58,7 @@ test('an output directory is stored as objects plus a manifest, and verified on 
   }
 });
 
-test('trees are immutable hard-linked copies; materializeCopy swaps in writable copies', () => {
+void test('trees are immutable hard-linked copies; materializeCopy swaps in writable copies', () => {
   const root = tmp();
   try {
     const cache = new CacheStore(join(root, 'cache'));
@@ -86,7 +86,7 @@ test('trees are immutable hard-linked copies; materializeCopy swaps in writable 
   }
 });
 
-test('staging directories of dead processes are garbage; ours are kept', () => {
+void test('staging directories of dead processes are garbage; ours are kept', () => {
   const root = tmp();
   try {
     const cache = new CacheStore(join(root, 'cache'));
@@ -101,7 +101,7 @@ test('staging directories of dead processes are garbage; ours are kept', () => {
   }
 });
 
-test('file hashes are memoised by (path, size, mtime, inode) and not trusted inside the racy window', () => {
+void test('file hashes are memoised by (path, size, mtime, inode) and not trusted inside the racy window', () => {
   const root = tmp();
   try {
     const db = openStateDb(join(root, 'cache', 'state.db'));

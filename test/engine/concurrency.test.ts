@@ -27,7 +27,7 @@ stages:
     outs: [summary.txt]
 `;
 
-test('two concurrent runs: no stage runs twice, both finish, identical results', async () => {
+void test('two concurrent runs: no stage runs twice, both finish, identical results', async () => {
   const rig = new Rig({ files: { 'pipeline.yaml': PIPELINE } });
   try {
     const first = rig.spawn(['run', '-j', '2']);

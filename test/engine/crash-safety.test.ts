@@ -78,7 +78,7 @@ function projectOutputs(rig: Rig): Map<string, string> {
   return out;
 }
 
-test('kill -9 at random moments never leaves a false cache hit, and the next run completes like a clean one', async () => {
+void test('kill -9 at random moments never leaves a false cache hit, and the next run completes like a clean one', async () => {
   const trials = Number(process.env.WSFLOW_KILL_TRIALS ?? 20);
   const rng = new Rng(Number(process.env.WSFLOW_KILL_SEED ?? 20261124));
 

@@ -36,7 +36,7 @@ stages:
 
 const ALL = ['data', 'train@lora', 'train@dora', 'eval@lora', 'eval@dora', 'report'];
 
-test('cold run executes every stage once; a second run executes none', async () => {
+void test('cold run executes every stage once; a second run executes none', async () => {
   const rig = new Rig({ files: { 'pipeline.yaml': PIPELINE } });
   try {
     const cold = await rig.exec(['run']);
@@ -58,7 +58,7 @@ test('cold run executes every stage once; a second run executes none', async () 
   }
 });
 
-test('a mid-DAG param change reruns exactly that stage and its dependents; status names the param old → new', async () => {
+void test('a mid-DAG param change reruns exactly that stage and its dependents; status names the param old → new', async () => {
   const rig = new Rig({ files: { 'pipeline.yaml': PIPELINE } });
   try {
     assert.equal((await rig.exec(['run'])).code, 0);
@@ -103,7 +103,7 @@ test('a mid-DAG param change reruns exactly that stage and its dependents; statu
   }
 });
 
-test('a change that leaves an upstream output byte-identical stops the cascade there', async () => {
+void test('a change that leaves an upstream output byte-identical stops the cascade there', async () => {
   const rig = new Rig({ files: { 'pipeline.yaml': PIPELINE } });
   try {
     assert.equal((await rig.exec(['run'])).code, 0);
@@ -121,7 +121,7 @@ test('a change that leaves an upstream output byte-identical stops the cascade t
   }
 });
 
-test('1e-3 and 0.001 are the same param value', async () => {
+void test('1e-3 and 0.001 are the same param value', async () => {
   const rig = new Rig({ files: { 'pipeline.yaml': PIPELINE.replace('noise: 0', 'noise: 0.001') } });
   try {
     assert.equal((await rig.exec(['run'])).code, 0);

@@ -20,7 +20,7 @@ function ingredients(over: Partial<KeyIngredients> = {}): KeyIngredients {
   };
 }
 
-test('canonical JSON sorts keys and spells equal numbers once', () => {
+void test('canonical JSON sorts keys and spells equal numbers once', () => {
   assert.equal(canonicalJson({ b: 1, a: [1e-3, 0.001, -0, 1.0] }), '{"a":[0.001,0.001,0,1],"b":1}');
   assert.equal(canonicalJson({ z: { y: 1, x: 2 }, a: undefined }), '{"z":{"x":2,"y":1}}');
   assert.notEqual(canonicalJson(NaN), canonicalJson('NaN'));
@@ -31,7 +31,7 @@ test('canonical JSON sorts keys and spells equal numbers once', () => {
   assert.throws(() => canonicalJson(cyclic), /cyclic/);
 });
 
-test('the key ignores display-only facts and changes with every material ingredient', () => {
+void test('the key ignores display-only facts and changes with every material ingredient', () => {
   const base = stageKeyOf(ingredients());
   // where a param came from and where the model was found are display only
   assert.equal(stageKeyOf(ingredients({ paramSources: {} })), base);
@@ -50,13 +50,13 @@ test('the key ignores display-only facts and changes with every material ingredi
   assert.equal(keys.size, changed.length + 1);
 });
 
-test('a key is unknown while an upstream output is unknown', () => {
+void test('a key is unknown while an upstream output is unknown', () => {
   const pending = ingredients({ upstream: { model: [{ stageId: 'diff@lora', outputHash: null }] } });
   assert.equal(isKeyComplete(pending), false);
   assert.throws(() => stageKeyOf(pending), /not known until its upstream/);
 });
 
-test('reasons name the global param with old and new values', () => {
+void test('reasons name the global param with old and new values', () => {
   const old = ingredients();
   const cur = ingredients({ params: { anchor: 'My choice:', lr: 0.0005, nested: { a: 2, b: [1, 2] }, extra: true } });
   const reasons = diffIngredients(old, cur).map(formatReason);
@@ -68,7 +68,7 @@ test('reasons name the global param with old and new values', () => {
   ]);
 });
 
-test('reasons cover upstream, external inputs, version, cmd and deps', () => {
+void test('reasons cover upstream, external inputs, version, cmd and deps', () => {
   const cmdOld = ingredients({
     source: { type: 'cmd', cmd: 'python x.py', outs: ['a.csv'] },
     deps: [{ path: 'x.py', hash: '1', size: 1 }, { path: 'gone.txt', hash: '2', size: 1 }],
@@ -92,20 +92,20 @@ test('reasons cover upstream, external inputs, version, cmd and deps', () => {
   assert.deepEqual(bumped.map(formatReason), ['kind eval version 1.0.0 → 2.0.0']);
 });
 
-test('at most five reasons are shown, then "and N more"', () => {
+void test('at most five reasons are shown, then "and N more"', () => {
   const many: Reason[] = Array.from({ length: 8 }, (_, i) => ({ type: 'dep-changed', path: `f${i}` }));
   const lines = formatReasons(many);
   assert.equal(lines.length, 6);
   assert.equal(lines[5], 'and 3 more');
 });
 
-test('param display names use the longest matching binding', () => {
+void test('param display names use the longest matching binding', () => {
   assert.equal(displayParamName('opt.lr', { opt: 'train.optimizer' }, false), 'train.optimizer.lr');
   assert.equal(displayParamName('opt.lr', { opt: 'a', 'opt.lr': 'b' }, false), 'b');
   assert.equal(displayParamName('seed', {}, true), 'seed');
 });
 
-test('a param interpolated into a string is reported with the global value, once', () => {
+void test('a param interpolated into a string is reported with the global value, once', () => {
   const old = ingredients({
     params: { text: 'train lr=0.1', title: 'lr 0.1', other: 'x' },
     paramSources: { text: 'train.lr', title: 'train.lr', other: 'name' },

@@ -89,25 +89,32 @@ export class Rig {
     return this.spawn(args, extraEnv).result;
   }
 
-  /** Stage ids in the order their executions started (from the test kinds' invocation log). */
-  invocations(): string[] {
+  #invocationLines(): string[][] {
     if (!existsSync(this.invocationsFile)) return [];
     return readFileSync(this.invocationsFile, 'utf8')
       .split('\n')
       .filter((l) => l.trim() !== '')
-      .map((l) => l.split(' ')[0] ?? '');
+      .map((l) => l.split(' '));
   }
 
-  /** Invocation pids by stage id (the worker process each execution ran in). */
-  invocationPids(): [string, number][] {
-    if (!existsSync(this.invocationsFile)) return [];
-    return readFileSync(this.invocationsFile, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => {
-        const [id, pid] = l.split(' ');
-        return [id ?? '', Number(pid)];
-      });
+  /** Stage ids in the order their executions started (from the test kinds' invocation log). */
+  invocations(): string[] {
+    return this.#invocationLines()
+      .filter((f) => f[2] === 'start')
+      .map((f) => f[0] ?? '');
+  }
+
+  /** Per execution of a test kind: stage id, worker pid, start and end times (end null if it did not finish). */
+  executions(): { stageId: string; pid: number; start: number; end: number | null }[] {
+    const out: { stageId: string; pid: number; start: number; end: number | null }[] = [];
+    for (const [id, pid, what, t] of this.#invocationLines()) {
+      if (what === 'start') out.push({ stageId: id ?? '', pid: Number(pid), start: Number(t), end: null });
+      else {
+        const open = out.find((e) => e.stageId === id && e.pid === Number(pid) && e.end === null);
+        if (open) open.end = Number(t);
+      }
+    }
+    return out;
   }
 
   clearInvocations(): void {

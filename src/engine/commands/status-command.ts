@@ -92,7 +92,7 @@ function colorState(state: StageStatus['state'], s: Style): (t: string) => strin
 
 export function renderStatus(data: StatusJson, s: Style): string {
   const idWidth = Math.min(48, Math.max(...data.stages.map((x) => x.id.length), 5));
-  const stateWidth = 9;
+  const stateWidth = 10;
   const lines: string[] = [];
   for (const st of data.stages) {
     const reasonLines = formatReasons(st.reasons);

@@ -6,17 +6,30 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { ResourceClass } from '../stage-kind.js';
 import type { ExecuteRequest, StageExecutor } from './executor.js';
-import type { StageRunOutcome, WorkerReply, WorkerRequest } from './stage-spec.js';
+import { outputEndMarker, type StageRunOutcome, type WorkerReply, type WorkerRequest } from './stage-spec.js';
 import { killTree } from './process-util.js';
 
 const ABORT_GRACE_MS = 5_000;
+
+interface Job {
+  request: ExecuteRequest;
+  seq: number;
+  marker: string;
+  /** the worker's 'finished' reply, held until both output streams passed the end marker */
+  outcome: StageRunOutcome | null;
+  streamsDone: { stdout: boolean; stderr: boolean };
+  resolve(outcome: StageRunOutcome): void;
+}
 
 interface Worker {
   child: ChildProcess;
   cls: ResourceClass;
   /** the request being served, null when idle */
-  job: { request: ExecuteRequest; resolve(outcome: StageRunOutcome): void } | null;
+  job: Job | null;
   exited: boolean;
+  /** resolves once the process has exited and its pipes are closed */
+  gone: Promise<void>;
+  seq: number;
 }
 
 export interface LocalExecutorOptions {
@@ -49,8 +62,13 @@ export class LocalExecutor implements StageExecutor {
           if (!worker.exited && worker.child.pid !== undefined) killTree(worker.child.pid, 'SIGKILL');
         }, ABORT_GRACE_MS);
       };
+      const seq = ++worker.seq;
       worker.job = {
         request,
+        seq,
+        marker: outputEndMarker(seq),
+        outcome: null,
+        streamsDone: { stdout: false, stderr: false },
         resolve: (outcome) => {
           request.signal.removeEventListener('abort', onAbort);
           if (abortTimer) clearTimeout(abortTimer);
@@ -61,7 +79,7 @@ export class LocalExecutor implements StageExecutor {
         },
       };
       request.signal.addEventListener('abort', onAbort, { once: true });
-      this.#send(worker, { type: 'run', spec: request.spec });
+      this.#send(worker, { type: 'run', spec: request.spec, seq });
     });
   }
 
@@ -70,7 +88,7 @@ export class LocalExecutor implements StageExecutor {
     const waits: Promise<void>[] = [];
     for (const w of this.#all) {
       if (w.exited) continue;
-      waits.push(new Promise((res) => w.child.once('exit', () => res())));
+      waits.push(w.gone);
       if (w.job) {
         this.#send(w, { type: 'abort' });
         setTimeout(() => w.child.kill('SIGKILL'), ABORT_GRACE_MS).unref();
@@ -89,22 +107,55 @@ export class LocalExecutor implements StageExecutor {
       execArgv: this.#options.execArgv ?? [],
       serialization: 'json',
     });
-    const worker: Worker = { child, cls, job: null, exited: false };
+    let markGone = (): void => undefined;
+    const gone = new Promise<void>((res) => (markGone = res));
+    const worker: Worker = { child, cls, job: null, exited: false, gone, seq: 0 };
     this.#all.add(worker);
+    // text held back because it might be the start of a marker split across two chunks
+    const held = { stdout: '', stderr: '' };
+    const onText = (stream: 'stdout' | 'stderr', chunk: string): void => {
+      const job = worker.job;
+      const text = held[stream] + chunk;
+      held[stream] = '';
+      if (!job || job.streamsDone[stream]) return;
+      const at = text.indexOf(job.marker);
+      let mine = at < 0 ? text : text.slice(0, at);
+      if (at < 0) {
+        const keep = partialSuffix(mine, job.marker);
+        held[stream] = mine.slice(mine.length - keep);
+        mine = mine.slice(0, mine.length - keep);
+      }
+      if (mine) job.request.onEvent({ type: 'output', stream, text: mine });
+      if (at >= 0) {
+        job.streamsDone[stream] = true;
+        this.#maybeFinish(job);
+      }
+    };
     child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');
-    child.stdout?.on('data', (text: string) => worker.job?.request.onEvent({ type: 'output', stream: 'stdout', text }));
-    child.stderr?.on('data', (text: string) => worker.job?.request.onEvent({ type: 'output', stream: 'stderr', text }));
+    child.stdout?.on('data', (text: string) => onText('stdout', text));
+    child.stderr?.on('data', (text: string) => onText('stderr', text));
     child.on('message', (raw: unknown) => {
       const msg = raw as WorkerReply;
-      if (msg.type === 'event') worker.job?.request.onEvent(msg.event);
-      else if (msg.type === 'finished') worker.job?.resolve(msg.outcome);
+      const job = worker.job;
+      if (!job) return;
+      if (msg.type === 'event') job.request.onEvent(msg.event);
+      else if (msg.type === 'finished') {
+        job.outcome = msg.outcome;
+        this.#maybeFinish(job);
+      }
     });
     child.on('error', () => {
       // surfaced through 'exit'
     });
-    child.on('exit', (code, signal) => {
+    // Wait for the exit and for both pipes to drain: the stage's last output is still in them when the process
+    // exits. (Not 'close': Node does not emit it for a child whose IPC channel we disconnected.)
+    const streamClosed = (stream: NodeJS.ReadableStream | null): Promise<void> =>
+      stream ? new Promise((res) => stream.once('close', () => res())) : Promise.resolve();
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((res) => child.once('exit', (code, signal) => res([code, signal])));
+    void Promise.all([exited, streamClosed(child.stdout), streamClosed(child.stderr)]).then(([[code, signal]]) => {
       worker.exited = true;
+      markGone();
       this.#all.delete(worker);
       this.#unpark(worker);
       const job = worker.job;
@@ -116,6 +167,10 @@ export class LocalExecutor implements StageExecutor {
       }
     });
     return worker;
+  }
+
+  #maybeFinish(job: Job): void {
+    if (job.outcome && job.streamsDone.stdout && job.streamsDone.stderr) job.resolve(job.outcome);
   }
 
   #send(worker: Worker, msg: WorkerRequest): void {
@@ -144,4 +199,10 @@ export class LocalExecutor implements StageExecutor {
       }, 1_000).unref();
     }
   }
+}
+
+/** Length of the longest suffix of `text` that is a proper prefix of `marker`. */
+function partialSuffix(text: string, marker: string): number {
+  for (let n = Math.min(marker.length - 1, text.length); n > 0; n--) if (text.endsWith(marker.slice(0, n))) return n;
+  return 0;
 }

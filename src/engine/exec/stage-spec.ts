@@ -42,7 +42,15 @@ export type StageRunEvent =
 export type StageRunOutcome = { ok: true } | { ok: false; error: string; interrupted?: boolean };
 
 /** Parent → worker. */
-export type WorkerRequest = { type: 'run'; spec: StageRunSpec } | { type: 'abort' };
+export type WorkerRequest = { type: 'run'; spec: StageRunSpec; seq: number } | { type: 'abort' };
 
 /** Worker → parent. */
 export type WorkerReply = { type: 'ready' } | { type: 'event'; event: StageRunEvent } | { type: 'finished'; outcome: StageRunOutcome };
+
+/**
+ * Written by a worker to its stdout and stderr after a stage finishes and before it reports so: output before the
+ * marker belongs to that stage (pipes and the IPC channel are not ordered with respect to each other).
+ */
+export function outputEndMarker(seq: number): string {
+  return `\u0000wsflow-end-${seq}\u0000\n`;
+}

@@ -25,7 +25,9 @@ function write(value: unknown, seen: Set<object>): string {
       return value.toString();
     case 'object':
       break;
-    default:
+    case 'undefined':
+    case 'function':
+    case 'symbol':
       throw new TypeError(`cannot hash a ${typeof value} value`);
   }
   const obj = value as object;

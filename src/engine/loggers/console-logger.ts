@@ -75,7 +75,16 @@ export class ConsoleLogger {
       case 'stage-interrupted':
         this.#running.delete(e.stageId);
         break;
-      default:
+      case 'run-start':
+      case 'warning':
+      case 'stage-fresh':
+      case 'stage-restored':
+      case 'stage-waiting':
+      case 'stage-log':
+      case 'stage-skipped':
+      case 'dry-run-stage':
+      case 'dry-run-end':
+      case 'run-end':
         break;
     }
   }

@@ -33,6 +33,37 @@ export type Reason =
 
 /** The differences between the ingredients of a recorded execution and the current ones. */
 export function diffIngredients(old: KeyIngredients, cur: KeyIngredients): Reason[] {
+  const out = diffAll(old, cur);
+  return dropCmdChangeExplainedByParams(old, cur, out);
+}
+
+/**
+ * A cmd that interpolates a param changes whenever that param does; saying both is noise. Drop "cmd changed" when
+ * substituting the changed params' new values for their old ones turns the old command into the new one.
+ */
+function dropCmdChangeExplainedByParams(old: KeyIngredients, cur: KeyIngredients, reasons: Reason[]): Reason[] {
+  const cmd = reasons.find((r): r is Extract<Reason, { type: 'cmd-changed' }> => r.type === 'cmd-changed');
+  if (!cmd) return reasons;
+  let rewritten = cmd.old;
+  const pairs: [string, string][] = [];
+  for (const [name, before] of Object.entries(old.globalParams ?? {})) {
+    const after = cur.globalParams?.[name];
+    if (after !== undefined && canonicalJson(before) !== canonicalJson(after)) pairs.push([scalarText(before), scalarText(after)]);
+  }
+  const a = new Map<string, unknown>();
+  const b = new Map<string, unknown>();
+  flatten(old.params, '', a);
+  flatten(cur.params, '', b);
+  for (const [k, v] of a) if (b.has(k) && canonicalJson(v) !== canonicalJson(b.get(k))) pairs.push([scalarText(v), scalarText(b.get(k))]);
+  for (const [from, to] of pairs) if (from !== '') rewritten = rewritten.split(from).join(to);
+  return rewritten === cmd.new && pairs.length > 0 ? reasons.filter((r) => r !== cmd) : reasons;
+}
+
+function scalarText(v: unknown): string {
+  return typeof v === 'string' ? v : v === null || typeof v !== 'object' ? String(v) : JSON.stringify(v);
+}
+
+function diffAll(old: KeyIngredients, cur: KeyIngredients): Reason[] {
   const out: Reason[] = [];
   diffSource(old, cur, out);
   diffParams(old, cur, out);

@@ -4,6 +4,7 @@
  */
 import type { Pipeline } from '../../pipeline/types.js';
 import { selectTargets } from '../../pipeline/select-targets.js';
+import { didYouMean } from '../../pipeline/suggest.js';
 
 export type Selection = { ok: true; order: string[]; targets: string[] } | { ok: false; error: string };
 
@@ -20,12 +21,8 @@ export function resolveTargets(pipeline: Pipeline, targets: readonly string[]): 
       ids.push(...cells);
       continue;
     }
-    const known = [...new Set(pipeline.order.map((id) => pipeline.stages.get(id)?.name ?? id))];
-    const close = known.filter((n) => n.startsWith(name.slice(0, 3))).slice(0, 5);
-    return {
-      ok: false,
-      error: `no stage named ${JSON.stringify(t)} in ${pipeline.file}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}`,
-    };
+    const names = new Set([...pipeline.stages.values()].flatMap((st) => [st.name, st.id]));
+    return { ok: false, error: `unknown target "${t}"${didYouMean(t, names)}` };
   }
   return { ok: true, ids };
 }

@@ -289,6 +289,11 @@ class RunSession {
         }
         const cls = n.stage.resources.class;
         if (!(await this.#slots[cls].acquire(n.index, this.#stop.signal))) return this.#skipped(n, { type: 'stopped' });
+        if (this.#stop.signal.aborted) {
+          // a failure elsewhere stopped the run while this slot was being handed over
+          this.#slots[cls].release();
+          return this.#skipped(n, { type: 'stopped' });
+        }
         try {
           return await this.#execute(n, current);
         } finally {
@@ -484,6 +489,8 @@ class RunSession {
       return { outcome: 'interrupted' };
     }
     this.#counts.failed++;
+    // stop before this stage's slot is handed to a waiting stage
+    if (!this.#o.keepGoing) this.#stop.abort();
     this.#emit({
       type: 'stage-failed',
       stageId: n.id,

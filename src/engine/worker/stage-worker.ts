@@ -4,7 +4,7 @@
  * its parent goes away, taking any command it started with it.
  */
 import { runStageSpec } from '../exec/run-stage-spec.js';
-import type { StageRunEvent, WorkerReply, WorkerRequest } from '../exec/stage-spec.js';
+import { outputEndMarker, type StageRunEvent, type WorkerReply, type WorkerRequest } from '../exec/stage-spec.js';
 
 let current: AbortController | null = null;
 
@@ -36,7 +36,12 @@ process.on('message', (raw: unknown) => {
   const controller = new AbortController();
   current = controller;
   const emit = (event: StageRunEvent): void => send({ type: 'event', event });
-  void runStageSpec(msg.spec, emit, controller.signal).then((outcome) => {
+  void runStageSpec(msg.spec, emit, controller.signal).then(async (outcome) => {
+    const marker = outputEndMarker(msg.seq);
+    await Promise.all([
+      new Promise<void>((res) => process.stdout.write(marker, () => res())),
+      new Promise<void>((res) => process.stderr.write(marker, () => res())),
+    ]);
     current = null;
     send({ type: 'finished', outcome });
   });

@@ -1,0 +1,89 @@
+/**
+ * Worker processes and resource classes: a worker is reused for the next stage of its class; accel stages run
+ * one at a time by default while cpu stages run in parallel up to -j.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rig } from '../helpers/rig.js';
+
+function overlaps(a: { start: number; end: number | null }, b: { start: number; end: number | null }): boolean {
+  return a.start < (b.end ?? Infinity) && b.start < (a.end ?? Infinity);
+}
+
+/** Largest number of intervals open at one instant (sweep over starts and ends; an end at t closes before a start at t). */
+function maxConcurrent(list: readonly { start: number; end: number | null }[]): number {
+  const events = list.flatMap((e) => [
+    [e.start, 1],
+    [e.end ?? Infinity, -1],
+  ]) as [number, number][];
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let cur = 0;
+  let max = 0;
+  for (const [, d] of events) max = Math.max(max, (cur += d));
+  return max;
+}
+
+void test('a chain of stages runs in one reused worker process, never in the scheduler', async () => {
+  const rig = new Rig({
+    files: {
+      'pipeline.yaml': `
+stages:
+  a: { uses: ./kinds/write.js, with: { text: a } }
+  b: { uses: ./kinds/write.js, needs: { in: a }, with: { text: b } }
+  c: { uses: ./kinds/write.js, needs: { in: b }, with: { text: c } }
+`,
+    },
+  });
+  try {
+    const run = rig.spawn(['run', '-j', '1']);
+    const r = await run.result;
+    assert.equal(r.code, 0, r.stderr);
+    const pids = new Set(rig.executions().map((e) => e.pid));
+    assert.equal(pids.size, 1, 'one worker for the whole chain');
+    assert.ok(!pids.has(run.pid ?? -1), 'not the scheduler process');
+  } finally {
+    rig.cleanup();
+  }
+});
+
+void test('accel stages run one at a time (--accel 1) while cpu stages run in parallel (-j 2)', async () => {
+  const rig = new Rig({
+    files: {
+      'pipeline.yaml': `
+matrix: { i: [1, 2, 3] }
+stages:
+  gpu:
+    uses: ./kinds/write.js
+    foreach: i
+    with: { text: "gpu \${matrix.i}", sleepMs: 400 }
+    resources: { class: accel }
+  cpu:
+    uses: ./kinds/write.js
+    foreach: i
+    with: { text: "cpu \${matrix.i}", sleepMs: 400 }
+`,
+    },
+  });
+  try {
+    const r = await rig.exec(['run', '-j', '2', '--accel', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    const ex = rig.executions();
+    const gpu = ex.filter((e) => e.stageId.startsWith('gpu'));
+    const cpu = ex.filter((e) => e.stageId.startsWith('cpu'));
+    assert.equal(gpu.length, 3);
+    for (let i = 0; i < gpu.length; i++) {
+      for (let j = i + 1; j < gpu.length; j++) {
+        const a = gpu[i];
+        const b = gpu[j];
+        if (a && b) assert.ok(!overlaps(a, b), `${a.stageId} and ${b.stageId} overlapped`);
+      }
+    }
+    assert.equal(new Set(gpu.map((e) => e.pid)).size, 1, 'one accel worker, reused');
+    let parallel = 0;
+    for (let i = 0; i < cpu.length; i++) for (let j = i + 1; j < cpu.length; j++) if (overlaps(cpu[i]!, cpu[j]!)) parallel++;
+    assert.ok(parallel >= 1, 'cpu stages overlapped');
+    assert.ok(maxConcurrent(cpu) <= 2, `at most 2 cpu stages at once, saw ${maxConcurrent(cpu)}`);
+  } finally {
+    rig.cleanup();
+  }
+});
