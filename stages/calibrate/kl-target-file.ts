@@ -1,0 +1,65 @@
+/**
+ * `kl_target.json`: what a kl-target stage measured once for every calibrate stage — the statistic's settings,
+ * the target budget, and the target prompt's audit numbers — next to the two prompt sets. Cheap (no TensorFlow.js).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StageContext } from '../../src/engine/stage-kind.js';
+import { FILES } from '../lib/artifacts.js';
+import type { KlStats } from '../lib/kl-stats.js';
+import type { QuestionEntry } from '../lib/question-pool.js';
+import type { KlVersion } from '../steer/kl-measure.js';
+
+export const KL_TARGET_FILE = 'kl_target.json';
+
+export interface KlTargetFile {
+  version: KlVersion;
+  /** the p95 budget every method is calibrated to */
+  target: number;
+  /** how the target was obtained */
+  target_source: string;
+  /** the target prompt method (v1: what set the budget; v2/v3: a logged reference) */
+  target_method: string;
+  n_tokens: number;
+  max_length: number;
+  batch_size: number;
+  prompt_set: string;
+  seed: number;
+  n_calib: number;
+  n_audit: number;
+  /** the target prompt at α = 1 on the calibration and audit sets (audit.csv's first row) */
+  target_calib: KlStats;
+  target_audit: KlStats;
+}
+
+export interface KlTargetInput {
+  file: KlTargetFile;
+  calibration: QuestionEntry[];
+  audit: QuestionEntry[];
+  dir: string;
+  stageId: string;
+}
+
+function readJson<T>(file: string): T {
+  if (!existsSync(file)) throw new Error(`${file} is missing; the "target" input must be a kl-target stage`);
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+export function readKlTarget(dir: string, stageId: string): KlTargetInput {
+  const file = readJson<KlTargetFile>(join(dir, KL_TARGET_FILE));
+  if (!Number.isFinite(file.target)) throw new Error(`${join(dir, KL_TARGET_FILE)}: target must be a finite number, got ${String(file.target)}`);
+  return {
+    file,
+    calibration: readJson<QuestionEntry[]>(join(dir, FILES.calibrationPrompts)),
+    audit: readJson<QuestionEntry[]>(join(dir, FILES.auditPrompts)),
+    dir,
+    stageId,
+  };
+}
+
+export function klTargetFromContext(ctx: Pick<StageContext, 'inputs' | 'stageId'>): KlTargetInput {
+  const ups = ctx.inputs['target'] ?? [];
+  if (ups.length !== 1) throw new Error(`stage ${ctx.stageId}: expected exactly one "target" input (a kl-target stage), got ${ups.length}`);
+  const up = ups[0] as { dir: string; stageId: string };
+  return readKlTarget(up.dir, up.stageId);
+}

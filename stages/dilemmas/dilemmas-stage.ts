@@ -1,0 +1,66 @@
+/**
+ * The `dilemmas` stage: resolve, load, validate and select the rows; write rows.jsonl (dataset order) and
+ * dilemmas_info.json (where they came from, their fingerprint, whether the set is the shipped synthetic one).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import { loadDilemmaRows, resolveDilemmaFiles, selectDilemmaRows, type ResolvedDilemmaFiles } from '../lib/dilemmas-dataset.js';
+import { writeStageProvenance } from '../report/provenance.js';
+import { datasetSource, DILEMMA_ROWS_FILE, DILEMMAS_INFO_FILE, DILEMMAS_KIND_NAME, DILEMMAS_KIND_VERSION } from './index.js';
+import type { DilemmasInfo } from './read-dilemmas.js';
+
+/** The shipped synthetic set marks every record `"synthetic": true` (JSON/JSONL); the loader ignores the field. */
+function isSynthetic(resolved: ResolvedDilemmaFiles): boolean {
+  if (resolved.format !== 'jsonl' && resolved.format !== 'json') return false;
+  for (const f of resolved.files) {
+    const text = readFileSync(f, 'utf8');
+    const records: unknown[] = resolved.format === 'json' ? (JSON.parse(text) as unknown[]) : text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown);
+    if (records.some((r) => (r as { synthetic?: unknown } | null)?.synthetic === true)) return true;
+  }
+  return false;
+}
+
+async function run(ctx: StageContext): Promise<void> {
+  const { source, label } = datasetSource(ctx.params['dataset']);
+  const resolved = resolveDilemmaFiles(source, { projectDir: ctx.projectDir });
+  if (!resolved.ok) throw new Error(resolved.error);
+  const rows = await loadDilemmaRows(resolved.value);
+  const n = ctx.params['n_dilemmas'] as number | null;
+  const sel = selectDilemmaRows(rows, { ...(n === null ? {} : { nDilemmas: n }), honestyOnly: ctx.params['honesty_only'] === true });
+  const h = createHash('sha256');
+  for (const f of resolved.value.files) h.update(readFileSync(f));
+  const synthetic = isSynthetic(resolved.value);
+  const info: DilemmasInfo = {
+    dataset: label,
+    files: resolved.value.files,
+    format: resolved.value.format,
+    description: resolved.value.description,
+    fingerprint: h.digest('hex'),
+    synthetic,
+    n_rows: sel.rows.length,
+    n_dilemmas: sel.dilemmas.length,
+    n_available_rows: sel.nAvailableRows,
+    n_available_dilemmas: sel.nAvailableDilemmas,
+    honesty_only: ctx.params['honesty_only'] === true,
+  };
+  writeFileSync(join(ctx.outDir, DILEMMA_ROWS_FILE), sel.rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(join(ctx.outDir, DILEMMAS_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
+  ctx.log(`${label}: ${sel.rows.length} rows of ${sel.dilemmas.length} dilemmas (of ${sel.nAvailableDilemmas})${synthetic ? ' — SYNTHETIC rows, not the real dataset' : ''}`);
+  ctx.metric('n_rows', sel.rows.length);
+  ctx.metric('n_dilemmas', sel.dilemmas.length);
+  writeStageProvenance(ctx, {
+    kind: DILEMMAS_KIND_NAME,
+    version: DILEMMAS_KIND_VERSION,
+    model: null,
+    model_fingerprint: null,
+    model_random: false,
+    dataset: label,
+    dataset_fingerprint: info.fingerprint,
+    dataset_synthetic: synthetic,
+    backend: null,
+  });
+}
+
+export const dilemmasImplementation: StageImplementation = { run };

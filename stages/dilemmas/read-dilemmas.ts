@@ -1,0 +1,46 @@
+/** Reading a `dilemmas` stage's output in the evaluation stages. Cheap (no TensorFlow.js). */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StageContext } from '../../src/engine/stage-kind.js';
+import { validateDilemmaRecord, type DilemmaRow } from '../lib/dilemmas-dataset.js';
+import { DILEMMA_ROWS_FILE, DILEMMAS_INFO_FILE } from './index.js';
+
+export interface DilemmasInfo {
+  dataset: string;
+  files: string[];
+  format: string;
+  description: string;
+  fingerprint: string;
+  synthetic: boolean;
+  n_rows: number;
+  n_dilemmas: number;
+  n_available_rows: number;
+  n_available_dilemmas: number;
+  honesty_only: boolean;
+}
+
+export interface DilemmaInput {
+  rows: DilemmaRow[];
+  info: DilemmasInfo;
+  stageId: string;
+}
+
+export function readDilemmasOutput(dir: string): { rows: DilemmaRow[]; info: DilemmasInfo } {
+  const rowsFile = join(dir, DILEMMA_ROWS_FILE);
+  const infoFile = join(dir, DILEMMAS_INFO_FILE);
+  if (!existsSync(rowsFile) || !existsSync(infoFile)) throw new Error(`${dir}: no ${DILEMMA_ROWS_FILE}/${DILEMMAS_INFO_FILE}; the "dilemmas" input must be a dilemmas stage (uses: dilemmas)`);
+  const info = JSON.parse(readFileSync(infoFile, 'utf8')) as DilemmasInfo;
+  const rows = readFileSync(rowsFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l, i) => validateDilemmaRecord(JSON.parse(l) as Record<string, unknown>, rowsFile, i));
+  if (rows.length === 0) throw new Error(`${rowsFile}: no rows`);
+  return { rows, info };
+}
+
+export function dilemmasFromContext(ctx: Pick<StageContext, 'inputs' | 'stageId'>): DilemmaInput {
+  const ups = ctx.inputs['dilemmas'] ?? [];
+  if (ups.length !== 1) throw new Error(`stage ${ctx.stageId}: expected exactly one "dilemmas" input (a stage with uses: dilemmas), got ${ups.length}`);
+  const up = ups[0] as { dir: string; stageId: string };
+  return { ...readDilemmasOutput(up.dir), stageId: up.stageId };
+}

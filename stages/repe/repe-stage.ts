@@ -1,0 +1,96 @@
+/**
+ * The `repe` stage: hidden states after every decoder block at the last real token of each persona prompt,
+ * PCA(1) of the differences per layer, sign-fixed and unit-norm.
+ *
+ * Deviation: the study left-pads and reads position −1; we right-pad and read each row's last real token, which
+ * is the same computation (positions count from 0 in each row).
+ */
+import { writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { writeSafetensors } from '../../src/core/safetensors.js';
+import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import { FILES } from '../lib/artifacts.js';
+import { layerSlice } from '../lib/layers.js';
+import { prefixConversation, REPE_SYSTEM_PROMPTS, SYCOPHANCY_TOPICS, sycophancyTrainPrompt } from '../lib/prompts.js';
+import { loadQuestionPool, repeTrainEntries } from '../lib/question-pool.js';
+import { loadModelForStage } from '../model/load-model.js';
+import { writeStageProvenance } from '../report/provenance.js';
+import { encodeContinued, encodeForGeneration } from '../steer/chat-inputs.js';
+import { lastTokenResiduals } from '../steer/model-batches.js';
+import { stageFacts } from '../steer/stage-outputs.js';
+import { REPE_INFO_FILE, type RepeInfo } from '../steer/steering.js';
+import { REPE_KIND_NAME, REPE_KIND_VERSION } from './index.js';
+import { pcaDirection } from './pca.js';
+
+export function appliedLayers(params: Readonly<Record<string, unknown>>, numLayers: number): number[] {
+  const explicit = params['layers'] as number[] | null | undefined;
+  if (explicit !== null && explicit !== undefined) {
+    const bad = explicit.filter((l) => l >= numLayers);
+    if (bad.length > 0) throw new Error(`layers: ${bad.join(', ')} out of range (the model has layers 0..${numLayers - 1})`);
+    return [...explicit].sort((a, b) => a - b);
+  }
+  return layerSlice(numLayers, (params['layer_frac_lo'] as number | undefined) ?? 0.3, (params['layer_frac_hi'] as number | undefined) ?? 0.8);
+}
+
+async function run(ctx: StageContext): Promise<void> {
+  const behavior = ctx.params['behavior'] as 'honesty' | 'sycophancy';
+  const n = ctx.params['n_train_topics'] as number;
+  const maxLength = ctx.params['max_length'] as number;
+  const batchSize = ctx.params['batch_size'] as number;
+  const loaded = await loadModelForStage(ctx);
+  const { model, tokenizer: tok } = loaded;
+  const layers = appliedLayers(ctx.params, model.numLayers);
+  const sys = REPE_SYSTEM_PROMPTS[behavior];
+  let pos: number[][];
+  let neg: number[][];
+  let prompts: string[];
+  if (behavior === 'honesty') {
+    const q = ctx.params['questions'] as string;
+    const entries = repeTrainEntries(loadQuestionPool(isAbsolute(q) ? q : resolve(ctx.projectDir, q), { thinking: false }), n);
+    pos = entries.map((e) => encodeContinued(tok, prefixConversation(sys.pos, e.user_msg, e.suffix), maxLength, { closeThink: false }).ids);
+    neg = entries.map((e) => encodeContinued(tok, prefixConversation(sys.neg, e.user_msg, e.suffix), maxLength, { closeThink: false }).ids);
+    prompts = entries.map((e) => e.user_msg);
+  } else {
+    if (n > 20) throw new Error(`n_train_topics: sycophancy has 20 training topics, got ${n}`);
+    const topics = SYCOPHANCY_TOPICS.slice(0, n).map(([c, qn]) => sycophancyTrainPrompt(c, qn));
+    pos = topics.map((t) => encodeForGeneration(tok, [{ role: 'system', content: sys.pos }, { role: 'user', content: t }], maxLength).ids);
+    neg = topics.map((t) => encodeForGeneration(tok, [{ role: 'system', content: sys.neg }, { role: 'user', content: t }], maxLength).ids);
+    prompts = topics;
+  }
+  ctx.log(`fitting RepE (${behavior}) on ${n} prompts × 2 personas over ${model.numLayers} layers; applied at layers ${layers[0]}..${layers[layers.length - 1]}`);
+  const total = 2 * n;
+  const hsPos = await lastTokenResiduals(model, pos, { batchSize, signal: ctx.signal, onProgress: (d) => ctx.progress({ done: d, total, unit: 'prompts' }) });
+  const hsNeg = await lastTokenResiduals(model, neg, { batchSize, signal: ctx.signal, onProgress: (d) => ctx.progress({ done: n + d, total, unit: 'prompts' }) });
+  const L = model.numLayers;
+  const D = model.config.hiddenSize;
+  const data = new Float32Array(L * D);
+  const explained: number[] = [];
+  const flipped: number[] = [];
+  for (let l = 0; l < L; l++) {
+    const r = pcaDirection(hsPos[l] as Float64Array[], hsNeg[l] as Float64Array[], l);
+    data.set(Float32Array.from(r.direction), l * D);
+    explained.push(r.explained);
+    if (r.flipped) flipped.push(l);
+  }
+  writeSafetensors(join(ctx.outDir, FILES.repeDirections), [{ name: 'directions', shape: [L, D], data }], { format: 'pt', behavior });
+  const info: RepeInfo & Record<string, unknown> = {
+    layers,
+    num_layers: L,
+    hidden_size: D,
+    n_train_topics: n,
+    behavior,
+    system_prompts: sys,
+    explained_variance: explained,
+    sign_flipped_layers: flipped,
+    prompts,
+    method: 'PCA(1) of centred last-token hidden-state differences (pos − neg) per layer, unit norm, sign: mean(pos·d) ≥ mean(neg·d)',
+    padding_note: 'right padding, last real token (the study left-pads and reads position −1: the same computation)',
+  };
+  writeFileSync(join(ctx.outDir, REPE_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
+  const appliedExplained = layers.map((l) => explained[l] as number);
+  ctx.metric('explained_variance_mean', appliedExplained.reduce((a, b) => a + b, 0) / appliedExplained.length);
+  for (let l = 0; l < L; l++) ctx.metric(`explained_variance/${l}`, explained[l] as number);
+  writeStageProvenance(ctx, stageFacts(REPE_KIND_NAME, REPE_KIND_VERSION, loaded.resolved, loaded.backend));
+}
+
+export const repeImplementation: StageImplementation = { run };
