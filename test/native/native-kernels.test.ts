@@ -114,10 +114,12 @@ void test('matMul on views: contiguous slices share storage at an offset', { ski
 
 void test('fused matMul with bias and activation', { skip }, async () => {
   const rng = new Rng(3);
-  for (const activation of ['linear', 'relu', 'sigmoid', 'elu'] as const) {
+  for (const activation of ['linear', 'relu', 'sigmoid', 'elu', 'relu6', 'leakyrelu'] as const) {
     await compare(inputs(rng, [2, 5, 7], [7, 4], [4]),
-      (a, b, bias) => tf.fused.matMul({ a: a as tf.Tensor3D, b: b as tf.Tensor3D, bias, activation }), false);
+      (a, b, bias) => tf.fused.matMul({ a: a as tf.Tensor3D, b: b as tf.Tensor3D, bias, activation, leakyreluAlpha: 0.3 }), false);
   }
+  await compare(inputs(rng, [5, 7], [7, 4], [4], [4]),
+    (a, b, bias, alpha) => tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation: 'prelu', preluActivationWeights: alpha }), false);
 });
 
 void test('data movement is bit-identical: transpose, slice, split, concat, pad, tile', { skip }, async () => {

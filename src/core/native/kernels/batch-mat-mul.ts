@@ -81,6 +81,9 @@ export function fusedMatMulKernel(ctx: KernelContext): tfc.KernelFunc {
     };
     if (inputs.a.dtype !== 'float32' || inputs.b.dtype !== 'float32') return fallback(params);
     const attrs = params.attrs as unknown as FusedMatMulAttrs;
+    const activation = attrs.activation;
+    const known = activation === undefined || activation === 'linear' || ACTIVATION_KERNELS[activation] !== undefined;
+    if (!known) return fallback(params);
     const backend = params.backend as MathBackendCPU;
     let current = nativeMatMul(ctx, backend, {
       a: inputs.a, b: inputs.b, transposeA: attrs.transposeA, transposeB: attrs.transposeB,
@@ -90,10 +93,8 @@ export function fusedMatMulKernel(ctx: KernelContext): tfc.KernelFunc {
       backend.disposeIntermediateTensorInfo(current);
       current = next;
     }
-    const activation = attrs.activation;
     if (activation !== undefined && activation !== 'linear') {
-      const kernelName = ACTIVATION_KERNELS[activation];
-      if (kernelName === undefined) throw new Error(`native _FusedMatMul: unknown activation '${activation}'`);
+      const kernelName = ACTIVATION_KERNELS[activation] ?? 'Identity';
       const actInputs: tfc.NamedTensorInfoMap = { x: current };
       if (activation === 'prelu') {
         if (inputs.preluActivationWeights === undefined) throw new Error('native _FusedMatMul: prelu needs weights');
