@@ -41,6 +41,14 @@ for (const backend of TEST_BACKENDS) {
         'model.layers.0.self_attn.q_proj', 'model.layers.0.self_attn.k_proj', 'model.layers.0.self_attn.v_proj',
         'model.layers.0.self_attn.o_proj', 'model.layers.0.mlp.gate_proj', 'model.layers.0.mlp.up_proj', 'model.layers.0.mlp.down_proj',
       ]);
+      assert.deepEqual(model.outputWeight().shape, [512, 64]);
+      const kernel = model.outputKernel();
+      assert.deepEqual(kernel.shape, [64, 512], 'the deprecated transposed copy');
+      assert.equal(model.outputKernel(), kernel, 'made once');
+      const before = tf.memory().numTensors;
+      const e = model.getParameter('model.embed_tokens.weight');
+      tf.dispose([e, model.setParameter('model.embed_tokens.weight', e)]);
+      assert.equal(tf.memory().numTensors, before - 1, 'a weight change drops the copy');
       const emb = model.getParameter('model.embed_tokens.weight');
       const lm = model.getParameter('lm_head.weight');
       assert.deepEqual(emb.shape, [512, 64]);
@@ -85,9 +93,11 @@ for (const backend of TEST_BACKENDS) {
       // a hook that computes x·Wᵀ itself from `weight` gives the same logits
       model.setLinearHook(mod, { apply: (x, _base, weight) => tf.matMul(x, weight, false, true) });
       assert.ok(maxAbsDiff(values(model.logits(ids, mask)), baseLogits) < 1e-5);
-      // usesWeight: false skips the weight copy
-      model.setLinearHook(mod, { usesWeight: false, apply: (x, base, weight) => (assert.deepEqual(weight.shape, [0, 0]), base(x)) });
-      assert.equal(maxAbsDiff(values(model.logits(ids, mask)), baseLogits), 0);
+      // the hook gets the model's own tensor: no copy per hooked module
+      const before = tf.memory().numTensors;
+      model.setLinearHook(mod, { usesWeight: false, apply: (x, base) => base(x) });
+      tf.dispose(model.logits(ids, mask));
+      assert.equal(tf.memory().numTensors, before);
       model.setLinearHook(mod, { apply: (x) => tf.zeros([x.shape[0], 3]) });
       assert.throws(() => model.logits(ids, mask), /hook on model\.layers\.1\.mlp\.up_proj returned shape \[\d+, 3\], expected \[\d+, 128\]/);
       model.setLinearHook(mod, null);

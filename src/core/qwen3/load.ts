@@ -10,7 +10,7 @@ import { resolveModelDir, type ModelDir, type ResolveOptions } from '../model-di
 import { readQwen3Config, type Qwen3Config } from './config.js';
 import { Qwen3Model } from './model.js';
 import { randomQwen3Tensors, type RandomWeightsOptions } from './random-weights.js';
-import { LM_HEAD, qwen3ParamSpecs, transposeMatrix, type ParamSpec } from './weights.js';
+import { LM_HEAD, qwen3ParamSpecs, type ParamSpec } from './weights.js';
 
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
 
@@ -58,12 +58,8 @@ export function checkCheckpoint(ckpt: Checkpoint, config: Qwen3Config, dir: stri
   return { specs, unused };
 }
 
-/** Upload one parameter from PyTorch-layout float32 data. */
+/** Upload one parameter (PyTorch layout, float32). */
 function toDevice(spec: ParamSpec, data: Float32Array): tf.Tensor {
-  if (spec.layout === 'kernel') {
-    const [rows, cols] = spec.shape as [number, number];
-    return tf.tensor2d(transposeMatrix(data, rows, cols), [cols, rows], 'float32');
-  }
   return tf.tensor(data, spec.shape, 'float32');
 }
 

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkBatch, lastRealIndex, positionsFromMask, type TokenBatch } from '../batch.js';
 import type { Qwen3Config } from './config.js';
 import type { LinearHook } from './linear-hook.js';
-import { applyRope, bmm, frozenLinear, rmsNorm, silu } from './ops.js';
+import { applyRope, bmm, frozenLinearOutIn, rmsNorm, silu } from './ops.js';
 import { inverseFrequencies, ropeTables } from './rope.js';
 import { EMBED, FINAL_NORM, LINEAR_SUFFIXES, LM_HEAD, qwen3ParamSpecs, type ParamSpec } from './weights.js';
 
@@ -76,14 +76,14 @@ export class Qwen3Model {
   readonly #specs: Map<string, ParamSpec>;
   readonly #params = new Map<string, tf.Tensor>();
   readonly #hooks = new Map<string, LinearHook>();
-  /** [out, in] copies of hooked modules' weights, made on first use and dropped when the weight or hook changes */
-  readonly #hookWeights = new Map<string, tf.Tensor2D>();
+  /** [hidden, vocab] copy of the output projection, made only if a caller asks for outputKernel() */
+  #outputKernelCopy: tf.Tensor2D | null = null;
   readonly #invFreq: Float32Array;
   readonly #linearModules: string[];
   #disposed = false;
 
   /**
-   * Takes ownership of `params` (HF name -> tensor in the layout of qwen3ParamSpecs). Prefer loadQwen3 /
+   * Takes ownership of `params` (HF name -> tensor of the PyTorch shape in qwen3ParamSpecs). Prefer loadQwen3 /
    * createRandomQwen3, which build them.
    */
   constructor(config: Qwen3Config, params: Map<string, tf.Tensor>, source: string) {
@@ -93,8 +93,7 @@ export class Qwen3Model {
     for (const [name, spec] of this.#specs) {
       const t = params.get(name);
       if (t === undefined) throw new Error(`internal: parameter ${name} missing`);
-      const want = spec.layout === 'kernel' ? [spec.shape[1], spec.shape[0]] : spec.shape;
-      if (!sameShape(t.shape, want as number[])) throw new Error(`internal: parameter ${name} has shape [${t.shape.join(', ')}], expected [${want.join(', ')}] (${spec.layout} layout)`);
+      if (!sameShape(t.shape, spec.shape)) throw new Error(`internal: parameter ${name} has shape [${t.shape.join(', ')}], expected [${spec.shape.join(', ')}]`);
       this.#params.set(name, tf.keep(t));
     }
     this.#invFreq = inverseFrequencies(config.headDim, config.ropeTheta);
@@ -120,9 +119,7 @@ export class Qwen3Model {
 
   /** A parameter in PyTorch layout ([out, in] for Linear weights); the caller owns (and disposes) the result. */
   getParameter(name: string): tf.Tensor {
-    const spec = this.#spec(name);
-    const t = this.#param(spec.name);
-    return spec.layout === 'kernel' ? tf.transpose(t) : tf.clone(t);
+    return tf.clone(this.#param(this.#spec(name).name));
   }
 
   /**
@@ -133,16 +130,11 @@ export class Qwen3Model {
     const spec = this.#spec(name);
     if (!sameShape(t.shape, spec.shape)) throw new Error(`setParameter(${name}): shape [${t.shape.join(', ')}] does not match the parameter's [${spec.shape.join(', ')}]`);
     if (t.dtype !== 'float32') throw new Error(`setParameter(${name}): dtype ${t.dtype}, expected float32`);
-    const fresh = tf.keep(spec.layout === 'kernel' ? tf.transpose(t) : tf.clone(t));
     const old = this.#param(spec.name);
-    this.#params.set(spec.name, fresh);
-    const module = spec.name.endsWith('.weight') ? spec.name.slice(0, -'.weight'.length) : spec.name;
-    this.#hookWeights.get(module)?.dispose();
-    this.#hookWeights.delete(module);
-    if (spec.layout === 'kernel') {
-      const prev = tf.transpose(old);
-      old.dispose();
-      return prev;
+    this.#params.set(spec.name, tf.keep(tf.clone(t)));
+    if (spec.name === EMBED || spec.name === LM_HEAD) {
+      this.#outputKernelCopy?.dispose();
+      this.#outputKernelCopy = null;
     }
     return old;
   }
@@ -157,8 +149,6 @@ export class Qwen3Model {
     if (!this.#linearModules.includes(moduleName)) {
       throw new Error(`setLinearHook: no linear module "${moduleName}" (expected e.g. model.layers.0.self_attn.q_proj; see linearModuleNames())`);
     }
-    this.#hookWeights.get(moduleName)?.dispose();
-    this.#hookWeights.delete(moduleName);
     if (hook === null) this.#hooks.delete(moduleName);
     else this.#hooks.set(moduleName, hook);
   }
@@ -167,14 +157,23 @@ export class Qwen3Model {
     return this.#hooks.get(moduleName) ?? null;
   }
 
-  /** The output projection in kernel layout [hidden, vocab] (the embedding's transpose when tied). Owned by the model: do not dispose. */
-  outputKernel(): tf.Tensor2D {
+  /** The output projection W_lm [vocab, hidden] (the embedding when tied). Owned by the model: do not dispose. */
+  outputWeight(): tf.Tensor2D {
     return this.#param(this.config.tieWordEmbeddings ? EMBED : LM_HEAD) as tf.Tensor2D;
+  }
+
+  /**
+   * @deprecated a transposed COPY of the output projection, [hidden, vocab] (622 MB for Qwen3-0.6B), made on first
+   * call and kept until the weight changes or the model is disposed. Use outputWeight() and weight-first matMuls.
+   */
+  outputKernel(): tf.Tensor2D {
+    this.#outputKernelCopy ??= tf.keep(tf.transpose(this.outputWeight()));
+    return this.#outputKernelCopy;
   }
 
   /** logits = h·W_lmᵀ for h [N, hidden]; differentiable w.r.t. h only (the projection is frozen). */
   projectToVocab(h: tf.Tensor2D): tf.Tensor2D {
-    return frozenLinear(h, this.outputKernel());
+    return frozenLinearOutIn(h, this.outputWeight());
   }
 
   // ---------------------------------------------------------------- scoring
@@ -353,9 +352,9 @@ export class Qwen3Model {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const t of this.#params.values()) t.dispose();
-    for (const t of this.#hookWeights.values()) t.dispose();
+    this.#outputKernelCopy?.dispose();
+    this.#outputKernelCopy = null;
     this.#params.clear();
-    this.#hookWeights.clear();
     this.#hooks.clear();
   }
 
@@ -422,15 +421,13 @@ export class Qwen3Model {
 
   #embed(ids: tf.Tensor1D): tf.Tensor2D {
     const table = this.#param(EMBED);
-    const tied = this.config.tieWordEmbeddings;
     // A frozen lookup behind a custom gradient that closes over the table: recorded as a plain GatherV2, the
     // tape would save the table as an input, and saving is a copy on wasm (622 MB for Qwen3-0.6B in training).
     const op = tf.customGrad((...inputs: (tf.Tensor | ((t: tf.Tensor[]) => void))[]) => {
       const i = inputs[0] as tf.Tensor1D;
       const n = i.shape[0];
       return {
-        // tied: one copy of the embedding, stored as the output kernel [E, V]: gather its columns
-        value: tied ? tf.transpose(tf.gather(table, i, 1)) : tf.gather(table, i, 0),
+        value: tf.gather(table, i, 0),
         gradFunc: () => tf.zeros([n], 'int32'),
       };
     });
@@ -438,21 +435,17 @@ export class Qwen3Model {
   }
 
   #linear(module: string, x: tf.Tensor2D): tf.Tensor2D {
-    const kernel = this.#param(`${module}.weight`) as tf.Tensor2D;
+    const weight = this.#param(`${module}.weight`) as tf.Tensor2D;
     const hook = this.#hooks.get(module);
-    if (hook === undefined) return frozenLinear(x, kernel);
-    let weight = this.#hookWeights.get(module);
-    if (weight === undefined) {
-      weight = tf.keep(hook.usesWeight === false ? tf.tensor2d([], [0, 0], 'float32') : tf.transpose(kernel));
-      this.#hookWeights.set(module, weight);
-    }
-    const y = hook.apply(x, (xx) => frozenLinear(xx, kernel), weight);
-    const out = kernel.shape[1];
+    if (hook === undefined) return frozenLinearOutIn(x, weight);
+    const y = hook.apply(x, (xx) => frozenLinearOutIn(xx, weight), weight);
+    const out = weight.shape[0];
     if (y.rank !== 2 || y.shape[0] !== x.shape[0] || y.shape[1] !== out) {
       throw new Error(`linear hook on ${module} returned shape [${y.shape.join(', ')}], expected [${x.shape[0]}, ${out}]`);
     }
     return y;
   }
+
 
   /** The additive mask [B, 1, S, past+S]: causal over slots, padding keys masked. */
   #attentionMask(plan: ForwardPlan): tf.Tensor4D {

@@ -1,11 +1,15 @@
 /**
- * The tensor operations of the Qwen3 forward pass, written so that their gradients are fast on wasm.
+ * The tensor operations of the Qwen3 forward pass, written for the wasm backend's matMul.
  *
- * tfjs's MatMul gradient multiplies with transposeA / transposeB, which the wasm backend runs 10–30x slower
- * than an explicit transpose followed by a plain matMul (measured: x[64,1024]·W[1024,3072]: 25 ms plain, 330 ms
- * with transposeB). Linear weights are therefore stored pre-transposed ("kernel" layout [in, out]) and every
- * matMul here has a custom gradient that transposes explicitly. Frozen weights never receive a gradient: the
- * kernel is closed over, not an input, so backward costs one matMul instead of two.
+ * tfjs-backend-wasm runs a matMul through XNNPACK only without transposeA/transposeB and with batch 1; anything
+ * else falls back to a scalar loop 10–30x slower (measured: x[64,1024]·W[1024,3072]: 25 ms plain, 330 ms with
+ * transposeB). On the XNNPACK path the RIGHT operand is packed into a private copy that stays cached for as
+ * long as that tensor lives (batch_mat_mul_impl.cc keys its operator cache on the right operand): a weight used
+ * on the right is held twice, which puts Qwen3-0.6B (2.4 GB of float32 weights) past the 4 GB wasm heap.
+ * Frozen weights therefore stay in PyTorch layout [out, in] and always go on the LEFT: y = (W·xᵀ)ᵀ, where only
+ * the small, short-lived xᵀ gets packed. Every matMul has a custom gradient with explicit transposes, and a
+ * frozen weight is closed over rather than an input, so backward costs one matMul instead of two and never
+ * computes a weight gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -21,7 +25,21 @@ function swapLast2(t: tf.Tensor): tf.Tensor {
 }
 
 /**
- * x [N, in] · kernel [in, out] for a frozen kernel: differentiable w.r.t. x only.
+ * x [N, in] · W [out, in]ᵀ for a frozen weight in PyTorch layout, computed as (W·xᵀ)ᵀ so the weight is never
+ * packed (see above); differentiable w.r.t. x only: dx = (Wᵀ·dyᵀ)ᵀ with a short-lived transposed copy of W.
+ */
+export function frozenLinearOutIn(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
+  const op = tf.customGrad((...inputs: GradInput[]) => ({
+    value: tf.transpose(tf.matMul(weight, tf.transpose(inputs[0] as tf.Tensor2D))),
+    gradFunc: (dy: tf.Tensor) => tf.transpose(tf.matMul(tf.transpose(weight), tf.transpose(dy as tf.Tensor2D))),
+  }));
+  return op(x) as tf.Tensor2D;
+}
+
+/**
+ * x [N, in] · kernel [in, out] for a frozen kernel (weight pre-transposed): differentiable w.r.t. x only.
+ * On wasm the kernel is the packed right operand (held twice while it lives); prefer frozenLinearOutIn for
+ * long-lived weights.
  * dx = dy · kernelᵀ computed as (kernel · dyᵀ)ᵀ, which is fast on wasm (no transposeB).
  */
 export function frozenLinear(x: tf.Tensor2D, kernel: tf.Tensor2D): tf.Tensor2D {

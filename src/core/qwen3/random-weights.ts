@@ -14,8 +14,21 @@ export interface RandomWeightsOptions {
 }
 
 /**
+ * n values uniform on [mean − a, mean + a) with a = std·√3 (so the standard deviation is `std`), one 32-bit draw
+ * each: ~20x faster than Box–Muller normals, which matters for the 596M values of a Qwen3-0.6B-shaped model.
+ */
+function uniformWithStd(rng: Rng, n: number, mean: number, std: number): Float32Array {
+  const out = new Float32Array(n);
+  const a = std * Math.sqrt(3);
+  const scale = (2 * a) / 4294967296;
+  for (let i = 0; i < n; i++) out[i] = mean - a + rng.nextUint32() * scale;
+  return out;
+}
+
+/**
  * Random Qwen3 weights in PyTorch layout, deterministic from the seed, produced one tensor at a time in
- * named_parameters() order. Shared by the tiny-model generator (written to disk) and in-memory construction.
+ * named_parameters() order: uniform with the given standard deviations (norm weights around 1, so a wrong norm
+ * shows in the numbers). Shared by the tiny-model generator (written to disk) and in-memory construction.
  */
 export function* randomQwen3Tensors(config: Qwen3Config, options: RandomWeightsOptions): Generator<{ spec: ParamSpec; data: Float32Array }> {
   const rng = new Rng(options.seed);
@@ -24,7 +37,7 @@ export function* randomQwen3Tensors(config: Qwen3Config, options: RandomWeightsO
   for (const spec of qwen3ParamSpecs(config)) {
     const n = spec.shape.reduce((a, b) => a * b, 1);
     const isNorm = spec.shape.length === 1;
-    const data = isNorm ? rng.normalArray(n, 1, normStd) : rng.normalArray(n, 0, std);
+    const data = isNorm ? uniformWithStd(rng, n, 1, normStd) : uniformWithStd(rng, n, 0, std);
     yield { spec, data };
   }
 }
