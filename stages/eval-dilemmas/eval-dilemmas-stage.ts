@@ -95,7 +95,7 @@ async function run(ctx: StageContext): Promise<void> {
 
   ctx.log(`pmass at α = 0: ${pmassAt0.toFixed(4)} (Qwen3-0.6B in the study: ≈0.94)`);
   metricIfFinite(ctx, 'pmass_at_0', pmassAt0);
-  for (const s of summary) metricIfFinite(ctx, units.length > 1 || steering === undefined ? `${s.method}/mean_lr@${s.coeff}` : `mean_lr@${s.coeff}`, s.mean_logratio_honesty);
+  for (const s of summary) metricIfFinite(ctx, steering === undefined ? `${s.method}/mean_lr@${s.coeff}` : `mean_lr@${s.coeff}`, s.mean_logratio_honesty);
   for (const u of tableUnits) {
     recordSiMetrics(ctx, u, steering === undefined ? u.name : null);
     ctx.log(`${u.name} (α=${u.alpha}): SI_k2 ${u.metrics.SI_k2.toFixed(2)}, SI_k1 ${u.metrics.SI_k1.toFixed(2)}, SI_best ${u.metrics.SI_best.toFixed(2)}, fix ${u.metrics.fix_fwd}/${u.metrics.n_rej}, broke ${u.metrics.broke_fwd}/${u.metrics.n_cho}`);
