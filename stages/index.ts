@@ -13,6 +13,8 @@ import { klTargetKind } from './calibrate/kl-target-kind.js';
 import { calibrateKind } from './calibrate/index.js';
 import { evalIidKind } from './eval-iid/index.js';
 import { ablateDeloraKind } from './ablate-delora/index.js';
+import { dataKind } from './data/index.js';
+import { trainKind } from './train/index.js';
 
 const kinds: StageKind[] = [
   reportKind,
@@ -26,6 +28,9 @@ const kinds: StageKind[] = [
   calibrateKind,
   evalIidKind,
   ablateDeloraKind,
+  // contrastive data and adapter training (stages/data, stages/train)
+  dataKind,
+  trainKind,
 ];
 
 export const builtinKinds: ReadonlyMap<string, StageKind> = new Map(kinds.map((k) => [k.name, k]));

@@ -20,9 +20,12 @@ export interface CrossEntropyRows {
   weights: Float32Array;
 }
 
-/** Vocabulary columns per chunk so that one [rows, chunk] float32 block stays near `budgetBytes`. */
-export function vocabChunk(rows: number, vocab: number, budgetBytes = 64 * 1024 * 1024): number {
-  return Math.max(256, Math.min(vocab, Math.floor(budgetBytes / (4 * Math.max(1, rows)))));
+/**
+ * Vocabulary columns per chunk so that neither the [rows, chunk] logits block nor the [hidden, chunk] slice of
+ * the output kernel exceeds `budgetBytes`.
+ */
+export function vocabChunk(rows: number, hidden: number, vocab: number, budgetBytes = 32 * 1024 * 1024): number {
+  return Math.max(256, Math.min(vocab, Math.floor(budgetBytes / (4 * Math.max(1, rows, hidden)))));
 }
 
 function sliceColumns(kernel: tf.Tensor2D, v0: number, width: number): tf.Tensor2D {
@@ -38,7 +41,7 @@ export function maskedCrossEntropy(hidden: tf.Tensor2D, kernel: tf.Tensor2D, sel
   if (kernel.shape[0] !== E) throw new Error(`maskedCrossEntropy: hidden has ${E} features but the output kernel is [${kernel.shape.join(', ')}]`);
   for (const y of sel.targets) if (y < 0 || y >= V) throw new Error(`maskedCrossEntropy: target id ${y} is outside the vocabulary (0..${V - 1})`);
   if (n === 0) return tf.mul(tf.sum(hidden), 0) as tf.Scalar;
-  const width = chunk ?? vocabChunk(n, V);
+  const width = chunk ?? vocabChunk(n, E, V);
   const op = customOp((inputs, save) => {
     const h = inputs[0] as tf.Tensor2D;
     const hSel = tf.gather(h, tf.tensor1d(sel.rows, 'int32')) as tf.Tensor2D;

@@ -1,0 +1,206 @@
+/**
+ * The `train` stage implementation: pairs → training examples for one sign (§3.3) → seeded train/val split →
+ * memory estimate (micro-batch; cpu fallback on wasm) → adapter (§3.4) → training (§3.2) → outputs:
+ *
+ *   adapter/adapter_config.json, adapter/adapter_model.safetensors   PEFT format (PiSSA converted to plain LoRA)
+ *   merged.safetensors     merged weights of every adapted module (HF parameter names, float32)
+ *   loss_curve.csv         step, epoch, loss, lr, grad_norm (every optimizer step)
+ *   val_loss.csv           step, epoch, val_loss
+ *   train_summary.json     settings, data statistics, memory estimate, backend, timings, final losses
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import { currentBackend, initBackend } from '../../src/core/backend.js';
+import { Checkpoint } from '../../src/core/checkpoint.js';
+import { readQwen3Config } from '../../src/core/qwen3/config.js';
+import { loadTokenizer } from '../../src/core/tokenizer.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { AttachedAdapter } from '../../src/core/adapters/attached-adapter.js';
+import { newAdapterConfig } from '../../src/core/adapters/adapter-config.js';
+import type { AdapterType, NewAdapterOptions } from '../../src/core/adapters/adapter-config.js';
+import { writeSafetensorsStream } from '../../src/core/adapters/safetensors-stream.js';
+import { encodeFloat32 } from '../../src/core/adapters/safetensors-stream.js';
+import { buildExample, exampleStats, trainValSplit } from '../../src/core/training/examples.js';
+import type { TrainingExample } from '../../src/core/training/examples.js';
+import { estimateTrainingMemory, formatMiB, largestFittingMicroBatch } from '../../src/core/training/memory-estimate.js';
+import { planSteps, trainAdapter } from '../../src/core/training/trainer.js';
+import type { TrainConfig } from '../../src/core/training/trainer.js';
+import { Rng } from '../../src/core/random.js';
+import { LOSS_CURVE, VAL_LOSS } from '../lib/artifacts.js';
+import { writeTable } from '../lib/csv.js';
+import { layerSlice } from '../lib/layers.js';
+import { checkPairsDiverged, readPairs } from '../data/pairs.js';
+import { loadStageModel, stageModelDir } from '../data/stage-model.js';
+
+export const ADAPTER_SUBDIR = 'adapter';
+export const MERGED_FILE = 'merged.safetensors';
+export const TRAIN_SUMMARY_FILE = 'train_summary.json';
+
+type P = Readonly<Record<string, unknown>>;
+const num = (p: P, k: string, d: number): number => (typeof p[k] === 'number' ? (p[k] as number) : d);
+const list = (p: P, k: string, d: string[]): string[] => (Array.isArray(p[k]) ? (p[k] as string[]) : d);
+
+export function adapterOptions(type: AdapterType, p: P, numLayers: number, label: string): NewAdapterOptions {
+  if (type === 'ia3') {
+    return { targetModules: list(p, 'ia3_target_modules', ['k_proj', 'v_proj', 'down_proj']), feedforwardModules: list(p, 'ia3_feedforward_modules', ['down_proj']), baseModelNameOrPath: label };
+  }
+  const common = {
+    targetModules: list(p, 'target_modules', ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']),
+    layersToTransform: layerSlice(numLayers, num(p, 'layer_frac_lo', 0.3), num(p, 'layer_frac_hi', 0.8)),
+    baseModelNameOrPath: label,
+  };
+  if (type === 'delora') return { ...common, r: num(p, 'r', 32), deloraLambda: num(p, 'delora_lambda', 15) };
+  if (type === 'oft') return { ...common, oftBlockSize: num(p, 'oft_block_size', 8) };
+  return { ...common, r: num(p, 'r', 32), alpha: num(p, 'alpha', 64) };
+}
+
+/** Adapter parameter count without building it (for the memory estimate): an upper bound is enough. */
+function adapterParamBound(type: AdapterType, p: P, hidden: number, intermediate: number, layers: number): number {
+  const r = num(p, 'r', 32);
+  const perModule = type === 'oft' ? hidden * num(p, 'oft_block_size', 8) : type === 'ia3' ? intermediate : r * (hidden + intermediate) + intermediate;
+  return 7 * layers * perModule;
+}
+
+export const trainImplementation: StageImplementation = {
+  async run(ctx: StageContext): Promise<void> {
+    const t0 = performance.now();
+    const p = ctx.params;
+    const type = p['adapter'] as AdapterType;
+    const sign = p['sign'] as 'pos' | 'neg';
+    const seed = num(p, 'seed', 0);
+    const dataDir = ctx.inputs['data']?.[0]?.dir;
+    if (dataDir === undefined) throw new Error(`${ctx.stageId}: needs a \`data\` input (the data stage's pairs)`);
+
+    // --- data → examples (cheap, before any model is loaded)
+    const pairs = readPairs(dataDir);
+    checkPairsDiverged(pairs, `${ctx.stageId}: input pairs`);
+    const { modelDir, label } = stageModelDir(ctx);
+    const cfg = readQwen3Config(modelDir.dir);
+    if (!cfg.ok) throw new Error(cfg.error);
+    const config = cfg.value;
+    const tok = loadTokenizer(modelDir.dir);
+    const maxLen = num(p, 'max_len', 512);
+    const examples = pairs.map((r) => buildExample(tok, r.prompt, sign === 'pos' ? r.response_pos : r.response_neg, maxLen));
+    const stats = exampleStats(examples, tok.thinkStartId, tok.thinkEndId);
+    const split = trainValSplit(examples.length, num(p, 'val_fraction', 0.1), new Rng(seed));
+    const train: TrainingExample[] = split.train.map((i) => examples[i] as TrainingExample);
+    const val: TrainingExample[] = split.val.map((i) => examples[i] as TrainingExample);
+    ctx.log(`${examples.length} examples (${train.length} train, ${val.length} val), ${stats.supervisedTokens} supervised tokens, ${stats.supervisedThinkTokens} of them in <think> blocks, ${stats.truncated} truncated at ${maxLen}`);
+    ctx.metric('think_token_fraction', stats.supervisedTokens === 0 ? 0 : stats.supervisedThinkTokens / stats.supervisedTokens);
+
+    // --- memory estimate: micro-batch, and the cpu backend when wasm cannot hold one sequence
+    const batchSize = num(p, 'batch_size', 4);
+    const seqLen = Math.max(...examples.map((e) => e.inputIds.length));
+    const trainable = adapterParamBound(type, p, config.hiddenSize, config.intermediateSize, config.numLayers);
+    const budget = num(p, 'memory_budget_mb', 3584) * 2 ** 20;
+    let backend = (await initBackend()).name;
+    const base = { config, trainableParams: trainable, seqLen, checkpointing: false };
+    let microBatch = typeof p['micro_batch'] === 'number' ? Math.min(p['micro_batch'], batchSize) : batchSize;
+    let estimate = estimateTrainingMemory({ ...base, microBatch });
+    if (backend === 'wasm') {
+      const fit = largestFittingMicroBatch(base, typeof p['micro_batch'] === 'number' ? microBatch : batchSize, budget);
+      if (fit.microBatch === 0) {
+        const forced = process.env['WSFLOW_BACKEND'];
+        const why = `training needs about ${formatMiB(fit.estimate.totalBytes)} with one ${seqLen}-token sequence per pass (weights ${formatMiB(fit.estimate.weightsBytes)}, activations ${formatMiB(fit.estimate.activationBytes)}), over the ${formatMiB(budget)} budget of the 4 GB wasm heap`;
+        if (forced === 'wasm') throw new Error(`${ctx.stageId}: ${why}; WSFLOW_BACKEND=wasm forbids the cpu fallback (unset it, or lower max_len)`);
+        ctx.log(`warning: ${why}; falling back to the cpu backend (no heap limit, slower)`);
+        backend = (await initBackend('cpu')).name;
+      } else {
+        microBatch = fit.microBatch;
+        estimate = fit.estimate;
+      }
+    }
+    ctx.log(`backend ${backend}, micro-batch ${microBatch} of ${batchSize}; estimated peak ${formatMiB(estimate.totalBytes)}`);
+    ctx.annotate('backend', backend);
+    ctx.annotate('micro_batch', microBatch);
+
+    // --- model + adapter
+    const sm = await loadStageModel(ctx);
+    if ((currentBackend()?.name ?? backend) !== backend) throw new Error(`internal: model loaded on ${currentBackend()?.name}, expected ${backend}`);
+    const adapterConfig = newAdapterConfig(type, adapterOptions(type, p, config.numLayers, label));
+    sm.editing();
+    let ckpt: Checkpoint | null = null;
+    const adapter = AttachedAdapter.create(sm.model, adapterConfig, {
+      modelType: 'qwen3',
+      seed,
+      // PiSSA replaces base weights by residuals: re-read originals from disk on detach instead of holding them
+      reloadOriginal: (name) => {
+        ckpt ??= Checkpoint.openDir(modelDir.dir, modelDir.weightFiles, modelDir.indexFile);
+        return tf.tensor(ckpt.readFloat32(name), sm.model.parameterShape(name));
+      },
+      onWarning: (m) => ctx.log(`warning: ${m}`),
+    });
+    try {
+      const trainCfg: TrainConfig = {
+        learningRate: num(p, 'learning_rate', 2e-4),
+        weightDecay: num(p, 'weight_decay', 0.01),
+        adamEpsilon: num(p, 'adam_epsilon', 1e-8),
+        adamBeta1: num(p, 'adam_beta1', 0.9),
+        adamBeta2: num(p, 'adam_beta2', 0.999),
+        warmupSteps: num(p, 'warmup_steps', 5),
+        epochs: num(p, 'epochs', 1),
+        maxSteps: num(p, 'max_steps', -1),
+        batchSize,
+        gradAccum: num(p, 'grad_accum', 4),
+        microBatch,
+        maxGradNorm: num(p, 'max_grad_norm', 1.0),
+        seed,
+        evalSteps: num(p, 'eval_steps', 10),
+        padTokenId: tok.padTokenId ?? (config.eosTokenIds[0] as number),
+      };
+      const stepsPerEpoch = planSteps(train.length, { ...trainCfg, maxSteps: -1, epochs: 1 }).steps.length;
+      const epochOf = (step: number): number => step / stepsPerEpoch;
+      const result = await trainAdapter(sm.model, adapter.trainableVariables(), train, val, trainCfg, {
+        signal: ctx.signal,
+        log: (m) => ctx.log(m),
+        onStep: (rec, prog) => {
+          ctx.metric('train_loss', rec.loss, rec.step);
+          ctx.progress({ done: prog.step, total: prog.totalSteps, unit: 'steps', message: `loss ${rec.loss.toFixed(4)}, lr ${rec.learningRate.toExponential(2)}, ETA ${Math.round(prog.etaSeconds)} s` });
+        },
+        onEval: (rec) => ctx.metric('val_loss', rec.loss, rec.step),
+      });
+
+      // --- outputs
+      adapter.save(join(ctx.outDir, ADAPTER_SUBDIR), label);
+      const mergedLayers = adapter.layers;
+      const merged = adapter.mergedWeights();
+      writeSafetensorsStream(
+        join(ctx.outDir, MERGED_FILE),
+        mergedLayers.map((l) => ({
+          name: `${l.module}.weight`,
+          dtype: 'F32' as const,
+          shape: [l.outFeatures, l.inFeatures],
+          bytes: () => {
+            const next = merged.next();
+            if (next.done === true || next.value.name !== `${l.module}.weight`) throw new Error(`internal: merged weights out of order at ${l.module}`);
+            return encodeFloat32(next.value.data, 'F32');
+          },
+        })),
+        { format: 'pt', adapter: type, sign },
+      );
+      writeTable(ctx.outDir, LOSS_CURVE, result.steps.map((s) => ({ step: s.step, epoch: epochOf(s.step), loss: s.loss, lr: s.learningRate, grad_norm: s.gradNorm })));
+      writeTable(ctx.outDir, VAL_LOSS, result.evals.map((e) => ({ step: e.step, epoch: epochOf(e.step), val_loss: e.loss })));
+      const summary = {
+        adapter: type,
+        sign,
+        model: label,
+        backend,
+        peft_config: adapterConfig,
+        train: { ...trainCfg, steps_run: result.steps.length, scheduler_steps: result.schedulerSteps, seconds: result.seconds },
+        data: { pairs: pairs.length, train: train.length, val: val.length, ...stats },
+        memory_estimate: { ...estimate, micro_batch: microBatch, budget_bytes: budget },
+        final: { train_loss: result.steps[result.steps.length - 1]?.loss ?? null, val_loss: result.evals[result.evals.length - 1]?.loss ?? null },
+        trainable_parameters: adapter.trainableVariables().reduce((a, v) => a + v.size, 0),
+        adapted_modules: adapter.layers.length,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      writeFileSync(join(ctx.outDir, TRAIN_SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
+    } finally {
+      adapter.detach();
+      (ckpt as Checkpoint | null)?.close();
+      sm.editDone();
+      sm.release();
+    }
+  },
+};
