@@ -163,6 +163,18 @@ function outputHashes(project: string): Map<string, string> {
   }
 }
 
+function holding(project: string): boolean {
+  const jobs = join(project, 'cache', 'slurm');
+  if (!existsSync(jobs)) return false;
+  return readdirSync(jobs).some((d) => {
+    try {
+      return readFileSync(join(jobs, d, 'events.jsonl'), 'utf8').includes('holding');
+    } catch {
+      return false;
+    }
+  });
+}
+
 function succeededExecutions(project: string, stageId: string): number {
   const db = new Database(join(project, 'cache', 'state.db'), { readonly: true });
   try {
@@ -173,11 +185,20 @@ function succeededExecutions(project: string, stageId: string): number {
   }
 }
 
-async function waitForRunning(result: () => WsflowResult | null, stageJob: () => string | undefined, timeoutMs = 60_000): Promise<string> {
+/**
+ * The job of the held `slow` stage once SLURM runs it and its command is inside the hold (it printed
+ * "holding"): RUNNING alone precedes node's start-up, and the test may remove the hold file before sh looks.
+ */
+async function waitForRunning(
+  project: string,
+  result: () => WsflowResult | null,
+  stageJob: () => string | undefined,
+  timeoutMs = 60_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const job = stageJob();
-    if (job) {
+    if (job && holding(project)) {
       const s = await squeueStates([job]);
       if (s.ok && s.value.get(job)?.state === 'RUNNING') return job;
     }
@@ -248,7 +269,7 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
     run.child.stdout?.on('data', (t: string) => (stdoutSoFar += t));
     const jobOfSlow = (): string | undefined =>
       parseEvents(stdoutSoFar).find((e) => e.type === 'stage-annotate' && e.stageId === 'slow' && e.key === 'slurm_job')?.value as string | undefined;
-    const job = await waitForRunning(() => finished, jobOfSlow);
+    const job = await waitForRunning(project, () => finished, jobOfSlow);
 
     // while it runs, status names the job
     const status = wsflow(project, ['status', '--json']);
@@ -295,7 +316,7 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
     void run.done.then((r) => (finished = r));
     const jobOfSlow = (): string | undefined =>
       parseEvents(stdoutSoFar).find((e) => e.type === 'stage-annotate' && e.stageId === 'slow' && e.key === 'slurm_job')?.value as string | undefined;
-    const job = await waitForRunning(() => finished, jobOfSlow);
+    const job = await waitForRunning(project, () => finished, jobOfSlow);
     run.child.kill('SIGINT');
     const r = await run.done;
     assert.equal(r.code, 130, r.stdout + r.stderr);
@@ -308,6 +329,33 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
     const next = wsflow(project, ['run', '--executor', 'slurm', '--json']);
     assert.equal(next.code, 0, next.stdout + next.stderr);
     assert.deepEqual(started(next).sort(), ['slow', 'summary']);
+  });
+
+  void test('a job whose wsflow run was killed -9 is cancelled by the next run, which reruns the stage', async () => {
+    const project = makeProject(root, 'orphan');
+    writeFileSync(join(project, 'hold'), '');
+    let stdoutSoFar = '';
+    let finished: WsflowResult | null = null;
+    const run = startWsflow(project, ['run', '--executor', 'slurm', '--json']);
+    run.child.stdout?.on('data', (t: string) => (stdoutSoFar += t));
+    void run.done.then((r) => (finished = r));
+    const jobOfSlow = (): string | undefined =>
+      parseEvents(stdoutSoFar).find((e) => e.type === 'stage-annotate' && e.stageId === 'slow' && e.key === 'slurm_job')?.value as string | undefined;
+    const job = await waitForRunning(project, () => finished, jobOfSlow);
+    run.child.kill('SIGKILL');
+    await run.done;
+    const orphan = await squeueStates([job]);
+    assert.ok(orphan.ok);
+    assert.equal(orphan.value.get(job)?.state, 'RUNNING', 'SLURM keeps the job of a dead submitter running');
+
+    unlinkSync(join(project, 'hold'));
+    const next = wsflow(project, ['run', '--executor', 'slurm', '--json']);
+    assert.equal(next.code, 0, next.stdout + next.stderr);
+    assert.deepEqual(started(next).sort(), ['slow', 'summary']);
+    const after = await squeueStates([job]);
+    assert.ok(after.ok);
+    assert.equal(after.value.get(job)?.state, 'CANCELLED');
+    assert.equal(readFileSync(join(project, 'out', 'summary', 'result.txt'), 'utf8'), 'summary: 4 64 324 1024 4 64 324 1024\n');
   });
 
   void test('a failing stage reports its own error; --keep-going still runs what does not depend on it', () => {
