@@ -56,7 +56,7 @@ void test('wsflow model tiny / inspect / logits', async () => {
     model.dispose();
     const text = wsflow('model', 'logits', dir, '--ids', '9707,11', '--top', '3', '--backend', 'wasm');
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /position 1 \(after 11 ","\): logsumexp/);
+    assert.match(text.stdout, /position 1 \(after 11 "," \(","\)\): logsumexp/);
     assert.equal(text.stdout.trim().split('\n').length, 2 + 3);
   });
 });

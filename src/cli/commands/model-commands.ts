@@ -158,9 +158,11 @@ export const registerModelCommands: CommandRegistrar = (program, setExitCode) =>
           process.stdout.write(`${JSON.stringify({ model: md.value.dir, backend: backend.name, input_ids: ids, positions, vocab_size: m.config.vocabSize, logits: rows })}\n`);
           return;
         }
+        // the decoded text is what a reader recognises; the raw byte-level token is what getVocab() matches
         const show = (id: number): string => {
           const tok = tokenizer?.idToToken(id);
-          return tok === undefined ? String(id) : `${id} ${JSON.stringify(tok)}`;
+          if (tokenizer === null || tok === undefined) return String(id);
+          return `${id} ${JSON.stringify(tokenizer.decode([id]))} (${JSON.stringify(tok)})`;
         };
         const out: string[] = [`input ids (${ids.length}): ${ids.join(' ')}`];
         rows.forEach((row, r) => {
