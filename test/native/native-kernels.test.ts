@@ -11,6 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { enableNative } from '../../src/core/native/index.js';
 import { registerAllGradients } from '../../src/core/native/register-gradients.js';
 import { Rng } from '../../src/core/random.js';
+import { frozenLinearOutIn } from '../../src/core/qwen3/ops.js';
 
 await registerAllGradients();
 const enabled = await enableNative(tf);
@@ -211,6 +212,15 @@ void test('gradients through native kernels match cpu', { skip }, async () => {
   await compare(inputs(rng, [2, 3, 8], [10, 8], [5]), (x, w, g) => {
     const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => f(a, b, c))([x as tf.Tensor, w as tf.Tensor, g as tf.Tensor]);
     return grads;
+  }, false, 1e-5);
+});
+
+void test("the core's frozen linear takes its BLAS path on native: same value and input gradient as cpu", { skip }, async () => {
+  const rng = new Rng(10);
+  await compare(inputs(rng, [6, 16], [24, 16], [6, 24]), (x, w, probe) => {
+    const f = (xx: tf.Tensor): tf.Scalar => tf.sum(tf.mul(frozenLinearOutIn(xx as tf.Tensor2D, w as tf.Tensor2D), probe as tf.Tensor));
+    const { value, grad } = tf.valueAndGrad(f)(x as tf.Tensor);
+    return [frozenLinearOutIn(x as tf.Tensor2D, w as tf.Tensor2D), value, grad];
   }, false, 1e-5);
 });
 

@@ -29,9 +29,23 @@ function swapLast2(t: tf.Tensor): tf.Tensor {
  * packed (see above); differentiable w.r.t. x only: dx = (Wᵀ·dyᵀ)ᵀ with a short-lived transposed copy of W.
  */
 export function frozenLinearOutIn(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
+  if (tf.getBackend() === 'native') return frozenLinearOutInBlas(x, weight);
   const op = tf.customGrad((...inputs: GradInput[]) => ({
     value: tf.transpose(tf.matMul(weight, tf.transpose(inputs[0] as tf.Tensor2D))),
     gradFunc: (dy: tf.Tensor) => tf.transpose(tf.matMul(tf.transpose(weight), tf.transpose(dy as tf.Tensor2D))),
+  }));
+  return op(x) as tf.Tensor2D;
+}
+
+/**
+ * The same on the `native` backend (OpenBLAS, src/core/native): sgemm takes a transposed operand for free and
+ * packs nothing persistently, so y = x·Wᵀ and dx = dy·W run as single GEMMs, without the four activation
+ * transposes and the per-backward copy of W that the wasm-oriented form costs.
+ */
+function frozenLinearOutInBlas(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
+  const op = tf.customGrad((...inputs: GradInput[]) => ({
+    value: tf.matMul(inputs[0] as tf.Tensor2D, weight, false, true),
+    gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, weight),
   }));
   return op(x) as tf.Tensor2D;
 }
