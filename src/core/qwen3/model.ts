@@ -29,7 +29,17 @@ export interface ForwardOptions {
   positionIds?: number[][];
   /** rows of hidden states per lm_head chunk; default keeps one chunk's logits at or under 64 MB */
   chunkRows?: number;
+  /**
+   * Run each decoder block through this instead of directly (not with a KV cache). `run(x, aux)` computes block
+   * `layer` from its input and the per-forward tensors `aux` (attention mask, RoPE tables, residual addition);
+   * training uses it to keep block inputs and recompute blocks one at a time in the backward pass
+   * (src/core/training/layered-backward.ts). The default is `tf.tidy(() => run(x, aux))`.
+   */
+  wrapLayer?: WrapLayer;
 }
+
+/** See ForwardOptions.wrapLayer. */
+export type WrapLayer = (layer: number, x: tf.Tensor2D, aux: readonly tf.Tensor[], run: (x: tf.Tensor2D, aux: readonly tf.Tensor[]) => tf.Tensor2D) => tf.Tensor2D;
 
 /**
  * Which positions to compute logits for: 'last' = each row's last real token, 'all' = every position, or a list
@@ -500,7 +510,11 @@ export class Qwen3Model {
       // One tidy per layer: without it every layer's intermediates live until the caller's tidy ends
       // (measured 7.7 GB of tensors at 4x128 on the 0.6B shape, beyond the 4 GB wasm heap). Gradient
       // recording keeps what backprop needs regardless.
-      x = tf.tidy(() => this.#layer(l, x, plan, cache, mask, cos, sin, adds.get(l)));
+      const add = adds.get(l);
+      const aux: tf.Tensor[] = add === undefined ? [mask, cos, sin] : [mask, cos, sin, add];
+      const run = (xx: tf.Tensor2D, a: readonly tf.Tensor[]): tf.Tensor2D => this.#layer(l, xx, plan, cache, a[0] as tf.Tensor4D, a[1] as tf.Tensor4D, a[2] as tf.Tensor4D, a[3]);
+      const xl = x;
+      x = options.wrapLayer !== undefined && cache === null ? options.wrapLayer(l, xl, aux, run) : tf.tidy(() => run(xl, aux));
       if (capture.has(l)) captured.set(l, x);
     }
     const hidden = rmsNorm(x, this.#param(FINAL_NORM) as tf.Tensor1D, eps);
