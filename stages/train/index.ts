@@ -53,6 +53,7 @@ export const trainKind: StageKind = {
       eval_steps: { type: 'integer', minimum: 0, default: 10 },
       max_grad_norm: { type: 'number', exclusiveMinimum: 0, default: 1.0 },
       seed: { type: 'integer', default: 0 },
+      layered_backward: { type: 'boolean', default: true, description: 'recompute decoder blocks one at a time in the backward pass (what lets Qwen3-0.6B train in the 4 GB wasm heap; same gradients)' },
       memory_budget_mb: { type: 'integer', minimum: 64, default: 3584, description: 'wasm heap budget for the estimate (the heap is capped at 4096 MB); over it, training falls back to the cpu backend' },
     },
   },

@@ -25,6 +25,7 @@ import { buildExample, exampleStats, trainValSplit } from '../../src/core/traini
 import type { TrainingExample } from '../../src/core/training/examples.js';
 import { estimateTrainingMemory, formatMiB, largestFittingMicroBatch } from '../../src/core/training/memory-estimate.js';
 import { planSteps, trainAdapter } from '../../src/core/training/trainer.js';
+import { variablesByBlock } from '../../src/core/training/layered-backward.js';
 import type { TrainConfig } from '../../src/core/training/trainer.js';
 import { Rng } from '../../src/core/random.js';
 import { LOSS_CURVE, VAL_LOSS } from '../lib/artifacts.js';
@@ -95,7 +96,9 @@ export const trainImplementation: StageImplementation = {
     const trainable = adapterParamBound(type, p, config.hiddenSize, config.intermediateSize, config.numLayers);
     const budget = num(p, 'memory_budget_mb', 3584) * 2 ** 20;
     let backend = (await initBackend()).name;
-    const base = { config, trainableParams: trainable, seqLen, checkpointing: false };
+    const layered = p['layered_backward'] !== false;
+    const firstTrainableLayer = type === 'ia3' ? 0 : (layerSlice(config.numLayers, num(p, 'layer_frac_lo', 0.3), num(p, 'layer_frac_hi', 0.8))[0] as number);
+    const base = { config, trainableParams: trainable, seqLen, checkpointing: layered, firstTrainableLayer };
     let microBatch = typeof p['micro_batch'] === 'number' ? Math.min(p['micro_batch'], batchSize) : batchSize;
     let estimate = estimateTrainingMemory({ ...base, microBatch });
     if (backend === 'wasm') {
@@ -114,6 +117,7 @@ export const trainImplementation: StageImplementation = {
     ctx.log(`backend ${backend}, micro-batch ${microBatch} of ${batchSize}; estimated peak ${formatMiB(estimate.totalBytes)}`);
     ctx.annotate('backend', backend);
     ctx.annotate('micro_batch', microBatch);
+    ctx.annotate('layered_backward', layered);
 
     // --- model + adapter
     const sm = await loadStageModel(ctx);
@@ -159,7 +163,7 @@ export const trainImplementation: StageImplementation = {
           ctx.progress({ done: prog.step, total: prog.totalSteps, unit: 'steps', message: `loss ${rec.loss.toFixed(4)}, lr ${rec.learningRate.toExponential(2)}, ETA ${Math.round(prog.etaSeconds)} s` });
         },
         onEval: (rec) => ctx.metric('val_loss', rec.loss, rec.step),
-      });
+      }, layered ? { byLayer: variablesByBlock(adapter.layers) } : {});
 
       // --- outputs
       adapter.save(join(ctx.outDir, ADAPTER_SUBDIR), label);
@@ -189,7 +193,7 @@ export const trainImplementation: StageImplementation = {
         peft_config: adapterConfig,
         train: { ...trainCfg, steps_run: result.steps.length, scheduler_steps: result.schedulerSteps, seconds: result.seconds },
         data: { pairs: pairs.length, train: train.length, val: val.length, ...stats },
-        memory_estimate: { ...estimate, micro_batch: microBatch, budget_bytes: budget },
+        memory_estimate: { ...estimate, micro_batch: microBatch, budget_bytes: budget, layered_backward: layered },
         final: { train_loss: result.steps[result.steps.length - 1]?.loss ?? null, val_loss: result.evals[result.evals.length - 1]?.loss ?? null },
         trainable_parameters: adapter.trainableVariables().reduce((a, v) => a + v.size, 0),
         adapted_modules: adapter.layers.length,

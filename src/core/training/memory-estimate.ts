@@ -7,9 +7,9 @@
  * tf.profile peakBytes, LoRA r 32 on all seven linear modules): at Qwen3-0.6B's width (hidden 1024,
  * intermediate 3072, 16 heads) 1.37 MB/token at 64 tokens and 1.40 MB/token at 256 tokens. TensorFlow.js keeps
  * every saved input (copied, on wasm) and every intermediate gradient until the backward pass ends, hence about
- * 85 floats per (hidden + intermediate) feature and 2.5 floats per (head × key) per token. With layer
- * checkpointing only each layer's input is kept (twice: the saved copy), and one layer's working set is live
- * at a time.
+ * 85 floats per (hidden + intermediate) feature and 2.5 floats per (head × key) per token. With the layered
+ * backward (layered-backward.ts) only the inputs of blocks from the first adapted one up are kept, and one
+ * block's working set is live at a time.
  */
 import type { Qwen3Config } from '../qwen3/config.js';
 import { qwen3ParameterCount } from '../qwen3/config.js';
@@ -31,8 +31,10 @@ export interface MemoryEstimateInput {
   microBatch: number;
   /** longest sequence (tokens) */
   seqLen: number;
-  /** whether decoder layers are recomputed in the backward pass */
+  /** whether decoder blocks are recomputed one at a time in the backward pass (layered-backward.ts) */
   checkpointing: boolean;
+  /** the first block with adapter variables (blocks below it keep nothing with the layered backward) */
+  firstTrainableLayer?: number;
 }
 
 export interface MemoryEstimate {
@@ -55,7 +57,8 @@ export function estimateTrainingMemory(i: MemoryEstimateInput): MemoryEstimate {
   // variable, Adam m and v, the accumulated gradient and one micro-step's gradient
   const optimizerBytes = 5 * 4 * i.trainableParams;
   const perLayer = layerActivationBytes(c, tokens, i.seqLen);
-  const activationBytes = i.checkpointing ? c.numLayers * tokens * c.hiddenSize * 4 * 2 + perLayer : c.numLayers * perLayer;
+  const keptBlocks = c.numLayers - (i.firstTrainableLayer ?? 0);
+  const activationBytes = i.checkpointing ? keptBlocks * tokens * c.hiddenSize * 4 + 2 * perLayer : c.numLayers * perLayer;
   const lossBytes = 4 * LOSS_BLOCK_BYTES + tokens * c.hiddenSize * 4 * 3;
   const totalBytes = HEADROOM * (weightsBytes + optimizerBytes + activationBytes + lossBytes);
   return { weightsBytes, optimizerBytes, activationBytes, lossBytes, totalBytes };

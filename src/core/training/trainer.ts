@@ -23,6 +23,8 @@ import { targetPositions } from './examples.js';
 import { clipByGlobalNorm } from './grad-clip.js';
 import { linearWarmupMultiplier } from './lr-schedule.js';
 import { maskedCrossEntropy } from './masked-cross-entropy.js';
+import { layeredLossAndGrads } from './layered-backward.js';
+import type { LayeredModel } from './layered-backward.js';
 
 /** What training needs from a model (Qwen3Model provides it). */
 export interface TrainableModel {
@@ -96,6 +98,14 @@ export interface TrainProgress {
   learningRate: number;
   elapsedSeconds: number;
   etaSeconds: number;
+}
+
+export interface TrainOptions {
+  /**
+   * Backpropagate one decoder block at a time (layered-backward.ts): block index -> the adapter variables used
+   * in that block. Needed to fit Qwen3-0.6B in the wasm heap; the model must support ForwardOptions.wrapLayer.
+   */
+  byLayer?: ReadonlyMap<number, readonly tf.Variable[]>;
 }
 
 export interface TrainCallbacks {
@@ -207,7 +217,14 @@ export async function evaluateLoss(model: TrainableModel, examples: readonly Tra
  * Train `variables` (the adapter's; nothing else is trainable) on `train`, evaluating on `val`.
  * The caller owns the variables; only optimizer state is created and freed here.
  */
-export async function trainAdapter(model: TrainableModel, variables: readonly tf.Variable[], train: readonly TrainingExample[], val: readonly TrainingExample[], cfg: TrainConfig, cb: TrainCallbacks = {}): Promise<TrainResult> {
+export async function trainAdapter(model: TrainableModel & Partial<LayeredModel>, variables: readonly tf.Variable[], train: readonly TrainingExample[], val: readonly TrainingExample[], cfg: TrainConfig, cb: TrainCallbacks = {}, opts: TrainOptions = {}): Promise<TrainResult> {
+  const byLayer = opts.byLayer;
+  if (byLayer !== undefined) {
+    const covered = new Set([...byLayer.values()].flat());
+    const missing = variables.filter((v) => !covered.has(v));
+    if (missing.length > 0) throw new Error(`layered backward: ${missing.length} variable(s) belong to no decoder block`);
+    if (model.getParameter === undefined || model.config === undefined) throw new Error('layered backward needs a model with getParameter and config (Qwen3Model)');
+  }
   if (variables.length === 0) throw new Error('nothing to train: the adapter has no variables');
   if (!(cfg.microBatch >= 1 && Number.isInteger(cfg.microBatch))) throw new Error(`microBatch must be a positive integer, got ${cfg.microBatch}`);
   const { steps: plan, schedulerSteps } = planSteps(train.length, cfg);
@@ -242,17 +259,27 @@ export async function trainAdapter(model: TrainableModel, variables: readonly tf
       let lossSum = 0;
       for (const mb of micro) {
         if (mb.tokens === 0) continue;
-        const { value, grads } = tf.variableGrads(() => lossOf(model, mb, 1 / tokens), [...variables]);
-        lossSum += (await value.data())[0] as number;
-        value.dispose();
-        for (const [name, g] of Object.entries(grads)) {
-          const i = byName.get(name);
-          if (i === undefined) continue;
+        const named = new Map<number, tf.Tensor>();
+        if (byLayer !== undefined) {
+          const r = layeredLossAndGrads(model as LayeredModel, mb.ids, mb.mask, { rows: mb.rows, targets: mb.targets, weights: new Float32Array(mb.tokens).fill(1 / tokens) }, byLayer);
+          lossSum += r.loss;
+          for (const [v, g] of r.grads) named.set(byName.get(v.name) as number, g);
+        } else {
+          const { value, grads } = tf.variableGrads(() => lossOf(model, mb, 1 / tokens), [...variables]);
+          lossSum += (await value.data())[0] as number;
+          value.dispose();
+          for (const [name, g] of Object.entries(grads)) {
+            const i = byName.get(name);
+            if (i === undefined) g.dispose();
+            else named.set(i, g);
+          }
+        }
+        for (const [i, g] of named) {
           const next = tf.add(acc[i] as tf.Tensor, g);
           (acc[i] as tf.Tensor).dispose();
           acc[i] = tf.keep(next);
+          g.dispose();
         }
-        tf.dispose(grads);
         await yieldToEventLoop();
         cb.signal?.throwIfAborted();
       }
