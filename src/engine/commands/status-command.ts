@@ -43,6 +43,7 @@ export function statusData(ctx: EngineContext, order: readonly string[], statuse
   const now = Date.now();
   const counts: StatusJson['counts'] = { fresh: 0, stale: 0, cached: 0, failed: 0, 'never-run': 0 };
   const stages: StageStatusJson[] = [];
+  const leases = new Map(ctx.store.allLeases().map((l) => [l.stage_id, l]));
   for (const id of order) {
     const s = statuses.get(id);
     if (!s) continue;
@@ -54,7 +55,7 @@ export function statusData(ctx: EngineContext, order: readonly string[], statuse
       reasons: s.reasons.map((r) => ({ ...r, text: formatReason(r) })),
       warnings: s.warnings,
     };
-    const lease = ctx.store.getLease(id);
+    const lease = leases.get(id);
     if (lease && !isHolderGone(lease, now)) entry.running = { pid: lease.pid, host: lease.host, runId: lease.run_id };
     if (s.state === 'cached' && s.hit) entry.restorableFrom = { runId: s.hit.run_id, executionId: s.hit.id };
     stages.push(entry);

@@ -9,10 +9,13 @@
 export type CanonicalJsonString = string & { readonly __brand: 'CanonicalJson' };
 
 export function canonicalJson(value: unknown): CanonicalJsonString {
-  return write(value, new Set()) as CanonicalJsonString;
+  return write(value, 0) as CanonicalJsonString;
 }
 
-function write(value: unknown, seen: Set<object>): string {
+/** Params are trees written by people; anything deeper than this is a cycle or a mistake. */
+const MAX_DEPTH = 256;
+
+function write(value: unknown, depth: number): string {
   if (value === null || value === undefined) return 'null';
   switch (typeof value) {
     case 'string':
@@ -30,19 +33,24 @@ function write(value: unknown, seen: Set<object>): string {
     case 'symbol':
       throw new TypeError(`cannot hash a ${typeof value} value`);
   }
-  const obj = value as object;
-  if (seen.has(obj)) throw new TypeError('cannot hash a cyclic value');
-  seen.add(obj);
-  try {
-    if (Array.isArray(obj)) return `[${obj.map((v: unknown) => write(v, seen)).join(',')}]`;
-    if (obj instanceof Date) return JSON.stringify(obj.toISOString());
-    const entries = Object.entries(obj as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${write(v, seen)}`).join(',')}}`;
-  } finally {
-    seen.delete(obj);
+  if (depth > MAX_DEPTH) throw new TypeError('cannot hash a cyclic (or absurdly deep) value');
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + write(value[i], depth + 1);
+    return `${out}]`;
   }
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${write(v, depth + 1)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 function writeNumber(n: number): string {
@@ -51,5 +59,5 @@ function writeNumber(n: number): string {
   if (n === -Infinity) return '{"$number":"-Infinity"}';
   if (Object.is(n, -0)) return '0';
   // JS's shortest round-trip spelling is unique per float64, so this is already canonical.
-  return JSON.stringify(n);
+  return String(n);
 }

@@ -31,15 +31,16 @@ export interface HashedPath {
 }
 
 export class FileHasher {
-  readonly #get: Stmt;
+  readonly #getAll: Stmt;
   readonly #put: Stmt;
+  #all: Map<string, MemoRow> | null = null;
   /** per-process cache: a run hashes the same dep for several stages */
   readonly #seen = new Map<string, { sig: string; hash: FileHash }>();
   /** files hashed for real (not from the memo) since construction; lets tests and benchmarks assert memo hits */
   rehashed = 0;
 
   constructor(db: Db) {
-    this.#get = db.prepare<unknown[]>('SELECT size, mtime_ns, ino, hash, hashed_at_ns FROM file_hashes WHERE path = ?').safeIntegers(true);
+    this.#getAll = db.prepare<unknown[]>('SELECT path, size, mtime_ns, ino, hash, hashed_at_ns FROM file_hashes').safeIntegers(true);
     this.#put = db.prepare<unknown[]>(
       `INSERT INTO file_hashes (path, size, mtime_ns, ino, hash, hashed_at_ns) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, ino = excluded.ino,
@@ -47,12 +48,24 @@ export class FileHasher {
     );
   }
 
+  /**
+   * The whole memo, read in one query on first use: a status over thousands of files then costs one stat per file
+   * and no query. Rows written meanwhile by other processes are missed, which only costs a rehash.
+   */
+  #memo(absPath: string): MemoRow | undefined {
+    if (!this.#all) {
+      this.#all = new Map();
+      for (const row of this.#getAll.all() as (MemoRow & { path: string })[]) this.#all.set(row.path, row);
+    }
+    return this.#all.get(absPath);
+  }
+
   /** sha256 of a regular file, from the memo when its stat signature is unchanged. */
   hashFile(absPath: string, st: BigIntStats = statSync(absPath, { bigint: true })): FileHash {
     const sig = `${st.size}:${st.mtimeNs}:${st.ino}`;
     const seen = this.#seen.get(absPath);
     if (seen && seen.sig === sig) return seen.hash;
-    const row = this.#get.get(absPath) as MemoRow | undefined;
+    const row = this.#memo(absPath);
     if (
       row &&
       row.size === st.size &&
@@ -68,6 +81,7 @@ export class FileHasher {
     const hash = hashFileSync(absPath);
     this.rehashed++;
     this.#put.run(absPath, Number(st.size), st.mtimeNs, st.ino, hash, hashedAt);
+    this.#all?.set(absPath, { size: st.size, mtime_ns: st.mtimeNs, ino: st.ino, hash, hashed_at_ns: hashedAt });
     this.#seen.set(absPath, { sig, hash });
     return hash;
   }

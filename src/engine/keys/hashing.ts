@@ -1,6 +1,7 @@
 /**
  * sha256 helpers and the branded hash strings used across the engine.
  */
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 
@@ -11,8 +12,11 @@ export type TreeHash = string & { readonly __brand: 'TreeHash' };
 /** hex sha256 of a stage's canonical key material */
 export type StageKey = string & { readonly __brand: 'StageKey' };
 
+/** One-shot `crypto.hash` (Node ≥ 20.12) is ~3x cheaper than createHash for the many small key strings. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash;
+
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
 /** Streams a file through sha256; large reads keep 1 GiB files at disk speed without holding them in memory. */

@@ -71,7 +71,7 @@ export function keyMaterial(ing: KeyIngredients): unknown {
     ),
     external: [...ing.external]
       .map((e) => [e.label, e.hash])
-      .sort((a, b) => (canonicalJson(a) < canonicalJson(b) ? -1 : 1)),
+      .sort((a, b) => (`${a[0]}\u0000${a[1]}` < `${b[0]}\u0000${b[1]}` ? -1 : 1)),
     deps: [...ing.deps].map((d) => [d.path, d.hash]).sort((a, b) => ((a[0] ?? '') < (b[0] ?? '') ? -1 : 1)),
   };
 }

@@ -45,6 +45,20 @@ export function listOutputFiles(projectDir: string, layout: OutputLayout): { ok:
 
 /** Hashes the outputs in place (through the memo, so an unchanged out/ costs one stat per file). */
 export function inspectOutputs(projectDir: string, layout: OutputLayout, hasher: FileHasher): OutputCheck {
+  if (layout.type === 'paths' && layout.paths.length === 1) {
+    // the common cmd stage with one out file: one stat, no directory walk
+    const p = layout.paths[0] ?? '';
+    let st;
+    try {
+      st = statSync(join(projectDir, p), { bigint: true });
+    } catch {
+      return { ok: false, missing: p };
+    }
+    if (st.isFile()) {
+      const manifest = { files: [{ path: p, hash: hasher.hashFile(join(projectDir, p), st), size: Number(st.size), exec: (Number(st.mode) & 0o111) !== 0 }] };
+      return { ok: true, hash: treeHashOf(manifest), manifest };
+    }
+  }
   let listed;
   try {
     listed = listOutputFiles(projectDir, layout);

@@ -37,11 +37,13 @@ export function assessStage(
   ctx: Pick<EngineContext, 'pipeline' | 'store' | 'cache' | 'hasher'>,
   st: StaticIngredients,
   outputHashOf: (stageId: string) => TreeHash | null,
+  /** read the head from the database rather than the snapshot (the caller holds the stage's lease) */
+  freshHead = false,
 ): StageStatus {
   const { store, cache } = ctx;
   const id = st.stage.id;
   const ingredients = withUpstream(st, outputHashOf);
-  const head = store.headExecution(id) ?? null;
+  const head = store.headExecution(id, freshHead) ?? null;
   const baseline = head ?? store.latestSuccessOfStage(id) ?? store.latestExecutionOfStage(id) ?? null;
   const warnings = codeWarnings(st, baseline);
   const base = { stageId: id, ingredients, head, baseline, warnings };

@@ -205,8 +205,8 @@ class RunSession {
 
   #upstreamHash = (id: string): TreeHash | null => this.#nodes.get(id)?.outputHash ?? null;
 
-  #assess(n: Node): StageStatus {
-    return assessStage(this.#ctx, n.st, this.#upstreamHash);
+  #assess(n: Node, underLease = false): StageStatus {
+    return assessStage(this.#ctx, n.st, this.#upstreamHash, underLease);
   }
 
   async #process(n: Node): Promise<Done | NotDone> {
@@ -271,7 +271,7 @@ class RunSession {
       }
       try {
         // re-check under the lease: the run we waited for (or one that just finished) may have produced it
-        const current = this.#assess(n);
+        const current = this.#assess(n, true);
         if (current.key !== status.key) continue;
         if (current.state === 'fresh' && current.outputHash) {
           this.#counts.fresh++;
@@ -522,7 +522,7 @@ class RunSession {
       if (!listed.ok) throw new Error(`the command did not write its declared out ${listed.missing}`);
       stored = cache.ingestFilesByCopy(listed.files);
     }
-    const previous = store.headExecution(n.id);
+    const previous = store.headExecution(n.id, true);
     const ended = Date.now();
     let bytes = 0;
     for (const f of stored.manifest.files) bytes += f.size;

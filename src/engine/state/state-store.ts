@@ -80,6 +80,7 @@ export function parseIngredients(row: ExecutionRow): KeyIngredients {
 export class StateStore {
   readonly db: Db;
   readonly #s: Record<string, Stmt> = {};
+  #heads: Map<string, ExecutionRow> | null = null;
 
   constructor(db: Db) {
     this.db = db;
@@ -245,14 +246,36 @@ export class StateStore {
     return this.#stmt(`SELECT * FROM stage_heads WHERE stage_id = ?`).get(stageId) as HeadRow | undefined;
   }
 
-  /** The execution whose result is materialised in out/ for this stage. */
-  headExecution(stageId: string): ExecutionRow | undefined {
-    return this.#stmt(
-      `SELECT e.* FROM stage_heads h JOIN executions e ON e.id = h.execution_id WHERE h.stage_id = ?`,
-    ).get(stageId) as ExecutionRow | undefined;
+  /**
+   * The execution whose result is materialised in out/ for this stage. With `fresh`, always from the database;
+   * otherwise from a snapshot of all heads taken on first use (one query instead of one per stage: `status` on a
+   * 1000-stage DAG). The snapshot can lag behind other processes; callers that act on a head under a lease ask
+   * for it fresh.
+   */
+  headExecution(stageId: string, fresh = false): ExecutionRow | undefined {
+    if (fresh || !this.#heads) {
+      if (!fresh && !this.#heads) {
+        this.#heads = new Map();
+        const all = this.#stmt(`SELECT h.stage_id AS head_stage, e.* FROM stage_heads h JOIN executions e ON e.id = h.execution_id`).all() as (ExecutionRow & {
+          head_stage: string;
+        })[];
+        for (const row of all) this.#heads.set(row.head_stage, row);
+        return this.#heads.get(stageId);
+      }
+      const row = this.#stmt(`SELECT e.* FROM stage_heads h JOIN executions e ON e.id = h.execution_id WHERE h.stage_id = ?`).get(stageId) as
+        | ExecutionRow
+        | undefined;
+      if (this.#heads) {
+        if (row) this.#heads.set(stageId, row);
+        else this.#heads.delete(stageId);
+      }
+      return row;
+    }
+    return this.#heads.get(stageId);
   }
 
   setHead(stageId: string, executionId: number, outPaths: readonly string[], now: number): void {
+    this.#heads?.delete(stageId);
     this.#stmt(
       `INSERT INTO stage_heads (stage_id, execution_id, out_paths, materialized_at) VALUES (?, ?, ?, ?)
        ON CONFLICT(stage_id) DO UPDATE SET execution_id = excluded.execution_id, out_paths = excluded.out_paths,
@@ -261,6 +284,7 @@ export class StateStore {
   }
 
   clearHead(stageId: string): void {
+    this.#heads?.delete(stageId);
     this.#stmt(`DELETE FROM stage_heads WHERE stage_id = ?`).run(stageId);
   }
 
@@ -281,6 +305,10 @@ export class StateStore {
   }
 
   // ---- leases ----
+
+  allLeases(): LeaseRow[] {
+    return this.#stmt(`SELECT * FROM leases`).all() as LeaseRow[];
+  }
 
   getLease(stageId: string): LeaseRow | undefined {
     return this.#stmt(`SELECT * FROM leases WHERE stage_id = ?`).get(stageId) as LeaseRow | undefined;

@@ -1,0 +1,104 @@
+/**
+ * No-op `wsflow run` and `wsflow status` on fully built synthetic chains of 10, 100 and 1000 stages, side by side
+ * with Snakemake's dry-run (`-n`) and `--summary` on the equivalent workflow, built the same way, in the same run.
+ * Each stage i copies stage i-1's file and appends i (a cmd stage; a Snakemake rule with a wildcard).
+ *
+ *   node dist/bench/engine/noop-bench.js [--sizes 10,100,1000] [--repeat 5] [--keep DIR]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { argValue, header, load, measure, repeat, table, tool, WSFLOW, type Measured } from './bench-util.js';
+
+function pipelineYaml(n: number): string {
+  const lines = ['stages:', '  s0:', '    cmd: "mkdir -p data && echo 0 > data/0.txt"', '    outs: [data/0.txt]'];
+  for (let i = 1; i < n; i++) {
+    lines.push(`  s${i}:`, `    cmd: "cat data/${i - 1}.txt > data/${i}.txt && echo ${i} >> data/${i}.txt"`, `    deps: [data/${i - 1}.txt]`, `    outs: [data/${i}.txt]`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function snakefile(n: number): string {
+  return `N = ${n}
+wildcard_constraints:
+    i="[1-9][0-9]*"
+
+rule all:
+    input: f"data/{N - 1}.txt"
+
+rule first:
+    output: "data/0.txt"
+    shell: "echo 0 > {output}"
+
+rule step:
+    input: lambda w: f"data/{int(w.i) - 1}.txt"
+    output: "data/{i}.txt"
+    shell: "cat {input} > {output} && echo {wildcards.i} >> {output}"
+`;
+}
+
+function mustRun(argv: string[], cwd: string, what: string): void {
+  const r = spawnSync(argv[0] ?? '', argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
+}
+
+function fmt(m: Measured): string {
+  return `${m.wallS.toFixed(2)} s / ${m.peakRssMiB.toFixed(0)} MiB${m.code === 0 || m.code === 1 ? '' : ` (exit ${m.code})`}`;
+}
+
+function main(): void {
+  const loadAtStart = load();
+  const sizes = argValue('--sizes', '10,100,1000').split(',').map(Number);
+  const reps = Number(argValue('--repeat', '5'));
+  const keep = argValue('--keep', '');
+  const snakemake = tool('snakemake');
+  const root = keep || mkdtempSync(join(tmpdir(), 'wsflow-noop-bench-'));
+  const node = process.execPath;
+  const rows: string[][] = [];
+  try {
+    for (const n of sizes) {
+      const wdir = join(root, `wsflow-${n}`);
+      const sdir = join(root, `snakemake-${n}`);
+      mkdirSync(wdir, { recursive: true });
+      mkdirSync(sdir, { recursive: true });
+      writeFileSync(join(wdir, 'pipeline.yaml'), pipelineYaml(n));
+      writeFileSync(join(sdir, 'Snakefile'), snakefile(n));
+      process.stderr.write(`building ${n}-stage chains…\n`);
+      mustRun([node, WSFLOW, 'run', '-j', '2'], wdir, `wsflow run (${n})`);
+      if (snakemake) mustRun([snakemake, '--cores', '2', '--quiet'], sdir, `snakemake build (${n})`);
+      // one warm-up each (page cache, pipeline load cache), then the median of `reps`
+      measure([node, WSFLOW, 'run'], wdir);
+      const run = repeat(reps, () => measure([node, WSFLOW, 'run'], wdir));
+      const status = repeat(reps, () => measure([node, WSFLOW, 'status'], wdir));
+      if (status.code !== 0) throw new Error(`wsflow status exited ${status.code}: the ${n}-stage chain is not fully fresh`);
+      let dry: Measured | null = null;
+      let summary: Measured | null = null;
+      if (snakemake) {
+        measure([snakemake, '-n', '--cores', '1'], sdir);
+        dry = repeat(reps, () => measure([snakemake, '-n', '--cores', '1'], sdir));
+        summary = repeat(reps, () => measure([snakemake, '--summary', '--cores', '1'], sdir));
+      }
+      const ratio = (a: Measured | null, b: Measured): string => (a ? `${(a.wallS / b.wallS).toFixed(1)}x` : 'n/a');
+      rows.push([
+        String(n),
+        fmt(run),
+        fmt(status),
+        dry ? fmt(dry) : 'not installed',
+        summary ? fmt(summary) : 'not installed',
+        ratio(dry, run),
+        ratio(summary, status),
+      ]);
+    }
+  } finally {
+    if (!keep) rmSync(root, { recursive: true, force: true });
+  }
+  process.stdout.write(
+    `${header('No-op run and status on fully built chains (median of ' + reps + ' runs, wall time / peak RSS)', 'node dist/bench/engine/noop-bench.js', loadAtStart)}${table(
+      ['stages', 'wsflow run (no-op)', 'wsflow status', 'snakemake -n', 'snakemake --summary', 'dry-run ratio', 'summary ratio'],
+      rows,
+    )}\n\nRatios are Snakemake's wall time over wsflow's (higher is faster for wsflow). Node start-up is included.\n`,
+  );
+}
+
+main();
