@@ -14,7 +14,12 @@ export const DILEMMA_ROWS_FILE = 'rows.jsonl';
 export const DILEMMAS_INFO_FILE = 'dilemmas_info.json';
 
 export function datasetSource(raw: unknown): { source: DilemmaSource; label: string } {
-  const d = (raw ?? {}) as { hf?: string; path?: string; config?: string; split?: string; revision?: string };
+  const given = (raw ?? {}) as Record<string, string | null | undefined>;
+  const d: { hf?: string; path?: string; config?: string; split?: string; revision?: string } = {};
+  for (const k of ['hf', 'path', 'config', 'split', 'revision'] as const) {
+    const v = given[k];
+    if (v !== null && v !== undefined) d[k] = v;
+  }
   if (d.hf !== undefined && d.path !== undefined) throw new Error('dataset: give either `hf` (a dataset in the local Hugging Face cache) or `path`, not both');
   const opt = <K extends string>(k: K, v: string | undefined): Partial<Record<K, string>> => (v === undefined ? {} : ({ [k]: v } as Record<K, string>));
   if (d.path !== undefined) return { source: { kind: 'path', path: d.path, ...opt('config', d.config), ...opt('split', d.split) }, label: d.path };
@@ -37,12 +42,13 @@ export const dilemmasKind: StageKind = {
         additionalProperties: false,
         default: {},
         description: `{hf: ORG/NAME, config, split, revision} from the local Hugging Face cache (default ${DEFAULT_DILEMMA_DATASET.dataset} / ${DEFAULT_DILEMMA_DATASET.config} / ${DEFAULT_DILEMMA_DATASET.split}), or {path: FILE-OR-DIR} (parquet, JSONL, JSON or CSV), e.g. data/synthetic-dilemmas`,
+        // null = absent, so that a profile can switch hf → path (profiles deep-merge maps)
         properties: {
-          hf: { type: 'string', minLength: 3 },
-          path: { type: 'string', minLength: 1 },
-          config: { type: 'string', minLength: 1 },
-          split: { type: 'string', minLength: 1 },
-          revision: { type: 'string', minLength: 1 },
+          hf: { type: ['string', 'null'], minLength: 3 },
+          path: { type: ['string', 'null'], minLength: 1 },
+          config: { type: ['string', 'null'], minLength: 1 },
+          split: { type: ['string', 'null'], minLength: 1 },
+          revision: { type: ['string', 'null'], minLength: 1 },
         },
       },
       n_dilemmas: { type: ['integer', 'null'], minimum: 1, default: null, description: 'the first n dilemmas of the sorted unique dilemma_idx (null: all; the E2 tables use all 219)' },
