@@ -9,6 +9,7 @@
 import type { StageKind } from '../../src/engine/stage-kind.js';
 import { DEFAULT_PROMPT_SET, KL_REFERENCE_PROMPTS, KL_TARGET_PROMPT, PROMPT_SETS } from '../lib/prompts.js';
 import { QUESTIONS_PARAM, questionsExternalInput } from '../repe/index.js';
+import { checkPromptNames } from '../steer/prompt-names.js';
 
 export const KL_TARGET_KIND_NAME = 'kl-target';
 export const KL_TARGET_KIND_VERSION = '1.0.0';
@@ -45,6 +46,10 @@ export const klTargetKind: StageKind = {
   inputs: { model: { description: 'the base model (a model stage)' } },
   resources: 'accel',
   externalInputs(params, env) {
+    for (const [names, key] of [[params['target_prompt'], 'target_prompt'], [params['reference_prompts'], 'reference_prompts']] as const) {
+      const checked = checkPromptNames(params['prompt_set'], names, key);
+      if (!checked.ok) return checked;
+    }
     return questionsExternalInput(params, env.projectDir);
   },
   async load() {

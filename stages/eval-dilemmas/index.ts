@@ -10,6 +10,7 @@
  */
 import type { StageKind } from '../../src/engine/stage-kind.js';
 import { DEFAULT_PROMPT_SET, PROMPT_SETS } from '../lib/prompts.js';
+import { checkPromptNames } from '../steer/prompt-names.js';
 import { DILEMMA_PARAM_PROPERTIES } from '../steer/dilemma-params.js';
 
 export const EVAL_DILEMMAS_KIND_NAME = 'eval-dilemmas';
@@ -54,6 +55,9 @@ export const evalDilemmasKind: StageKind = {
     calibration: { description: 'a calibrate stage of the same method: evaluate at −α*, 0, +α*', optional: true },
   },
   resources: 'accel',
+  externalInputs(params) {
+    return checkPromptNames(params['prompt_set'], params['prompts'], 'prompts');
+  },
   async load() {
     const { evalDilemmasImplementation } = await import('./eval-dilemmas-stage.js');
     return evalDilemmasImplementation;

@@ -1,0 +1,14 @@
+/** Planning-time check of prompt baseline names against a prompt set. Cheap (no TensorFlow.js). */
+import type { ExternalInputsResult } from '../../src/engine/stage-kind.js';
+import { DEFAULT_PROMPT_SET, PROMPT_SETS, type PromptSetName } from '../lib/prompts.js';
+
+/** Prompt names must exist in the chosen set: checked at planning time, so a typo is not a failure mid-run. */
+export function checkPromptNames(setName: unknown, names: unknown, param: string): ExternalInputsResult {
+  const set = PROMPT_SETS[(setName ?? DEFAULT_PROMPT_SET) as PromptSetName] as Readonly<Record<string, string>> | undefined;
+  if (set === undefined) return { ok: false, param: 'prompt_set', error: `unknown prompt set ${JSON.stringify(setName)} (${Object.keys(PROMPT_SETS).join(', ')})` };
+  const missing = (Array.isArray(names) ? (names as string[]) : [names as string]).filter((n) => !(n in set));
+  if (missing.length > 0) {
+    return { ok: false, param, error: `prompt${missing.length > 1 ? 's' : ''} ${missing.map((n) => JSON.stringify(n)).join(', ')} not in prompt set ${String(setName ?? DEFAULT_PROMPT_SET)} (it has ${Object.keys(set).join(', ')})` };
+  }
+  return { ok: true, inputs: [] };
+}

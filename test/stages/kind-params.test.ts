@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { builtinKinds } from '../../stages/index.js';
+import { checkPromptNames } from '../../stages/steer/prompt-names.js';
+import { kind, REPO_ROOT, validParams } from './helpers.js';
+
+const MINE = ['model', 'dilemmas', 'diff', 'repe', 'kl-target', 'calibrate', 'eval-dilemmas', 'eval-iid', 'ablate-delora'];
+
+void test('every experiment kind is registered with a semantic version, a schema that compiles and defaults from the spec', () => {
+  for (const name of MINE) {
+    const k = builtinKinds.get(name);
+    assert.ok(k, name);
+    assert.match(k.version, /^\d+\.\d+\.\d+$/);
+  }
+  const ev = validParams(kind('eval-dilemmas'), {});
+  assert.deepEqual(ev['coeffs'], [-1, 0, 1]);
+  assert.equal(ev['format'], 'f1');
+  assert.equal(ev['anchor'], null, 'null = the format\'s anchor ("My choice: **" for f1)');
+  assert.equal(ev['prompt_set'], 'p-v3');
+  assert.equal(ev['max_length'], 512);
+  assert.equal(ev['choice_rule'], 'latest');
+  const kt = validParams(kind('kl-target'), {});
+  assert.equal(kt['version'], 'v1');
+  assert.equal(kt['n_calib'], 50);
+  assert.equal(kt['n_audit'], 100);
+  assert.equal(kt['target_prompt'], 'engineered_prompt_honest');
+  const cal = validParams(kind('calibrate'), {});
+  assert.deepEqual([cal['alpha_init'], cal['max_iters'], cal['band'], cal['lo'], cal['hi'], cal['tol'], cal['max_root_iters']], [1, 4, 0.2, 0.05, 16, 0.05, 12]);
+  assert.deepEqual(validParams(kind('eval-iid'), {})['coeffs'], [-2, -1, 0, 1, 2]);
+  assert.equal(validParams(kind('eval-iid'), {})['n_held_out'], 12);
+  assert.equal(validParams(kind('repe'), {})['n_train_topics'], 20);
+  assert.deepEqual(validParams(kind('ablate-delora'), {})['variants'], ['full', 'dir_only', 'mag_only', 'random_norm']);
+  assert.equal(validParams(kind('diff'), {})['merge_dtype'], 'f32');
+  assert.throws(() => validParams(kind('eval-dilemmas'), { anchr: 'x' }));
+  assert.throws(() => validParams(kind('eval-dilemmas'), { format: 'f3' }), 'F3 (guided CoT) needs generation and is not offered');
+});
+
+void test('prompt names are checked against the prompt set at planning time', () => {
+  assert.ok(checkPromptNames('p-v3', ['base', 'engineered_prompt_honest'], 'prompts').ok);
+  const bad = checkPromptNames('p-v1', ['base', 'engineered_prompt_honest', 'simple_dishonest_prompt'], 'prompts');
+  assert.ok(!bad.ok);
+  assert.equal(bad.param, 'prompts');
+  assert.match(bad.error, /prompts "engineered_prompt_honest", "simple_dishonest_prompt" not in prompt set p-v1 \(it has base, simple_honest_prompt, engineered_prompt\)/);
+  const ev = kind('eval-dilemmas');
+  const r = ev.externalInputs?.(validParams(ev, { prompt_set: 'p-v1', prompts: ['base', 'engineered_prompt'] }), { projectDir: REPO_ROOT });
+  assert.ok(r?.ok);
+  const kt = kind('kl-target');
+  const r2 = kt.externalInputs?.(validParams(kt, { prompt_set: 'p-v1' }), { projectDir: REPO_ROOT });
+  assert.ok(r2 !== undefined && !r2.ok);
+  assert.equal(r2.param, 'target_prompt');
+  const r3 = kt.externalInputs?.(validParams(kt, { questions: 'nope.json' }), { projectDir: REPO_ROOT });
+  assert.ok(r3 !== undefined && !r3.ok);
+  assert.match(r3.error, /question pool .*nope\.json does not exist/);
+});
