@@ -8,8 +8,12 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { parse as parseYaml } from 'yaml';
-import { parquetReadObjects } from 'hyparquet';
+import { createRequire } from 'node:module';
+
+/** `yaml` is loaded only when a dataset card is read: this module is imported by every `wsflow status`. */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+}
 import { parseCsv } from './csv.js';
 
 export const DEFAULT_DILEMMA_DATASET = { dataset: 'wassname/daily_dilemmas-self-honesty', config: 'honesty_eval', split: 'test' } as const;
@@ -347,6 +351,8 @@ async function readRecords(file: string, format: DataFormat): Promise<RawRecord[
       const buf = readFileSync(file);
       const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
       try {
+        // hyparquet is imported here, when rows are read, not when `wsflow status` imports the kinds
+        const { parquetReadObjects } = await import('hyparquet');
         return (await parquetReadObjects({ file: ab, compressors: PARQUET_COMPRESSORS })) as RawRecord[];
       } catch (e) {
         throw new DilemmaDataError(file, undefined, `cannot read parquet (${(e as Error).message})`);
