@@ -20,7 +20,11 @@ function pipelineYaml(n: number): string {
 }
 
 function snakefile(n: number): string {
-  return `N = ${n}
+  // a 1000-job chain resolves input functions recursively: past Python's default limit of 1000 frames
+  return `import sys
+sys.setrecursionlimit(100000)
+
+N = ${n}
 wildcard_constraints:
     i="[1-9][0-9]*"
 
