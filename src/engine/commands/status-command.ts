@@ -96,7 +96,8 @@ export function renderStatus(data: StatusJson, s: Style): string {
   const stateWidth = 10;
   const lines: string[] = [];
   for (const st of data.stages) {
-    const reasonLines = formatReasons(st.reasons);
+    // "never-run ← never run" says nothing twice; other reasons of a never-run stage (upstream pending) stay
+    const reasonLines = formatReasons(st.state === 'never-run' ? st.reasons.filter((r) => r.type !== 'never-run') : st.reasons);
     if (st.state === 'cached' && st.restorableFrom) reasonLines.push(`restorable from run #${st.restorableFrom.runId}`);
     if (st.running) {
       const where = `running now in pid ${st.running.pid} on ${st.running.host} (run #${st.running.runId})`;
