@@ -71,7 +71,7 @@ void test('a mid-DAG param change reruns exactly that stage and its dependents; 
     const line = (id: string): string => lines.find((l) => l.startsWith(`${id} `)) ?? '';
     assert.match(line('eval@lora'), /^eval@lora\s+stale\s+← param prompt\.anchor "My choice: \*\*" → "My choice:"$/);
     assert.match(line('eval@dora'), /stale\s+← param prompt\.anchor "My choice: \*\*" → "My choice:"/);
-    assert.match(line('report'), /^report\s+stale\s+← upstream eval@lora \(may cut off if eval@lora's output is unchanged\)$/);
+    assert.match(line('report'), /^report\s+stale\s+← upstream eval@lora, eval@dora \(may cut off if their outputs are unchanged\)$/);
     for (const id of ['data', 'train@lora', 'train@dora']) assert.match(line(id), /fresh$/, id);
 
     const json = JSON.parse((await rig.exec(['status', '--json', ...set])).stdout) as {

@@ -119,3 +119,13 @@ void test('a param interpolated into a string is reported with the global value,
   // `other` changed while its global did not (the template changed): named by the stage key
   assert.deepEqual(diffIngredients(old, cur).map(formatReason), ['param train.lr 0.1 → 0.05', 'param with.other "x" → "y"']);
 });
+
+void test('several upstream stages are named on one line', () => {
+  const pending: Reason[] = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ type: 'upstream-pending', input: 'in', stageId: id }));
+  assert.deepEqual(formatReasons([{ type: 'param-added', param: 'x', new: 1 }, ...pending]), [
+    'param x added: 1',
+    'upstream a, b, c and 2 more (may cut off if their outputs are unchanged)',
+  ]);
+  const changed: Reason[] = ['a', 'b'].map((id) => ({ type: 'upstream-changed', input: 'in', stageId: id }));
+  assert.deepEqual(formatReasons(changed), ['upstream a, b']);
+});

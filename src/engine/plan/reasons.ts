@@ -267,9 +267,40 @@ export function firstLine(text: string): string {
 
 export const MAX_SHOWN_REASONS = 5;
 
-/** At most MAX_SHOWN_REASONS lines, then "and N more". */
+const SHOWN_UPSTREAMS = 3;
+
+function idList(ids: readonly string[]): string {
+  const shown = ids.slice(0, SHOWN_UPSTREAMS).join(', ');
+  return ids.length > SHOWN_UPSTREAMS ? `${shown} and ${ids.length - SHOWN_UPSTREAMS} more` : shown;
+}
+
+/**
+ * At most MAX_SHOWN_REASONS lines, then "and N more". Several changed or pending upstream stages (a report over
+ * eighteen evals) make one line each kind, not one line per stage.
+ */
 export function formatReasons(reasons: readonly Reason[]): string[] {
-  const lines = reasons.slice(0, MAX_SHOWN_REASONS).map(formatReason);
-  if (reasons.length > MAX_SHOWN_REASONS) lines.push(`and ${reasons.length - MAX_SHOWN_REASONS} more`);
+  const pending = reasons.filter((r) => r.type === 'upstream-pending').map((r) => (r as { stageId: string }).stageId);
+  const changed = reasons.filter((r) => r.type === 'upstream-changed').map((r) => (r as { stageId: string }).stageId);
+  const lines: string[] = [];
+  let pendingDone = false;
+  let changedDone = false;
+  let shown = 0;
+  let hidden = 0;
+  for (const r of reasons) {
+    let line: string | null;
+    if (r.type === 'upstream-pending' && pending.length > 1) {
+      line = pendingDone ? null : `upstream ${idList(pending)} (may cut off if their outputs are unchanged)`;
+      pendingDone = true;
+    } else if (r.type === 'upstream-changed' && changed.length > 1) {
+      line = changedDone ? null : `upstream ${idList(changed)}`;
+      changedDone = true;
+    } else line = formatReason(r);
+    if (line === null) continue;
+    if (shown < MAX_SHOWN_REASONS) {
+      lines.push(line);
+      shown++;
+    } else hidden++;
+  }
+  if (hidden > 0) lines.push(`and ${hidden} more`);
   return lines;
 }
