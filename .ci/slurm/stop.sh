@@ -59,7 +59,7 @@ fi
 
 if [ "${1:-}" = "--purge" ]; then
   rm -rf "$HOME_DIR"
-  for f in "$CONF" /etc/slurm/gres.conf; do
+  for f in "$CONF" /etc/slurm/gres.conf /etc/slurm/cgroup.conf; do
     [ -f "$f" ] && grep -qF "$MARKER" "$f" && rm -f "$f"
   done
 fi
