@@ -2,7 +2,7 @@
  * One line (or a few, for failures) per engine event: the text every human-facing logger prints.
  */
 import type { EngineEvent, SkipCause } from '../events.js';
-import { firstLine, formatReason, formatReasons } from '../plan/reasons.js';
+import { firstLine, formatReasons } from '../plan/reasons.js';
 import { fmtMs, formatAge } from './format-time.js';
 import type { Style } from './style.js';
 
@@ -33,7 +33,8 @@ export function formatEvent(e: EngineEvent, s: Style, verbose: boolean, now = Da
     case 'stage-waiting':
       return [`${s.dim('…')} waiting for ${e.stageId} (running in pid ${e.holderPid}${e.holderHost ? ` on ${e.holderHost}` : ''}, run #${e.holderRunId})`];
     case 'stage-start': {
-      const why = e.reasons[0] ? `  ${s.dim(`← ${formatReason(e.reasons[0])}${e.reasons.length > 1 ? ` (+${e.reasons.length - 1})` : ''}`)}` : '';
+      const lines = formatReasons(e.reasons);
+      const why = lines[0] ? `  ${s.dim(`← ${lines[0]}${lines.length > 1 ? ` (+${e.reasons.length - 1})` : ''}`)}` : '';
       return [`${s.bold('▶')} ${e.stageId}${why}`];
     }
     case 'stage-progress':
