@@ -45,7 +45,7 @@ for (const numLayers of layersList) {
     const info = await tf.profile(() => {
       const { value, grads } = tf.variableGrads(() => {
         const h = model.hiddenStates(ids);
-        return maskedCrossEntropy(tf.reshape(h, [S, config.hiddenSize]) as tf.Tensor2D, model.outputKernel(), { rows, targets, weights });
+        return maskedCrossEntropy(tf.reshape(h, [S, config.hiddenSize]) as tf.Tensor2D, model.outputWeight(), { rows, targets, weights });
       }, vars);
       value.dispose();
       tf.dispose(grads);

@@ -59,7 +59,7 @@ for (const type of ADAPTER_TYPES) {
       const vars = adapter.trainableVariables();
       const full = tf.variableGrads(() => {
         const h = model.hiddenStates(mb.ids, mb.mask);
-        return maskedCrossEntropy(tf.reshape(h, [h.shape[0] * h.shape[1], h.shape[2]]) as tf.Tensor2D, model.outputKernel(), sel);
+        return maskedCrossEntropy(tf.reshape(h, [h.shape[0] * h.shape[1], h.shape[2]]) as tf.Tensor2D, model.outputWeight(), sel);
       }, vars);
       const layered = layeredLossAndGrads(model, mb.ids, mb.mask, sel, variablesByBlock(adapter.layers));
       assert.ok(Math.abs(layered.loss - (full.value.dataSync()[0] as number)) < 1e-5, `${type}: loss ${layered.loss} vs ${full.value.dataSync()[0]}`);

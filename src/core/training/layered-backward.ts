@@ -23,7 +23,7 @@ export interface LayeredModel {
   readonly config: { readonly numLayers: number; readonly rmsNormEps: number };
   hiddenStates(ids: number[][], mask?: number[][], options?: ForwardOptions): tf.Tensor3D;
   getParameter(name: string): tf.Tensor;
-  outputKernel(): tf.Tensor2D;
+  outputWeight(): tf.Tensor2D;
 }
 
 export interface LayeredResult {
@@ -68,7 +68,7 @@ export function layeredLossAndGrads(model: LayeredModel, ids: number[][], mask: 
     if (top === undefined) throw new Error('internal: the forward pass did not reach the last block');
     const xTop = top;
     const normW = model.getParameter(FINAL_NORM) as tf.Tensor1D;
-    const kernel = model.outputKernel();
+    const kernel = model.outputWeight();
     let loss: number;
     let g: tf.Tensor;
     try {

@@ -2,9 +2,9 @@
  * Weighted causal-LM cross-entropy over selected rows of the hidden states, chunked over the vocabulary so that
  * no [rows, vocab] tensor is ever formed (Qwen3's vocabulary is 151,936: one 512-row logits matrix is 311 MB).
  *
- * loss = Σ_i w_i · (logsumexp(h_i·K) − h_i·K[:, y_i]) for the selected rows i of hidden [R, E], kernel K [E, V]
- * (frozen), targets y_i and weights w_i (1/N for a token mean). A custom gradient gives d loss / d hidden:
- * (softmax(h_i·K) − onehot(y_i))·Kᵀ·w_i on the selected rows, zero elsewhere — recomputed chunk by chunk from
+ * loss = Σ_i w_i · (logsumexp(W·h_i) − W[y_i]·h_i) for the selected rows i of hidden [R, E], the frozen output
+ * weight W [V, E], targets y_i and weights w_i (1/N for a token mean). A custom gradient gives d loss / d hidden:
+ * (softmax(W·h_i) − onehot(y_i))ᵀ·W·w_i on the selected rows, zero elsewhere — recomputed chunk by chunk from
  * the saved per-row logsumexp. Rows are picked and scattered back on the host: the gradient of tf.gather
  * needs UnsortedSegmentSum, which the wasm backend lacks.
  */
@@ -28,33 +28,35 @@ export function vocabChunk(rows: number, hidden: number, vocab: number, budgetBy
   return Math.max(256, Math.min(vocab, Math.floor(budgetBytes / (4 * Math.max(1, rows, hidden)))));
 }
 
-function sliceColumns(kernel: tf.Tensor2D, v0: number, width: number): tf.Tensor2D {
-  return tf.slice(kernel, [0, v0], [kernel.shape[0], width]);
+/** Rows [v0, v0 + width) of the output weight [V, E]: a contiguous block (column slices of [E, V] are ~10x slower on wasm). */
+function sliceRows(weight: tf.Tensor2D, v0: number, width: number): tf.Tensor2D {
+  return tf.slice(weight, [v0, 0], [width, weight.shape[1]]);
 }
 
-/** Scalar weighted cross-entropy; differentiable w.r.t. `hidden` only. */
-export function maskedCrossEntropy(hidden: tf.Tensor2D, kernel: tf.Tensor2D, sel: CrossEntropyRows, chunk?: number): tf.Scalar {
+/** Scalar weighted cross-entropy; differentiable w.r.t. `hidden` only. `weight` is the output projection [V, E]. */
+export function maskedCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, sel: CrossEntropyRows, chunk?: number): tf.Scalar {
   const n = sel.rows.length;
   if (sel.targets.length !== n || sel.weights.length !== n) throw new Error('maskedCrossEntropy: rows, targets and weights differ in length');
   const [R, E] = hidden.shape;
-  const V = kernel.shape[1];
-  if (kernel.shape[0] !== E) throw new Error(`maskedCrossEntropy: hidden has ${E} features but the output kernel is [${kernel.shape.join(', ')}]`);
+  const V = weight.shape[0];
+  if (weight.shape[1] !== E) throw new Error(`maskedCrossEntropy: hidden has ${E} features but the output weight is [${weight.shape.join(', ')}]`);
   for (const y of sel.targets) if (y < 0 || y >= V) throw new Error(`maskedCrossEntropy: target id ${y} is outside the vocabulary (0..${V - 1})`);
   if (n === 0) return tf.mul(tf.sum(hidden), 0) as tf.Scalar;
   const width = chunk ?? vocabChunk(n, E, V);
   const op = customOp((inputs, save) => {
     const h = inputs[0] as tf.Tensor2D;
     const hSel = tf.gather(h, tf.tensor1d(sel.rows, 'int32')) as tf.Tensor2D;
-    // online logsumexp over vocabulary chunks
+    // weight-first products, logits transposed [chunk, n]: the weight block is the left operand (wasm packs and
+    // caches the right one), and hSelᵀ, the right operand, is the same tensor for every chunk
+    const hT = tf.transpose(hSel);
     let runMax: tf.Tensor1D = tf.fill([n], -Infinity) as tf.Tensor1D;
     let runSum: tf.Tensor1D = tf.zeros([n]) as tf.Tensor1D;
     for (let v0 = 0; v0 < V; v0 += width) {
       const w = Math.min(width, V - v0);
       const [m2, s2] = tf.tidy(() => {
-        const logits = tf.matMul(hSel, sliceColumns(kernel, v0, w));
-        const cmax = tf.max(logits, 1);
-        const m = tf.maximum(runMax, cmax);
-        const s = tf.add(tf.mul(runSum, tf.exp(tf.sub(runMax, m))), tf.sum(tf.exp(tf.sub(logits, tf.reshape(m, [n, 1]))), 1));
+        const logitsT = tf.matMul(sliceRows(weight, v0, w), hT);
+        const m = tf.maximum(runMax, tf.max(logitsT, 0));
+        const s = tf.add(tf.mul(runSum, tf.exp(tf.sub(runMax, m))), tf.sum(tf.exp(tf.sub(logitsT, tf.reshape(m, [1, n]))), 0));
         return [m, s];
       });
       runMax.dispose();
@@ -63,26 +65,25 @@ export function maskedCrossEntropy(hidden: tf.Tensor2D, kernel: tf.Tensor2D, sel
       runSum = s2 as tf.Tensor1D;
     }
     const lse = tf.add(runMax, tf.log(runSum));
-    const targetCols = tf.gather(kernel, tf.tensor1d(sel.targets, 'int32'), 1); // [E, n]
-    const targetLogit = tf.sum(tf.mul(hSel, tf.transpose(targetCols)), 1);
+    const targetRows = tf.gather(weight, tf.tensor1d(sel.targets, 'int32'), 0); // [n, E]
+    const targetLogit = tf.sum(tf.mul(hSel, targetRows), 1);
     const weights = tf.tensor1d(sel.weights);
     const loss = tf.sum(tf.mul(tf.sub(lse, targetLogit), weights));
-    save([hSel, lse, weights, targetCols]);
+    save([hT, lse, weights, targetRows]);
     return {
       value: loss,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sh, slse, sw, stc] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor2D];
-        const scale = tf.reshape(tf.mul(sw, dy), [n, 1]); // [n, 1]
-        // d/dh_i = w_i·dy·(Σ_v p_iv K[:, v] − K[:, y_i])
-        let dSel: tf.Tensor2D = tf.neg(tf.mul(tf.transpose(stc), scale)) as tf.Tensor2D;
+        const [shT, slse, sw, str] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor2D];
+        const scale = tf.mul(sw, dy); // [n]
+        // d/dh_i = w_i·dy·(Σ_v p_iv W[v] − W[y_i])
+        let dSel: tf.Tensor2D = tf.neg(tf.mul(str, tf.reshape(scale, [n, 1]))) as tf.Tensor2D;
         for (let v0 = 0; v0 < V; v0 += width) {
           const w = Math.min(width, V - v0);
           const next = tf.tidy(() => {
-            const kc = sliceColumns(kernel, v0, w);
-            const p = tf.exp(tf.sub(tf.matMul(sh, kc), tf.reshape(slse, [n, 1])));
-            const g = tf.mul(p, scale); // [n, w]
-            // g·Kcᵀ as (Kc·gᵀ)ᵀ: no transposed-operand matMul (slow on wasm)
-            return tf.add(dSel, tf.transpose(tf.matMul(kc, tf.transpose(g))));
+            const wc = sliceRows(weight, v0, w);
+            const pT = tf.exp(tf.sub(tf.matMul(wc, shT), tf.reshape(slse, [1, n]))); // [w, n]
+            const gT = tf.mul(pT, tf.reshape(scale, [1, n]));
+            return tf.add(dSel, tf.matMul(tf.transpose(gT), wc));
           });
           dSel.dispose();
           dSel = next as tf.Tensor2D;

@@ -29,8 +29,8 @@ import type { LayeredModel } from './layered-backward.js';
 /** What training needs from a model (Qwen3Model provides it). */
 export interface TrainableModel {
   hiddenStates(ids: number[][], mask?: number[][]): tf.Tensor3D;
-  /** the frozen output projection [hidden, vocab], owned by the model */
-  outputKernel(): tf.Tensor2D;
+  /** the frozen output projection [vocab, hidden] (PyTorch layout), owned by the model */
+  outputWeight(): tf.Tensor2D;
 }
 
 export interface TrainConfig {
@@ -185,7 +185,7 @@ function lossOf(model: TrainableModel, mb: MicroBatch, weight: number): tf.Scala
   const h = model.hiddenStates(mb.ids, mb.mask);
   const [B, S, E] = h.shape;
   const flat = tf.reshape(h, [B * S, E]) as tf.Tensor2D;
-  return maskedCrossEntropy(flat, model.outputKernel(), { rows: mb.rows, targets: mb.targets, weights: new Float32Array(mb.tokens).fill(weight) });
+  return maskedCrossEntropy(flat, model.outputWeight(), { rows: mb.rows, targets: mb.targets, weights: new Float32Array(mb.tokens).fill(weight) });
 }
 
 function chunks<T>(xs: readonly T[], size: number): T[][] {
