@@ -8,6 +8,7 @@
 import type { StageKind } from '../../src/engine/stage-kind.js';
 import { ABLATION_VARIANTS } from '../lib/artifacts.js';
 import { DILEMMA_PARAM_PROPERTIES } from '../steer/dilemma-params.js';
+import { checkCoeffsIncludeZero } from '../steer/param-checks.js';
 
 export const ABLATE_KIND_NAME = 'ablate-delora';
 export const ABLATE_KIND_VERSION = '1.0.0';
@@ -33,6 +34,9 @@ export const ablateDeloraKind: StageKind = {
     dw: { description: 'the diff stage whose dW is ablated (DeLoRA\'s in the study)' },
   },
   resources: 'accel',
+  externalInputs(params) {
+    return checkCoeffsIncludeZero(params['coeffs'], 'the ablation summary compares ±1 with α = 0');
+  },
   async load() {
     const { ablateImplementation } = await import('./ablate-stage.js');
     return ablateImplementation;

@@ -10,7 +10,7 @@
  */
 import type { StageKind } from '../../src/engine/stage-kind.js';
 import { DEFAULT_PROMPT_SET, PROMPT_SETS } from '../lib/prompts.js';
-import { checkPromptNames } from '../steer/prompt-names.js';
+import { checkCoeffsIncludeZero, checkPromptNames } from '../steer/param-checks.js';
 import { DILEMMA_PARAM_PROPERTIES } from '../steer/dilemma-params.js';
 
 export const EVAL_DILEMMAS_KIND_NAME = 'eval-dilemmas';
@@ -56,7 +56,8 @@ export const evalDilemmasKind: StageKind = {
   },
   resources: 'accel',
   externalInputs(params) {
-    return checkPromptNames(params['prompt_set'], params['prompts'], 'prompts');
+    const coeffs = checkCoeffsIncludeZero(params['coeffs'], 'α = 0 is the reference of SI and of every delta');
+    return coeffs.ok ? checkPromptNames(params['prompt_set'], params['prompts'], 'prompts') : coeffs;
   },
   async load() {
     const { evalDilemmasImplementation } = await import('./eval-dilemmas-stage.js');

@@ -7,6 +7,7 @@
 import type { StageKind } from '../../src/engine/stage-kind.js';
 import { CHOICE_RULES, DEFAULT_CHOICE_RULE } from '../lib/choice-ids.js';
 import { N_HELD_OUT_CLAIMS } from '../lib/prompts.js';
+import { checkCoeffsIncludeZero } from '../steer/param-checks.js';
 
 export const EVAL_IID_KIND_NAME = 'eval-iid';
 export const EVAL_IID_KIND_VERSION = '1.0.0';
@@ -33,6 +34,9 @@ export const evalIidKind: StageKind = {
     repe: { description: 'a repe stage', optional: true },
   },
   resources: 'accel',
+  externalInputs(params) {
+    return checkCoeffsIncludeZero(params['coeffs'], 'the shift is measured against α = 0');
+  },
   async load() {
     const { evalIidImplementation } = await import('./eval-iid-stage.js');
     return evalIidImplementation;

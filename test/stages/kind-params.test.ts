@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { builtinKinds } from '../../stages/index.js';
-import { checkPromptNames } from '../../stages/steer/prompt-names.js';
+import { checkPromptNames } from '../../stages/steer/param-checks.js';
 import { kind, REPO_ROOT, validParams } from './helpers.js';
 
 const MINE = ['model', 'dilemmas', 'diff', 'repe', 'kl-target', 'calibrate', 'eval-dilemmas', 'eval-iid', 'ablate-delora'];
@@ -51,4 +51,15 @@ void test('prompt names are checked against the prompt set at planning time', ()
   const r3 = kt.externalInputs?.(validParams(kt, { questions: 'nope.json' }), { projectDir: REPO_ROOT });
   assert.ok(r3 !== undefined && !r3.ok);
   assert.match(r3.error, /question pool .*nope\.json does not exist/);
+});
+
+void test('a coefficient sweep without α = 0 is a planning error at with.coeffs', () => {
+  for (const name of ['eval-dilemmas', 'eval-iid', 'ablate-delora']) {
+    const k = kind(name);
+    const r = k.externalInputs?.(validParams(k, { coeffs: [-1, 1] }), { projectDir: REPO_ROOT });
+    assert.ok(r !== undefined && !r.ok, name);
+    assert.equal(r.param, 'coeffs');
+    assert.match(r.error, /coeffs \[-1,1\] must include 0/);
+    assert.ok(k.externalInputs?.(validParams(k, {}), { projectDir: REPO_ROOT }).ok, `${name} defaults`);
+  }
 });

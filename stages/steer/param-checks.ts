@@ -1,4 +1,4 @@
-/** Planning-time check of prompt baseline names against a prompt set. Cheap (no TensorFlow.js). */
+/** Planning-time checks of params that a JSON schema states badly: prompt names in a prompt set, α = 0 in a sweep. Cheap (no TensorFlow.js). */
 import type { ExternalInputsResult } from '../../src/engine/stage-kind.js';
 import { DEFAULT_PROMPT_SET, PROMPT_SETS, type PromptSetName } from '../lib/prompts.js';
 
@@ -10,5 +10,11 @@ export function checkPromptNames(setName: unknown, names: unknown, param: string
   if (missing.length > 0) {
     return { ok: false, param, error: `prompt${missing.length > 1 ? 's' : ''} ${missing.map((n) => JSON.stringify(n)).join(', ')} not in prompt set ${String(setName ?? DEFAULT_PROMPT_SET)} (it has ${Object.keys(set).join(', ')})` };
   }
+  return { ok: true, inputs: [] };
+}
+
+/** A coefficient sweep must include 0, the reference every SI, delta and shift is measured against. */
+export function checkCoeffsIncludeZero(coeffs: unknown, why: string): ExternalInputsResult {
+  if (Array.isArray(coeffs) && !coeffs.includes(0)) return { ok: false, param: 'coeffs', error: `coeffs ${JSON.stringify(coeffs)} must include 0: ${why}` };
   return { ok: true, inputs: [] };
 }
