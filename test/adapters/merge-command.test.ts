@@ -55,6 +55,14 @@ for (const method of ['lora', 'dora', 'pissa', 'delora', 'oft', 'ia3']) {
     } finally {
       model.dispose();
     }
+    if (method === 'lora' || method === 'pissa') {
+      // `wsflow model logits` works on the merged directory
+      const seq = golden.sequences[golden.sequences.length - 1] as { input_ids: number[]; logits: number[][] };
+      const l = wsflow(['model', 'logits', out, '--ids', seq.input_ids.join(','), '--all', '--json', '--backend', 'cpu']);
+      assert.equal(l.status, 0, l.stderr);
+      const parsed = JSON.parse(l.stdout) as { logits: number[][] };
+      assertClose(parsed.logits.flat(), seq.logits.flat(), golden.tolerance.logits_atol, `${method}: wsflow model logits on the merged directory`);
+    }
   });
 }
 
