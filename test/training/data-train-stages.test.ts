@@ -76,6 +76,19 @@ void test('data: the smoke grid gives 4 pairs with every column, diverging, dete
   assert.equal(readFileSync(join(again.outDir, 'pairs.jsonl'), 'utf8'), readFileSync(join(d.outDir, 'pairs.jsonl'), 'utf8'));
 });
 
+void test('data: `with: model` (a directory) works like the model input and is an external input of the stage', async () => {
+  const model = await tinyModelStage();
+  const viaParam = await runKind('data', { stageId: 'data', params: { ...SMOKE_DATA, model: model.outDir } });
+  const d = await data();
+  assert.equal(readFileSync(join(viaParam.outDir, 'pairs.jsonl'), 'utf8'), readFileSync(join(d.outDir, 'pairs.jsonl'), 'utf8'));
+  const { dataKind } = await import('../../stages/data/index.js');
+  const ext = dataKind.externalInputs?.({ model: model.outDir, pool: 'data/questions.json' }, { projectDir: process.cwd() });
+  assert.ok(ext?.ok);
+  assert.deepEqual(ext.inputs.map((i) => i.label), ['model', 'pool']);
+  const missing = dataKind.externalInputs?.({ model: 'no/such-model' }, { projectDir: process.cwd() });
+  assert.ok(missing !== undefined && !missing.ok && missing.param === 'model');
+});
+
 for (const adapter of ADAPTER_TYPES) {
   void test(`train (${adapter}): PEFT dir, merged weights, loss curve; same seed same bytes; pos differs from neg`, async () => {
     await initBackend('wasm');
