@@ -280,7 +280,7 @@ function makeWritable(path: string): void {
 }
 
 /** `.name.wsflow-tmp-PID-…` / `.name.wsflow-old-PID-…` left next to an out path by a killed process. */
-function removeStaleSiblings(destAbs: string): void {
+export function removeStaleSiblings(destAbs: string): void {
   const parent = dirname(destAbs);
   const base = destAbs.slice(parent.length + 1);
   let names: string[];

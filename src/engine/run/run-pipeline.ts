@@ -25,7 +25,7 @@ import type { StageRunEvent } from '../exec/stage-spec.js';
 import { Slots } from '../exec/slots.js';
 import { HEARTBEAT_MS, LeaseManager, recoverCrashedRuns } from '../exec/leases.js';
 import { HOST } from '../exec/process-util.js';
-import { removeTree } from '../cas/cache-store.js';
+import { removeStaleSiblings, removeTree } from '../cas/cache-store.js';
 import { fmtMs } from '../loggers/format-time.js';
 import type { TreeHash } from '../keys/hashing.js';
 import type { MetricRow } from '../state/state-store.js';
@@ -119,8 +119,12 @@ class RunSession {
   async run(): Promise<RunResult> {
     const { store, cache, pipeline } = this.#ctx;
     const started = Date.now();
-    recoverCrashedRuns(store, started);
+    const crashed = recoverCrashedRuns(store, started);
     cache.removeStaleStaging();
+    if (crashed.length > 0) {
+      // a killed run may have left a half-swapped copy next to an out path that no longer needs restoring
+      for (const n of this.#nodes.values()) for (const p of layoutPaths(n.st.layout)) removeStaleSiblings(join(pipeline.projectDir, p));
+    }
     this.#runId = store.insertRun({ argv: JSON.stringify(this.#o.argv), profile: pipeline.profile, host: HOST, pid: process.pid, now: started });
     this.#leases = new LeaseManager(store, this.#runId);
     const heartbeat = setInterval(() => store.heartbeatRun(this.#runId, Date.now()), HEARTBEAT_MS);
