@@ -50,6 +50,14 @@ stages:
       class: accel
       mem: 256M
       time: 10m
+  tiny:
+    uses: model
+    with:
+      tiny: { seed: 3, layers: 1, hidden_size: 16, intermediate_size: 32, heads: 2, kv_heads: 1, head_dim: 8 }
+  tiny_digest:
+    cmd: sha256sum out/tiny/model.safetensors out/tiny/config.json out/tiny/tokenizer.json > data/tiny.sha256
+    deps: [out/tiny/model.safetensors, out/tiny/config.json, out/tiny/tokenizer.json]
+    outs: [data/tiny.sha256]
 `;
 
 // Squares every number in its inputs' files and scales it: the output depends on upstream content.
@@ -135,7 +143,7 @@ const started = (r: WsflowResult): string[] => r.events.filter((e) => e.type ===
 const jobsOf = (r: WsflowResult): string[] =>
   r.events.filter((e) => e.type === 'stage-annotate' && e.key === 'slurm_job').map((e) => String(e.value));
 
-/** Every file under out/ and data/, with its bytes. */
+/** Every file under out/ and data/ but provenance records, with its bytes. */
 function results(project: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (dir: string): void => {
@@ -143,7 +151,7 @@ function results(project: string): Map<string, string> {
     for (const name of readdirSync(dir).sort()) {
       const abs = join(dir, name);
       if (statSync(abs).isDirectory()) walk(abs);
-      else out.set(relative(project, abs), readFileSync(abs, 'utf8'));
+      else if (name !== 'provenance.json') out.set(relative(project, abs), readFileSync(abs).toString('base64'));
     }
   };
   walk(join(project, 'out'));
@@ -232,17 +240,20 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
     const s = wsflow(slurm, ['run', '--executor', 'slurm', '--json']);
     assert.equal(s.code, 0, s.stdout + s.stderr);
 
-    const all = ['seed', 'square@a', 'square@b', 'slow', 'summary'];
+    const all = ['seed', 'square@a', 'square@b', 'slow', 'summary', 'tiny', 'tiny_digest'];
     assert.deepEqual(started(s).sort(), [...all].sort());
     assert.equal(jobsOf(s).length, all.length, 'one sbatch job per stage');
     const runStart = s.events.find((e) => e.type === 'run-start');
     assert.equal(runStart?.executor, 'slurm');
 
+    // built-in kinds write provenance.json (run id, creation time): everything else must be byte-identical
     const localResults = results(local);
-    assert.ok(localResults.size >= 5);
+    assert.ok(localResults.has('out/tiny/model.safetensors') && localResults.has('data/tiny.sha256'));
     assert.deepEqual(results(slurm), localResults);
-    assert.equal(localResults.get('out/summary/result.txt'), 'summary: 4 64 324 1024 4 64 324 1024\n');
-    assert.deepEqual(outputHashes(slurm), outputHashes(local));
+    assert.equal(Buffer.from(localResults.get('out/summary/result.txt') ?? '', 'base64').toString(), 'summary: 4 64 324 1024 4 64 324 1024\n');
+    const localHashes = outputHashes(local);
+    const slurmHashes = outputHashes(slurm);
+    for (const id of all.filter((x) => x !== 'tiny')) assert.equal(slurmHashes.get(id), localHashes.get(id), id);
 
     // the accel stage asked SLURM for the GPU and got the fake one start.sh configures
     const logs = wsflow(slurm, ['logs', 'summary']);
@@ -263,7 +274,7 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
     const project = makeProject(root, 'scancel');
     writeFileSync(join(project, 'hold'), '');
     let finished: WsflowResult | null = null;
-    const run = startWsflow(project, ['run', '--executor', 'slurm', '--json']);
+    const run = startWsflow(project, ['run', '--executor', 'slurm', '--json', 'summary']);
     void run.done.then((r) => (finished = r));
     let stdoutSoFar = '';
     run.child.stdout?.on('data', (t: string) => (stdoutSoFar += t));
@@ -297,7 +308,7 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
     assert.equal(states.get('seed'), 'fresh');
 
     unlinkSync(join(project, 'hold'));
-    const next = wsflow(project, ['run', '--executor', 'slurm', '--json']);
+    const next = wsflow(project, ['run', '--executor', 'slurm', '--json', 'summary']);
     assert.equal(next.code, 0, next.stdout + next.stderr);
     assert.deepEqual(started(next).sort(), ['slow', 'summary']);
     assert.equal(readFileSync(join(project, 'out', 'summary', 'result.txt'), 'utf8'), 'summary: 4 64 324 1024 4 64 324 1024\n');
@@ -311,7 +322,7 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
     writeFileSync(join(project, 'hold'), '');
     let stdoutSoFar = '';
     let finished: WsflowResult | null = null;
-    const run = startWsflow(project, ['run', '--executor', 'slurm', '--json']);
+    const run = startWsflow(project, ['run', '--executor', 'slurm', '--json', 'summary']);
     run.child.stdout?.on('data', (t: string) => (stdoutSoFar += t));
     void run.done.then((r) => (finished = r));
     const jobOfSlow = (): string | undefined =>
@@ -326,7 +337,7 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
     assert.equal(s.value.get(job)?.state, 'CANCELLED');
     assert.equal(succeededExecutions(project, 'slow'), 0);
     unlinkSync(join(project, 'hold'));
-    const next = wsflow(project, ['run', '--executor', 'slurm', '--json']);
+    const next = wsflow(project, ['run', '--executor', 'slurm', '--json', 'summary']);
     assert.equal(next.code, 0, next.stdout + next.stderr);
     assert.deepEqual(started(next).sort(), ['slow', 'summary']);
   });
@@ -336,7 +347,7 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
     writeFileSync(join(project, 'hold'), '');
     let stdoutSoFar = '';
     let finished: WsflowResult | null = null;
-    const run = startWsflow(project, ['run', '--executor', 'slurm', '--json']);
+    const run = startWsflow(project, ['run', '--executor', 'slurm', '--json', 'summary']);
     run.child.stdout?.on('data', (t: string) => (stdoutSoFar += t));
     void run.done.then((r) => (finished = r));
     const jobOfSlow = (): string | undefined =>
@@ -349,7 +360,7 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
     assert.equal(orphan.value.get(job)?.state, 'RUNNING', 'SLURM keeps the job of a dead submitter running');
 
     unlinkSync(join(project, 'hold'));
-    const next = wsflow(project, ['run', '--executor', 'slurm', '--json']);
+    const next = wsflow(project, ['run', '--executor', 'slurm', '--json', 'summary']);
     assert.equal(next.code, 0, next.stdout + next.stderr);
     assert.deepEqual(started(next).sort(), ['slow', 'summary']);
     const after = await squeueStates([job]);
@@ -365,7 +376,7 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
       'seq 1 ${params.n} > data/seed.txt && exit 7 && echo',
     );
     writeFileSync(join(project, 'pipeline.yaml'), `${yaml}  lone:\n    cmd: echo lone > data/lone.txt\n    outs: [data/lone.txt]\n`);
-    const r = wsflow(project, ['run', '--executor', 'slurm', '--keep-going', '--json']);
+    const r = wsflow(project, ['run', '--executor', 'slurm', '--keep-going', '--json', 'summary', 'lone']);
     assert.equal(r.code, 1);
     const failed = r.events.find((e) => e.type === 'stage-failed');
     assert.equal(failed?.stageId, 'seed');

@@ -2,10 +2,10 @@
  * What SLURM says about a job, and what it means for a stage. Parsers for the stable text interfaces
  * (`squeue -o`, `scontrol show job -o`, `sacct -P`) rather than `--json`, whose schema changes between releases.
  *
- * Measured on slurm-wlm 22.05 without cgroups (see docs/slurm.md): a time limit ends a job TIMEOUT/TimeLimit;
- * scancel ends it CANCELLED; a node set down ends it NODE_FAIL/NodeDown (with --no-requeue); an RSS over --mem
- * killed by OverMemoryKill ends it FAILED/JobLaunchFailure with signal 9, and only the slurmstepd line in the
- * job's log says it was memory (with task/cgroup it would be OUT_OF_MEMORY). So the log is read too.
+ * Measured on slurm-wlm 22.05 (see docs/slurm.md): a time limit ends a job TIMEOUT/TimeLimit; scancel ends it
+ * CANCELLED; a node set down ends it NODE_FAIL/NodeDown (with --no-requeue); memory over --mem ends it
+ * OUT_OF_MEMORY with task/cgroup, but without cgroups (OverMemoryKill) FAILED/JobLaunchFailure with signal 9,
+ * where only the slurmstepd line in the job's log says it was memory. So the log is read too.
  */
 
 /** States after which SLURM will do nothing more with the job. */
