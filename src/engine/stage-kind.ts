@@ -45,6 +45,21 @@ export interface UpstreamOutput {
   matrix: Readonly<Record<string, string | number | boolean>>;
   /** read-only directory holding that stage's output files */
   dir: string;
+  /*
+   * The execution that produced this output, from the state database (set by the engine; absent when a test builds
+   * a context by hand). Provenance belongs here rather than in the upstream's output files: output that embeds its
+   * run id or creation time is never byte-identical, so early cutoff could never stop a cascade.
+   */
+  /** that stage's key (sha256 hex) */
+  key?: string;
+  runId?: number;
+  executionId?: number;
+  /** when that execution finished, ISO 8601 (UTC) */
+  finishedAt?: string;
+  /** the host that ran it (for SLURM, the submitting host; the compute node is annotation `slurm_node`) */
+  host?: string;
+  /** what that execution recorded with ctx.annotate (e.g. backend); on SLURM also slurm_job and slurm_node */
+  annotations?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export interface ProgressUpdate {

@@ -28,7 +28,7 @@ import { HOST } from '../exec/process-util.js';
 import { removeStaleSiblings, removeTree } from '../cas/cache-store.js';
 import { fmtMs } from '../loggers/format-time.js';
 import type { TreeHash } from '../keys/hashing.js';
-import type { MetricRow } from '../state/state-store.js';
+import type { ExecutionRow, MetricRow } from '../state/state-store.js';
 import type { TreeManifest } from '../keys/tree-manifest.js';
 
 const LEASE_POLL_MS = 150;
@@ -74,10 +74,12 @@ interface Node {
   dependents: string[];
   remaining: number;
   outputHash: TreeHash | null;
+  /** the execution whose result outputHash is (for its dependents' provenance) */
+  producer: number | null;
   outcome: StageOutcome | null;
 }
 
-type Done = { outcome: 'fresh' | 'restored' | 'executed'; outputHash: TreeHash };
+type Done = { outcome: 'fresh' | 'restored' | 'executed'; outputHash: TreeHash; executionId: number };
 type NotDone = { outcome: 'failed' | 'skipped' | 'interrupted'; key?: string };
 
 export async function runPipeline(opts: RunPipelineOptions): Promise<RunResult> {
@@ -107,7 +109,7 @@ class RunSession {
       const st = o.statics.get(id);
       if (!st) throw new Error(`no static ingredients for ${id}`);
       const upstream = [...new Set(Object.values(st.stage.needs).flat())].filter((u) => o.statics.has(u));
-      this.#nodes.set(id, { id, stage: st.stage, st, index, upstream, dependents: [], remaining: upstream.length, outputHash: null, outcome: null });
+      this.#nodes.set(id, { id, stage: st.stage, st, index, upstream, dependents: [], remaining: upstream.length, outputHash: null, producer: null, outcome: null });
     });
     for (const n of this.#nodes.values()) for (const u of n.upstream) this.#nodes.get(u)?.dependents.push(n.id);
   }
@@ -177,7 +179,8 @@ class RunSession {
   #complete(n: Node, r: Done | NotDone): void {
     n.outcome = r.outcome;
     if (r.outcome === 'fresh' || r.outcome === 'restored' || r.outcome === 'executed') {
-      n.outputHash = (r as Done).outputHash;
+      n.outputHash = r.outputHash;
+      n.producer = r.executionId;
       for (const d of n.dependents) {
         const dn = this.#nodes.get(d);
         if (dn && --dn.remaining === 0 && dn.outcome === null) this.#activate(dn);
@@ -223,11 +226,11 @@ class RunSession {
         for (const w of status.warnings) this.#emit({ type: 'warning', stageId: n.id, message: w });
         warned = true;
       }
-      if (status.state === 'fresh' && status.outputHash) {
+      if (status.state === 'fresh' && status.outputHash && status.head) {
         this.#counts.fresh++;
         if (waitingSince !== null) this.#counts.waited++;
         this.#emit({ type: 'stage-fresh', stageId: n.id });
-        return { outcome: 'fresh', outputHash: status.outputHash };
+        return { outcome: 'fresh', outputHash: status.outputHash, executionId: status.head.id };
       }
       if (status.key === null) throw new Error(`key of ${n.id} unknown although its upstream stages are done`);
       if (this.#o.skipFailedKeys?.has(status.key)) {
@@ -277,11 +280,11 @@ class RunSession {
         // re-check under the lease: the run we waited for (or one that just finished) may have produced it
         const current = this.#assess(n, true);
         if (current.key !== status.key) continue;
-        if (current.state === 'fresh' && current.outputHash) {
+        if (current.state === 'fresh' && current.outputHash && current.head) {
           this.#counts.fresh++;
           if (waitingSince !== null) this.#counts.waited++;
           this.#emit({ type: 'stage-fresh', stageId: n.id });
-          return { outcome: 'fresh', outputHash: current.outputHash };
+          return { outcome: 'fresh', outputHash: current.outputHash, executionId: current.head.id };
         }
         if (current.state === 'cached' && current.hit) {
           const restored = this.#restore(n, current);
@@ -334,7 +337,7 @@ class RunSession {
       savedMs: hit.duration_ms ?? 0,
       reasons: status.reasons,
     });
-    return { outcome: 'restored', outputHash: hit.output_hash };
+    return { outcome: 'restored', outputHash: hit.output_hash, executionId: hit.id };
   }
 
   #materialize(n: Node, manifest: TreeManifest): void {
@@ -344,9 +347,9 @@ class RunSession {
     else for (const p of layout.paths) cache.materializeCopy(manifest, join(pipeline.projectDir, p), p);
   }
 
-  /** The upstream outputs a stage reads, as immutable trees inside the cache. */
+  /** The upstream outputs a stage reads, as immutable trees inside the cache, with the executions that made them. */
   #inputsOf(n: Node): Record<string, UpstreamOutput[]> {
-    const { cache } = this.#ctx;
+    const { cache, store } = this.#ctx;
     const inputs: Record<string, UpstreamOutput[]> = {};
     for (const [name, ids] of Object.entries(n.stage.needs)) {
       inputs[name] = ids.map((id) => {
@@ -355,7 +358,8 @@ class RunSession {
         if (!up || !hash) throw new Error(`upstream ${id} of ${n.id} has no output`);
         const manifest = cache.readManifest(hash);
         if (!manifest) throw new Error(`output of ${id} vanished from the cache`);
-        return { stageId: id, matrix: up.stage.matrix, dir: cache.materializeTree(hash, manifest) };
+        const producer = up.producer === null ? undefined : store.getExecution(up.producer);
+        return { stageId: id, matrix: up.stage.matrix, dir: cache.materializeTree(hash, manifest), ...(producer ? provenanceOf(producer) : {}) };
       });
     }
     return inputs;
@@ -470,7 +474,7 @@ class RunSession {
         log.line(`# succeeded in ${fmtMs(committed.durationMs)}; output ${committed.hash}`);
         log.close();
         removeTree(staging);
-        return { outcome: 'executed', outputHash: committed.hash };
+        return { outcome: 'executed', outputHash: committed.hash, executionId };
       } catch (err) {
         outcome = { ok: false as const, error: err instanceof Error ? err.message : String(err) };
       }
@@ -552,6 +556,24 @@ class RunSession {
     });
     return { hash: stored.hash, durationMs: ended - started };
   }
+}
+
+/** What a stage learns about the execution that produced one of its inputs (UpstreamOutput's provenance fields). */
+export function provenanceOf(e: ExecutionRow): Pick<UpstreamOutput, 'key' | 'runId' | 'executionId' | 'finishedAt' | 'host' | 'annotations'> {
+  let annotations: Record<string, string | number | boolean> = {};
+  try {
+    annotations = JSON.parse(e.annotations) as Record<string, string | number | boolean>;
+  } catch {
+    // a damaged column costs the annotations, not the run
+  }
+  return {
+    key: e.key,
+    runId: e.run_id,
+    executionId: e.id,
+    finishedAt: new Date(e.ended_at ?? e.started_at).toISOString(),
+    host: e.host,
+    annotations,
+  };
 }
 
 /** DVC semantics: declared outs are removed before the command runs (they are in the cache if they mattered). */
