@@ -9,6 +9,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import type { Pipeline } from '../../pipeline/types.js';
 import { runCommand, type RunCommandOptions } from './run-command.js';
 import { styleFor, type CommandEnv } from './command-env.js';
+import { onAbort } from '../exec/on-abort.js';
 
 export interface WatchCommandOptions {
   targets: readonly string[];
@@ -115,12 +116,14 @@ export async function watchCommand(o: WatchCommandOptions, env: CommandEnv, sign
       await cycle();
       if (signal.aborted) break;
       env.stdout.write(s.dim(`Watching ${watching.size} path${watching.size === 1 ? '' : 's'} for changes (Ctrl-C to stop)\n`));
+      let unsubscribe = (): void => undefined;
       await new Promise<void>((resolve) => {
         if (signal.aborted) return resolve();
         wake = resolve;
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        unsubscribe = onAbort(signal, resolve);
         if (pendingChange !== null && !timer) resolve();
       });
+      unsubscribe();
       wake = null;
       if (signal.aborted) break;
       env.stdout.write(`${s.cyan('↻')} ${path.relative(o.projectDir, pendingChange ?? o.file) || pendingChange} changed\n`);

@@ -8,6 +8,7 @@ import type { ResourceClass } from '../stage-kind.js';
 import type { ExecuteRequest, StageExecutor } from './executor.js';
 import { outputEndMarker, type StageRunOutcome, type WorkerReply, type WorkerRequest } from './stage-spec.js';
 import { killTree } from './process-util.js';
+import { onAbort } from './on-abort.js';
 
 const ABORT_GRACE_MS = 5_000;
 
@@ -56,7 +57,7 @@ export class LocalExecutor implements StageExecutor {
     const worker = this.#idle.get(request.resources.class)?.pop() ?? this.#spawn(request.resources.class);
     return new Promise<StageRunOutcome>((resolve) => {
       let abortTimer: NodeJS.Timeout | undefined;
-      const onAbort = (): void => {
+      const abort = (): void => {
         this.#send(worker, { type: 'abort' });
         abortTimer = setTimeout(() => {
           if (!worker.exited && worker.child.pid !== undefined) killTree(worker.child.pid, 'SIGKILL');
@@ -70,7 +71,7 @@ export class LocalExecutor implements StageExecutor {
         outcome: null,
         streamsDone: { stdout: false, stderr: false },
         resolve: (outcome) => {
-          request.signal.removeEventListener('abort', onAbort);
+          unsubscribe();
           if (abortTimer) clearTimeout(abortTimer);
           worker.job = null;
           if (!worker.exited && !this.#closed && !request.signal.aborted) this.#park(worker);
@@ -78,7 +79,7 @@ export class LocalExecutor implements StageExecutor {
           resolve(request.signal.aborted && !outcome.ok ? { ...outcome, interrupted: true } : outcome);
         },
       };
-      request.signal.addEventListener('abort', onAbort, { once: true });
+      const unsubscribe = onAbort(request.signal, abort);
       this.#send(worker, { type: 'run', spec: request.spec, seq });
     });
   }

@@ -2,6 +2,8 @@
  * Capacity of one resource class (`accel`, `cpu`): a counting semaphore whose waiters are served in priority order
  * (lower first: the pipeline's topological order), and which gives up when the run is stopped or interrupted.
  */
+import { onAbort } from './on-abort.js';
+
 export class Slots {
   readonly capacity: number;
   #inUse = 0;
@@ -29,16 +31,15 @@ export class Slots {
         priority,
         seq: this.#seq++,
         grant: (ok: boolean): void => {
-          signal.removeEventListener('abort', onAbort);
+          unsubscribe();
           resolve(ok);
         },
       };
-      const onAbort = (): void => {
+      const unsubscribe = onAbort(signal, () => {
         const i = this.#waiters.indexOf(waiter);
         if (i >= 0) this.#waiters.splice(i, 1);
         resolve(false);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+      });
       this.#waiters.push(waiter);
       this.#waiters.sort((a, b) => a.priority - b.priority || a.seq - b.seq);
     });

@@ -23,6 +23,7 @@ import type { EngineEvent, EventSink, RunCounts, SkipCause } from '../events.js'
 import type { StageExecutor } from '../exec/executor.js';
 import type { StageRunEvent } from '../exec/stage-spec.js';
 import { Slots } from '../exec/slots.js';
+import { onAbort, sleepUnlessAborted } from '../exec/on-abort.js';
 import { HEARTBEAT_MS, LeaseManager, recoverCrashedRuns } from '../exec/leases.js';
 import { HOST } from '../exec/process-util.js';
 import { removeStaleSiblings, removeTree } from '../cas/cache-store.js';
@@ -131,8 +132,8 @@ class RunSession {
     this.#leases = new LeaseManager(store, this.#runId);
     const heartbeat = setInterval(() => store.heartbeatRun(this.#runId, Date.now()), HEARTBEAT_MS);
     heartbeat.unref();
-    const onInterrupt = (): void => this.#stop.abort();
-    this.#o.signal.addEventListener('abort', onInterrupt, { once: true });
+    if (this.#o.signal.aborted) this.#stop.abort();
+    const unsubscribe = onAbort(this.#o.signal, () => this.#stop.abort());
     this.#emit({
       type: 'run-start',
       runId: this.#runId,
@@ -153,7 +154,7 @@ class RunSession {
       }
     } finally {
       clearInterval(heartbeat);
-      this.#o.signal.removeEventListener('abort', onInterrupt);
+      unsubscribe();
       this.#leases.releaseAll();
     }
     const status = this.#o.signal.aborted ? 'interrupted' : this.#counts.failed > 0 ? 'failed' : 'succeeded';
@@ -273,7 +274,7 @@ class RunSession {
             holderRunId: lease.holder.run_id,
           });
         }
-        await sleep(LEASE_POLL_MS, this.#stop.signal);
+        await sleepUnlessAborted(LEASE_POLL_MS, this.#stop.signal);
         continue;
       }
       try {
@@ -615,17 +616,4 @@ class StageLog {
   close(): void {
     closeSync(this.#fd);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

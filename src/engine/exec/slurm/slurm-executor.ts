@@ -15,6 +15,7 @@ import type { ExecuteRequest, StageExecutor } from '../executor.js';
 import type { StageRunEvent, StageRunOutcome, StageRunSpec } from '../stage-spec.js';
 import { HOST, isPidAlive } from '../process-util.js';
 import { removeTree } from '../../cas/cache-store.js';
+import { onAbort } from '../on-abort.js';
 import { jobNameFor, sbatchArgs, type SlurmSettings } from './sbatch-args.js';
 import { sbatch, scancel, squeueStates } from './slurm-commands.js';
 import { JobWatcher, type JobUpdate } from './job-watcher.js';
@@ -160,10 +161,11 @@ export class SlurmExecutor implements StageExecutor {
       };
       const finish = (vanished: boolean): void => {
         unwatch();
-        signal.removeEventListener('abort', cancel);
+        unsubscribe();
         relay.drain();
         resolve({ last, vanished });
       };
+      const unsubscribe = onAbort(signal, cancel);
       const unwatch = this.#watcher.watch(jobId, (u: JobUpdate) => {
         relay.drain();
         if (u.type === 'poll-error') {
@@ -187,7 +189,6 @@ export class SlurmExecutor implements StageExecutor {
         else if (cancelAt !== null && Date.now() - cancelAt > CANCEL_WAIT_MS) finish(false);
       });
       if (signal.aborted) cancel();
-      else signal.addEventListener('abort', cancel, { once: true });
     });
   }
 
