@@ -27,7 +27,15 @@ export type EngineEvent =
       reasons: Reason[];
     }
   | { type: 'stage-waiting'; stageId: string; holderPid: number; holderHost: string; holderRunId: number }
-  | { type: 'stage-start'; stageId: string; executionId: number; resource: string; reasons: Reason[] }
+  | {
+      type: 'stage-start';
+      stageId: string;
+      executionId: number;
+      resource: string;
+      reasons: Reason[];
+      /** set when this execution retries a failed one (--retries): retry n of `of` */
+      retry?: RetryCount;
+    }
   | { type: 'stage-progress'; stageId: string; update: ProgressUpdate }
   | { type: 'stage-log'; stageId: string; message: string }
   | { type: 'stage-annotate'; stageId: string; key: string; value: string | number | boolean }
@@ -50,6 +58,18 @@ export type EngineEvent =
       /** last lines of the stage's output, for the failure report */
       logTail: string[];
     }
+  | {
+      /** an attempt failed and the stage runs again (--retries); the last attempt's failure is a stage-failed */
+      type: 'stage-retry';
+      stageId: string;
+      executionId: number;
+      durationMs: number;
+      error: string;
+      logPath: string | null;
+      logTail: string[];
+      /** the retry about to start */
+      retry: RetryCount;
+    }
   | { type: 'stage-interrupted'; stageId: string; executionId: number }
   | { type: 'stage-skipped'; stageId: string; cause: SkipCause }
   | { type: 'dry-run-stage'; stageId: string; state: StageState | 'pending'; action: DryRunAction; reasons: Reason[] }
@@ -62,6 +82,11 @@ export type EngineEvent =
       counts: RunCounts;
     };
 
+export interface RetryCount {
+  n: number;
+  of: number;
+}
+
 export type DryRunAction = 'skip' | 'restore' | 'run' | 'run-unless-cut-off' | 'fail';
 
 export interface RunCounts {
@@ -72,6 +97,8 @@ export interface RunCounts {
   skipped: number;
   interrupted: number;
   waited: number;
+  /** failed attempts that were run again (--retries) */
+  retries: number;
 }
 
 export type EventSink = (event: EngineEvent) => void;

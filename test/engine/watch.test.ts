@@ -67,3 +67,26 @@ void test('watch reruns stale stages on change, does not retry an unchanged fail
     rig.cleanup();
   }
 });
+
+void test('watch takes the run options: --retries reruns a flaky stage within the cycle', async () => {
+  const rig = new Rig({
+    files: { 'pipeline.yaml': `stages:\n  flaky:\n    uses: ./kinds/flaky.js\n    with: { text: ok, failures: 1 }\n` },
+  });
+  const watch = rig.spawn(['watch', '--retries', '1', '--debounce', '150']);
+  let output = '';
+  watch.stdout?.on('data', (t: string) => (output += t));
+  try {
+    await waitFor(() => output.includes('Watching'), 30_000, 'the first run');
+    assert.match(output, /↻ flaky failed after \S+: Error: flaky flaked on attempt 1; retry 1\/1/);
+    assert.match(output, /✓ flaky/);
+    assert.equal(rig.read('out/flaky/result.txt'), 'ok');
+    process.kill(watch.pid ?? 0, 'SIGINT');
+    const r = await watch.result;
+    assert.equal(r.code, 0, r.stderr);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- watch output ---\n${output}`, { cause: err });
+  } finally {
+    if (watch.exitCode === null) process.kill(-(watch.pid ?? 0), 'SIGKILL');
+    rig.cleanup();
+  }
+});

@@ -4,8 +4,8 @@
  *
  * A multi-stage pipeline (cmd stages, a matrix of project-local kind stages, an accel stage that asks for
  * --gres=gpu:1) runs through SLURM and locally: identical outputs and output hashes; a second SLURM run submits
- * nothing; a stage killed with scancel is reported with SLURM's reason and rerun by the next run; Ctrl-C cancels
- * the run's jobs; `wsflow status` shows a running stage's job id; `wsflow logs` has the job's output.
+ * nothing; a stage killed with scancel is reported with SLURM's reason and rerun by the next run, or retried within
+ * the run with --retries; watch runs through SLURM too; Ctrl-C cancels the run's jobs; `wsflow status` shows a running stage's job id; `wsflow logs` has the job's output.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,6 +80,7 @@ export default {
           for (const t of readFileSync(f, 'utf8').split(/\\s+/)) if (/^[0-9]+$/.test(t)) lines.push(String(Number(t) ** 2 * ctx.params.factor));
         }
         ctx.log('square ' + ctx.params.label + ' on ' + (process.env.SLURM_JOB_ID ? 'SLURM job ' + process.env.SLURM_JOB_ID : 'a local worker'));
+        for (const up of ctx.inputs.in) ctx.log('input ' + up.stageId + ' from execution ' + up.executionId + ' of run ' + up.runId + ', key ' + up.key);
         writeFileSync(join(ctx.outDir, 'result.txt'), ctx.params.label + ': ' + lines.join(' ') + '\\n');
       },
     };
@@ -262,6 +263,14 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
     assert.match(logs.stdout, /--mem=256M --time=00:10:00/);
     assert.match(logs.stdout, /square summary on SLURM job \d+/);
     assert.match(wsflow(slurm, ['logs', 'seed']).stdout, /seed ran in job \d+/);
+    // the job's spec carries its inputs' provenance from the state db, as a local worker's does
+    const seedExecution = new Database(join(slurm, 'cache', 'state.db'), { readonly: true });
+    try {
+      const seedRow = seedExecution.prepare(`SELECT id, run_id, key FROM executions WHERE stage_id = 'seed'`).get() as { id: number; run_id: number; key: string };
+      assert.match(wsflow(slurm, ['logs', 'square@a']).stdout, new RegExp(`input seed from execution ${seedRow.id} of run ${seedRow.run_id}, key ${seedRow.key}`));
+    } finally {
+      seedExecution.close();
+    }
 
     const again = wsflow(slurm, ['run', '--executor', 'slurm', '--json']);
     assert.equal(again.code, 0, again.stdout + again.stderr);
@@ -313,6 +322,59 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
     assert.deepEqual(started(next).sort(), ['slow', 'summary']);
     assert.equal(readFileSync(join(project, 'out', 'summary', 'result.txt'), 'utf8'), 'summary: 4 64 324 1024 4 64 324 1024\n');
     assert.equal(readdirSync(join(project, 'cache', 'slurm')).length, 0, 'job directories are removed');
+  });
+
+  void test('--retries: a job cancelled once is retried as a new job and the run succeeds', async () => {
+    const project = makeProject(root, 'retry');
+    writeFileSync(join(project, 'hold'), '');
+    let finished: WsflowResult | null = null;
+    const run = startWsflow(project, ['run', '--executor', 'slurm', '--retries', '1', '--json', 'summary']);
+    void run.done.then((r) => (finished = r));
+    let stdoutSoFar = '';
+    run.child.stdout?.on('data', (t: string) => (stdoutSoFar += t));
+    const jobsOfSlow = (): string[] =>
+      parseEvents(stdoutSoFar)
+        .filter((e) => e.type === 'stage-annotate' && e.stageId === 'slow' && e.key === 'slurm_job')
+        .map((e) => String(e.value));
+    const job = await waitForRunning(project, () => finished, () => jobsOfSlow()[0]);
+    unlinkSync(join(project, 'hold'));
+    assert.equal(spawnSync('scancel', [job]).status, 0);
+    const r = await run.done;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const retry = r.events.find((e) => e.type === 'stage-retry' && e.stageId === 'slow') as { error?: string; retry?: { n: number; of: number } } | undefined;
+    assert.ok(retry, r.stdout);
+    assert.deepEqual(retry.retry, { n: 1, of: 1 });
+    assert.match(String(retry.error), new RegExp(`^SLURM job ${job} on \\S+ ended CANCELLED`));
+    assert.equal(new Set(jobsOfSlow()).size, 2, 'the retry is a new job');
+    assert.equal(jobsOf(r).length, 6, 'seed, square@a, square@b, slow twice, summary');
+    const db = new Database(join(project, 'cache', 'state.db'), { readonly: true });
+    try {
+      const rows = db.prepare(`SELECT status, error FROM executions WHERE stage_id = 'slow' ORDER BY id`).all() as { status: string; error: string | null }[];
+      assert.deepEqual(rows.map((x) => x.status), ['failed', 'succeeded']);
+      assert.match(String(rows[0]?.error), /CANCELLED/);
+    } finally {
+      db.close();
+    }
+    assert.equal(readFileSync(join(project, 'out', 'summary', 'result.txt'), 'utf8'), 'summary: 4 64 324 1024 4 64 324 1024\n');
+  });
+
+  void test('watch --executor slurm runs each stage as a job, and stops on Ctrl-C', async () => {
+    const project = makeProject(root, 'watch');
+    const watch = startWsflow(project, ['watch', '--executor', 'slurm', '--json', '--debounce', '150', 'seed']);
+    let stdoutSoFar = '';
+    watch.child.stdout?.on('data', (t: string) => (stdoutSoFar += t));
+    const deadline = Date.now() + 60_000;
+    while (!stdoutSoFar.includes('Watching')) {
+      if (Date.now() > deadline) throw new Error(`watch never finished its first run:\n${stdoutSoFar}`);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    const events = parseEvents(stdoutSoFar);
+    assert.equal(events.find((e) => e.type === 'run-start')?.executor, 'slurm');
+    assert.ok(events.some((e) => e.type === 'stage-annotate' && e.stageId === 'seed' && e.key === 'slurm_job'), stdoutSoFar);
+    assert.equal(readFileSync(join(project, 'data', 'seed.txt'), 'utf8'), '1\n2\n3\n4\n');
+    watch.child.kill('SIGINT');
+    const r = await watch.done;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
   void test('Ctrl-C cancels the jobs the run submitted; nothing is cached for them', async () => {

@@ -4,27 +4,35 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { CommandRegistrar } from '../command-registrar.js';
 import { addPipelineOptions, type PipelineCliOptions } from '../load-pipeline-for-cli.js';
 import type { CommandEnv } from '../../engine/commands/command-env.js';
 
+/** The options `run` and `watch` share (addRunOptions). */
 interface RunOptions extends PipelineCliOptions {
-  executor?: 'local' | 'slurm';
+  executor: 'local' | 'slurm';
   jobs?: number;
   accel?: number;
+  retries: number;
   keepGoing: boolean;
-  dryRun: boolean;
   json: boolean;
   verbose: boolean;
 }
 
-function positiveInt(name: string) {
+function intAtLeast(min: number, name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+    if (!Number.isInteger(n) || n < min) {
+      // commander reports an InvalidArgumentError as a usage error (exit 2), any other error as a crash
+      throw new InvalidArgumentError(`${name} must be a ${min === 0 ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(value)}`);
+    }
     return n;
   };
+}
+
+function positiveInt(name: string) {
+  return intAtLeast(1, name);
 }
 
 function commandEnv(): CommandEnv {
@@ -69,11 +77,31 @@ function interruptSignal(): { signal: AbortSignal; dispose(): void } {
 
 function addRunOptions(command: Command): Command {
   return command
-    .option('-j, --jobs <n>', 'parallel cpu-class stages (default: number of cores)', positiveInt('--jobs'))
-    .option('--accel <n>', 'parallel accel-class (model-heavy) stages (default 1)', positiveInt('--accel'))
+    .option('-j, --jobs <n>', 'parallel cpu-class stages (default: number of cores; SLURM: jobs in flight, 100)', positiveInt('--jobs'))
+    .option('--accel <n>', 'parallel accel-class (model-heavy) stages (default 1; SLURM: as -j)', positiveInt('--accel'))
+    .addOption(
+      new Option('--executor <name>', 'where stages run: local worker processes, or one SLURM job each (sbatch)')
+        .choices(['local', 'slurm'])
+        .default('local'),
+    )
+    .option('--retries <n>', 'run a failed stage again up to N times (never after Ctrl-C)', intAtLeast(0, '--retries'), 0)
     .option('-k, --keep-going', 'after a failure, keep running what does not depend on it', false)
     .option('--json', 'print events as JSON lines', false)
     .option('-v, --verbose', 'also print fresh stages and stage log lines', false);
+}
+
+/** What `run` and `watch` pass on to each run from their shared options. */
+function runSettings(options: RunOptions) {
+  return {
+    ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+    ...(options.accel !== undefined ? { accel: options.accel } : {}),
+    executor: options.executor,
+    retries: options.retries,
+    keepGoing: options.keepGoing,
+    json: options.json,
+    verbose: options.verbose,
+    argv: process.argv.slice(2),
+  };
 }
 
 export const registerPipelineCommands: CommandRegistrar = (program, setExitCode) => {
@@ -82,39 +110,15 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       .command('run')
       .description('bring the targets (default: every stage) up to date, running only what changed')
       .argument('[targets...]', 'stage ids (eval@lora), names (all cells) or patterns (train@lora-*)')
-      .option('-n, --dry-run', 'print what would run and why; execute nothing', false)
-      .addOption(
-        new Option('--executor <name>', 'where stages run: local worker processes, or one SLURM job each (sbatch)')
-          .choices(['local', 'slurm'])
-          .default('local'),
-      ),
+      .option('-n, --dry-run', 'print what would run and why; execute nothing', false),
   );
-  addPipelineOptions(run).action(async (targets: string[], options: RunOptions) => {
+  addPipelineOptions(run).action(async (targets: string[], options: RunOptions & { dryRun: boolean }) => {
     const pipeline = await load(options);
     if (!pipeline) return setExitCode(2);
     const { runCommand } = await import('../../engine/commands/run-command.js');
-    // SLURM: the cluster schedules; -j/--accel only cap the jobs this run keeps in flight
-    const slurm = options.executor === 'slurm' ? await import('../../engine/exec/slurm/create-slurm-executor.js') : null;
-    const jobs = options.jobs ?? (slurm ? slurm.SLURM_DEFAULT_IN_FLIGHT : undefined);
-    const accel = options.accel ?? (slurm ? (options.jobs ?? slurm.SLURM_DEFAULT_IN_FLIGHT) : undefined);
     const interrupt = interruptSignal();
     try {
-      const { exitCode } = await runCommand(
-        pipeline,
-        {
-          targets,
-          ...(jobs !== undefined ? { jobs } : {}),
-          ...(accel !== undefined ? { accel } : {}),
-          ...(slurm ? { makeExecutor: () => slurm.createSlurmExecutor(pipeline) } : {}),
-          keepGoing: options.keepGoing,
-          dryRun: options.dryRun,
-          json: options.json,
-          verbose: options.verbose,
-          argv: process.argv.slice(2),
-        },
-        commandEnv(),
-        interrupt.signal,
-      );
+      const { exitCode } = await runCommand(pipeline, { ...runSettings(options), targets, dryRun: options.dryRun }, commandEnv(), interrupt.signal);
       setExitCode(exitCode);
     } finally {
       interrupt.dispose();
@@ -164,14 +168,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
             projectDir: projectDirOf(options),
             file: path.resolve(process.cwd(), options.file ?? 'pipeline.yaml'),
             debounceMs: options.debounce,
-            run: {
-              ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
-              ...(options.accel !== undefined ? { accel: options.accel } : {}),
-              keepGoing: options.keepGoing,
-              json: options.json,
-              verbose: options.verbose,
-              argv: process.argv.slice(2),
-            },
+            run: runSettings(options),
           },
           commandEnv(),
           interrupt.signal,

@@ -22,14 +22,36 @@ export interface RunCommandOptions {
   jobs?: number;
   accel?: number;
   keepGoing: boolean;
+  /** times a failed stage is run again before it counts as failed (--retries; default 0) */
+  retries?: number;
   dryRun: boolean;
   json: boolean;
   verbose: boolean;
   argv: readonly string[];
   /** watch mode: failed keys not retried */
   skipFailedKeys?: ReadonlySet<string>;
-  /** supplies the executor (default: local workers); the SLURM executor plugs in here */
-  makeExecutor?: (env: CommandEnv) => StageExecutor;
+  /** where stages run: local worker processes (default) or one SLURM job each */
+  executor?: ExecutorName;
+}
+
+export type ExecutorName = 'local' | 'slurm';
+
+/**
+ * The executor, and how many stages of each class it keeps going at once. On SLURM the cluster schedules: -j and
+ * --accel only cap the jobs in flight (default SLURM_DEFAULT_IN_FLIGHT each).
+ */
+async function executorFor(
+  name: ExecutorName,
+  pipeline: Pipeline,
+  o: Pick<RunCommandOptions, 'jobs' | 'accel'>,
+  env: CommandEnv,
+): Promise<{ executor: StageExecutor; jobs: number; accel: number }> {
+  if (name === 'slurm') {
+    const { createSlurmExecutor, SLURM_DEFAULT_IN_FLIGHT } = await import('../exec/slurm/create-slurm-executor.js');
+    const jobs = o.jobs ?? SLURM_DEFAULT_IN_FLIGHT;
+    return { executor: createSlurmExecutor(pipeline), jobs, accel: o.accel ?? jobs };
+  }
+  return { executor: new LocalExecutor({ workerEntry: env.workerEntry }), jobs: o.jobs ?? defaultJobs(), accel: o.accel ?? 1 };
 }
 
 export function defaultJobs(): number {
@@ -68,7 +90,7 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
       return { exitCode: 0, result: null };
     }
     project = openProjectForWriting(reading);
-    const executor = o.makeExecutor ? o.makeExecutor(env) : new LocalExecutor({ workerEntry: env.workerEntry });
+    const { executor, jobs, accel } = await executorFor(o.executor ?? 'local', pipeline, o, env);
     let result: RunResult;
     try {
       result = await runPipeline({
@@ -76,9 +98,10 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
         statics: statics.value,
         order: selection.order,
         executor,
-        jobs: o.jobs ?? defaultJobs(),
-        accel: o.accel ?? 1,
+        jobs,
+        accel,
         keepGoing: o.keepGoing,
+        retries: o.retries ?? 0,
         argv: o.argv,
         emit: sink,
         signal,

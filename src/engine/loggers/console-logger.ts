@@ -71,6 +71,7 @@ export class ConsoleLogger {
         break;
       }
       case 'stage-succeeded':
+      case 'stage-retry':
       case 'stage-failed':
       case 'stage-interrupted':
         this.#running.delete(e.stageId);

@@ -33,6 +33,7 @@ export function formatEvent(e: EngineEvent, s: Style, verbose: boolean, now = Da
     case 'stage-waiting':
       return [`${s.dim('…')} waiting for ${e.stageId} (running in pid ${e.holderPid}${e.holderHost ? ` on ${e.holderHost}` : ''}, run #${e.holderRunId})`];
     case 'stage-start': {
+      if (e.retry) return [`${s.bold('▶')} ${e.stageId}  ${s.dim(`retry ${e.retry.n}/${e.retry.of}`)}`];
       const lines = formatReasons(e.reasons);
       const why = lines[0] ? `  ${s.dim(`← ${lines[0]}${lines.length > 1 ? ` (+${e.reasons.length - 1})` : ''}`)}` : '';
       return [`${s.bold('▶')} ${e.stageId}${why}`];
@@ -54,6 +55,8 @@ export function formatEvent(e: EngineEvent, s: Style, verbose: boolean, now = Da
       if (e.logPath) lines.push(s.dim(`    log: wsflow logs ${e.stageId}  (${e.logPath})`));
       return lines;
     }
+    case 'stage-retry':
+      return [`${s.yellow('↻')} ${e.stageId} failed after ${fmtMs(e.durationMs)}: ${firstLine(e.error)}; retry ${e.retry.n}/${e.retry.of}`];
     case 'stage-interrupted':
       return [`${s.yellow('■')} ${e.stageId} interrupted`];
     case 'stage-skipped':
@@ -87,6 +90,7 @@ export function formatEvent(e: EngineEvent, s: Style, verbose: boolean, now = Da
       if (c.restored) parts.push(`${c.restored} restored`);
       if (c.fresh) parts.push(`${c.fresh} fresh`);
       if (c.waited) parts.push(`${c.waited} from another run`);
+      if (c.retries) parts.push(s.yellow(`${c.retries} ${c.retries === 1 ? 'retry' : 'retries'}`));
       if (c.failed) parts.push(s.red(`${c.failed} failed`));
       if (c.skipped) parts.push(`${c.skipped} not run`);
       if (c.interrupted) parts.push(s.yellow(`${c.interrupted} interrupted`));

@@ -47,6 +47,8 @@ export interface RunPipelineOptions {
   /** capacity of the `accel` class (--accel) */
   accel: number;
   keepGoing: boolean;
+  /** times a failed stage is run again before it counts as failed (never after an interruption); default 0 */
+  retries?: number;
   argv: readonly string[];
   emit: EventSink;
   /** Ctrl-C */
@@ -82,6 +84,8 @@ interface Node {
 
 type Done = { outcome: 'fresh' | 'restored' | 'executed'; outputHash: TreeHash; executionId: number };
 type NotDone = { outcome: 'failed' | 'skipped' | 'interrupted'; key?: string };
+/** One attempt that failed, before the scheduler decides whether to retry it. */
+type AttemptFailed = Extract<EngineEvent, { type: 'stage-failed' }> & { key: string };
 
 export async function runPipeline(opts: RunPipelineOptions): Promise<RunResult> {
   const session = new RunSession(opts);
@@ -95,7 +99,7 @@ class RunSession {
   readonly #slots: Record<'accel' | 'cpu', Slots>;
   /** aborted when no new work may start: a failure without --keep-going, or Ctrl-C */
   readonly #stop = new AbortController();
-  readonly #counts: RunCounts = { fresh: 0, restored: 0, executed: 0, failed: 0, skipped: 0, interrupted: 0, waited: 0 };
+  readonly #counts: RunCounts = { fresh: 0, restored: 0, executed: 0, failed: 0, skipped: 0, interrupted: 0, waited: 0, retries: 0 };
   readonly #failedKeys: { stageId: string; key: string }[] = [];
   #runId = 0;
   #leases!: LeaseManager;
@@ -303,7 +307,7 @@ class RunSession {
           return this.#skipped(n, { type: 'stopped' });
         }
         try {
-          return await this.#execute(n, current);
+          return await this.#executeWithRetries(n, current);
         } finally {
           this.#slots[cls].release();
         }
@@ -366,7 +370,34 @@ class RunSession {
     return inputs;
   }
 
-  async #execute(n: Node, status: StageStatus): Promise<Done | NotDone> {
+  /**
+   * Runs the stage, and again after a failure up to --retries times, each attempt its own execution with its own
+   * error and log. No retry once the run is interrupted or stopped by another stage's failure.
+   */
+  async #executeWithRetries(n: Node, status: StageStatus): Promise<Done | NotDone> {
+    const retries = this.#o.retries ?? 0;
+    for (let retry = 0; ; retry++) {
+      const r = await this.#execute(n, status, retry === 0 ? undefined : { n: retry, of: retries });
+      if (r.outcome !== 'failed') return r;
+      const { key, ...failed } = r.failure;
+      if (retry < retries && !this.#o.signal.aborted && !this.#stop.signal.aborted) {
+        this.#counts.retries++;
+        this.#emit({ ...failed, type: 'stage-retry', retry: { n: retry + 1, of: retries } });
+        continue;
+      }
+      this.#counts.failed++;
+      // stop before this stage's slot is handed to a waiting stage
+      if (!this.#o.keepGoing) this.#stop.abort();
+      this.#emit(failed);
+      return { outcome: 'failed', key };
+    }
+  }
+
+  async #execute(
+    n: Node,
+    status: StageStatus,
+    retry?: { n: number; of: number },
+  ): Promise<Done | { outcome: 'interrupted' } | { outcome: 'failed'; failure: AttemptFailed }> {
     const { store, cache, pipeline } = this.#ctx;
     const key = status.key;
     if (!key) throw new Error(`no key for ${n.id}`);
@@ -391,7 +422,14 @@ class RunSession {
     const log = new StageLog(logPath);
     log.line(`# wsflow: stage ${n.id}, execution #${executionId}, run #${this.#runId}, key ${key}`);
     log.line(`# started ${new Date(started).toISOString()} on ${HOST}`);
-    this.#emit({ type: 'stage-start', stageId: n.id, executionId, resource: n.stage.resources.class, reasons: status.reasons });
+    this.#emit({
+      type: 'stage-start',
+      stageId: n.id,
+      executionId,
+      resource: n.stage.resources.class,
+      reasons: status.reasons,
+      ...(retry ? { retry } : {}),
+    });
 
     const staging = cache.newStagingDir(n.id);
     const outDir = join(staging, 'out');
@@ -497,19 +535,10 @@ class RunSession {
       this.#emit({ type: 'stage-interrupted', stageId: n.id, executionId });
       return { outcome: 'interrupted' };
     }
-    this.#counts.failed++;
-    // stop before this stage's slot is handed to a waiting stage
-    if (!this.#o.keepGoing) this.#stop.abort();
-    this.#emit({
-      type: 'stage-failed',
-      stageId: n.id,
-      executionId,
-      durationMs: ended - started,
-      error: outcome.error,
-      logPath,
-      logTail: log.tail(),
-    });
-    return { outcome: 'failed', key };
+    return {
+      outcome: 'failed',
+      failure: { type: 'stage-failed', stageId: n.id, executionId, durationMs: ended - started, error: outcome.error, logPath, logTail: log.tail(), key },
+    };
   }
 
   /** Output into the cache, then the success mark (the commit point), then out/ and the head record. */
