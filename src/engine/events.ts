@@ -73,7 +73,15 @@ export type EngineEvent =
   | { type: 'stage-interrupted'; stageId: string; executionId: number }
   | { type: 'stage-skipped'; stageId: string; cause: SkipCause }
   | { type: 'dry-run-stage'; stageId: string; state: StageState | 'pending'; action: DryRunAction; reasons: Reason[] }
-  | { type: 'dry-run-end'; toRun: number; toRestore: number; fresh: number; failedUnchanged: number }
+  | {
+      type: 'dry-run-end';
+      toRun: number;
+      toRestore: number;
+      fresh: number;
+      failedUnchanged: number;
+      /** stages another run is executing: this one would wait for them and use their results */
+      waiting: number;
+    }
   | {
       type: 'run-end';
       runId: number | null;
@@ -87,7 +95,7 @@ export interface RetryCount {
   of: number;
 }
 
-export type DryRunAction = 'skip' | 'restore' | 'run' | 'run-unless-cut-off' | 'fail';
+export type DryRunAction = 'skip' | 'restore' | 'run' | 'run-unless-cut-off' | 'fail' | 'wait';
 
 export interface RunCounts {
   fresh: number;

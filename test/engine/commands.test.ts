@@ -145,7 +145,7 @@ void test('status --json; a kind version bump reruns; a code change without a bu
     assert.equal((await rig.exec(['run'])).code, 0);
     const json = JSON.parse((await rig.exec(['status', '--json'])).stdout) as { upToDate: boolean; counts: Record<string, number> };
     assert.equal(json.upToDate, true);
-    assert.deepEqual(json.counts, { fresh: 3, stale: 0, cached: 0, failed: 0, 'never-run': 0 });
+    assert.deepEqual(json.counts, { fresh: 3, stale: 0, cached: 0, failed: 0, running: 0, 'never-run': 0 });
 
     const bumped = await rig.exec(['status'], { WSFLOW_TEST_KIND_VERSION: '1.1.0' });
     assert.equal(bumped.code, 1);

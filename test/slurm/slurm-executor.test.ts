@@ -293,12 +293,20 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
 
     // while it runs, status names the job
     const status = wsflow(project, ['status', '--json']);
-    const slowStatus = (JSON.parse(status.stdout) as { stages: { id: string; running?: { slurm?: { jobId: string; state: string } } }[] }).stages.find(
-      (x) => x.id === 'slow',
-    );
+    const slowStatus = (
+      JSON.parse(status.stdout) as {
+        stages: { id: string; state: string; reasons: { type: string; slurm?: { jobId: string } }[]; running?: { slurm?: { jobId: string; state: string } } }[];
+      }
+    ).stages.find((x) => x.id === 'slow');
+    assert.equal(slowStatus?.state, 'running');
+    assert.equal(slowStatus?.reasons[0]?.type, 'running');
+    assert.equal(slowStatus?.reasons[0]?.slurm?.jobId, job);
     assert.equal(slowStatus?.running?.slurm?.jobId, job);
     assert.equal(slowStatus?.running?.slurm?.state, 'RUNNING');
-    assert.match(wsflow(project, ['status']).stdout, new RegExp(`slow .*SLURM job ${job} running on `));
+    assert.match(
+      wsflow(project, ['status']).stdout,
+      new RegExp(`^slow +running +← running now in pid \\d+ on \\S+ \\(run #1\\): SLURM job ${job} running on \\S+; its result will be known when it finishes$`, 'm'),
+    );
 
     assert.equal(spawnSync('scancel', [job]).status, 0);
     const r = await run.done;

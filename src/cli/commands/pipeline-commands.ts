@@ -127,7 +127,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
 
   const status = program
     .command('status')
-    .description('list stages as fresh / stale / cached / failed / never-run with the reasons; exit 1 unless all fresh')
+    .description('list stages as fresh / stale / cached / failed / running / never-run with the reasons; exit 1 unless all fresh')
     .argument('[targets...]', 'limit to these stages and what they need')
     .option('--json', 'machine-readable output', false);
   addPipelineOptions(status).action(async (targets: string[], options: PipelineCliOptions & { json: boolean }) => {

@@ -1,6 +1,6 @@
 /**
- * `wsflow status [TARGET...]`: every selected stage as fresh / stale / cached / failed / never-run with the
- * reasons, transitively; `--json` gives the same as data. Exit 0 when everything is fresh, 1 otherwise.
+ * `wsflow status [TARGET...]`: every selected stage as fresh / stale / cached / failed / running / never-run with
+ * the reasons, transitively; `--json` gives the same as data. Exit 0 when everything is fresh, 1 otherwise.
  */
 import type { Pipeline } from '../../pipeline/types.js';
 import { selectStages } from '../plan/select-stages.js';
@@ -41,7 +41,7 @@ export interface StatusJson {
 
 export function statusData(ctx: EngineContext, order: readonly string[], statuses: Map<string, StageStatus>): StatusJson {
   const now = Date.now();
-  const counts: StatusJson['counts'] = { fresh: 0, stale: 0, cached: 0, failed: 0, 'never-run': 0 };
+  const counts: StatusJson['counts'] = { fresh: 0, stale: 0, cached: 0, failed: 0, running: 0, 'never-run': 0 };
   const stages: StageStatusJson[] = [];
   const leases = new Map(ctx.store.allLeases().map((l) => [l.stage_id, l]));
   for (const id of order) {
@@ -61,11 +61,17 @@ export function statusData(ctx: EngineContext, order: readonly string[], statuse
     stages.push(entry);
   }
   // stages a run executes on SLURM: the job id and SLURM's state (one squeue call, only when there are any)
-  const running = stages.filter((e) => e.running);
+  const running = stages.filter((e) => e.running || e.state === 'running');
   const jobs = slurmJobsOfRunningStages(ctx.cache.dir, (id) => ctx.store.latestExecutionOfStage(id), running.map((e) => e.id));
   for (const e of running) {
     const job = jobs.get(e.id);
-    if (job && e.running) e.running.slurm = job;
+    if (!job) continue;
+    if (e.running) e.running.slurm = job;
+    for (const r of e.reasons) {
+      if (r.type !== 'running') continue;
+      r.slurm = job;
+      r.text = formatReason(r);
+    }
   }
   return {
     pipeline: ctx.pipeline.file,
@@ -86,6 +92,8 @@ function colorState(state: StageStatus['state'], s: Style): (t: string) => strin
       return s.cyan;
     case 'failed':
       return s.red;
+    case 'running':
+      return s.cyan;
     case 'never-run':
       return s.yellow;
   }
@@ -99,7 +107,8 @@ export function renderStatus(data: StatusJson, s: Style): string {
     // "never-run ← never run" says nothing twice; other reasons of a never-run stage (upstream pending) stay
     const reasonLines = formatReasons(st.state === 'never-run' ? st.reasons.filter((r) => r.type !== 'never-run') : st.reasons);
     if (st.state === 'cached' && st.restorableFrom) reasonLines.push(`restorable from run #${st.restorableFrom.runId}`);
-    if (st.running) {
+    // a running stage's first reason already says where (its lease would say it twice)
+    if (st.running && st.state !== 'running') {
       const where = `running now in pid ${st.running.pid} on ${st.running.host} (run #${st.running.runId})`;
       reasonLines.unshift(st.running.slurm ? `${where}: ${describeSlurmJob(st.running.slurm)}` : where);
     }
@@ -115,6 +124,7 @@ export function renderStatus(data: StatusJson, s: Style): string {
   if (c.stale) parts.push(`${c.stale} stale`);
   if (c['never-run']) parts.push(`${c['never-run']} never run`);
   if (c.failed) parts.push(`${c.failed} failed`);
+  if (c.running) parts.push(`${c.running} running`);
   if (c.cached) parts.push(`${c.cached} restorable from cache`);
   if (c.fresh) parts.push(`${c.fresh} fresh`);
   lines.push(data.upToDate ? s.green(`Everything up to date (${c.fresh} stages)`) : parts.join(', '));

@@ -74,6 +74,8 @@ export function formatEvent(e: EngineEvent, s: Style, verbose: boolean, now = Da
             return `${s.bold('▶')} ${e.stageId}  would run (unless its upstream output is unchanged)`;
           case 'fail':
             return `${s.red('✗')} ${e.stageId}  failed earlier, unchanged`;
+          case 'wait':
+            return `${s.dim('…')} ${e.stageId}  running in another run: would wait for it and use its result`;
         }
       })();
       return [head, ...formatReasons(e.reasons).map((r) => s.dim(`    ← ${r}`))];
@@ -81,6 +83,7 @@ export function formatEvent(e: EngineEvent, s: Style, verbose: boolean, now = Da
     case 'dry-run-end': {
       const parts = [`${e.toRun} would run`, `${e.toRestore} would be restored`, `${e.fresh} fresh`];
       if (e.failedUnchanged) parts.push(`${e.failedUnchanged} failed earlier`);
+      if (e.waiting) parts.push(`${e.waiting} running elsewhere`);
       return [s.bold(`Dry run: ${parts.join(', ')}; nothing was executed`)];
     }
     case 'run-end': {

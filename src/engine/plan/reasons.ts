@@ -4,6 +4,7 @@
  */
 import { canonicalJson } from '../keys/canonical-json.js';
 import type { KeyIngredients, UpstreamIngredient } from '../keys/key-ingredients.js';
+import { describeSlurmJob, type SlurmJobView } from '../exec/slurm/slurm-status.js';
 
 export type Reason =
   | { type: 'never-run' }
@@ -29,6 +30,18 @@ export type Reason =
   | { type: 'output-modified'; path: string; files: readonly string[] }
   | { type: 'not-in-cache'; problem: string }
   | { type: 'failed'; runId: number; executionId: number; error: string }
+  | {
+      type: 'running';
+      runId: number;
+      executionId: number;
+      /** the wsflow process running it (for SLURM, the submitting one) */
+      pid: number | null;
+      host: string;
+      executor: string;
+      /** set by `wsflow status` for a stage running on SLURM: its job, with SLURM's state */
+      slurm?: SlurmJobView;
+    }
+  | { type: 'interrupted'; runId: number; executionId: number; error: string }
   | { type: 'key-changed' };
 
 /** The differences between the ingredients of a recorded execution and the current ones. */
@@ -255,6 +268,12 @@ export function formatReason(r: Reason): string {
       return `previous result not in cache: ${r.problem}`;
     case 'failed':
       return `failed in run #${r.runId}: ${firstLine(r.error)}`;
+    case 'running': {
+      const where = `running now in ${r.pid !== null ? `pid ${r.pid} ` : ''}on ${r.host} (run #${r.runId})`;
+      return `${where}${r.slurm ? `: ${describeSlurmJob(r.slurm)}` : ''}; its result will be known when it finishes`;
+    }
+    case 'interrupted':
+      return `interrupted in run #${r.runId}${r.error === 'interrupted' ? '' : `: ${firstLine(r.error)}`}`;
     case 'key-changed':
       return 'key format changed';
   }

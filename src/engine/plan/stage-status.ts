@@ -1,9 +1,10 @@
 /**
- * The state of each stage — fresh / stale / cached / failed / never-run — with the reasons, computed the same
- * way by `status`, `--dry-run`, `explain` and the scheduler (which calls `assessStage` once a stage's upstream
- * results are known).
+ * The state of each stage — fresh / stale / cached / failed / running / never-run — with the reasons, computed
+ * the same way by `status`, `--dry-run`, `explain` and the scheduler (which calls `assessStage` once a stage's
+ * upstream results are known).
  */
-import type { ExecutionRow } from '../state/state-store.js';
+import type { ExecutionRow, StateStore } from '../state/state-store.js';
+import { isHolderGone } from '../exec/leases.js';
 import { parseIngredients } from '../state/state-store.js';
 import { isKeyComplete, stageKeyOf, type KeyIngredients } from '../keys/key-ingredients.js';
 import type { StageKey, TreeHash } from '../keys/hashing.js';
@@ -12,7 +13,8 @@ import { changedPaths, inspectOutputs } from './output-check.js';
 import { diffIngredients, type Reason } from './reasons.js';
 import { withUpstream, type StaticIngredients } from './static-ingredients.js';
 
-export type StageState = 'fresh' | 'stale' | 'cached' | 'failed' | 'never-run';
+/** `running`: a live run (another process) is executing this very key; what comes of it is known when it ends. */
+export type StageState = 'fresh' | 'stale' | 'cached' | 'failed' | 'running' | 'never-run';
 
 export interface StageStatus {
   stageId: string;
@@ -86,13 +88,31 @@ export function assessStage(
   }
 
   const latest = store.latestExecutionOfStage(id);
-  if (latest && latest.status === 'failed' && latest.key === key) {
-    reasons.unshift({ type: 'failed', runId: latest.run_id, executionId: latest.id, error: latest.error ?? 'failed' });
-    return { ...base, state: 'failed', reasons, key, hit: null, outputHash: null };
+  if (latest && latest.key === key) {
+    if (latest.status === 'failed') {
+      reasons.unshift({ type: 'failed', runId: latest.run_id, executionId: latest.id, error: latest.error ?? 'failed' });
+      return { ...base, state: 'failed', reasons, key, hit: null, outputHash: null };
+    }
+    if (latest.status === 'running' && runIsAlive(store, latest.run_id)) {
+      const running: Reason = { type: 'running', runId: latest.run_id, executionId: latest.id, pid: latest.pid, host: latest.host, executor: latest.executor };
+      const why = baseline && baseline.key !== key ? diff() : [];
+      return { ...base, state: 'running', reasons: [running, ...why, ...reasons], key, hit: null, outputHash: null };
+    }
+    if (latest.status === 'running' || latest.status === 'interrupted') {
+      // a dead run's execution still says running until the next `wsflow run` records it as interrupted
+      const error = latest.status === 'running' ? 'the wsflow process running it died' : (latest.error ?? 'interrupted');
+      reasons.unshift({ type: 'interrupted', runId: latest.run_id, executionId: latest.id, error });
+    }
   }
   if (!baseline) return { ...base, state: 'never-run', reasons: [{ type: 'never-run' }], key, hit: null, outputHash: null };
   const why = baseline.key === key ? reasons : [...diff(), ...reasons];
   return { ...base, state: 'stale', reasons: why.length ? why : [{ type: 'key-changed' }], key, hit: null, outputHash: null };
+}
+
+/** The run is still going: recorded as running, and its process alive (same host) or heartbeating (another). */
+function runIsAlive(store: StateStore, runId: number): boolean {
+  const run = store.getRun(runId);
+  return run !== undefined && run.status === 'running' && !isHolderGone(run, Date.now());
 }
 
 function codeWarnings(st: StaticIngredients, baseline: ExecutionRow | null): string[] {
