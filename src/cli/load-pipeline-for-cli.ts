@@ -42,8 +42,25 @@ function defaultColor(stderr: LoadForCliOptions['stderr']): boolean {
   return stderr === process.stderr && process.stderr.isTTY && !process.env['NO_COLOR'];
 }
 
+/** A loaded pipeline whose load-cache entry is not written yet. */
+export interface LoadedForCli {
+  pipeline: Pipeline;
+  /**
+   * Writes the pipeline's entry in `.wsflow/pipeline-cache/` (when it was not answered from there). Call it once
+   * the command's planning succeeded: a command that exits 2 must leave the project as it found it.
+   */
+  saveLoadCache(): void;
+}
+
 /** Loads the pipeline, prints warnings and errors to stderr; null when there were errors (exit 2). */
 export async function loadPipelineForCli(options: LoadForCliOptions): Promise<Pipeline | null> {
+  const loaded = await loadPipelineDeferringCache(options);
+  loaded?.saveLoadCache();
+  return loaded?.pipeline ?? null;
+}
+
+/** As loadPipelineForCli, but the load cache is written only when the caller says planning succeeded. */
+export async function loadPipelineDeferringCache(options: LoadForCliOptions): Promise<LoadedForCli | null> {
   const [{ loadPipeline }, { createKindResolver }, { directoryLoadCache }, { formatDiagnostic }, { builtinKinds }, { readFile }] =
     await Promise.all([
       import('../pipeline/load-pipeline.js'),
@@ -57,13 +74,14 @@ export async function loadPipelineForCli(options: LoadForCliOptions): Promise<Pi
   // diagnostics name the file as the user would type it from here
   const relative = path.relative(process.cwd(), absolute);
   const display = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : absolute;
-  const cache = options.cache === false ? null : directoryLoadCache(path.join(path.dirname(absolute), '.wsflow', 'pipeline-cache'));
+  const store = options.cache === false ? null : directoryLoadCache(path.join(path.dirname(absolute), '.wsflow', 'pipeline-cache'));
+  let pending: { key: string; value: string } | null = null;
   const result = await loadPipeline({
     file: display,
     profile: options.profile ?? null,
     overrides: options.overrides ?? [],
     resolveKind: createKindResolver(builtinKinds),
-    cache,
+    cache: store && { get: (key) => store.get(key), set: (key, value) => void (pending = { key, value }) },
   });
   const diagnostics = result.ok ? result.value.warnings : result.error;
   if (diagnostics.length > 0) {
@@ -71,5 +89,12 @@ export async function loadPipelineForCli(options: LoadForCliOptions): Promise<Pi
     const color = options.color ?? defaultColor(options.stderr);
     options.stderr.write(`${diagnostics.map((d) => formatDiagnostic(d, text, { color })).join('\n')}\n`);
   }
-  return result.ok ? result.value : null;
+  if (!result.ok) return null;
+  return {
+    pipeline: result.value,
+    saveLoadCache: () => {
+      if (pending && store) store.set(pending.key, pending.value);
+      pending = null;
+    },
+  };
 }

@@ -160,7 +160,7 @@ stages:
   }
 });
 
-void test('a planning error (missing external input) exits 2 and writes nothing', async () => {
+void test('a planning error (missing external input) exits 2 and leaves the project byte for byte unchanged', async () => {
   const rig = new Rig({
     files: {
       'pipeline.yaml': `
@@ -176,6 +176,7 @@ stages:
     },
   });
   try {
+    const before = rig.snapshot('.', true);
     const run = await rig.exec(['run']);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /^pipeline\.yaml:6:3: error: stage b \(with\.external\): external file .*data\/missing\.txt does not exist$/m);
@@ -183,11 +184,18 @@ stages:
     assert.deepEqual(rig.invocations(), []);
     assert.equal(rig.exists('cache'), false);
     assert.equal(rig.exists('out'), false);
+    // not even the pipeline load cache (.wsflow/): the project is byte for byte as it was
+    assert.deepEqual(rig.snapshot('.', true), before);
+    for (const args of [['status'], ['status', '--json'], ['run', '--dry-run'], ['explain', 'b'], ['run', '--executor', 'slurm'], ['run', 'b']]) {
+      const r = await rig.exec(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.deepEqual(rig.snapshot('.', true), before, `wsflow ${args.join(' ')} wrote nothing`);
+    }
+    // once the plan succeeds, the load cache is kept
+    rig.write('data/missing.txt', 'here now');
     const status = await rig.exec(['status']);
-    assert.equal(status.code, 2);
-    assert.equal(rig.exists('cache'), false, 'status on a fresh project creates nothing either');
-    const dry = await rig.exec(['run', '--dry-run']);
-    assert.equal(dry.code, 2);
+    assert.equal(status.code, 1, status.stderr);
+    assert.equal(rig.snapshot('.wsflow/pipeline-cache').size, 1);
   } finally {
     rig.cleanup();
   }

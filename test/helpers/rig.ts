@@ -121,16 +121,21 @@ export class Rig {
     rmSync(this.invocationsFile, { force: true });
   }
 
-  /** Every file under a project directory, relative path → content (for comparing trees). */
-  snapshot(rel: string): Map<string, string> {
+  /**
+   * Every file under a project directory, relative path → content (for comparing trees); with `withDirs`, every
+   * directory too (path ending in "/" → ""), so that a new empty directory counts as a change.
+   */
+  snapshot(rel: string, withDirs = false): Map<string, string> {
     const out = new Map<string, string>();
     const root = this.path(rel);
     if (!existsSync(root)) return out;
     const visit = (dir: string): void => {
       for (const name of readdirSync(dir).sort()) {
         const abs = join(dir, name);
-        if (statSync(abs).isDirectory()) visit(abs);
-        else out.set(relative(root, abs), readFileSync(abs, 'latin1'));
+        if (statSync(abs).isDirectory()) {
+          if (withDirs) out.set(`${relative(root, abs)}/`, '');
+          visit(abs);
+        } else out.set(relative(root, abs), readFileSync(abs, 'latin1'));
       }
     };
     visit(root);

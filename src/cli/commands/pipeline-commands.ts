@@ -8,6 +8,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { CommandRegistrar } from '../command-registrar.js';
 import { addPipelineOptions, type PipelineCliOptions } from '../load-pipeline-for-cli.js';
 import type { CommandEnv } from '../../engine/commands/command-env.js';
+import type { Pipeline } from '../../pipeline/types.js';
 
 /** The options `run` and `watch` share (addRunOptions). */
 interface RunOptions extends PipelineCliOptions {
@@ -51,9 +52,17 @@ function projectDirOf(options: { file?: string }): string {
   return path.dirname(path.resolve(process.cwd(), options.file ?? 'pipeline.yaml'));
 }
 
-async function load(options: PipelineCliOptions) {
-  const { loadPipelineForCli } = await import('../load-pipeline-for-cli.js');
-  return loadPipelineForCli({ cwd: process.cwd(), file: options.file, profile: options.profile ?? null, overrides: options.set, stderr: process.stderr });
+/** The pipeline, and the callback that saves its load cache once the command's planning succeeded. */
+async function load(options: PipelineCliOptions): Promise<{ pipeline: Pipeline; onPlanned: () => void } | null> {
+  const { loadPipelineDeferringCache } = await import('../load-pipeline-for-cli.js');
+  const loaded = await loadPipelineDeferringCache({
+    cwd: process.cwd(),
+    file: options.file,
+    profile: options.profile ?? null,
+    overrides: options.set,
+    stderr: process.stderr,
+  });
+  return loaded && { pipeline: loaded.pipeline, onPlanned: loaded.saveLoadCache };
 }
 
 /** Ctrl-C / SIGTERM abort the run (stages stopped, nothing partial cached); a second one exits at once. */
@@ -113,12 +122,17 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       .option('-n, --dry-run', 'print what would run and why; execute nothing', false),
   );
   addPipelineOptions(run).action(async (targets: string[], options: RunOptions & { dryRun: boolean }) => {
-    const pipeline = await load(options);
-    if (!pipeline) return setExitCode(2);
+    const loaded = await load(options);
+    if (!loaded) return setExitCode(2);
     const { runCommand } = await import('../../engine/commands/run-command.js');
     const interrupt = interruptSignal();
     try {
-      const { exitCode } = await runCommand(pipeline, { ...runSettings(options), targets, dryRun: options.dryRun }, commandEnv(), interrupt.signal);
+      const { exitCode } = await runCommand(
+        loaded.pipeline,
+        { ...runSettings(options), targets, dryRun: options.dryRun, onPlanned: loaded.onPlanned },
+        commandEnv(),
+        interrupt.signal,
+      );
       setExitCode(exitCode);
     } finally {
       interrupt.dispose();
@@ -131,10 +145,10 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .argument('[targets...]', 'limit to these stages and what they need')
     .option('--json', 'machine-readable output', false);
   addPipelineOptions(status).action(async (targets: string[], options: PipelineCliOptions & { json: boolean }) => {
-    const pipeline = await load(options);
-    if (!pipeline) return setExitCode(2);
+    const loaded = await load(options);
+    if (!loaded) return setExitCode(2);
     const { statusCommand } = await import('../../engine/commands/status-command.js');
-    setExitCode(statusCommand(pipeline, { targets, json: options.json }, commandEnv()));
+    setExitCode(statusCommand(loaded.pipeline, { targets, json: options.json, onPlanned: loaded.onPlanned }, commandEnv()));
   });
 
   const explain = program
@@ -143,10 +157,10 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .argument('<stage>', 'stage id, e.g. eval@lora')
     .option('--json', 'machine-readable output', false);
   addPipelineOptions(explain).action(async (stage: string, options: PipelineCliOptions & { json: boolean }) => {
-    const pipeline = await load(options);
-    if (!pipeline) return setExitCode(2);
+    const loaded = await load(options);
+    if (!loaded) return setExitCode(2);
     const { explainCommand } = await import('../../engine/commands/explain-command.js');
-    setExitCode(explainCommand(pipeline, { stage, json: options.json }, commandEnv()));
+    setExitCode(explainCommand(loaded.pipeline, { stage, json: options.json, onPlanned: loaded.onPlanned }, commandEnv()));
   });
 
   const watch = addRunOptions(

@@ -18,6 +18,8 @@ import { printPlanErrors, styleFor, type CommandEnv } from './command-env.js';
 export interface ExplainCommandOptions {
   stage: string;
   json: boolean;
+  /** called once planning succeeded (the CLI saves its pipeline load cache) */
+  onPlanned?: () => void;
 }
 
 interface ExecutionSummary {
@@ -82,6 +84,7 @@ export function explainCommand(pipeline: Pipeline, o: ExplainCommandOptions, env
       printPlanErrors(statics.errors, env);
       return 2;
     }
+    o.onPlanned?.();
     const status = assessAll(ctx, statics.value, selection.order).get(id);
     const st = statics.value.get(id);
     if (!status || !st) throw new Error(`no status for ${id}`);

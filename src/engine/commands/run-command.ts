@@ -32,6 +32,8 @@ export interface RunCommandOptions {
   skipFailedKeys?: ReadonlySet<string>;
   /** where stages run: local worker processes (default) or one SLURM job each */
   executor?: ExecutorName;
+  /** called once planning succeeded, before anything is written (the CLI saves its pipeline load cache) */
+  onPlanned?: () => void;
 }
 
 export type ExecutorName = 'local' | 'slurm';
@@ -83,6 +85,7 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
       printPlanErrors(statics.errors, env);
       return { exitCode: 2, result: null };
     }
+    o.onPlanned?.();
     const { sink, stop } = makeSink(env, o.json, o.verbose);
     if (o.dryRun) {
       dryRun(reading.ctx, statics.value, selection.order, sink, o.skipFailedKeys);

@@ -17,6 +17,8 @@ import type { Style } from '../loggers/style.js';
 export interface StatusCommandOptions {
   targets: readonly string[];
   json: boolean;
+  /** called once planning succeeded (the CLI saves its pipeline load cache) */
+  onPlanned?: () => void;
 }
 
 export interface StageStatusJson {
@@ -144,6 +146,7 @@ export function statusCommand(pipeline: Pipeline, o: StatusCommandOptions, env: 
       printPlanErrors(statics.errors, env);
       return 2;
     }
+    o.onPlanned?.();
     const statuses = assessAll(project.ctx, statics.value, selection.order);
     const data = statusData(project.ctx, selection.order, statuses);
     env.stdout.write(o.json ? `${JSON.stringify(data, null, 2)}\n` : renderStatus(data, styleFor(env.stdout)));

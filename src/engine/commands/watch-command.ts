@@ -13,12 +13,13 @@ import { onAbort } from '../exec/on-abort.js';
 
 export interface WatchCommandOptions {
   targets: readonly string[];
-  load(): Promise<Pipeline | null>;
+  /** the pipeline, and what to call once a run planned it (the CLI saves its load cache); null on errors */
+  load(): Promise<{ pipeline: Pipeline; onPlanned?: () => void } | null>;
   projectDir: string;
   /** absolute path of pipeline.yaml */
   file: string;
   debounceMs: number;
-  run: Omit<RunCommandOptions, 'targets' | 'dryRun' | 'skipFailedKeys'>;
+  run: Omit<RunCommandOptions, 'targets' | 'dryRun' | 'skipFailedKeys' | 'onPlanned'>;
 }
 
 /** Files whose change can make a stage stale: the pipeline, local kinds, cmd deps, external inputs. */
@@ -87,18 +88,19 @@ export async function watchCommand(o: WatchCommandOptions, env: CommandEnv, sign
   const cycle = async (): Promise<void> => {
     running = true;
     try {
-      const pipeline = await o.load();
-      if (!pipeline) {
+      const loaded = await o.load();
+      if (!loaded) {
         lastCode = 2;
         env.stdout.write(`${s.yellow('pipeline has errors;')} waiting for a change\n`);
         await retarget(new Set([...watching, o.file]));
         return;
       }
+      const { pipeline, onPlanned } = loaded;
       const { paths, moduleOf } = watchedPaths(pipeline, o.file);
       await retarget(paths);
       const { exitCode, result } = await runCommand(
         pipeline,
-        { ...o.run, targets: o.targets, dryRun: false, skipFailedKeys: new Set(failed.keys()) },
+        { ...o.run, targets: o.targets, dryRun: false, skipFailedKeys: new Set(failed.keys()), ...(onPlanned ? { onPlanned } : {}) },
         env,
         signal,
       );
