@@ -61,15 +61,11 @@ export async function loadPipelineForCli(options: LoadForCliOptions): Promise<Pi
 
 /** As loadPipelineForCli, but the load cache is written only when the caller says planning succeeded. */
 export async function loadPipelineDeferringCache(options: LoadForCliOptions): Promise<LoadedForCli | null> {
-  const [{ loadPipeline }, { createKindResolver }, { directoryLoadCache }, { formatDiagnostic }, { builtinKinds }, { readFile }] =
-    await Promise.all([
-      import('../pipeline/load-pipeline.js'),
-      import('../pipeline/kind-resolver.js'),
-      import('../pipeline/load-cache.js'),
-      import('../pipeline/format-diagnostic.js'),
-      import('../../stages/index.js'),
-      import('node:fs/promises'),
-    ]);
+  const [{ loadPipeline }, { createKindResolver }, { directoryLoadCache }] = await Promise.all([
+    import('../pipeline/load-pipeline.js'),
+    import('../pipeline/kind-resolver.js'),
+    import('../pipeline/load-cache.js'),
+  ]);
   const absolute = path.resolve(options.cwd, options.file ?? 'pipeline.yaml');
   // diagnostics name the file as the user would type it from here
   const relative = path.relative(process.cwd(), absolute);
@@ -80,11 +76,13 @@ export async function loadPipelineDeferringCache(options: LoadForCliOptions): Pr
     file: display,
     profile: options.profile ?? null,
     overrides: options.overrides ?? [],
-    resolveKind: createKindResolver(builtinKinds),
+    // the built-in kinds are imported only if the pipeline names one (a pipeline of cmd stages needs none)
+    resolveKind: createKindResolver(async () => (await import('../../stages/index.js')).builtinKinds),
     cache: store && { get: (key) => store.get(key), set: (key, value) => void (pending = { key, value }) },
   });
   const diagnostics = result.ok ? result.value.warnings : result.error;
   if (diagnostics.length > 0) {
+    const [{ formatDiagnostic }, { readFile }] = await Promise.all([import('../pipeline/format-diagnostic.js'), import('node:fs/promises')]);
     const text = await readFile(absolute, 'utf8').catch(() => undefined);
     const color = options.color ?? defaultColor(options.stderr);
     options.stderr.write(`${diagnostics.map((d) => formatDiagnostic(d, text, { color })).join('\n')}\n`);

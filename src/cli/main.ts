@@ -2,21 +2,31 @@
  * The `wsflow` command. Each area registers its subcommands from its own module under commands/, and every
  * module imports its heavy dependencies lazily inside the action so that `wsflow status` starts fast.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from './commander.js';
 import type { CommandRegistrar } from './command-registrar.js';
-import { registerPipelineCommands } from './commands/pipeline-commands.js';
-import { registerModelCommands } from './commands/model-commands.js';
-import { registerAdapterCommands } from './commands/adapter-commands.js';
-import { registerDagCommand } from './commands/dag-command.js';
-import { registerReportCommand } from './commands/report-command.js';
 
-const registrars: CommandRegistrar[] = [
-  registerPipelineCommands,
-  registerDagCommand,
-  registerModelCommands,
-  registerAdapterCommands,
-  registerReportCommand,
+/**
+ * Each area's registrar and the subcommands it registers. Only the invoked subcommand's area is imported (a
+ * `wsflow status` has no use for `model` or `report`); help, a bare `wsflow` and unknown commands load them all, in
+ * this order. test/engine/cli-start.test.ts checks the names against what each registrar registers.
+ */
+export const AREAS: readonly { commands: readonly string[]; load(): Promise<CommandRegistrar> }[] = [
+  {
+    commands: ['run', 'status', 'explain', 'watch', 'gc', 'metrics', 'logs', '_run-stage'],
+    load: async () => (await import('./commands/pipeline-commands.js')).registerPipelineCommands,
+  },
+  { commands: ['dag'], load: async () => (await import('./commands/dag-command.js')).registerDagCommand },
+  { commands: ['model'], load: async () => (await import('./commands/model-commands.js')).registerModelCommands },
+  { commands: ['adapter'], load: async () => (await import('./commands/adapter-commands.js')).registerAdapterCommands },
+  { commands: ['report'], load: async () => (await import('./commands/report-command.js')).registerReportCommand },
 ];
+
+/** The registrars a command line needs: its subcommand's area, or every area. */
+async function registrarsFor(argv: readonly string[]): Promise<CommandRegistrar[]> {
+  const sub = argv[2];
+  const area = sub === undefined ? undefined : AREAS.find((a) => a.commands.includes(sub));
+  return Promise.all((area ? [area] : AREAS).map((a) => a.load()));
+}
 
 /** Runs the CLI and resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -28,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const setExitCode = (code: number): void => {
     exitCode = code;
   };
-  for (const register of registrars) register(program, setExitCode);
+  for (const register of await registrarsFor(argv)) register(program, setExitCode);
   try {
     await program.parseAsync([...argv]);
   } catch (err) {

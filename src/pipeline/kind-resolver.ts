@@ -3,7 +3,7 @@
  * export, or export named `kind`, is a StageKind. The loader never imports stages/ itself (the engine and pipeline
  * layers know nothing about ML): callers pass the built-in registry in.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StageKind } from '../engine/stage-kind.js';
@@ -38,10 +38,20 @@ export function stageKindProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** The default resolver: built-ins from `builtins` (stages/index.ts `builtinKinds`), anything path-like from disk. */
-export function createKindResolver(builtins: ReadonlyMap<string, StageKind>): KindResolver {
+/** The built-in kinds, or how to load them: importing every built-in kind costs a pipeline that uses none. */
+export type BuiltinKinds = ReadonlyMap<string, StageKind> | (() => Promise<ReadonlyMap<string, StageKind>>);
+
+/**
+ * The default resolver: built-ins from `builtins` (stages/index.ts `builtinKinds`, loaded on the first `uses:` that
+ * names one when given as a function), anything path-like from disk.
+ */
+export function createKindResolver(builtinKinds: BuiltinKinds): KindResolver {
+  let loaded: Promise<ReadonlyMap<string, StageKind>> | null = null;
+  const registry = (): Promise<ReadonlyMap<string, StageKind>> =>
+    (loaded ??= typeof builtinKinds === 'function' ? builtinKinds() : Promise.resolve(builtinKinds));
   return async (uses, projectDir) => {
     if (!isModuleReference(uses)) {
+      const builtins = await registry();
       const kind = builtins.get(uses);
       if (kind) return { ok: true, value: { kind } };
       const names = [...builtins.keys()].sort();
@@ -54,12 +64,18 @@ export function createKindResolver(builtins: ReadonlyMap<string, StageKind>): Ki
     const modulePath = path.resolve(projectDir, uses);
     let version: string;
     try {
-      const info = await stat(modulePath);
+      // sync: a stat or two, and node:fs/promises would cost a few ms of every start
+      const info = statSync(modulePath);
       if (!info.isFile()) return { ok: false, error: `stage kind module ${uses} is not a file (${modulePath})` };
       // a changed module must be imported afresh in long-lived processes (wsflow watch)
       version = `${info.size}-${info.mtimeMs}`;
     } catch {
-      const near = await readdir(path.dirname(modulePath)).catch(() => [] as string[]);
+      let near: string[] = [];
+      try {
+        near = readdirSync(path.dirname(modulePath));
+      } catch {
+        // no directory: no suggestion
+      }
       const close = closestMatch(path.basename(modulePath), near);
       const hint = close === undefined ? '' : ` (did you mean "${path.posix.dirname(uses)}/${close}"?)`;
       return { ok: false, error: `cannot find stage kind module ${uses}${hint}; looked for ${modulePath}` };

@@ -4,7 +4,7 @@
  * This module stays light (no `yaml`, no ajv): when the load cache has an entry for these exact bytes, profile,
  * overrides and kinds, it answers from it; otherwise it imports the full loader.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { StageKind } from '../engine/stage-kind.js';
 import { plainError } from './diagnostics.js';
@@ -32,7 +32,8 @@ export async function loadPipeline(options: LoadPipelineOptions): Promise<Result
   const overrides = [...(options.overrides ?? [])];
   let text: string;
   try {
-    text = await readFile(absoluteFile, 'utf8');
+    // sync: one small file, and node:fs/promises would cost a few ms of every start
+    text = readFileSync(absoluteFile, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;

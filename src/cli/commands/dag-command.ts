@@ -1,4 +1,4 @@
-import { Option } from 'commander';
+import { Option } from '../commander.js';
 import type { CommandRegistrar } from '../command-registrar.js';
 import { addPipelineOptions } from '../load-pipeline-for-cli.js';
 import type { PipelineCliOptions } from '../load-pipeline-for-cli.js';

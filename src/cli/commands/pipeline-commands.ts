@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from '../commander.js';
 import type { CommandRegistrar } from '../command-registrar.js';
 import { addPipelineOptions, type PipelineCliOptions } from '../load-pipeline-for-cli.js';
 import type { CommandEnv } from '../../engine/commands/command-env.js';
@@ -148,7 +148,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     const loaded = await load(options);
     if (!loaded) return setExitCode(2);
     const { statusCommand } = await import('../../engine/commands/status-command.js');
-    setExitCode(statusCommand(loaded.pipeline, { targets, json: options.json, onPlanned: loaded.onPlanned }, commandEnv()));
+    setExitCode(await statusCommand(loaded.pipeline, { targets, json: options.json, onPlanned: loaded.onPlanned }, commandEnv()));
   });
 
   const explain = program

@@ -7,8 +7,8 @@ import type { Pipeline } from '../../pipeline/types.js';
 import type { EngineEvent, EventSink } from '../events.js';
 import { ConsoleLogger, jsonLinesSink } from '../loggers/console-logger.js';
 import { colorWanted } from '../loggers/style.js';
-import { LocalExecutor } from '../exec/local-executor.js';
 import type { StageExecutor } from '../exec/executor.js';
+import { lazyExecutor } from '../exec/lazy-executor.js';
 import { selectStages } from '../plan/select-stages.js';
 import { computeAllStatic } from '../plan/static-ingredients.js';
 import { assessAll } from '../plan/stage-status.js';
@@ -53,7 +53,8 @@ async function executorFor(
     const jobs = o.jobs ?? SLURM_DEFAULT_IN_FLIGHT;
     return { executor: createSlurmExecutor(pipeline), jobs, accel: o.accel ?? jobs };
   }
-  return { executor: new LocalExecutor({ workerEntry: env.workerEntry }), jobs: o.jobs ?? defaultJobs(), accel: o.accel ?? 1 };
+  const executor = lazyExecutor('local', async () => new (await import('../exec/local-executor.js')).LocalExecutor({ workerEntry: env.workerEntry }));
+  return { executor, jobs: o.jobs ?? defaultJobs(), accel: o.accel ?? 1 };
 }
 
 export function defaultJobs(): number {

@@ -8,9 +8,10 @@ import { computeAllStatic } from '../plan/static-ingredients.js';
 import { assessAll, type StageStatus } from '../plan/stage-status.js';
 import { formatReason, formatReasons, MAX_SHOWN_REASONS, type Reason } from '../plan/reasons.js';
 import { isHolderGone } from '../exec/leases.js';
-import { describeSlurmJob, slurmJobsOfRunningStages, type SlurmJobView } from '../exec/slurm/slurm-status.js';
+import { describeSlurmJob, isRunningOnSlurm, type SlurmJobView } from '../exec/slurm/slurm-job-view.js';
 import { openProjectForReading } from '../project.js';
 import type { EngineContext } from '../plan/engine-context.js';
+import type { ExecutionRow } from '../state/state-store.js';
 import { printPlanErrors, styleFor, type CommandEnv } from './command-env.js';
 import type { Style } from '../loggers/style.js';
 
@@ -41,7 +42,7 @@ export interface StatusJson {
   upToDate: boolean;
 }
 
-export function statusData(ctx: EngineContext, order: readonly string[], statuses: Map<string, StageStatus>): StatusJson {
+export async function statusData(ctx: EngineContext, order: readonly string[], statuses: Map<string, StageStatus>): Promise<StatusJson> {
   const now = Date.now();
   const counts: StatusJson['counts'] = { fresh: 0, stale: 0, cached: 0, failed: 0, running: 0, 'never-run': 0 };
   const stages: StageStatusJson[] = [];
@@ -62,10 +63,16 @@ export function statusData(ctx: EngineContext, order: readonly string[], statuse
     if (s.state === 'cached' && s.hit) entry.restorableFrom = { runId: s.hit.run_id, executionId: s.hit.id };
     stages.push(entry);
   }
-  // stages a run executes on SLURM: the job id and SLURM's state (one squeue call, only when there are any)
+  // stages a run executes on SLURM: the job id and SLURM's state (one squeue call, and the SLURM code loaded, only
+  // when there are any)
   const running = stages.filter((e) => e.running || e.state === 'running');
-  const jobs = slurmJobsOfRunningStages(ctx.cache.dir, (id) => ctx.store.latestExecutionOfStage(id), running.map((e) => e.id));
-  for (const e of running) {
+  const latest = (id: string): ExecutionRow | undefined => ctx.store.latestExecutionOfStage(id);
+  const onSlurm = running.filter((e) => isRunningOnSlurm(latest(e.id)));
+  const jobs =
+    onSlurm.length === 0
+      ? new Map<string, SlurmJobView>()
+      : (await import('../exec/slurm/slurm-status.js')).slurmJobsOfRunningStages(ctx.cache.dir, latest, onSlurm.map((e) => e.id));
+  for (const e of onSlurm) {
     const job = jobs.get(e.id);
     if (!job) continue;
     if (e.running) e.running.slurm = job;
@@ -133,7 +140,7 @@ export function renderStatus(data: StatusJson, s: Style): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function statusCommand(pipeline: Pipeline, o: StatusCommandOptions, env: CommandEnv): number {
+export async function statusCommand(pipeline: Pipeline, o: StatusCommandOptions, env: CommandEnv): Promise<number> {
   const selection = selectStages(pipeline, o.targets);
   if (!selection.ok) {
     env.stderr.write(`error: ${selection.error}\n`);
@@ -148,7 +155,7 @@ export function statusCommand(pipeline: Pipeline, o: StatusCommandOptions, env: 
     }
     o.onPlanned?.();
     const statuses = assessAll(project.ctx, statics.value, selection.order);
-    const data = statusData(project.ctx, selection.order, statuses);
+    const data = await statusData(project.ctx, selection.order, statuses);
     env.stdout.write(o.json ? `${JSON.stringify(data, null, 2)}\n` : renderStatus(data, styleFor(env.stdout)));
     return data.upToDate ? 0 : 1;
   } finally {

@@ -4,7 +4,7 @@
  */
 import { canonicalJson } from '../keys/canonical-json.js';
 import type { KeyIngredients, UpstreamIngredient } from '../keys/key-ingredients.js';
-import { describeSlurmJob, type SlurmJobView } from '../exec/slurm/slurm-status.js';
+import { describeSlurmJob, type SlurmJobView } from '../exec/slurm/slurm-job-view.js';
 
 export type Reason =
   | { type: 'never-run' }

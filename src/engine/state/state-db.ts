@@ -4,13 +4,20 @@
  *
  * Schema changes: bump SCHEMA_VERSION and add a migration step; an older wsflow refuses a newer database.
  */
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 
-export type Db = Database.Database;
+/*
+ * better-sqlite3 is CommonJS. Imported from ESM, Node 20 sends it and each file it requires through the ESM
+ * loader's CommonJS translator; require() loads the same in half the time (~7 ms of every wsflow start).
+ */
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+
+export type Db = BetterSqlite3.Database;
 /** a prepared statement taking positional parameters */
-export type Stmt = Database.Statement<unknown[]>;
+export type Stmt = BetterSqlite3.Statement<unknown[]>;
 
 export const SCHEMA_VERSION = 1;
 

@@ -6,18 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { jobFile, readJson, type JobRecord } from './job-files.js';
-import { phaseOf, type JobPhase } from './job-states.js';
-
-export interface SlurmJobView {
-  jobId: string;
-  /** SLURM's state, e.g. PENDING, RUNNING; "UNKNOWN" when squeue could not say */
-  state: string;
-  phase: JobPhase | 'unknown';
-  /** SLURM's reason while pending (Priority, Resources, …); "None" otherwise */
-  reason: string;
-  /** the node it runs on, once running */
-  node?: string;
-}
+import { phaseOf } from './job-states.js';
+import { isRunningOnSlurm, type SlurmJobView } from './slurm-job-view.js';
 
 /** cache/slurm: where the executor keeps one directory per execution */
 export function slurmJobsDirOf(cacheDir: string): string {
@@ -57,20 +47,6 @@ export function slurmJobsOf(cacheDir: string, executionIds: readonly number[]): 
   return out;
 }
 
-/** "SLURM job 123 queued (Priority)" / "SLURM job 123 running on node07" */
-export function describeSlurmJob(job: SlurmJobView): string {
-  switch (job.phase) {
-    case 'queued':
-      return `SLURM job ${job.jobId} queued${job.reason !== 'None' ? ` (${job.reason})` : ''}`;
-    case 'running':
-      return `SLURM job ${job.jobId} ${job.state === 'RUNNING' ? 'running' : job.state}${job.node ? ` on ${job.node}` : ''}`;
-    case 'ended':
-      return `SLURM job ${job.jobId} ${job.state}`;
-    case 'unknown':
-      return `SLURM job ${job.jobId} (squeue does not answer)`;
-  }
-}
-
 /** For stages whose latest execution is running on SLURM: their job, by stage id. */
 export function slurmJobsOfRunningStages(
   cacheDir: string,
@@ -80,7 +56,7 @@ export function slurmJobsOfRunningStages(
   const executions = new Map<number, string>();
   for (const id of stageIds) {
     const e = latestExecution(id);
-    if (e && e.status === 'running' && e.executor === 'slurm') executions.set(e.id, id);
+    if (e && isRunningOnSlurm(e)) executions.set(e.id, id);
   }
   const out = new Map<string, SlurmJobView>();
   if (executions.size === 0) return out;
