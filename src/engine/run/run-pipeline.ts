@@ -209,10 +209,9 @@ class RunSession {
     }
   }
 
+  /** For a stage that is never processed (upstream failed, run stopped); #skipped is the same from inside #process. */
   #skip(n: Node, cause: SkipCause): void {
-    n.outcome = 'skipped';
-    this.#counts.skipped++;
-    this.#emit({ type: 'stage-skipped', stageId: n.id, cause });
+    n.outcome = this.#skipped(n, cause).outcome;
   }
 
   #upstreamHash = (id: string): TreeHash | null => this.#nodes.get(id)?.outputHash ?? null;
@@ -231,12 +230,8 @@ class RunSession {
         for (const w of status.warnings) this.#emit({ type: 'warning', stageId: n.id, message: w });
         warned = true;
       }
-      if (status.state === 'fresh' && status.outputHash && status.head) {
-        this.#counts.fresh++;
-        if (waitingSince !== null) this.#counts.waited++;
-        this.#emit({ type: 'stage-fresh', stageId: n.id });
-        return { outcome: 'fresh', outputHash: status.outputHash, executionId: status.head.id };
-      }
+      const fresh = this.#fresh(n, status, waitingSince !== null);
+      if (fresh) return fresh;
       if (status.key === null) throw new Error(`key of ${n.id} unknown although its upstream stages are done`);
       if (this.#o.skipFailedKeys?.has(status.key)) {
         const error = status.reasons.find((r) => r.type === 'failed');
@@ -285,12 +280,8 @@ class RunSession {
         // re-check under the lease: the run we waited for (or one that just finished) may have produced it
         const current = this.#assess(n, true);
         if (current.key !== status.key) continue;
-        if (current.state === 'fresh' && current.outputHash && current.head) {
-          this.#counts.fresh++;
-          if (waitingSince !== null) this.#counts.waited++;
-          this.#emit({ type: 'stage-fresh', stageId: n.id });
-          return { outcome: 'fresh', outputHash: current.outputHash, executionId: current.head.id };
-        }
+        const freshNow = this.#fresh(n, current, waitingSince !== null);
+        if (freshNow) return freshNow;
         if (current.state === 'cached' && current.hit) {
           const restored = this.#restore(n, current);
           if (restored) {
@@ -315,6 +306,15 @@ class RunSession {
         this.#leases.release(n.id);
       }
     }
+  }
+
+  /** Done if out/ already holds this key's result (`waited`: another run produced it while this one waited). */
+  #fresh(n: Node, status: StageStatus, waited: boolean): Done | null {
+    if (status.state !== 'fresh' || !status.outputHash || !status.head) return null;
+    this.#counts.fresh++;
+    if (waited) this.#counts.waited++;
+    this.#emit({ type: 'stage-fresh', stageId: n.id });
+    return { outcome: 'fresh', outputHash: status.outputHash, executionId: status.head.id };
   }
 
   #skipped(n: Node, cause: SkipCause): NotDone {
