@@ -46,7 +46,10 @@ export function assessStage(
   const id = st.stage.id;
   const ingredients = withUpstream(st, outputHashOf);
   const head = store.headExecution(id, freshHead) ?? null;
-  const baseline = head ?? store.latestSuccessOfStage(id) ?? store.latestExecutionOfStage(id) ?? null;
+  // queried once, and only when needed: a fresh stage (the common case in a 1000-stage status) never asks
+  let latestRow: ExecutionRow | null | undefined;
+  const latestExecution = (): ExecutionRow | null => (latestRow === undefined ? (latestRow = store.latestExecutionOfStage(id) ?? null) : latestRow);
+  const baseline = head ?? store.latestSuccessOfStage(id) ?? latestExecution();
   const warnings = codeWarnings(st, baseline);
   const base = { stageId: id, ingredients, head, baseline, warnings };
   const diff = (): Reason[] => {
@@ -87,7 +90,7 @@ export function assessStage(
     reasons.push({ type: 'not-in-cache', problem: v.problem });
   }
 
-  const latest = store.latestExecutionOfStage(id);
+  const latest = latestExecution();
   if (latest && latest.key === key) {
     if (latest.status === 'failed') {
       reasons.unshift({ type: 'failed', runId: latest.run_id, executionId: latest.id, error: latest.error ?? 'failed' });

@@ -253,25 +253,25 @@ export class StateStore {
    * for it fresh.
    */
   headExecution(stageId: string, fresh = false): ExecutionRow | undefined {
-    if (fresh || !this.#heads) {
-      if (!fresh && !this.#heads) {
-        this.#heads = new Map();
-        const all = this.#stmt(`SELECT h.stage_id AS head_stage, e.* FROM stage_heads h JOIN executions e ON e.id = h.execution_id`).all() as (ExecutionRow & {
-          head_stage: string;
-        })[];
-        for (const row of all) this.#heads.set(row.head_stage, row);
-        return this.#heads.get(stageId);
-      }
-      const row = this.#stmt(`SELECT e.* FROM stage_heads h JOIN executions e ON e.id = h.execution_id WHERE h.stage_id = ?`).get(stageId) as
-        | ExecutionRow
-        | undefined;
-      if (this.#heads) {
-        if (row) this.#heads.set(stageId, row);
-        else this.#heads.delete(stageId);
-      }
-      return row;
+    if (!fresh) return this.#headSnapshot().get(stageId);
+    const row = this.#stmt(`SELECT e.* FROM stage_heads h JOIN executions e ON e.id = h.execution_id WHERE h.stage_id = ?`).get(stageId) as
+      | ExecutionRow
+      | undefined;
+    if (this.#heads) {
+      if (row) this.#heads.set(stageId, row);
+      else this.#heads.delete(stageId);
     }
-    return this.#heads.get(stageId);
+    return row;
+  }
+
+  #headSnapshot(): Map<string, ExecutionRow> {
+    if (!this.#heads) {
+      const all = this.#stmt(`SELECT h.stage_id AS head_stage, e.* FROM stage_heads h JOIN executions e ON e.id = h.execution_id`).all() as (ExecutionRow & {
+        head_stage: string;
+      })[];
+      this.#heads = new Map(all.map((row) => [row.head_stage, row]));
+    }
+    return this.#heads;
   }
 
   setHead(stageId: string, executionId: number, outPaths: readonly string[], now: number): void {
