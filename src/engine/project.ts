@@ -35,6 +35,16 @@ export function projectHasState(projectDir: string): boolean {
   return existsSync(stateDbPathOf(projectDir));
 }
 
+/**
+ * The records of a project that has run at least once, for the commands that read them without a pipeline (logs,
+ * metrics, gc); null when it never ran (nothing is created). The caller closes it.
+ */
+export function openRecordedState(projectDir: string): { store: StateStore; close(): void } | null {
+  if (!projectHasState(projectDir)) return null;
+  const db = openStateDb(stateDbPathOf(projectDir), { mustExist: true });
+  return { store: new StateStore(db), close: () => db.close() };
+}
+
 function contextFor(pipeline: Pipeline, source: Omit<KindSource, 'kinds'>, db: Db): EngineContext {
   return {
     pipeline,

@@ -7,11 +7,10 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CacheStore, removeTree } from '../cas/cache-store.js';
 import type { TreeHash } from '../keys/hashing.js';
-import { cacheDirOf, stateDbPathOf } from '../plan/engine-context.js';
-import { openStateDb } from '../state/state-db.js';
-import { StateStore } from '../state/state-store.js';
+import { cacheDirOf } from '../plan/engine-context.js';
+import type { StateStore } from '../state/state-store.js';
 import { isHolderGone, recoverCrashedRuns } from '../exec/leases.js';
-import { projectHasState } from '../project.js';
+import { openRecordedState } from '../project.js';
 import { fmtBytes } from './explain-command.js';
 import { styleFor, type CommandEnv } from './command-env.js';
 
@@ -33,13 +32,13 @@ export interface GcReport {
 }
 
 export function gcCommand(o: GcCommandOptions, env: CommandEnv): number {
-  if (!projectHasState(o.projectDir)) {
+  const state = openRecordedState(o.projectDir);
+  if (!state) {
     env.stdout.write(o.json ? `${JSON.stringify({ nothing: true })}\n` : 'No cache here yet: nothing to collect.\n');
     return 0;
   }
-  const db = openStateDb(stateDbPathOf(o.projectDir), { mustExist: true });
   try {
-    const store = new StateStore(db);
+    const { store } = state;
     const cache = new CacheStore(cacheDirOf(o.projectDir));
     const now = Date.now();
     recoverCrashedRuns(store, now);
@@ -64,7 +63,7 @@ export function gcCommand(o: GcCommandOptions, env: CommandEnv): number {
     }
     return 0;
   } finally {
-    db.close();
+    state.close();
   }
 }
 

@@ -3,9 +3,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { stateDbPathOf } from '../plan/engine-context.js';
-import { openStateDb } from '../state/state-db.js';
-import { StateStore, type ExecutionRow } from '../state/state-store.js';
-import { projectHasState } from '../project.js';
+import type { ExecutionRow } from '../state/state-store.js';
+import { openRecordedState } from '../project.js';
 import type { CommandEnv } from './command-env.js';
 
 export interface LogsCommandOptions {
@@ -15,13 +14,13 @@ export interface LogsCommandOptions {
 }
 
 export function logsCommand(o: LogsCommandOptions, env: CommandEnv): number {
-  if (!projectHasState(o.projectDir)) {
+  const state = openRecordedState(o.projectDir);
+  if (!state) {
     env.stderr.write(`error: no executions recorded yet (no ${stateDbPathOf(o.projectDir)})\n`);
     return 1;
   }
-  const db = openStateDb(stateDbPathOf(o.projectDir), { mustExist: true });
   try {
-    const store = new StateStore(db);
+    const { store } = state;
     let exec: ExecutionRow | undefined;
     if (o.execution !== undefined) {
       exec = store.getExecution(o.execution);
@@ -32,7 +31,7 @@ export function logsCommand(o: LogsCommandOptions, env: CommandEnv): number {
     } else {
       exec = store.latestExecutionOfStage(o.stage);
       if (!exec) {
-        const named = db
+        const named = store.db
           .prepare(`SELECT DISTINCT stage_id FROM executions WHERE stage_id LIKE ? ORDER BY stage_id`)
           .all(`${o.stage}@%`) as { stage_id: string }[];
         env.stderr.write(
@@ -57,6 +56,6 @@ export function logsCommand(o: LogsCommandOptions, env: CommandEnv): number {
     env.stdout.write(text);
     return 0;
   } finally {
-    db.close();
+    state.close();
   }
 }

@@ -6,9 +6,8 @@
 import { canonicalJson } from '../keys/canonical-json.js';
 import { stateDbPathOf } from '../plan/engine-context.js';
 import { formatValue } from '../plan/reasons.js';
-import { openStateDb } from '../state/state-db.js';
-import { parseIngredients, StateStore, type ExecutionRow, type MetricRow } from '../state/state-store.js';
-import { projectHasState } from '../project.js';
+import { parseIngredients, type ExecutionRow, type MetricRow } from '../state/state-store.js';
+import { openRecordedState } from '../project.js';
 import { styleFor, type CommandEnv } from './command-env.js';
 
 export interface MetricsCommandOptions {
@@ -74,14 +73,14 @@ function flatParams(e: ExecutionRow): Map<string, unknown> {
 }
 
 export function metricsCommand(o: MetricsCommandOptions, env: CommandEnv): number {
-  if (!projectHasState(o.projectDir)) {
+  const state = openRecordedState(o.projectDir);
+  if (!state) {
     env.stderr.write(`error: no executions recorded yet (no ${stateDbPathOf(o.projectDir)})\n`);
     return 1;
   }
-  const db = openStateDb(stateDbPathOf(o.projectDir), { mustExist: true });
   try {
-    const store = new StateStore(db);
-    const withMetrics = db
+    const { store } = state;
+    const withMetrics = store.db
       .prepare(`SELECT DISTINCT e.* FROM executions e JOIN metrics m ON m.execution_id = e.id ORDER BY e.stage_id, e.id`)
       .all() as ExecutionRow[];
     let chosen = withMetrics.filter((e) => matches(e.stage_id, o.stages));
@@ -132,7 +131,7 @@ export function metricsCommand(o: MetricsCommandOptions, env: CommandEnv): numbe
     env.stdout.write(renderMetrics(results, o.all, styleFor(env.stdout)));
     return 0;
   } finally {
-    db.close();
+    state.close();
   }
 }
 
