@@ -52,7 +52,6 @@ export async function watchCommand(o: WatchCommandOptions, env: CommandEnv, sign
   let watcher: FSWatcher | null = null;
   let watching = new Set<string>();
   let pendingChange: string | null = null;
-  let running = false;
   let timer: NodeJS.Timeout | null = null;
   let lastCode = 0;
   let wake: (() => void) | null = null;
@@ -86,30 +85,25 @@ export async function watchCommand(o: WatchCommandOptions, env: CommandEnv, sign
   };
 
   const cycle = async (): Promise<void> => {
-    running = true;
-    try {
-      const loaded = await o.load();
-      if (!loaded) {
-        lastCode = 2;
-        env.stdout.write(`${s.yellow('pipeline has errors;')} waiting for a change\n`);
-        await retarget(new Set([...watching, o.file]));
-        return;
-      }
-      const { pipeline, onPlanned } = loaded;
-      const { paths, moduleOf } = watchedPaths(pipeline, o.file);
-      await retarget(paths);
-      const { exitCode, result } = await runCommand(
-        pipeline,
-        { ...o.run, targets: o.targets, dryRun: false, skipFailedKeys: new Set(failed.keys()), ...(onPlanned ? { onPlanned } : {}) },
-        env,
-        signal,
-      );
-      lastCode = exitCode;
-      if (result) {
-        for (const f of result.failedKeys) failed.set(f.key, moduleOf.get(f.stageId));
-      }
-    } finally {
-      running = false;
+    const loaded = await o.load();
+    if (!loaded) {
+      lastCode = 2;
+      env.stdout.write(`${s.yellow('pipeline has errors;')} waiting for a change\n`);
+      await retarget(new Set([...watching, o.file]));
+      return;
+    }
+    const { pipeline, onPlanned } = loaded;
+    const { paths, moduleOf } = watchedPaths(pipeline, o.file);
+    await retarget(paths);
+    const { exitCode, result } = await runCommand(
+      pipeline,
+      { ...o.run, targets: o.targets, dryRun: false, skipFailedKeys: new Set(failed.keys()), ...(onPlanned ? { onPlanned } : {}) },
+      env,
+      signal,
+    );
+    lastCode = exitCode;
+    if (result) {
+      for (const f of result.failedKeys) failed.set(f.key, moduleOf.get(f.stageId));
     }
   };
 
@@ -136,7 +130,6 @@ export async function watchCommand(o: WatchCommandOptions, env: CommandEnv, sign
     const w = watcher as FSWatcher | null;
     if (w) await w.close();
   }
-  void running;
   return lastCode === 130 ? 130 : 0;
 }
 
