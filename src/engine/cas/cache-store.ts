@@ -232,19 +232,22 @@ export class CacheStore {
   }
 
   #writeObjectBytes(hash: string, data: string | Uint8Array): void {
-    const dest = this.objectPath(hash);
-    mkdirSync(dirname(dest), { recursive: true });
-    const tmp = `${dest}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    writeFileSync(tmp, data, { mode: 0o444 });
-    renameSync(tmp, dest);
+    this.#writeObject(hash, (tmp) => writeFileSync(tmp, data, { mode: 0o444 }));
   }
 
   #writeObjectFromFile(hash: FileHash, src: string): void {
+    this.#writeObject(hash, (tmp) => {
+      copyFileSync(src, tmp, fsConstants.COPYFILE_FICLONE);
+      chmodSync(tmp, 0o444);
+    });
+  }
+
+  /** `fill` writes the object's content to a private temporary name, which is then renamed into place. */
+  #writeObject(hash: string, fill: (tmp: string) => void): void {
     const dest = this.objectPath(hash);
     mkdirSync(dirname(dest), { recursive: true });
     const tmp = `${dest}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    copyFileSync(src, tmp, fsConstants.COPYFILE_FICLONE);
-    chmodSync(tmp, 0o444);
+    fill(tmp);
     renameSync(tmp, dest);
   }
 
