@@ -2,9 +2,9 @@
  * Everything SLURM can still tell about a job that has ended: the controller's record (kept MinJobAge seconds),
  * else accounting (sacct, where slurmdbd runs), else the last state squeue showed; plus the job's own log.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { describeEnd, type JobEnd, type JobStatus } from './job-states.js';
 import { sacctJob, scontrolShowJob } from './slurm-commands.js';
+import { readFileFrom } from './job-files.js';
 
 /** The slurmstepd banner is the last thing in a killed job's log; the tail is enough and bounds the read. */
 const LOG_TAIL_BYTES = 64 * 1024;
@@ -33,24 +33,5 @@ export async function readJobEnd(jobId: string, last: JobStatus | undefined, log
 }
 
 export function readTail(path: string, maxBytes: number): string {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const start = Math.max(0, size - maxBytes);
-    const buf = Buffer.alloc(size - start);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, start + got);
-      if (n === 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
+  return readFileFrom(path, (size) => Math.max(0, size - maxBytes)).toString('utf8');
 }

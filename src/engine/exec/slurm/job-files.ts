@@ -13,7 +13,7 @@
  * filesystems do not provide, so only the submitting process writes cache/state.db. Whole files are written to a
  * temporary name and renamed; the one appended file is read only up to its last complete line.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageRunEvent, StageRunOutcome } from '../stage-spec.js';
 
@@ -90,5 +90,33 @@ export function readJson<T>(path: string): T | null {
     return JSON.parse(text) as T;
   } catch {
     return null;
+  }
+}
+
+/**
+ * The bytes of a file from `start(size)` to its current end (a job's log or events grow while we read them);
+ * empty when the file is not there (yet).
+ */
+export function readFileFrom(path: string, start: (size: number) => number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return Buffer.alloc(0);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const from = start(size);
+    if (size <= from) return Buffer.alloc(0);
+    const buf = Buffer.alloc(size - from);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, from + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
   }
 }

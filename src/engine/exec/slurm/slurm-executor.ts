@@ -8,7 +8,7 @@
  * The job writes its outputs into the staging directory the scheduler gave it, on the shared filesystem, then lists
  * them with their sizes; this process checks that it sees exactly that (NFS caches lag), and the scheduler commits.
  */
-import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecuteRequest, StageExecutor } from '../executor.js';
@@ -21,7 +21,7 @@ import { sbatch, scancel, squeueStates } from './slurm-commands.js';
 import { JobWatcher, type JobUpdate } from './job-watcher.js';
 import { phaseOf, type JobEnd, type JobStatus } from './job-states.js';
 import { readJobEnd } from './job-end.js';
-import { jobFile, readJson, readOutputList, writeFileAtomic, type JobRecord, type RunStageLine } from './job-files.js';
+import { jobFile, readFileFrom, readJson, readOutputList, writeFileAtomic, type JobRecord, type RunStageLine } from './job-files.js';
 
 export interface SlurmExecutorOptions {
   /** one directory per execution, on the filesystem the compute nodes share (the engine uses cache/slurm) */
@@ -388,39 +388,19 @@ class Relay {
 
 /** New bytes of a file from `offset`; with `wholeLines`, only up to the last newline (a line may be half-written). */
 function readFrom(path: string, offset: number, wholeLines: boolean): { text: string; consumed: number } {
-  if (!existsSync(path)) return { text: '', consumed: 0 };
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return { text: '', consumed: 0 };
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size <= offset) return { text: '', consumed: 0 };
-    const buf = Buffer.alloc(size - offset);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, offset + got);
-      if (n === 0) break;
-      got += n;
+  let bytes = readFileFrom(path, () => offset);
+  if (wholeLines) {
+    const nl = bytes.lastIndexOf(0x0a);
+    bytes = nl >= 0 ? bytes.subarray(0, nl + 1) : bytes.subarray(0, 0);
+  } else {
+    // do not split a UTF-8 sequence: keep trailing continuation bytes for the next read
+    let end = bytes.length;
+    let back = 0;
+    while (end > 0 && back < 4 && ((bytes[end - 1] as number) & 0xc0) === 0x80) {
+      end--;
+      back++;
     }
-    let bytes = buf.subarray(0, got);
-    if (wholeLines) {
-      const nl = bytes.lastIndexOf(0x0a);
-      bytes = nl >= 0 ? bytes.subarray(0, nl + 1) : bytes.subarray(0, 0);
-    } else {
-      // do not split a UTF-8 sequence: keep trailing continuation bytes for the next read
-      let end = bytes.length;
-      let back = 0;
-      while (end > 0 && back < 4 && ((bytes[end - 1] as number) & 0xc0) === 0x80) {
-        end--;
-        back++;
-      }
-      if (end > 0 && back > 0 && ((bytes[end - 1] as number) & 0xc0) === 0xc0) bytes = bytes.subarray(0, end - 1);
-    }
-    return { text: bytes.toString('utf8'), consumed: bytes.length };
-  } finally {
-    closeSync(fd);
+    if (end > 0 && back > 0 && ((bytes[end - 1] as number) & 0xc0) === 0xc0) bytes = bytes.subarray(0, end - 1);
   }
+  return { text: bytes.toString('utf8'), consumed: bytes.length };
 }
