@@ -25,6 +25,11 @@ export function addPipelineOptions(command: Command): Command {
     .option('-S, --set <key=value>', 'override a param for this run, e.g. -S train.lr=0.01 (repeatable)', collect, []);
 }
 
+/** The load options a command's `-f/--profile/-S` give, from the current directory, diagnostics to stderr. */
+export function loadOptionsOf(options: PipelineCliOptions): LoadForCliOptions {
+  return { cwd: process.cwd(), file: options.file, profile: options.profile ?? null, overrides: options.set, stderr: process.stderr };
+}
+
 export interface LoadForCliOptions {
   /** directory to look for pipeline.yaml in (and relative -f paths against) */
   cwd: string;

@@ -48,28 +48,9 @@ export type EngineEvent =
       /** the output is byte-identical to the previous one: dependents will not rerun because of it */
       outputUnchanged: boolean;
     }
-  | {
-      type: 'stage-failed';
-      stageId: string;
-      executionId: number;
-      durationMs: number;
-      error: string;
-      logPath: string | null;
-      /** last lines of the stage's output, for the failure report */
-      logTail: string[];
-    }
-  | {
-      /** an attempt failed and the stage runs again (--retries); the last attempt's failure is a stage-failed */
-      type: 'stage-retry';
-      stageId: string;
-      executionId: number;
-      durationMs: number;
-      error: string;
-      logPath: string | null;
-      logTail: string[];
-      /** the retry about to start */
-      retry: RetryCount;
-    }
+  | ({ type: 'stage-failed' } & StageFailure)
+  /** an attempt failed and the stage runs again (--retries); the last attempt's failure is a stage-failed */
+  | ({ type: 'stage-retry'; /** the retry about to start */ retry: RetryCount } & StageFailure)
   | { type: 'stage-interrupted'; stageId: string; executionId: number }
   | { type: 'stage-skipped'; stageId: string; cause: SkipCause }
   | { type: 'dry-run-stage'; stageId: string; state: StageState | 'pending'; action: DryRunAction; reasons: Reason[] }
@@ -89,6 +70,17 @@ export type EngineEvent =
       durationMs: number;
       counts: RunCounts;
     };
+
+/** What stage-failed and stage-retry say about the execution that failed. */
+export interface StageFailure {
+  stageId: string;
+  executionId: number;
+  durationMs: number;
+  error: string;
+  logPath: string | null;
+  /** last lines of the stage's output, for the failure report */
+  logTail: string[];
+}
 
 export interface RetryCount {
   n: number;

@@ -1,7 +1,6 @@
 import { Option } from '../commander.js';
 import type { CommandRegistrar } from '../command-registrar.js';
-import { addPipelineOptions } from '../load-pipeline-for-cli.js';
-import type { PipelineCliOptions } from '../load-pipeline-for-cli.js';
+import { addPipelineOptions, loadOptionsOf, type PipelineCliOptions } from '../load-pipeline-for-cli.js';
 
 interface DagOptions extends PipelineCliOptions {
   format: 'text' | 'mermaid' | 'dot';
@@ -19,13 +18,7 @@ export const registerDagCommand: CommandRegistrar = (program, setExitCode) => {
       import('../../pipeline/select-targets.js'),
       import('../../pipeline/render-dag.js'),
     ]);
-    const pipeline = await loadPipelineForCli({
-      cwd: process.cwd(),
-      file: options.file,
-      profile: options.profile ?? null,
-      overrides: options.set,
-      stderr: process.stderr,
-    });
+    const pipeline = await loadPipelineForCli(loadOptionsOf(options));
     if (!pipeline) {
       setExitCode(2);
       return;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, Option, type Command } from '../commander.js';
 import type { CommandRegistrar } from '../command-registrar.js';
-import { addPipelineOptions, type PipelineCliOptions } from '../load-pipeline-for-cli.js';
+import { addPipelineOptions, loadOptionsOf, type PipelineCliOptions } from '../load-pipeline-for-cli.js';
 import type { CommandEnv } from '../../engine/commands/command-env.js';
 import type { Pipeline } from '../../pipeline/types.js';
 
@@ -55,13 +55,7 @@ function projectDirOf(options: { file?: string }): string {
 /** The pipeline, and the callback that saves its load cache once the command's planning succeeded. */
 async function load(options: PipelineCliOptions): Promise<{ pipeline: Pipeline; onPlanned: () => void } | null> {
   const { loadPipelineDeferringCache } = await import('../load-pipeline-for-cli.js');
-  const loaded = await loadPipelineDeferringCache({
-    cwd: process.cwd(),
-    file: options.file,
-    profile: options.profile ?? null,
-    overrides: options.set,
-    stderr: process.stderr,
-  });
+  const loaded = await loadPipelineDeferringCache(loadOptionsOf(options));
   return loaded && { pipeline: loaded.pipeline, onPlanned: loaded.saveLoadCache };
 }
 

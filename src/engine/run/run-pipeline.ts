@@ -19,7 +19,7 @@ import type { StaticIngredients } from '../plan/static-ingredients.js';
 import { assessStage, type StageStatus } from '../plan/stage-status.js';
 import { listOutputFiles } from '../plan/output-check.js';
 import { firstLine } from '../plan/reasons.js';
-import type { EngineEvent, EventSink, RunCounts, SkipCause } from '../events.js';
+import type { EngineEvent, EventSink, RunCounts, SkipCause, StageFailure } from '../events.js';
 import type { StageExecutor } from '../exec/executor.js';
 import type { StageRunEvent } from '../exec/stage-spec.js';
 import { Slots } from '../exec/slots.js';
@@ -85,7 +85,7 @@ interface Node {
 type Done = { outcome: 'fresh' | 'restored' | 'executed'; outputHash: TreeHash; executionId: number };
 type NotDone = { outcome: 'failed' | 'skipped' | 'interrupted'; key?: string };
 /** One attempt that failed, before the scheduler decides whether to retry it. */
-type AttemptFailed = Extract<EngineEvent, { type: 'stage-failed' }> & { key: string };
+type AttemptFailed = StageFailure & { key: string };
 
 export async function runPipeline(opts: RunPipelineOptions): Promise<RunResult> {
   const session = new RunSession(opts);
@@ -382,13 +382,13 @@ class RunSession {
       const { key, ...failed } = r.failure;
       if (retry < retries && !this.#o.signal.aborted && !this.#stop.signal.aborted) {
         this.#counts.retries++;
-        this.#emit({ ...failed, type: 'stage-retry', retry: { n: retry + 1, of: retries } });
+        this.#emit({ type: 'stage-retry', ...failed, retry: { n: retry + 1, of: retries } });
         continue;
       }
       this.#counts.failed++;
       // stop before this stage's slot is handed to a waiting stage
       if (!this.#o.keepGoing) this.#stop.abort();
-      this.#emit(failed);
+      this.#emit({ type: 'stage-failed', ...failed });
       return { outcome: 'failed', key };
     }
   }
@@ -537,7 +537,7 @@ class RunSession {
     }
     return {
       outcome: 'failed',
-      failure: { type: 'stage-failed', stageId: n.id, executionId, durationMs: ended - started, error: outcome.error, logPath, logTail: log.tail(), key },
+      failure: { stageId: n.id, executionId, durationMs: ended - started, error: outcome.error, logPath, logTail: log.tail(), key },
     };
   }
 
