@@ -2,6 +2,7 @@
  * Builds the report from the upstream output directories: reads them, computes every table, renders every plot,
  * and only then writes report.html, report.md, report.json, plots/*.svg (+ their Vega-Lite specs) and the report's
  * own provenance.json. Nothing is written before everything has been computed, so a bad input leaves outDir empty.
+ * The report is the last stage, so unlike the stages it reads it may carry when and by which run it was built.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -294,11 +295,8 @@ function writeReport(outDir: string, doc: ReportDocument, inputs: ReportInputs):
     stage_id: doc.builtBy.stageId,
     kind: REPORT_KIND_NAME,
     version: REPORT_KIND_VERSION,
-    run_id: doc.builtBy.runId,
-    stage_key: doc.builtBy.stageKey,
     ...commonUpstream(inputs.sources),
     backend: null,
-    created: doc.builtBy.created,
   });
 }
 

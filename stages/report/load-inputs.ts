@@ -169,12 +169,19 @@ export function loadReportInputs(raw: Readonly<Record<string, readonly UpstreamO
     for (const up of get(name)) {
       const read = readProvenance(up.dir);
       if (read.status === 'invalid') warnings.push(`stage ${up.stageId}: ${read.error}; its provenance is shown as missing`);
-      if (read.status === 'missing') warnings.push(`stage ${up.stageId} wrote no provenance.json: its model, dataset and backend are unknown`);
+      if (read.status === 'missing') warnings.push(`stage ${up.stageId} wrote no provenance.json: its model and dataset are unknown`);
+      const provenance = read.status === 'ok' ? read.provenance : null;
+      const annotated = up.annotations?.['backend'];
       sources.push({
         stageId: up.stageId,
         input: name,
         matrix: up.matrix,
-        provenance: read.status === 'ok' ? read.provenance : null,
+        runId: up.runId ?? null,
+        key: up.key ?? null,
+        finishedAt: up.finishedAt ?? null,
+        host: up.host ?? null,
+        backend: typeof annotated === 'string' ? annotated : (provenance?.backend ?? null),
+        provenance,
       });
     }
   }

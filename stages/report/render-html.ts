@@ -4,7 +4,7 @@
  */
 import type { RenderedPlot, ReportDocument, ReportSection, SourceStage } from './report-document.js';
 import { formatCell, type ReportTable } from './table-model.js';
-import { shortHash, smokeBannerText } from './report-text.js';
+import { PROVENANCE_HEADERS, provenanceCells, shortHash, smokeBannerText } from './report-text.js';
 
 const CSS = `
 :root { color-scheme: light; }
@@ -131,41 +131,23 @@ function renderPlot(p: RenderedPlot): string {
 }
 
 function renderProvenance(sources: readonly SourceStage[]): string {
-  const head = ['stage', 'input', 'kind', 'run', 'stage key', 'model', 'model fingerprint', 'dataset', 'dataset fingerprint', 'backend', 'created'];
   const rows = sources.map((s) => {
-    const p = s.provenance;
-    const id = `prov-${anchor(s.stageId)}`;
-    if (p === null) {
-      return `<tr id="${esc(id)}"><td class="text"><code>${esc(s.stageId)}</code></td><td class="text">${esc(s.input)}</td><td class="text" colspan="9">provenance.json missing</td></tr>`;
-    }
+    const [stage, ...rest] = provenanceCells(s);
     const cells = [
-      `<code>${esc(s.stageId)}</code>`,
-      esc(s.input),
-      esc(`${p.kind}@${p.version}`),
-      esc(p.run_id ?? 'not recorded'),
-      hashCell(p.stage_key),
-      esc(p.model === null ? '—' : `${p.model}${p.model_random ? ' (random)' : ''}`),
-      hashCell(p.model_fingerprint),
-      esc(p.dataset === null ? '—' : `${p.dataset}${p.dataset_synthetic ? ' (synthetic)' : ''}`),
-      hashCell(p.dataset_fingerprint),
-      esc(p.backend ?? '—'),
-      esc(p.created),
+      `<code>${esc(stage?.text ?? '')}</code>`,
+      ...rest.map((c) => (c.full === undefined ? esc(c.text) : `<span title="${esc(c.full)}">${esc(c.text)}</span>`)),
     ];
-    return `<tr id="${esc(id)}">${cells.map((c) => `<td class="text">${c}</td>`).join('')}</tr>`;
+    return `<tr id="${esc(`prov-${anchor(s.stageId)}`)}">${cells.map((c) => `<td class="text">${c}</td>`).join('')}</tr>`;
   });
   return [
     '<section id="provenance">',
     '<h2>Provenance</h2>',
-    '<p class="caption">Each upstream stage the report read, as recorded in its provenance.json. Hover a shortened hash for the full value; report.json has every value in full.</p>',
-    `<div class="table-wrap"><table data-table="provenance"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>`,
+    '<p class="caption">Each upstream stage the report read: run, key, backend and finishing time of the execution that produced its output, as the engine recorded it; model and dataset from the provenance.json next to its data. Hover a shortened hash for the full value; report.json has every value in full.</p>',
+    `<div class="table-wrap"><table data-table="provenance"><thead><tr>${PROVENANCE_HEADERS.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>`,
     rows.join('\n'),
     '</tbody></table></div>',
     '</section>',
   ].join('\n');
-}
-
-function hashCell(value: string | null): string {
-  return value === null ? 'not recorded' : `<span title="${esc(value)}">${esc(shortHash(value))}</span>`;
 }
 
 function anchor(stageId: string): string {

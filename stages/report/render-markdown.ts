@@ -4,7 +4,7 @@
  */
 import type { ReportDocument, ReportSection, SourceStage } from './report-document.js';
 import { formatCell, type ReportTable } from './table-model.js';
-import { shortHash, smokeBannerText } from './report-text.js';
+import { PROVENANCE_HEADERS, provenanceCells, shortHash, smokeBannerText } from './report-text.js';
 
 export function plotFile(id: string): string {
   return `plots/${id}.svg`;
@@ -65,31 +65,8 @@ export function renderTable(t: ReportTable): string[] {
 
 function renderProvenance(sources: readonly SourceStage[]): string[] {
   const out = ['<a id="provenance"></a>', '', '## Provenance', ''];
-  out.push(
-    '| stage | input | kind | run | stage key | model | model fingerprint | dataset | dataset fingerprint | backend | created |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  );
-  for (const s of sources) {
-    const p = s.provenance;
-    if (p === null) {
-      out.push(`| ${escapeCell(s.stageId)} | ${s.input} | provenance.json missing |  |  |  |  |  |  |  |  |`);
-      continue;
-    }
-    const cells = [
-      s.stageId,
-      s.input,
-      `${p.kind}@${p.version}`,
-      p.run_id ?? 'not recorded',
-      shortHash(p.stage_key),
-      p.model === null ? '—' : `${p.model}${p.model_random ? ' (random)' : ''}`,
-      shortHash(p.model_fingerprint),
-      p.dataset === null ? '—' : `${p.dataset}${p.dataset_synthetic ? ' (synthetic)' : ''}`,
-      shortHash(p.dataset_fingerprint),
-      p.backend ?? '—',
-      p.created,
-    ];
-    out.push(`| ${cells.map(escapeCell).join(' | ')} |`);
-  }
+  out.push(`| ${PROVENANCE_HEADERS.join(' | ')} |`, `|${PROVENANCE_HEADERS.map(() => ' --- ').join('|')}|`);
+  for (const s of sources) out.push(`| ${provenanceCells(s).map((c) => escapeCell(c.text)).join(' | ')} |`);
   out.push('', 'Fingerprints and keys are shortened to 12 characters; report.json has them in full.', '');
   return out;
 }

@@ -32,13 +32,25 @@ export interface ReportSection {
   omitted: (OmittedTable | OmittedPlot)[];
 }
 
-/** One upstream stage as the provenance table shows it. */
+/**
+ * One upstream stage as the provenance table shows it: what its output says about itself (provenance.json), and
+ * what the engine recorded about the execution that produced it (null where the engine did not say, e.g. a test
+ * that builds the context by hand).
+ */
 export interface SourceStage {
   stageId: string;
   /** input name of the report kind it came through, e.g. "evals" */
   input: string;
   matrix: Readonly<Record<string, string | number | boolean>>;
-  /** null when the stage wrote no provenance.json */
+  runId: number | null;
+  /** the stage's key (sha256 hex) */
+  key: string | null;
+  /** when the producing execution finished, ISO 8601 (UTC) */
+  finishedAt: string | null;
+  host: string | null;
+  /** the backend the execution recorded (annotation "backend"), else the one in provenance.json */
+  backend: string | null;
+  /** null when the stage wrote no (readable) provenance.json */
   provenance: Provenance | null;
 }
 

@@ -13,8 +13,28 @@ import { reportKind } from '../../stages/report/index.js';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'report');
 
+/** The key byte of each fixture's stage key, as the engine would hand it over (key = that byte × 32). */
+const KEY_BYTE: Readonly<Record<string, string>> = {
+  'eval-lora': 'a1',
+  'eval-repe': 'a2',
+  'eval-prompts': 'a3',
+  'eval-calibrated': 'a4',
+  'ablation-delora': 'a5',
+  calibrate: 'a6',
+  iid: 'a7',
+  'diff-lora': 'a8',
+  'diff-delora': 'a9',
+  'train-pos-lora': 'aa',
+  'train-neg-lora': 'ab',
+};
+
+/** The execution facts the engine hands over with every input (run 7 on host fixture-host, cpu backend). */
+export function engineFacts(dir: string): Pick<UpstreamOutput, 'key' | 'runId' | 'executionId' | 'finishedAt' | 'host' | 'annotations'> {
+  return { key: (KEY_BYTE[dir] ?? 'ff').repeat(32), runId: 7, executionId: 70, finishedAt: '2026-11-24T12:00:00.000Z', host: 'fixture-host', annotations: { backend: 'cpu' } };
+}
+
 function up(stageId: string, dir: string, matrix: Record<string, string> = {}, root = FIXTURES): UpstreamOutput {
-  return { stageId, dir: join(root, dir), matrix };
+  return { stageId, dir: join(root, dir), matrix, ...engineFacts(dir) };
 }
 
 /** Every input of the report kind, wired to the fixtures (optionally a copy of them under `root`). */

@@ -11,7 +11,7 @@ import type { UpstreamOutput } from '../../src/engine/stage-kind.js';
 import { builtinKinds } from '../../stages/index.js';
 import { buildReport } from '../../stages/report/build-report.js';
 import { readProvenance, writeStageProvenance, PROVENANCE_FILE } from '../../stages/report/provenance.js';
-import { FIXTURES, REPO_ROOT, fixtureInputs, runReportKind } from './report-fixture.js';
+import { FIXTURES, REPO_ROOT, engineFacts, fixtureInputs, runReportKind } from './report-fixture.js';
 
 function copyFixtures(): string {
   const dir = mkdtempSync(join(tmpdir(), 'wsflow-report-fx-'));
@@ -71,11 +71,13 @@ void test('a report built from synthetic data says SMOKE RUN at the top of both 
   assert.equal(own.status, 'ok');
   if (own.status === 'ok') {
     assert.equal(own.provenance.stage_id, 'report');
-    assert.equal(own.provenance.run_id, '42');
-    assert.equal(own.provenance.stage_key, 'f'.repeat(64));
     assert.equal(own.provenance.dataset_synthetic, true);
     assert.equal(own.provenance.model, 'fixture:hand-written');
   }
+  // the report is the last stage: it says which run built it (report.json, the page), not only when
+  const built = (JSON.parse(readFileSync(join(run.outDir, 'report.json'), 'utf8')) as { built_by: { runId: string; stageKey: string } }).built_by;
+  assert.deepEqual([built.runId, built.stageKey], ['42', 'f'.repeat(64)]);
+  assert.match(md, /built \S+ by stage `report` \(run 42, key ffffffffffff\)/);
 });
 
 void test('no banner when no stage used a random model or synthetic data; a random model alone triggers it', async () => {
@@ -109,11 +111,28 @@ void test('provenance: every upstream is listed with run, key, fingerprints, bac
   const run = await runReportKind(fixtureInputs());
   const md = readFileSync(join(run.outDir, 'report.md'), 'utf8');
   assert.match(md, /\| eval@lora \| evals \| eval-dilemmas@1\.0\.0 \| 7 \| a1a1a1a1a1a1 \| fixture:hand-written \| abababababab \| fixture:six-dilemma-rows \(synthetic\) \| cdcdcdcdcdcd \| cpu \| 2026-11-24T12:00:00\.000Z \|/);
-  assert.match(md, /\| train_neg@lora \| training \| provenance\.json missing \|/);
-  assert.match(md, /- stage train_neg@lora wrote no provenance\.json: its model, dataset and backend are unknown/);
-  const json = JSON.parse(readFileSync(join(run.outDir, 'report.json'), 'utf8')) as { sources: { stageId: string; provenance: { stage_key: string } | null }[] };
+  // without provenance.json the engine's record still gives run, key, backend and date
+  assert.match(md, /\| train_neg@lora \| training \| provenance\.json missing \| 7 \| abababababab \| unknown \| not recorded \| unknown \| not recorded \| cpu \| 2026-11-24T12:00:00\.000Z \|/);
+  assert.match(md, /- stage train_neg@lora wrote no provenance\.json: its model and dataset are unknown/);
+  const json = JSON.parse(readFileSync(join(run.outDir, 'report.json'), 'utf8')) as { sources: { stageId: string; key: string | null; host: string | null }[] };
   assert.equal(json.sources.length, 11);
-  assert.equal(json.sources.find((s) => s.stageId === 'eval@lora')?.provenance?.stage_key, 'a1'.repeat(32), 'report.json keeps full keys');
+  const lora = json.sources.find((s) => s.stageId === 'eval@lora');
+  assert.equal(lora?.key, 'a1'.repeat(32), 'report.json keeps full keys');
+  assert.equal(lora?.host, 'fixture-host');
+});
+
+void test('provenance: run, key, date and backend come from the engine, not from the upstream\'s files', async () => {
+  const inputs = fixtureInputs();
+  const lora = inputs.evals?.[0];
+  assert.ok(lora !== undefined);
+  inputs.evals = [{ ...lora, runId: 12, key: 'c3'.repeat(32), finishedAt: '2027-01-02T03:04:05.000Z', annotations: { backend: 'native' } }, ...(inputs.evals ?? []).slice(1)];
+  const md = readFileSync(join((await runReportKind(inputs)).outDir, 'report.md'), 'utf8');
+  assert.match(md, /\| eval@lora \| evals \| eval-dilemmas@1\.0\.0 \| 12 \| c3c3c3c3c3c3 \| fixture:hand-written \| abababababab \| .* \| native \| 2027-01-02T03:04:05\.000Z \|/);
+  // a context built by hand (no engine): nothing is invented, the backend falls back to provenance.json
+  const bare = fixtureInputs();
+  bare.evals = (bare.evals ?? []).map(({ stageId, dir, matrix }) => ({ stageId, dir, matrix }));
+  const plain = readFileSync(join((await runReportKind(bare)).outDir, 'report.md'), 'utf8');
+  assert.match(plain, /\| eval@lora \| evals \| eval-dilemmas@1\.0\.0 \| not recorded \| not recorded \| fixture:hand-written \| .* \| cpu \| not recorded \|/);
 });
 
 void test('an invalid provenance.json is reported with its file and key, and the report still builds', async () => {
@@ -127,20 +146,24 @@ void test('an invalid provenance.json is reported with its file and key, and the
   rmSync(root, { recursive: true, force: true });
 });
 
-void test('writeStageProvenance records the engine identity from the context and reads back', () => {
+void test('writeStageProvenance writes only what follows from inputs and params: no run, key or time', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wsflow-prov-'));
-  writeStageProvenance(
-    { stageId: 'eval@lora', outDir: dir, runId: 3, key: 'ab'.repeat(32) },
-    { kind: 'eval-dilemmas', version: '1.2.0', model: 'Qwen/Qwen3-0.6B', model_fingerprint: 'sha256:00', model_random: false, dataset: 'd', dataset_fingerprint: null, dataset_synthetic: false, backend: 'wasm' },
-  );
+  const facts = { kind: 'eval-dilemmas', version: '1.2.0', model: 'Qwen/Qwen3-0.6B', model_fingerprint: 'sha256:00', model_random: false, dataset: 'd', dataset_fingerprint: null, dataset_synthetic: false, backend: 'wasm' };
+  writeStageProvenance({ stageId: 'eval@lora', outDir: dir }, facts);
+  const first = readFileSync(join(dir, PROVENANCE_FILE), 'utf8');
+  assert.deepEqual(Object.keys(JSON.parse(first) as object), ['schema', 'stage_id', 'kind', 'version', 'model', 'model_fingerprint', 'model_random', 'dataset', 'dataset_fingerprint', 'dataset_synthetic', 'backend']);
+  writeStageProvenance({ stageId: 'eval@lora', outDir: dir }, facts);
+  assert.equal(readFileSync(join(dir, PROVENANCE_FILE), 'utf8'), first, 'a second write is byte-identical');
   const read = readProvenance(dir);
   assert.equal(read.status, 'ok');
   if (read.status === 'ok') {
-    assert.equal(read.provenance.run_id, '3');
-    assert.equal(read.provenance.stage_key, 'ab'.repeat(32));
+    assert.equal(read.provenance.stage_id, 'eval@lora');
     assert.equal(read.provenance.backend, 'wasm');
-    assert.ok(!Number.isNaN(Date.parse(read.provenance.created)));
   }
+  // a file of the first schema (with run_id, stage_key, created) is still read; those three keys are ignored
+  writeFileSync(join(dir, PROVENANCE_FILE), JSON.stringify({ ...(JSON.parse(first) as object), schema: 'wsflow.provenance/1', run_id: '3', stage_key: 'ab', created: '2026-01-01T00:00:00Z' }));
+  const old = readProvenance(dir);
+  assert.ok(old.status === 'ok' && !('run_id' in old.provenance) && old.provenance.schema === 'wsflow.provenance/2');
   assert.deepEqual(readProvenance(join(dir, 'nowhere')), { status: 'missing' });
 });
 
@@ -252,7 +275,7 @@ void test('a cmd stage hands over a tree with its outs: the report finds the fil
   const tree = mkdtempSync(join(tmpdir(), 'wsflow-report-tree-'));
   cpSync(join(FIXTURES, 'eval-lora'), join(tree, 'out', 'my_eval'), { recursive: true });
   const all = fixtureInputs();
-  const ok = await runReportKind({ ...all, evals: [{ stageId: 'my_eval', dir: tree, matrix: {} }] });
+  const ok = await runReportKind({ ...all, evals: [{ stageId: 'my_eval', dir: tree, matrix: {}, ...engineFacts('eval-lora') }] });
   const md = readFileSync(join(ok.outDir, 'report.md'), 'utf8');
   assert.match(md, /\| dW:lora \| −6\.25 \|/);
   assert.match(md, /\| my_eval \| evals \| eval-dilemmas@1\.0\.0 \| 7 \| a1a1a1a1a1a1 \|/, 'provenance.json is read next to the data file');
