@@ -11,7 +11,6 @@ import { AttachedAdapter } from '../../src/core/adapters/attached-adapter.js';
 import { adapterTypeOf } from '../../src/core/adapters/adapter-config.js';
 import { readPeftDir } from '../../src/core/adapters/peft-dir.js';
 import { Checkpoint } from '../../src/core/checkpoint.js';
-import { describeModelDir } from '../../src/core/model-dir.js';
 import { writeSafetensors } from '../../src/core/safetensors.js';
 import type { StageContext, StageImplementation, UpstreamOutput } from '../../src/engine/stage-kind.js';
 import { DIFF_DIAGNOSTICS, DIFF_NORMS, FILES } from '../lib/artifacts.js';
@@ -75,9 +74,8 @@ async function run(ctx: StageContext): Promise<void> {
   const negDir = adapterDirOf(one(ctx, 'neg').dir, `stage ${ctx.stageId} input "neg"`);
   const label = labelOf(ctx, posDir);
   const loaded = await loadModelForStage(ctx);
-  const md = describeModelDir(loaded.resolved.dir);
-  if (!md.ok) throw new Error(md.error);
-  const ckpt = Checkpoint.openDir(md.value.dir, md.value.weightFiles, md.value.indexFile);
+  const md = loaded.resolved.modelDir;
+  const ckpt = Checkpoint.openDir(md.dir, md.weightFiles, md.indexFile);
   let tauPos: Map<string, Float32Array>;
   let tauNeg: Map<string, Float32Array>;
   try {

@@ -2,12 +2,15 @@
  * The `model` stage kind: names the base model every ML stage loads.
  *
  * - `with: {id: <hub id or path>}` resolves the model at planning time (a missing Qwen3-0.6B is a planning error,
- *   exit 2, nothing written) and outputs only `model-ref.json` (resolved absolute path + content fingerprint): 1 GB
- *   of weights is not copied into the cache, yet the fingerprint makes every downstream key depend on them.
+ *   exit 2, nothing written) and outputs only `model-ref.json` (the id as written, the snapshot revision, the
+ *   files' sha256 and their fingerprint; no machine-specific path): 1 GB of weights is not copied into the cache,
+ *   yet the fingerprint makes every downstream key depend on them, and the same model found under another
+ *   $HF_HOME or checkout gives the same downstream keys.
  * - `with: {tiny: {seed, layers, ...}}` generates the deterministic tiny random Qwen3 (real tokenizer) as the
  *   output directory itself, for tests and the smoke profile.
  *
- * Downstream kinds take this stage as their `model` input and read it with `stages/model/model-input.ts`.
+ * Downstream kinds take this stage as their `model` input and resolve it on their own machine with
+ * `stages/model/model-ref.ts` (which checks the fingerprint).
  * Cheap to import: the implementation is behind load().
  */
 import { createRequire } from 'node:module';
@@ -16,7 +19,8 @@ import { resolveModelDir } from '../../src/core/model-dir.js';
 import type { ExternalInputsResult, StageKind } from '../../src/engine/stage-kind.js';
 
 export const MODEL_KIND_NAME = 'model';
-export const MODEL_KIND_VERSION = '1.0.0';
+/** 1.1.0: model-ref.json/2 names the model instead of its absolute directory */
+export const MODEL_KIND_VERSION = '1.1.0';
 
 export interface TinyParams {
   seed: number;

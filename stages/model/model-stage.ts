@@ -4,12 +4,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveModelDir } from '../../src/core/model-dir.js';
+import { describeModelDir, resolveModelDir } from '../../src/core/model-dir.js';
 import { writeTinyQwen3 } from '../../src/core/tiny-qwen3.js';
 import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
 import { writeStageProvenance } from '../report/provenance.js';
 import { checkModelParams, MODEL_KIND_NAME, MODEL_KIND_VERSION, type TinyParams } from './index.js';
-import { describeFiles, fingerprintOf, MODEL_REF_FILE, MODEL_REF_SCHEMA, type ModelRef } from './model-ref.js';
+import { describeFiles, fingerprintOf, MODEL_REF_FILE, MODEL_REF_SCHEMA, type ModelRef, type ModelRefFile } from './model-ref.js';
 
 export function tinyModelId(t: TinyParams): string {
   return `tiny-random-qwen3(seed=${t.seed}, layers=${t.layers}, hidden=${t.hidden_size}, intermediate=${t.intermediate_size}, heads=${t.heads}/${t.kv_heads}, head_dim=${t.head_dim}, ${t.dtype})`;
@@ -18,6 +18,16 @@ export function tinyModelId(t: TinyParams): string {
 function configDims(dir: string): { num_layers: number; hidden_size: number } {
   const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
   return { num_layers: Number(cfg['num_hidden_layers']), hidden_size: Number(cfg['hidden_size']) };
+}
+
+/** sha256 of each file, with progress: 1 GB of weights takes a few seconds. */
+function fingerprintFiles(ctx: StageContext, paths: readonly string[]): ModelRefFile[] {
+  return paths.map((p, i) => {
+    if (ctx.signal.aborted) throw new Error('aborted');
+    const [d] = describeFiles([p]);
+    ctx.progress({ done: i + 1, total: paths.length, unit: 'files' });
+    return d as ModelRefFile;
+  });
 }
 
 async function run(ctx: StageContext): Promise<void> {
@@ -37,22 +47,18 @@ async function run(ctx: StageContext): Promise<void> {
       headDim: t.head_dim,
       dtype: t.dtype,
     });
-    const files = describeFiles(['config.json', 'model.safetensors', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => join(ctx.outDir, f)));
-    ref = { schema: MODEL_REF_SCHEMA, source: 'tiny', id: tinyModelId(t), dir: null, revision: null, random: true, fingerprint: fingerprintOf(files), files, ...configDims(ctx.outDir) };
+    const md = describeModelDir(ctx.outDir);
+    if (!md.ok) throw new Error(`internal: the generated tiny model is not loadable: ${md.error}`);
+    const files = fingerprintFiles(ctx, md.value.files);
+    ref = { schema: MODEL_REF_SCHEMA, source: 'tiny', id: tinyModelId(t), revision: null, random: true, fingerprint: fingerprintOf(files), files, ...configDims(ctx.outDir) };
   } else {
     const id = checked.value.id as string;
     const resolved = resolveModelDir(id, { baseDir: ctx.projectDir });
     if (!resolved.ok) throw new Error(resolved.error);
     const md = resolved.value;
-    ctx.log(`model ${id} → ${md.dir}; fingerprinting ${md.files.length} files`);
-    let done = 0;
-    const files = md.files.map((f) => {
-      const d = describeFiles([f])[0] as ModelRef['files'][number];
-      ctx.progress({ done: ++done, total: md.files.length, unit: 'files' });
-      if (ctx.signal.aborted) throw new Error('aborted');
-      return d;
-    });
-    ref = { schema: MODEL_REF_SCHEMA, source: md.source, id, dir: md.dir, revision: md.revision ?? null, random: false, fingerprint: fingerprintOf(files), files, ...configDims(md.dir) };
+    ctx.log(`model ${id} → ${md.dir}${md.revision === undefined ? '' : ` (snapshot ${md.revision})`}; fingerprinting ${md.files.length} files`);
+    const files = fingerprintFiles(ctx, md.files);
+    ref = { schema: MODEL_REF_SCHEMA, source: md.source, id, revision: md.revision ?? null, random: false, fingerprint: fingerprintOf(files), files, ...configDims(md.dir) };
   }
   writeFileSync(join(ctx.outDir, MODEL_REF_FILE), `${JSON.stringify(ref, null, 2)}\n`);
   ctx.annotate('model', ref.id);

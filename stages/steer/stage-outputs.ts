@@ -7,11 +7,16 @@ import type { StageContext } from '../../src/engine/stage-kind.js';
 import { FILES } from '../lib/artifacts.js';
 import type { ChoiceIds } from '../lib/choice-ids.js';
 import type { DilemmasInfo } from '../dilemmas/read-dilemmas.js';
-import type { ResolvedModel } from '../model/model-ref.js';
+import type { ModelRef } from '../model/model-ref.js';
 import type { StageFacts } from '../report/provenance.js';
 import type { SiUnit } from './si-units.js';
 
-export function stageFacts(kind: string, version: string, model: ResolvedModel, backend: string | null, dataset?: DilemmasInfo | { label: string; fingerprint: string }): StageFacts {
+/** The model as provenance names it: a resolved model input, or (`with: model`) just its id. */
+export interface ModelFacts {
+  ref: Pick<ModelRef, 'id' | 'random'> & { fingerprint: string | null };
+}
+
+export function stageFacts(kind: string, version: string, model: ModelFacts, backend: string | null, dataset?: DilemmasInfo | { label: string; fingerprint: string }): StageFacts {
   const d = dataset === undefined ? null : 'dataset' in dataset ? { label: dataset.dataset, fingerprint: dataset.fingerprint, synthetic: dataset.synthetic } : { ...dataset, synthetic: false };
   return {
     kind,
