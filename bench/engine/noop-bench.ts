@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { argValue, header, load, measure, repeat, table, tool, WSFLOW, type Measured } from './bench-util.js';
+import { argValue, header, load, measure, medianOf, repeat, table, tool, WSFLOW, type Measured } from './bench-util.js';
 
 function pipelineYaml(n: number): string {
   const lines = ['stages:', '  s0:', '    cmd: "mkdir -p data && echo 0 > data/0.txt"', '    outs: [data/0.txt]'];
@@ -92,18 +92,28 @@ function main(): void {
       process.stderr.write(`building ${n}-stage chains…\n`);
       mustRun([node, WSFLOW, 'run', '-j', '2'], wdir, `wsflow run (${n})`);
       if (snakemake) mustRun([snakemake, '--cores', '2', '--quiet'], sdir, `snakemake build (${n})`);
-      let dry: Measured | null = null;
-      let summary: Measured | null = null;
-      if (snakemake) {
-        measure([snakemake, '-n', '--cores', '1'], sdir);
-        dry = repeat(reps, () => measure([snakemake, '-n', '--cores', '1'], sdir));
-        summary = repeat(reps, () => measure([snakemake, '--summary', '--cores', '1'], sdir));
+      // one warm-up each (page cache, pipeline load cache), then `reps` rounds, each measuring every command once in
+      // turn: a load that comes and goes on a shared machine then hits wsflow and Snakemake alike
+      for (const { env } of envs) measure([node, WSFLOW, 'run'], wdir, env);
+      if (snakemake) measure([snakemake, '-n', '--cores', '1'], sdir);
+      const runs = envs.map(() => ({ run: [] as Measured[], status: [] as Measured[] }));
+      const dryRuns: Measured[] = [];
+      const summaryRuns: Measured[] = [];
+      for (let r = 0; r < reps; r++) {
+        envs.forEach(({ env }, i) => {
+          runs[i]?.run.push(measure([node, WSFLOW, 'run'], wdir, env));
+          runs[i]?.status.push(measure([node, WSFLOW, 'status'], wdir, env));
+        });
+        if (snakemake) {
+          dryRuns.push(measure([snakemake, '-n', '--cores', '1'], sdir));
+          summaryRuns.push(measure([snakemake, '--summary', '--cores', '1'], sdir));
+        }
       }
-      envs.forEach(({ env }, i) => {
-        // one warm-up each (page cache, pipeline load cache), then the median of `reps`
-        measure([node, WSFLOW, 'run'], wdir, env);
-        const run = repeat(reps, () => measure([node, WSFLOW, 'run'], wdir, env));
-        const status = repeat(reps, () => measure([node, WSFLOW, 'status'], wdir, env));
+      const dry = snakemake ? medianOf(dryRuns) : null;
+      const summary = snakemake ? medianOf(summaryRuns) : null;
+      envs.forEach((_, i) => {
+        const run = medianOf(runs[i]?.run ?? []);
+        const status = medianOf(runs[i]?.status ?? []);
         if (status.code !== 0) throw new Error(`wsflow status exited ${status.code}: the ${n}-stage chain is not fully fresh`);
         rows[i]?.push([
           String(n),
@@ -125,7 +135,7 @@ function main(): void {
     return `${label ? `#### ${label} (${start})\n\n` : `${start}\n\n`}${table(head, rows[i] ?? [])}\n`;
   });
   process.stdout.write(
-    `${header('No-op run and status on fully built chains (median of ' + reps + ' runs, wall time / peak RSS)', 'node dist/bench/engine/noop-bench.js', loadAtStart)}${tables.join('\n')}\nRatios are Snakemake's wall time over wsflow's (higher is faster for wsflow). Node start-up is included.\n`,
+    `${header('No-op run and status on fully built chains (median of ' + reps + ' interleaved rounds, wall time / peak RSS)', 'node dist/bench/engine/noop-bench.js', loadAtStart)}${tables.join('\n')}\nRatios are Snakemake's wall time over wsflow's (higher is faster for wsflow). Node start-up is included.\n`,
   );
 }
 
