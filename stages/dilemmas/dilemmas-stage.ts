@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
 import { loadDilemmaRows, resolveDilemmaFiles, selectDilemmaRows, type ResolvedDilemmaFiles } from '../lib/dilemmas-dataset.js';
 import { writeStageProvenance } from '../report/provenance.js';
@@ -34,7 +34,9 @@ async function run(ctx: StageContext): Promise<void> {
   const synthetic = isSynthetic(resolved.value);
   const info: DilemmasInfo = {
     dataset: label,
-    files: resolved.value.files,
+    // relative to where they were found: an absolute path would differ between machines and break downstream keys
+    files: resolved.value.files.map((f) => relative(resolved.value.root, f)),
+    revision: resolved.value.revision ?? null,
     format: resolved.value.format,
     description: resolved.value.description,
     fingerprint: h.digest('hex'),

@@ -8,7 +8,8 @@ import { DEFAULT_DILEMMA_DATASET, resolveDilemmaFiles, type DilemmaSource } from
 import type { ExternalInputsResult, StageKind } from '../../src/engine/stage-kind.js';
 
 export const DILEMMAS_KIND_NAME = 'dilemmas';
-export const DILEMMAS_KIND_VERSION = '1.0.0';
+/** 1.1.0: dilemmas_info.json names the files relative to the dataset (no absolute paths) */
+export const DILEMMAS_KIND_VERSION = '1.1.0';
 
 export const DILEMMA_ROWS_FILE = 'rows.jsonl';
 export const DILEMMAS_INFO_FILE = 'dilemmas_info.json';

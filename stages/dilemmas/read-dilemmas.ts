@@ -7,7 +7,10 @@ import { DILEMMA_ROWS_FILE, DILEMMAS_INFO_FILE } from './index.js';
 
 export interface DilemmasInfo {
   dataset: string;
+  /** the data files, relative to the dataset directory or cache snapshot */
   files: string[];
+  /** the Hugging Face cache snapshot (commit) they came from; null for a local path */
+  revision: string | null;
   format: string;
   description: string;
   fingerprint: string;

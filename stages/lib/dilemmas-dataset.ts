@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 
@@ -30,7 +30,11 @@ export interface ResolvedDilemmaFiles {
   /** absolute paths, sorted, all of one format */
   files: string[];
   format: DataFormat;
-  /** how they were found, for logs and provenance */
+  /** the directory the files were found in (the dataset directory, the cache snapshot, or a file's directory) */
+  root: string;
+  /** hf: the snapshot (commit) they were read from */
+  revision?: string;
+  /** how they were found within root, for logs and provenance (no machine-specific path) */
   description: string;
 }
 
@@ -180,13 +184,13 @@ function resolveInRoot(root: string, config: string | undefined, split: string, 
       tried.push(`README.md configs[${config}].data_files[${split}] = ${JSON.stringify(globs)}`);
       const res = globs.map(globToRegExp);
       const picked = pickFormat(root, rels.filter((r) => res.some((re) => re.test(r))));
-      if (picked) return { value: { ...picked, description: `${root} (dataset card config ${config}, split ${split})` }, tried };
+      if (picked) return { value: { ...picked, root, description: `dataset card config ${config}, split ${split}` }, tried };
     }
   }
   for (const [label, match] of layouts(config, split, allowConfigless)) {
     tried.push(label);
     const picked = pickFormat(root, rels.filter(match));
-    if (picked) return { value: { ...picked, description: `${root} (${label})` }, tried };
+    if (picked) return { value: { ...picked, root, description: label }, tried };
   }
   return { tried };
 }
@@ -205,12 +209,12 @@ export function resolveDilemmaFiles(source: DilemmaSource, opts: { projectDir?: 
     if (statSync(p).isFile()) {
       const format = formatOf(p);
       if (format === undefined) return { ok: false, error: `daily-dilemmas data ${p}: unsupported file type "${extname(p)}" (expected .parquet, .jsonl, .json or .csv)` };
-      return { ok: true, value: { files: [p], format, description: p } };
+      return { ok: true, value: { files: [p], format, root: dirname(p), description: `the file ${basename(p)}` } };
     }
     const found = resolveInRoot(p, source.config, split, true);
     if (found.value) return { ok: true, value: found.value };
     const direct = pickFormat(p, listFiles(p).filter((f) => formatOf(f) !== undefined));
-    if (direct) return { ok: true, value: { ...direct, description: `${p} (all ${direct.format} files)` } };
+    if (direct) return { ok: true, value: { ...direct, root: p, description: `all ${direct.format} files` } };
     return { ok: false, error: `daily-dilemmas data: no data files for split "${split}" in ${p}; looked for ${found.tried.join(', ')}, then for any .parquet/.jsonl/.json/.csv file directly in it` };
   }
 
@@ -236,7 +240,7 @@ export function resolveDilemmaFiles(source: DilemmaSource, opts: { projectDir?: 
   if (!existsSync(root)) return { ok: false, error: `dataset ${source.dataset}: ${refFile} points at ${commit} but ${root} does not exist; ${howToGet(source.dataset)}` };
   const config = source.config ?? DEFAULT_DILEMMA_DATASET.config;
   const found = resolveInRoot(root, config, split, config === 'default');
-  if (found.value) return { ok: true, value: found.value };
+  if (found.value) return { ok: true, value: { ...found.value, revision: commit as string } };
   return { ok: false, error: `dataset ${source.dataset}: no files for config "${config}" split "${split}" in ${root}; looked for ${found.tried.join(', ')}; ${howToGet(source.dataset)}` };
 }
 
