@@ -9,7 +9,10 @@ import { loadQuestionPool, trainingQuestions } from '../lib/question-pool.js';
 import type { PersonaSetName } from '../lib/prompts.js';
 import { generatePairs } from './generate-pairs.js';
 import { checkPairsDiverged, DATA_SUMMARY_FILE, formatPairs, PAIRS_FILE } from './pairs.js';
-import { DEFAULT_POOL } from './index.js';
+import { DATA_KIND_NAME, DATA_KIND_VERSION, DEFAULT_POOL } from './index.js';
+import { sha256File } from '../model/model-ref.js';
+import { writeStageProvenance } from '../report/provenance.js';
+import { stageFacts } from '../steer/stage-outputs.js';
 import { projectFile } from './model-source.js';
 import { loadStageModel } from './stage-model.js';
 
@@ -21,7 +24,8 @@ function param<T>(ctx: StageContext, key: string, fallback: T): T {
 export const dataImplementation: StageImplementation = {
   async run(ctx: StageContext): Promise<void> {
     const t0 = performance.now();
-    const poolPath = projectFile(ctx, 'pool', param(ctx, 'pool', DEFAULT_POOL));
+    const poolParam = param(ctx, 'pool', DEFAULT_POOL);
+    const poolPath = projectFile(ctx, 'pool', poolParam);
     const nTopics = param(ctx, 'n_topics', 20);
     const questions = trainingQuestions(loadQuestionPool(poolPath, { thinking: false }), nTopics);
     const sm = await loadStageModel(ctx);
@@ -67,9 +71,11 @@ export const dataImplementation: StageImplementation = {
         hit_max_new_tokens: { pos: hitPos, neg: hitNeg },
         model: sm.label,
         backend: sm.backend,
-        seconds: (performance.now() - t0) / 1000,
       };
       writeFileSync(join(ctx.outDir, DATA_SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
+      // outputs hold no durations (a rerun must give the same bytes, for early cutoff): the time is a metric
+      ctx.metric('seconds', (performance.now() - t0) / 1000);
+      writeStageProvenance(ctx, stageFacts(DATA_KIND_NAME, DATA_KIND_VERSION, { ref: sm.ref ?? { id: sm.label, fingerprint: null, random: false } }, sm.backend, { label: poolParam, fingerprint: sha256File(poolPath) }));
     } finally {
       sm.release();
     }

@@ -11,7 +11,7 @@ import type { Qwen3Model } from '../../src/core/qwen3/model.js';
 import { loadTokenizer } from '../../src/core/tokenizer.js';
 import type { Tokenizer } from '../../src/core/tokenizer.js';
 import { loadModelForStage, markClean, markDirty } from '../model/load-model.js';
-import { modelDirOf } from '../model/model-ref.js';
+import { modelDirOf, type ModelRef } from '../model/model-ref.js';
 
 export interface StageModel {
   model: Qwen3Model;
@@ -19,6 +19,8 @@ export interface StageModel {
   modelDir: ModelDir;
   /** what the pipeline named (Hub id or path) */
   label: string;
+  /** the model stage's reference (fingerprint, random), when the model comes from a `model` input */
+  ref: ModelRef | null;
   backend: string;
   /** weights are about to be edited in place (PiSSA residuals): a crash before `editDone` invalidates the cache */
   editing(): void;
@@ -28,23 +30,23 @@ export interface StageModel {
 }
 
 /** The model directory a stage will load (no loading). */
-export function stageModelDir(ctx: StageContext): { modelDir: ModelDir; label: string } {
+export function stageModelDir(ctx: StageContext): { modelDir: ModelDir; label: string; ref: ModelRef | null } {
   const upstream = ctx.inputs['model']?.[0];
   if (upstream !== undefined) {
-    const resolved = modelDirOf(upstream.dir);
+    const resolved = modelDirOf(upstream.dir, ctx.projectDir);
     const r = resolveModelDir(resolved.dir);
     if (!r.ok) throw new Error(`input "model" (${upstream.stageId}): ${r.error}`);
-    return { modelDir: r.value, label: resolved.ref.id };
+    return { modelDir: r.value, label: resolved.ref.id, ref: resolved.ref };
   }
   const model = ctx.params['model'];
   if (typeof model !== 'string') throw new Error(`${ctx.stageId}: no model: set \`with: model\` (a model directory or Hub id) or connect a \`model\` input (a stage with uses: model)`);
   const r = resolveModelDir(model, { baseDir: ctx.projectDir });
   if (!r.ok) throw new Error(r.error);
-  return { modelDir: r.value, label: model };
+  return { modelDir: r.value, label: model, ref: null };
 }
 
 export async function loadStageModel(ctx: StageContext): Promise<StageModel> {
-  const { modelDir, label } = stageModelDir(ctx);
+  const { modelDir, label, ref } = stageModelDir(ctx);
   if (ctx.inputs['model']?.[0] !== undefined) {
     const loaded = await loadModelForStage(ctx);
     return {
@@ -52,6 +54,7 @@ export async function loadStageModel(ctx: StageContext): Promise<StageModel> {
       tokenizer: loaded.tokenizer,
       modelDir,
       label,
+      ref,
       backend: loaded.backend,
       editing: () => markDirty(loaded.model),
       editDone: () => markClean(loaded.model),
@@ -64,5 +67,5 @@ export async function loadStageModel(ctx: StageContext): Promise<StageModel> {
   const tokenizer = loadTokenizer(modelDir.dir);
   if (!tokenizer.hasChatTemplate) throw new Error(`${modelDir.dir}: the tokenizer has no chat template; the study's prompts are chat-templated`);
   const { model } = await loadQwen3(modelDir.dir);
-  return { model, tokenizer, modelDir, label, backend, editing: () => undefined, editDone: () => undefined, release: () => model.dispose() };
+  return { model, tokenizer, modelDir, label, ref, backend, editing: () => undefined, editDone: () => undefined, release: () => model.dispose() };
 }

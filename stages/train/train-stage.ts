@@ -33,6 +33,9 @@ import { writeTable } from '../lib/csv.js';
 import { layerSlice } from '../lib/layers.js';
 import { checkPairsDiverged, readPairs } from '../data/pairs.js';
 import { loadStageModel, stageModelDir } from '../data/stage-model.js';
+import { writeStageProvenance } from '../report/provenance.js';
+import { stageFacts } from '../steer/stage-outputs.js';
+import { TRAIN_KIND_NAME, TRAIN_KIND_VERSION } from './index.js';
 
 export const ADAPTER_SUBDIR = 'adapter';
 export const MERGED_FILE = 'merged.safetensors';
@@ -191,15 +194,18 @@ export const trainImplementation: StageImplementation = {
         model: label,
         backend,
         peft_config: adapterConfig,
-        train: { ...trainCfg, steps_run: result.steps.length, scheduler_steps: result.schedulerSteps, seconds: result.seconds },
+        train: { ...trainCfg, steps_run: result.steps.length, scheduler_steps: result.schedulerSteps },
         data: { pairs: pairs.length, train: train.length, val: val.length, ...stats },
         memory_estimate: { ...estimate, micro_batch: microBatch, budget_bytes: budget, layered_backward: layered },
         final: { train_loss: result.steps[result.steps.length - 1]?.loss ?? null, val_loss: result.evals[result.evals.length - 1]?.loss ?? null },
         trainable_parameters: adapter.trainableVariables().reduce((a, v) => a + v.size, 0),
         adapted_modules: adapter.layers.length,
-        seconds: (performance.now() - t0) / 1000,
       };
       writeFileSync(join(ctx.outDir, TRAIN_SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
+      // outputs hold no durations (a rerun must give the same bytes, for early cutoff): the times are metrics
+      ctx.metric('train_seconds', result.seconds);
+      ctx.metric('seconds', (performance.now() - t0) / 1000);
+      writeStageProvenance(ctx, stageFacts(TRAIN_KIND_NAME, TRAIN_KIND_VERSION, { ref: sm.ref ?? { id: sm.label, fingerprint: null, random: false } }, backend));
     } finally {
       adapter.detach();
       (ckpt as Checkpoint | null)?.close();
