@@ -5,7 +5,6 @@
  * fingerprint the files; `loadDilemmaRows` parses and validates them.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
@@ -15,6 +14,7 @@ function parseYaml(text: string): unknown {
   return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 }
 import { parseCsv } from './csv.js';
+import { hfHubCacheDir } from '../../src/core/model-dir.js';
 
 export const DEFAULT_DILEMMA_DATASET = { dataset: 'wassname/daily_dilemmas-self-honesty', config: 'honesty_eval', split: 'test' } as const;
 
@@ -40,18 +40,11 @@ export interface ResolvedDilemmaFiles {
 
 export type ResolveResult = { ok: true; value: ResolvedDilemmaFiles } | { ok: false; error: string };
 
-export interface HfCacheEnv {
-  HF_HOME?: string | undefined;
-  HF_HUB_CACHE?: string | undefined;
-  HUGGINGFACE_HUB_CACHE?: string | undefined;
-}
+/** Where to read HF_HUB_CACHE / HF_HOME / XDG_CACHE_HOME from (default: process.env). */
+export type HfCacheEnv = Readonly<Record<string, string | undefined>>;
 
-/** The hub cache directory as huggingface_hub computes it: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. */
-export function hfHubCacheDir(env: HfCacheEnv = process.env): string {
-  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
-  if (env.HUGGINGFACE_HUB_CACHE) return env.HUGGINGFACE_HUB_CACHE;
-  return join(env.HF_HOME ?? join(homedir(), '.cache', 'huggingface'), 'hub');
-}
+/** The hub cache directory as huggingface_hub computes it (one definition for models and datasets). */
+export { hfHubCacheDir };
 
 function howToGet(dataset: string): string {
   return `get it with \`hf download --repo-type dataset ${dataset}\` (or \`huggingface-cli download --repo-type dataset ${dataset}\`) on a machine with network access, then copy the cache or point the stage at the files with a local path`;
