@@ -2,10 +2,10 @@
  * `kl_target.json`: what a kl-target stage measured once for every calibrate stage — the statistic's settings,
  * the target budget, and the target prompt's audit numbers — next to the two prompt sets. Cheap (no TensorFlow.js).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageContext } from '../../src/engine/stage-kind.js';
 import { FILES } from '../lib/artifacts.js';
+import { readJsonFile } from '../lib/json-file.js';
 import type { KlStats } from '../lib/kl-stats.js';
 import type { QuestionEntry } from '../lib/question-pool.js';
 import type { KlVersion } from '../steer/kl-measure.js';
@@ -40,10 +40,7 @@ export interface KlTargetInput {
   stageId: string;
 }
 
-function readJson<T>(file: string): T {
-  if (!existsSync(file)) throw new Error(`${file} is missing; the "target" input must be a kl-target stage`);
-  return JSON.parse(readFileSync(file, 'utf8')) as T;
-}
+const readJson = <T>(file: string): T => readJsonFile<T>(file, 'the "target" input must be a kl-target stage');
 
 export function readKlTarget(dir: string, stageId: string): KlTargetInput {
   const file = readJson<KlTargetFile>(join(dir, KL_TARGET_FILE));

@@ -5,7 +5,7 @@
  * Outputs: dw.safetensors (float32; in bf16 mode every value is bf16-representable), diff_norms.csv,
  * diff_diagnostics.csv, dw_info.json (adapter label, merge dtype, mode, norms), provenance.json.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AttachedAdapter } from '../../src/core/adapters/attached-adapter.js';
 import { adapterTypeOf } from '../../src/core/adapters/adapter-config.js';
@@ -15,6 +15,7 @@ import { writeSafetensors } from '../../src/core/safetensors.js';
 import type { StageContext, StageImplementation, UpstreamOutput } from '../../src/engine/stage-kind.js';
 import { DIFF_DIAGNOSTICS, DIFF_NORMS, FILES } from '../lib/artifacts.js';
 import { writeTable } from '../lib/csv.js';
+import { readJsonFile } from '../lib/json-file.js';
 import { computeDiff, keepTouched, perTensorNorms, roundToBf16, tauTensor, type MergeDtype } from '../lib/dw-ops.js';
 import { loadModelForStage, markClean, markDirty, type LoadedModel } from '../model/load-model.js';
 import { writeStageProvenance } from '../report/provenance.js';
@@ -30,7 +31,7 @@ function one(ctx: StageContext, name: string): UpstreamOutput {
 }
 
 function modelTypeOf(dir: string): string {
-  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: unknown };
+  const cfg = readJsonFile<{ model_type?: unknown }>(join(dir, 'config.json'));
   return typeof cfg.model_type === 'string' ? cfg.model_type : 'qwen3';
 }
 

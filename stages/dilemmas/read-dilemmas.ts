@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageContext } from '../../src/engine/stage-kind.js';
 import { validateDilemmaRecord, type DilemmaRow } from '../lib/dilemmas-dataset.js';
+import { readJsonFile } from '../lib/json-file.js';
 import { DILEMMA_ROWS_FILE, DILEMMAS_INFO_FILE } from './index.js';
 
 export interface DilemmasInfo {
@@ -32,11 +33,19 @@ export function readDilemmasOutput(dir: string): { rows: DilemmaRow[]; info: Dil
   const rowsFile = join(dir, DILEMMA_ROWS_FILE);
   const infoFile = join(dir, DILEMMAS_INFO_FILE);
   if (!existsSync(rowsFile) || !existsSync(infoFile)) throw new Error(`${dir}: no ${DILEMMA_ROWS_FILE}/${DILEMMAS_INFO_FILE}; the "dilemmas" input must be a dilemmas stage (uses: dilemmas)`);
-  const info = JSON.parse(readFileSync(infoFile, 'utf8')) as DilemmasInfo;
+  const info = readJsonFile<DilemmasInfo>(infoFile);
   const rows = readFileSync(rowsFile, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l, i) => validateDilemmaRecord(JSON.parse(l) as Record<string, unknown>, rowsFile, i));
+    .map((l, i) => {
+      let record: Record<string, unknown>;
+      try {
+        record = JSON.parse(l) as Record<string, unknown>;
+      } catch (e) {
+        throw new Error(`${rowsFile}:${i + 1}: not valid JSON (${(e as Error).message})`);
+      }
+      return validateDilemmaRecord(record, rowsFile, i);
+    });
   if (rows.length === 0) throw new Error(`${rowsFile}: no rows`);
   return { rows, info };
 }

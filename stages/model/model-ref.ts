@@ -14,10 +14,11 @@
  * Cheap: no TensorFlow.js.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { describeModelDir, resolveModelDir, type ModelDir } from '../../src/core/model-dir.js';
 import type { StageContext } from '../../src/engine/stage-kind.js';
+import { readJsonFile } from '../lib/json-file.js';
 
 export const MODEL_REF_FILE = 'model-ref.json';
 export const MODEL_REF_SCHEMA = 'wsflow.model-ref/2';
@@ -101,14 +102,6 @@ export function hubRepoOf(id: string): string {
   return at < 0 ? id : id.slice(0, at);
 }
 
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
-}
-
 function checkRef(raw: unknown, file: string): ModelRef {
   const o = raw as Partial<ModelRef> | null;
   if (o === null || typeof o !== 'object') throw new Error(`${file}: expected a JSON object`);
@@ -164,7 +157,7 @@ function verify(ref: ModelRef, md: Omit<ModelDir, 'source'>, refFile: string): v
 export function modelDirOf(inputDir: string, projectDir: string = process.cwd()): ResolvedModel {
   const refFile = join(inputDir, MODEL_REF_FILE);
   if (existsSync(refFile)) {
-    const ref = checkRef(readJson(refFile), refFile);
+    const ref = checkRef(readJsonFile(refFile), refFile);
     const md = locate(ref, inputDir, projectDir, refFile);
     verify(ref, md, refFile);
     return { dir: md.dir, modelDir: md, ref };
@@ -174,7 +167,7 @@ export function modelDirOf(inputDir: string, projectDir: string = process.cwd())
     const md = describeModelDir(inputDir);
     if (!md.ok) throw new Error(md.error);
     const files = describeFiles(md.value.files);
-    const cfg = readJson(join(inputDir, 'config.json')) as Record<string, unknown>;
+    const cfg = readJsonFile<Record<string, unknown>>(join(inputDir, 'config.json'));
     return {
       dir: md.value.dir,
       modelDir: md.value,

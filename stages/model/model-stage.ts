@@ -2,11 +2,12 @@
  * The `model` stage: writes model-ref.json for a resolved model, or generates the tiny random Qwen3 into the
  * output directory (then model-ref.json beside it).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeModelDir, resolveModelDir } from '../../src/core/model-dir.js';
 import { writeTinyQwen3 } from '../../src/core/tiny-qwen3.js';
 import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import { readJsonFile } from '../lib/json-file.js';
 import { writeStageProvenance } from '../report/provenance.js';
 import { checkModelParams, MODEL_KIND_NAME, MODEL_KIND_VERSION, type TinyParams } from './index.js';
 import { describeFiles, fingerprintOf, MODEL_REF_FILE, MODEL_REF_SCHEMA, type ModelRef, type ModelRefFile } from './model-ref.js';
@@ -16,7 +17,7 @@ export function tinyModelId(t: TinyParams): string {
 }
 
 function configDims(dir: string): { num_layers: number; hidden_size: number } {
-  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const cfg = readJsonFile<Record<string, unknown>>(join(dir, 'config.json'));
   return { num_layers: Number(cfg['num_hidden_layers']), hidden_size: Number(cfg['hidden_size']) };
 }
 

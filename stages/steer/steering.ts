@@ -6,12 +6,13 @@
  * - repe: residual additions passed to each forward call (repe-steer.ts), nothing in place;
  * - prompt: the system prompt is the method; α has no meaning (prompts are evaluated once).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ForwardOptions, Qwen3Model } from '../../src/core/qwen3/model.js';
 import { SafetensorsFile } from '../../src/core/safetensors.js';
 import type { StageContext, UpstreamOutput } from '../../src/engine/stage-kind.js';
 import { dwMethod, FILES, REPE_METHOD, type MethodName } from '../lib/artifacts.js';
+import { readJsonFile } from '../lib/json-file.js';
 import { repeResidualAdds, type RepeDirections } from './repe-steer.js';
 import { withWeightSteering, type DwTensors } from './weight-steer.js';
 
@@ -41,18 +42,9 @@ export type SteeringMethod =
   | { kind: 'repe'; method: MethodName; repe: RepeDirections; info: RepeInfo; source: string }
   | { kind: 'prompt'; method: MethodName; systemPrompt: string };
 
-function readJson<T>(file: string): T {
-  if (!existsSync(file)) throw new Error(`${file} is missing`);
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
-}
-
 /** A diff stage's output: dw.safetensors (keys = the base model's parameter names) and dw_info.json. */
 export function readDwOutput(dir: string): { dw: Map<string, Float32Array>; info: DwInfo } {
-  const info = readJson<DwInfo>(join(dir, DW_INFO_FILE));
+  const info = readJsonFile<DwInfo>(join(dir, DW_INFO_FILE), 'the "dw" input must be a diff stage (uses: diff)');
   if (typeof info.adapter !== 'string' || info.adapter === '') throw new Error(`${join(dir, DW_INFO_FILE)}: key "adapter" must be a non-empty string`);
   const file = join(dir, FILES.dw);
   if (!existsSync(file)) throw new Error(`${file} is missing; the "dw" input must be a diff stage (uses: diff)`);
@@ -69,7 +61,7 @@ export function readDwOutput(dir: string): { dw: Map<string, Float32Array>; info
 
 /** A repe stage's output: directions.safetensors ("directions" [L, D]) and repe_info.json (the applied layers). */
 export function readRepeOutput(dir: string): { repe: RepeDirections; info: RepeInfo } {
-  const info = readJson<RepeInfo>(join(dir, REPE_INFO_FILE));
+  const info = readJsonFile<RepeInfo>(join(dir, REPE_INFO_FILE), 'the "repe" input must be a repe stage (uses: repe)');
   const file = join(dir, FILES.repeDirections);
   if (!existsSync(file)) throw new Error(`${file} is missing; the "repe" input must be a repe stage (uses: repe)`);
   const st = SafetensorsFile.open(file);
