@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { StageContext } from '../../src/engine/stage-kind.js';
 import { FILES } from '../lib/artifacts.js';
 import { readJsonFile } from '../lib/json-file.js';
+import { oneInput } from '../lib/stage-inputs.js';
 import type { KlStats } from '../lib/kl-stats.js';
 import type { QuestionEntry } from '../lib/question-pool.js';
 import type { KlVersion } from '../steer/kl-measure.js';
@@ -55,8 +56,6 @@ export function readKlTarget(dir: string, stageId: string): KlTargetInput {
 }
 
 export function klTargetFromContext(ctx: Pick<StageContext, 'inputs' | 'stageId'>): KlTargetInput {
-  const ups = ctx.inputs['target'] ?? [];
-  if (ups.length !== 1) throw new Error(`stage ${ctx.stageId}: expected exactly one "target" input (a kl-target stage), got ${ups.length}`);
-  const up = ups[0] as { dir: string; stageId: string };
+  const up = oneInput(ctx, 'target', 'a kl-target stage');
   return readKlTarget(up.dir, up.stageId);
 }

@@ -12,10 +12,11 @@ import { adapterTypeOf } from '../../src/core/adapters/adapter-config.js';
 import { readPeftDir } from '../../src/core/adapters/peft-dir.js';
 import { Checkpoint } from '../../src/core/checkpoint.js';
 import { writeSafetensors } from '../../src/core/safetensors.js';
-import type { StageContext, StageImplementation, UpstreamOutput } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
 import { DIFF_DIAGNOSTICS, DIFF_NORMS, FILES } from '../lib/artifacts.js';
 import { writeTable } from '../lib/csv.js';
 import { readJsonFile } from '../lib/json-file.js';
+import { oneInput } from '../lib/stage-inputs.js';
 import { computeDiff, keepTouched, perTensorNorms, roundToBf16, tauTensor, type MergeDtype } from '../lib/dw-ops.js';
 import { loadModelForStage, markClean, markDirty, type LoadedModel } from '../model/load-model.js';
 import { writeStageProvenance } from '../report/provenance.js';
@@ -23,12 +24,6 @@ import { metricIfFinite, stageFacts } from '../steer/stage-outputs.js';
 import { DW_INFO_FILE, type DwInfo } from '../steer/steering.js';
 import { adapterDirOf } from './adapter-input.js';
 import { DIFF_KIND_NAME, DIFF_KIND_VERSION } from './index.js';
-
-function one(ctx: StageContext, name: string): UpstreamOutput {
-  const ups = ctx.inputs[name] ?? [];
-  if (ups.length !== 1) throw new Error(`stage ${ctx.stageId}: input "${name}" takes exactly one train stage, got ${ups.length}`);
-  return ups[0] as UpstreamOutput;
-}
 
 function modelTypeOf(dir: string): string {
   const cfg = readJsonFile<{ model_type?: unknown }>(join(dir, 'config.json'));
@@ -71,8 +66,8 @@ async function run(ctx: StageContext): Promise<void> {
   const dtype = ctx.params['merge_dtype'] as MergeDtype;
   const mode = ctx.params['mode'] as 'dw' | 'bisector';
   const seed = ctx.params['seed'] as number;
-  const posDir = adapterDirOf(one(ctx, 'pos').dir, `stage ${ctx.stageId} input "pos"`);
-  const negDir = adapterDirOf(one(ctx, 'neg').dir, `stage ${ctx.stageId} input "neg"`);
+  const posDir = adapterDirOf(oneInput(ctx, 'pos', 'a train stage').dir, `stage ${ctx.stageId} input "pos"`);
+  const negDir = adapterDirOf(oneInput(ctx, 'neg', 'a train stage').dir, `stage ${ctx.stageId} input "neg"`);
   const label = labelOf(ctx, posDir);
   const loaded = await loadModelForStage(ctx);
   const md = loaded.resolved.modelDir;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { StageContext } from '../../src/engine/stage-kind.js';
 import { validateDilemmaRecord, type DilemmaRow } from '../lib/dilemmas-dataset.js';
 import { readJsonFile } from '../lib/json-file.js';
+import { oneInput } from '../lib/stage-inputs.js';
 import { DILEMMA_ROWS_FILE, DILEMMAS_INFO_FILE } from './index.js';
 
 export interface DilemmasInfo {
@@ -51,8 +52,6 @@ export function readDilemmasOutput(dir: string): { rows: DilemmaRow[]; info: Dil
 }
 
 export function dilemmasFromContext(ctx: Pick<StageContext, 'inputs' | 'stageId'>): DilemmaInput {
-  const ups = ctx.inputs['dilemmas'] ?? [];
-  if (ups.length !== 1) throw new Error(`stage ${ctx.stageId}: expected exactly one "dilemmas" input (a stage with uses: dilemmas), got ${ups.length}`);
-  const up = ups[0] as { dir: string; stageId: string };
+  const up = oneInput(ctx, 'dilemmas', 'a stage with uses: dilemmas');
   return { ...readDilemmasOutput(up.dir), stageId: up.stageId };
 }

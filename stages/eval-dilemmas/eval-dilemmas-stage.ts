@@ -9,6 +9,7 @@ import type { StageContext, StageImplementation } from '../../src/engine/stage-k
 import { DILEMMAS_PER_ROW, DILEMMAS_SUMMARY, PROMPT_BASE_METHOD, promptMethod, SI_BY_ACTION_TYPE, SI_SUMMARY, SI_TABLE, type DilemmasPerRowRow } from '../lib/artifacts.js';
 import { summarizeDilemmas } from '../lib/choice-score.js';
 import { writeTable } from '../lib/csv.js';
+import { optionalInput } from '../lib/stage-inputs.js';
 import { mean } from '../lib/numeric.js';
 import { promptText, type PromptSetName } from '../lib/prompts.js';
 import { siByActionTypeRows, siSummaryRow, siSummaryTable, siTable, siTableRow } from '../lib/result-rows.js';
@@ -40,9 +41,7 @@ async function run(ctx: StageContext): Promise<void> {
   const p = parseDilemmaParams(ctx.params);
   const label = (ctx.params['label'] as string | null | undefined) ?? null;
   const steering = steeringFromInputs(ctx, label);
-  const calUps = ctx.inputs['calibration'] ?? [];
-  if (calUps.length > 1) throw new Error(`stage ${ctx.stageId}: input "calibration" takes one calibrate stage, got ${calUps.length}`);
-  const calUp = calUps[0];
+  const calUp = optionalInput(ctx, 'calibration', 'a calibrate stage of the same method');
   let plans: Plan[];
   let calibrated = false;
   if (steering === undefined) {

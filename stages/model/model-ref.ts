@@ -19,6 +19,7 @@ import { basename, join, resolve } from 'node:path';
 import { describeModelDir, resolveModelDir, type ModelDir } from '../../src/core/model-dir.js';
 import type { StageContext } from '../../src/engine/stage-kind.js';
 import { readJsonFile } from '../lib/json-file.js';
+import { oneInput } from '../lib/stage-inputs.js';
 
 export const MODEL_REF_FILE = 'model-ref.json';
 export const MODEL_REF_SCHEMA = 'wsflow.model-ref/2';
@@ -190,7 +191,5 @@ export function modelDirOf(inputDir: string, projectDir: string = process.cwd())
 
 /** The stage's `model` input, resolved. */
 export function modelFromContext(ctx: Pick<StageContext, 'inputs' | 'stageId' | 'projectDir'>): ResolvedModel {
-  const ups = ctx.inputs['model'] ?? [];
-  if (ups.length !== 1) throw new Error(`stage ${ctx.stageId}: expected exactly one "model" input (a stage with uses: model), got ${ups.length}`);
-  return modelDirOf((ups[0] as { dir: string }).dir, ctx.projectDir);
+  return modelDirOf(oneInput(ctx, 'model', 'a stage with uses: model').dir, ctx.projectDir);
 }

@@ -10,9 +10,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ForwardOptions, Qwen3Model } from '../../src/core/qwen3/model.js';
 import { SafetensorsFile } from '../../src/core/safetensors.js';
-import type { StageContext, UpstreamOutput } from '../../src/engine/stage-kind.js';
+import type { StageContext } from '../../src/engine/stage-kind.js';
 import { dwMethod, FILES, REPE_METHOD, type MethodName } from '../lib/artifacts.js';
 import { readJsonFile } from '../lib/json-file.js';
+import { optionalInput } from '../lib/stage-inputs.js';
 import { repeResidualAdds, type RepeDirections } from './repe-steer.js';
 import { withWeightSteering, type DwTensors } from './weight-steer.js';
 
@@ -80,19 +81,13 @@ export function readRepeOutput(dir: string): { repe: RepeDirections; info: RepeI
   }
 }
 
-function single(ctx: Pick<StageContext, 'inputs' | 'stageId'>, name: string): UpstreamOutput | undefined {
-  const ups = ctx.inputs[name] ?? [];
-  if (ups.length > 1) throw new Error(`stage ${ctx.stageId}: input "${name}" takes one stage, got ${ups.length}`);
-  return ups[0];
-}
-
 /**
  * The steering method given by the stage's `dw` or `repe` input (at most one); undefined when it has neither.
  * `label` overrides the method name.
  */
 export function steeringFromInputs(ctx: Pick<StageContext, 'inputs' | 'stageId'>, label?: string | null): SteeringMethod | undefined {
-  const dwUp = single(ctx, 'dw');
-  const repeUp = single(ctx, 'repe');
+  const dwUp = optionalInput(ctx, 'dw', 'a diff stage');
+  const repeUp = optionalInput(ctx, 'repe', 'a repe stage');
   if (dwUp !== undefined && repeUp !== undefined) throw new Error(`stage ${ctx.stageId}: give either a "dw" input (a diff stage) or a "repe" input, not both`);
   if (dwUp !== undefined) {
     const { dw, info } = readDwOutput(dwUp.dir);
