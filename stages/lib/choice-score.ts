@@ -9,6 +9,7 @@
  */
 import type { ChoiceIds } from './choice-ids.js';
 import { mean, stdDdof1 } from './numeric.js';
+import { groupBy } from './group-by.js';
 
 /** log_softmax of one row of logits, in float64. */
 export function logSoftmax(logits: ArrayLike<number>): Float64Array {
@@ -81,17 +82,6 @@ export function logratioHonesty(logratio: number, honestyLabel: number): number 
 }
 
 // ---------------------------------------------------------------------------------------------- summaries
-
-function groupBy<T>(rows: readonly T[], key: (r: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const r of rows) {
-    const k = key(r);
-    const g = m.get(k);
-    if (g) g.push(r);
-    else m.set(k, [r]);
-  }
-  return m;
-}
 
 export interface DilemmaScoreRow {
   method: string;

@@ -20,6 +20,7 @@ import {
   siBarRows,
   siTable,
 } from './dilemma-tables.js';
+import { groupBy } from '../lib/group-by.js';
 import { diffTable, trainingTable } from './diff-training-tables.js';
 import { iidTable } from './iid-table.js';
 import { REPORT_KIND_NAME, REPORT_KIND_VERSION } from './kind-info.js';
@@ -226,17 +227,11 @@ function calibratedIntro(): string {
 }
 
 export function smokeVerdict(sources: readonly SourceStage[]): SmokeVerdict {
-  const randomModels = new Map<string, string[]>();
-  const syntheticData = new Map<string, string[]>();
-  for (const s of sources) {
-    const p = s.provenance;
-    if (p === null) continue;
-    if (p.model_random) randomModels.set(p.model ?? 'unnamed model', [...(randomModels.get(p.model ?? 'unnamed model') ?? []), s.stageId]);
-    if (p.dataset_synthetic) syntheticData.set(p.dataset ?? 'unnamed dataset', [...(syntheticData.get(p.dataset ?? 'unnamed dataset') ?? []), s.stageId]);
-  }
+  const randomModels = groupBy(sources.filter((s) => s.provenance?.model_random === true), (s) => s.provenance?.model ?? 'unnamed model');
+  const syntheticData = groupBy(sources.filter((s) => s.provenance?.dataset_synthetic === true), (s) => s.provenance?.dataset ?? 'unnamed dataset');
   const reasons: string[] = [];
-  for (const [model, stages] of randomModels) reasons.push(`random model ${model}, used by ${listStages(stages)}`);
-  for (const [dataset, stages] of syntheticData) reasons.push(`synthetic dataset ${dataset}, used by ${listStages(stages)}`);
+  for (const [model, ss] of randomModels) reasons.push(`random model ${model}, used by ${listStages(ss.map((s) => s.stageId))}`);
+  for (const [dataset, ss] of syntheticData) reasons.push(`synthetic dataset ${dataset}, used by ${listStages(ss.map((s) => s.stageId))}`);
   return { smoke: reasons.length > 0, reasons };
 }
 

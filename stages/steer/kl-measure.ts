@@ -12,6 +12,7 @@
  */
 import { generate } from '../../src/core/generate.js';
 import type { Tokenizer } from '../../src/core/tokenizer.js';
+import { groupBy } from '../lib/group-by.js';
 import { klPerPosition, pooledKlStats, type KlStats } from '../lib/kl-stats.js';
 import { prefixConversation } from '../lib/prompts.js';
 import type { QuestionEntry } from '../lib/question-pool.js';
@@ -125,10 +126,7 @@ export async function trajectoryKl(loaded: LoadedModel, entries: readonly Questi
 /** tailLogprobs with a different tail length per sequence (grouped by length). */
 async function scoreTails(model: LoadedModel['model'], seqs: number[][], tails: number[], batchSize: number, forward: Parameters<typeof tailLogprobs>[3]['forward'], signal: AbortSignal | undefined): Promise<Float32Array[]> {
   const out = new Array<Float32Array>(seqs.length);
-  const byLen = new Map<number, number[]>();
-  tails.forEach((t, i) => {
-    if (t > 0) byLen.set(t, [...(byLen.get(t) ?? []), i]);
-  });
+  const byLen = groupBy(tails.flatMap((t, i) => (t > 0 ? [i] : [])), (i) => tails[i] as number);
   for (const [t, is] of byLen) {
     const got = await tailLogprobs(model, is.map((i) => seqs[i] as number[]), t, { batchSize, ...(forward ? { forward } : {}), ...(signal ? { signal } : {}) });
     is.forEach((i, k) => (out[i] = got[k] as Float32Array));

@@ -4,6 +4,7 @@
  * the paired prompt families (dishonest prompt as −1, base as 0, honest prompt as +1).
  */
 import { PROMPT_BASE_METHOD, type DilemmasPerRowRow } from '../lib/artifacts.js';
+import { groupBy } from '../lib/group-by.js';
 import { PROMPT_FAMILIES } from '../lib/prompts.js';
 import { armsBySign, siByActionType, siFromRows, type ActionTypeSi, type Arms, type SiMetrics } from '../lib/si.js';
 
@@ -52,8 +53,7 @@ export function mainUnit(units: readonly SiUnit[]): SiUnit | undefined {
 
 /** Prompt methods: forward-only SI per prompt against prompt:base, and the paired families when complete. */
 export function promptUnits(rows: readonly DilemmasPerRowRow[]): SiUnit[] {
-  const byMethod = new Map<string, DilemmasPerRowRow[]>();
-  for (const r of rows) byMethod.set(r.method, [...(byMethod.get(r.method) ?? []), r]);
+  const byMethod = groupBy(rows, (r) => r.method);
   const base = byMethod.get(PROMPT_BASE_METHOD);
   if (base === undefined) return [];
   const units: SiUnit[] = [];
