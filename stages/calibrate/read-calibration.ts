@@ -1,8 +1,8 @@
 /** A calibrate stage's α* for a method, from its summary.csv (v1/v2 or v3 columns). Cheap (no TensorFlow.js). */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KL_SUMMARY, KL_SUMMARY_V3 } from '../lib/artifacts.js';
-import { parseCsv, readTable } from '../lib/csv.js';
+import { csvHeader, readTable } from '../lib/csv.js';
 
 export interface CalibratedAlpha {
   method: string;
@@ -17,8 +17,7 @@ export interface CalibratedAlpha {
 export function readCalibratedAlpha(dir: string, method: string): CalibratedAlpha {
   const file = join(dir, KL_SUMMARY.file);
   if (!existsSync(file)) throw new Error(`${file} is missing; the "calibration" input must be a calibrate stage`);
-  const header = parseCsv(readFileSync(file, 'utf8').split('\n', 1)[0] ?? '', file).header;
-  const v3 = header.includes('alpha_pos');
+  const v3 = csvHeader(file).includes('alpha_pos');
   const rows = v3
     ? readTable(file, KL_SUMMARY_V3, { exactPath: true }).map((r) => ({ method: r.method, alphaPos: r.alpha_pos, alphaNeg: r.alpha_neg, converged: r.converged_pos && r.converged_neg }))
     : readTable(file, KL_SUMMARY, { exactPath: true }).map((r) => ({ method: r.method, alphaPos: r.calibrated_alpha, alphaNeg: r.calibrated_alpha, converged: r.converged }));

@@ -289,3 +289,8 @@ export function readTable<S extends ColumnTypes>(dirOrPath: string, spec: TableS
   const path = opts.exactPath ? dirOrPath : join(dirOrPath, spec.file);
   return fromCsv(spec, readFileSync(path, 'utf8'), path);
 }
+
+/** The column names of a CSV file (for files whose columns say which version wrote them, e.g. KL v3). */
+export function csvHeader(file: string): string[] {
+  return parseCsv(readFileSync(file, 'utf8').split('\n', 1)[0] ?? '', file).header;
+}

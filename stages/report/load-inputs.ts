@@ -26,8 +26,7 @@ import {
   type LossCurveRow,
   type ValLossRow,
 } from '../lib/artifacts.js';
-import { parseCsv, readTable, type ColumnTypes, type RowOf, type TableSpec } from '../lib/csv.js';
-import { readFileSync } from 'node:fs';
+import { csvHeader, readTable, type ColumnTypes, type RowOf, type TableSpec } from '../lib/csv.js';
 import { readProvenance } from './provenance.js';
 import type { SourceStage } from './report-document.js';
 
@@ -221,13 +220,9 @@ function readChecked<S extends ColumnTypes>(input: string, up: UpstreamOutput, f
   }
 }
 
-function headerOf(file: string): string[] {
-  return parseCsv(readFileSync(file, 'utf8').split('\n', 1)[0] ?? '', file).header;
-}
-
 function readCalibration(up: UpstreamOutput): CalibrationInput {
   const summaryFile = requireFile('calibration', up, KL_SUMMARY.file);
-  const v3 = headerOf(summaryFile).includes('alpha_pos');
+  const v3 = csvHeader(summaryFile).includes('alpha_pos');
   const summary: KlSummaryPoint[] = v3
     ? readChecked('calibration', up, summaryFile, KL_SUMMARY_V3).map((r) => ({
         method: r.method,
@@ -252,7 +247,7 @@ function readCalibration(up: UpstreamOutput): CalibrationInput {
   const auditFile = existsSync(auditPath) ? auditPath : null;
   let audit: KlAuditPoint[] = [];
   if (auditFile !== null) {
-    audit = headerOf(auditFile).includes('sign')
+    audit = csvHeader(auditFile).includes('sign')
       ? readChecked('calibration', up, auditFile, KL_AUDIT_V3).map((r) => ({
           method: r.method,
           sign: r.sign,
