@@ -3,7 +3,7 @@
  * reference prompts, and write kl_target.json, prompt_refs.csv, calibration_prompts.json, audit_prompts.json.
  */
 import { writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
 import { FILES, KL_PROMPT_REFS, promptMethod } from '../lib/artifacts.js';
 import { writeTable } from '../lib/csv.js';
@@ -15,6 +15,7 @@ import { writeStageProvenance } from '../report/provenance.js';
 import type { KlSettings, KlVersion } from '../steer/kl-measure.js';
 import { metricIfFinite, stageFacts } from '../steer/stage-outputs.js';
 import type { SteeringMethod } from '../steer/steering.js';
+import { questionsPath } from '../repe/index.js';
 import { describeStats, klMeasurer } from './kl-measurer.js';
 import { KL_TARGET_FILE, type KlTargetFile } from './kl-target-file.js';
 import { KL_TARGET_KIND_NAME, KL_TARGET_KIND_VERSION, KL_VERSION_DEFAULTS } from './kl-target-kind.js';
@@ -39,8 +40,7 @@ async function run(ctx: StageContext): Promise<void> {
   const targetMethod = methodOf(targetName);
   const refMethods = refNames.map(methodOf);
 
-  const q = ctx.params['questions'] as string;
-  const pool = loadQuestionPool(isAbsolute(q) ? q : resolve(ctx.projectDir, q), { thinking: false });
+  const pool = loadQuestionPool(questionsPath(ctx.params, ctx.projectDir), { thinking: false });
   const seed = ctx.params['seed'] as number;
   const sets = selectKlPrompts(pool, { nCalib: ctx.params['n_calib'] as number, nAudit: ctx.params['n_audit'] as number, seed });
   const loaded = await loadModelForStage(ctx);

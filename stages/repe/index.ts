@@ -14,10 +14,15 @@ export const REPE_KIND_VERSION = '1.0.0';
 
 export const DEFAULT_QUESTIONS = 'data/questions.json';
 
+/** The `questions` param (the question pool file), resolved against the project. */
+export function questionsPath(params: Readonly<Record<string, unknown>>, projectDir: string): string {
+  const q = (params['questions'] as string | undefined) ?? DEFAULT_QUESTIONS;
+  return isAbsolute(q) ? q : resolve(projectDir, q);
+}
+
 /** The question pool file as an external input; a missing file is a planning error naming it. */
 export function questionsExternalInput(params: Readonly<Record<string, unknown>>, projectDir: string): ExternalInputsResult {
-  const q = (params['questions'] as string | undefined) ?? DEFAULT_QUESTIONS;
-  const path = isAbsolute(q) ? q : resolve(projectDir, q);
+  const path = questionsPath(params, projectDir);
   if (!existsSync(path)) return { ok: false, param: 'questions', error: `question pool ${path} does not exist (a JSON array of {cat, suffix, user_msg}; the project ships ${DEFAULT_QUESTIONS})` };
   return { ok: true, inputs: [{ label: 'questions', path }] };
 }

@@ -6,7 +6,7 @@
  * is the same computation (positions count from 0 in each row).
  */
 import { writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { writeSafetensors } from '../../src/core/safetensors.js';
 import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
 import { FILES } from '../lib/artifacts.js';
@@ -19,7 +19,7 @@ import { encodeContinued, encodeForGeneration } from '../steer/chat-inputs.js';
 import { lastTokenResiduals } from '../steer/model-batches.js';
 import { stageFacts } from '../steer/stage-outputs.js';
 import { REPE_INFO_FILE, type RepeInfo } from '../steer/steering.js';
-import { REPE_KIND_NAME, REPE_KIND_VERSION } from './index.js';
+import { questionsPath, REPE_KIND_NAME, REPE_KIND_VERSION } from './index.js';
 import { pcaDirection } from './pca.js';
 
 export function appliedLayers(params: Readonly<Record<string, unknown>>, numLayers: number): number[] {
@@ -45,8 +45,7 @@ async function run(ctx: StageContext): Promise<void> {
   let neg: number[][];
   let prompts: string[];
   if (behavior === 'honesty') {
-    const q = ctx.params['questions'] as string;
-    const entries = repeTrainEntries(loadQuestionPool(isAbsolute(q) ? q : resolve(ctx.projectDir, q), { thinking: false }), n);
+    const entries = repeTrainEntries(loadQuestionPool(questionsPath(ctx.params, ctx.projectDir), { thinking: false }), n);
     pos = entries.map((e) => encodeContinued(tok, prefixConversation(sys.pos, e.user_msg, e.suffix), maxLength, { closeThink: false }).ids);
     neg = entries.map((e) => encodeContinued(tok, prefixConversation(sys.neg, e.user_msg, e.suffix), maxLength, { closeThink: false }).ids);
     prompts = entries.map((e) => e.user_msg);
