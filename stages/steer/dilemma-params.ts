@@ -30,19 +30,22 @@ export interface DilemmaParams {
   pmassThreshold: number;
 }
 
+/** The stage's params: the engine fills schema defaults; raw params (tests) fall back to the same defaults. */
 export function parseDilemmaParams(p: Readonly<Record<string, unknown>>): DilemmaParams {
-  const formatName = (p['format'] ?? DEFAULT_DD_FORMAT) as DilemmaFormatName;
+  const value = <T>(key: string): T => (p[key] ?? DILEMMA_PARAM_PROPERTIES[key]?.['default']) as T;
+  const formatName = value<DilemmaFormatName>('format');
   const base = DD_FORMATS[formatName];
   if (base === undefined) throw new Error(`format: unknown daily-dilemmas format ${JSON.stringify(formatName)}`);
-  const instruction = (p['instruction'] as string | null | undefined) ?? base.instruction;
-  const anchor = (p['anchor'] as string | null | undefined) ?? base.anchor;
+  // null: the format's own template and anchor
+  const instruction = value<string | null>('instruction') ?? base.instruction;
+  const anchor = value<string | null>('anchor') ?? base.anchor;
   return {
     formatName,
     format: { instruction, anchor },
-    systemPrompt: (p['system_prompt'] as string | undefined) ?? '',
-    batchSize: (p['batch_size'] as number | undefined) ?? 8,
-    maxLength: (p['max_length'] as number | undefined) ?? 512,
-    choiceRule: (p['choice_rule'] as ChoiceRule | undefined) ?? DEFAULT_CHOICE_RULE,
-    pmassThreshold: (p['pmass_threshold'] as number | undefined) ?? 0.01,
+    systemPrompt: value<string>('system_prompt'),
+    batchSize: value<number>('batch_size'),
+    maxLength: value<number>('max_length'),
+    choiceRule: value<ChoiceRule>('choice_rule'),
+    pmassThreshold: value<number>('pmass_threshold'),
   };
 }
