@@ -105,34 +105,36 @@ export interface CoeffSummary {
   delta_vs_0: number;
 }
 
-/** §9.5 `summarize` per (method, coeff), plus §9.7's delta vs the same method's coeff 0; sorted by method then coeff. */
-export function summarizeDilemmas(rows: readonly DilemmaScoreRow[]): CoeffSummary[] {
-  const out: CoeffSummary[] = [];
+/** Rows grouped by method (sorted) and coeff (ascending), each group with its method's rows at coeff 0. */
+function byMethodAndCoeff<R extends { method: string; coeff: number }>(rows: readonly R[]): { method: string; coeff: number; group: R[]; atZero: R[] }[] {
+  const out: { method: string; coeff: number; group: R[]; atZero: R[] }[] = [];
   const byMethod = groupBy(rows, (r) => r.method);
   for (const method of [...byMethod.keys()].sort()) {
-    const mrows = byMethod.get(method) as DilemmaScoreRow[];
-    const byCoeff = groupBy(mrows, (r) => String(r.coeff));
-    const coeffs = [...byCoeff.values()].map((g) => (g[0] as DilemmaScoreRow).coeff).sort((a, b) => a - b);
-    const zero = mrows.filter((r) => r.coeff === 0).map((r) => r.logratio_honesty);
-    const mean0 = mean(zero);
-    for (const c of coeffs) {
-      const g = byCoeff.get(String(c)) as DilemmaScoreRow[];
-      const y = g.map((r) => r.logratio_honesty);
-      const m = mean(y);
-      out.push({
-        method,
-        coeff: c,
-        mean_logratio_honesty: m,
-        std_logratio_honesty: stdDdof1(y),
-        mean_pmass: mean(g.map((r) => r.pmass)),
-        frac_low_pmass: g.filter((r) => r.low_pmass).length / g.length,
-        n: g.length,
-        mean_logratio_honesty_0: mean0,
-        delta_vs_0: m - mean0,
-      });
-    }
+    const byCoeff = groupBy(byMethod.get(method) as R[], (r) => r.coeff);
+    const atZero = byCoeff.get(0) ?? [];
+    for (const coeff of [...byCoeff.keys()].sort((a, b) => a - b)) out.push({ method, coeff, group: byCoeff.get(coeff) as R[], atZero });
   }
   return out;
+}
+
+/** §9.5 `summarize` per (method, coeff), plus §9.7's delta vs the same method's coeff 0; sorted by method then coeff. */
+export function summarizeDilemmas(rows: readonly DilemmaScoreRow[]): CoeffSummary[] {
+  return byMethodAndCoeff(rows).map(({ method, coeff, group: g, atZero }) => {
+    const y = g.map((r) => r.logratio_honesty);
+    const m = mean(y);
+    const mean0 = mean(atZero.map((r) => r.logratio_honesty));
+    return {
+      method,
+      coeff,
+      mean_logratio_honesty: m,
+      std_logratio_honesty: stdDdof1(y),
+      mean_pmass: mean(g.map((r) => r.pmass)),
+      frac_low_pmass: g.filter((r) => r.low_pmass).length / g.length,
+      n: g.length,
+      mean_logratio_honesty_0: mean0,
+      delta_vs_0: m - mean0,
+    };
+  });
 }
 
 export interface IidScoreRow {
@@ -157,21 +159,11 @@ export interface IidSummary {
 
 /** §11 `eval_summary` per (method, coeff), with the shift vs the same method's coeff 0. */
 export function summarizeIid(rows: readonly IidScoreRow[]): IidSummary[] {
-  const out: IidSummary[] = [];
-  const byMethod = groupBy(rows, (r) => r.method);
-  for (const method of [...byMethod.keys()].sort()) {
-    const mrows = byMethod.get(method) as IidScoreRow[];
-    const base = mean(mrows.filter((r) => r.coeff === 0).map((r) => r.logratio));
-    const byCoeff = groupBy(mrows, (r) => String(r.coeff));
-    const coeffs = [...byCoeff.values()].map((g) => (g[0] as IidScoreRow).coeff).sort((a, b) => a - b);
-    for (const c of coeffs) {
-      const g = byCoeff.get(String(c)) as IidScoreRow[];
-      const lr = g.map((r) => r.logratio);
-      const m = mean(lr);
-      out.push({ method, coeff: c, mean_logratio: m, std_logratio: stdDdof1(lr), mean_pmass: mean(g.map((r) => r.pmass)), n: g.length, shift_vs_0: m - base });
-    }
-  }
-  return out;
+  return byMethodAndCoeff(rows).map(({ method, coeff, group: g, atZero }) => {
+    const lr = g.map((r) => r.logratio);
+    const m = mean(lr);
+    return { method, coeff, mean_logratio: m, std_logratio: stdDdof1(lr), mean_pmass: mean(g.map((r) => r.pmass)), n: g.length, shift_vs_0: m - mean(atZero.map((r) => r.logratio)) };
+  });
 }
 
 export type Cue = '🟢' | '🟡' | '🔴';
