@@ -33,4 +33,26 @@ const kinds: StageKind[] = [
   trainKind,
 ];
 
-export const builtinKinds: ReadonlyMap<string, StageKind> = new Map(kinds.map((k) => [k.name, k]));
+/**
+ * The compiled code each built-in kind computes with, relative to this directory (dist/stages): its own module
+ * directory plus the shared libraries. An edit there without a version bump is a status warning, not a rerun.
+ */
+const ML_CODE = ['lib', 'steer', 'model', 'dilemmas', 'data/stage-model.js', 'data/model-source.js', 'report/provenance.js', '../src/core'];
+const codePaths: Readonly<Record<string, readonly string[]>> = {
+  report: ['report', 'lib'],
+  model: ['model', 'lib', 'report/provenance.js', '../src/core'],
+  dilemmas: ['dilemmas', 'lib', 'report/provenance.js'],
+  'eval-dilemmas': ['eval-dilemmas', 'calibrate', ...ML_CODE],
+  diff: ['diff', ...ML_CODE],
+  repe: ['repe', ...ML_CODE],
+  'kl-target': ['calibrate', 'repe', ...ML_CODE],
+  calibrate: ['calibrate', 'repe', ...ML_CODE],
+  'eval-iid': ['eval-iid', ...ML_CODE],
+  'ablate-delora': ['ablate-delora', ...ML_CODE],
+  data: ['data', ...ML_CODE],
+  train: ['train', 'data', ...ML_CODE],
+};
+
+export const builtinKinds: ReadonlyMap<string, StageKind> = new Map(
+  kinds.map((k) => [k.name, k.codePaths !== undefined || codePaths[k.name] === undefined ? k : { ...k, codePaths: codePaths[k.name] }]),
+);

@@ -117,6 +117,13 @@ export interface StageKind {
   paramsSchema: JsonSchema;
   /** named inputs the kind expects from `needs:` */
   inputs: Readonly<Record<string, InputSpec>>;
+  /**
+   * The code whose results this kind's `version` vouches for: files or directories, absolute or (for built-ins)
+   * relative to the built-in kinds directory. When any of it changes without a version bump, status and explain
+   * warn (it never reruns). Default: the kind's own module file or directory. Built-ins list the shared libraries
+   * they compute with too (stages/lib, src/core…), so an edited formula there is not silent.
+   */
+  codePaths?: readonly string[];
   /** resource class when the stage does not override it */
   resources: ResourceClass;
   /** external files the stage reads, resolved from its params; must be cheap and must not load ML libraries */

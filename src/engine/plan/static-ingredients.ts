@@ -102,7 +102,15 @@ export function computeStaticIngredients(
   }
   let fp = fingerprints.get(uses);
   if (fp === undefined) {
-    fp = kindFingerprint({ name: kind.name, ...(resolved.modulePath ? { modulePath: resolved.modulePath } : {}) }, ctx.hasher, ctx.builtinKindsDir);
+    fp = kindFingerprint(
+      {
+        name: kind.name,
+        ...(resolved.modulePath ? { modulePath: resolved.modulePath } : {}),
+        ...(kind.codePaths ? { codePaths: kind.codePaths } : {}),
+      },
+      ctx.hasher,
+      ctx.builtinKindsDir,
+    );
     fingerprints.set(uses, fp);
   }
   return {
