@@ -144,7 +144,7 @@ const started = (r: WsflowResult): string[] => r.events.filter((e) => e.type ===
 const jobsOf = (r: WsflowResult): string[] =>
   r.events.filter((e) => e.type === 'stage-annotate' && e.key === 'slurm_job').map((e) => String(e.value));
 
-/** Every file under out/ and data/ but provenance records, with its bytes. */
+/** Every file under out/ and data/, with its bytes. */
 function results(project: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (dir: string): void => {
@@ -152,7 +152,7 @@ function results(project: string): Map<string, string> {
     for (const name of readdirSync(dir).sort()) {
       const abs = join(dir, name);
       if (statSync(abs).isDirectory()) walk(abs);
-      else if (name !== 'provenance.json') out.set(relative(project, abs), readFileSync(abs).toString('base64'));
+      else out.set(relative(project, abs), readFileSync(abs).toString('base64'));
     }
   };
   walk(join(project, 'out'));
@@ -247,14 +247,14 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
     const runStart = s.events.find((e) => e.type === 'run-start');
     assert.equal(runStart?.executor, 'slurm');
 
-    // built-in kinds write provenance.json (run id, creation time): everything else must be byte-identical
+    // stage outputs are a pure function of inputs and params: byte-identical, provenance.json included
     const localResults = results(local);
     assert.ok(localResults.has('out/tiny/model.safetensors') && localResults.has('data/tiny.sha256'));
     assert.deepEqual(results(slurm), localResults);
     assert.equal(Buffer.from(localResults.get('out/summary/result.txt') ?? '', 'base64').toString(), 'summary: 4 64 324 1024 4 64 324 1024\n');
     const localHashes = outputHashes(local);
     const slurmHashes = outputHashes(slurm);
-    for (const id of all.filter((x) => x !== 'tiny')) assert.equal(slurmHashes.get(id), localHashes.get(id), id);
+    for (const id of all) assert.equal(slurmHashes.get(id), localHashes.get(id), id);
 
     // the accel stage asked SLURM for the GPU and got the fake one start.sh configures
     const logs = wsflow(slurm, ['logs', 'summary']);
