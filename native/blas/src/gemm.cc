@@ -1,17 +1,87 @@
 // Batched single-precision GEMM over OpenBLAS: out[i] = op(A[aOff[i]]) · op(B[bOff[i]]).
 // Broadcasting of batch dimensions is resolved by the caller into per-batch element offsets, so
-// this file only checks bounds and calls cblas_sgemm. Summation order: OpenBLAS splits the M/N
-// dimensions across threads, never K, so every output element is reduced in the same order for a
-// given OpenBLAS build and thread count; results are identical run to run.
+// this file only checks bounds, cuts the work into tiles and calls cblas_sgemm.
+//
+// Results must not depend on the thread count. OpenBLAS's own threading does not guarantee that:
+// on AVX-512 machines (SkylakeX kernels) its per-thread M/N ranges change which elements fall in
+// edge tiles, whose micro-kernels round differently, so 1 and 2 threads gave different bits. So
+// OpenBLAS always runs single-threaded here, and we split each product ourselves into tiles of C
+// whose boundaries are a function of (m, n) alone; every tile is one single-threaded cblas_sgemm,
+// whichever thread runs it, so the bytes are the same for any thread count.
 #include <cblas.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <thread>
+#include <vector>
 
 #include "kernels.h"
 #include "napi-util.h"
 #include "parallel.h"
 
 namespace wsblas {
+
+namespace {
+
+struct Tiling {
+  int64_t tileM, tileN, tilesM, tilesN;
+};
+
+// Tiles of C, chosen from the shape only. Start at 256 x 1024 and halve (columns first, down to 256;
+// then rows, down to 64) until there are enough tiles to keep several threads busy. Smaller tiles
+// repack more of A and B per flop, hence the floors.
+Tiling chooseTiling(int64_t batch, int64_t m, int64_t n) {
+  constexpr int64_t kWantTasks = 8, kMinM = 64, kMinN = 256;
+  Tiling t{std::min<int64_t>(m, 256), std::min<int64_t>(n, 1024), 0, 0};
+  auto tasks = [&] { return batch * ((m + t.tileM - 1) / t.tileM) * ((n + t.tileN - 1) / t.tileN); };
+  while (tasks() < kWantTasks) {
+    if (t.tileN > kMinN) t.tileN = std::max<int64_t>(kMinN, t.tileN / 2);
+    else if (t.tileM > kMinM) t.tileM = std::max<int64_t>(kMinM, t.tileM / 2);
+    else break;
+  }
+  t.tilesM = (m + t.tileM - 1) / t.tileM;
+  t.tilesN = (n + t.tileN - 1) / t.tileN;
+  return t;
+}
+
+// Below this many flops per call, starting threads costs more than it saves.
+constexpr double kThreadFlops = 4.0e6;
+
+void runTiledGemm(const float* a, const float* b, float* out, int64_t batch, int64_t m, int64_t n,
+                  int64_t k, bool transA, bool transB, const double* aOff, const double* bOff) {
+  const Tiling t = chooseTiling(batch, m, n);
+  const int64_t perBatch = t.tilesM * t.tilesN, tasks = batch * perBatch;
+  const int lda = transA ? static_cast<int>(m) : static_cast<int>(k);
+  const int ldb = transB ? static_cast<int>(k) : static_cast<int>(n);
+  auto runTask = [&](int64_t task) {
+    const int64_t bi = task / perBatch, tile = task % perBatch;
+    const int64_t i0 = (tile / t.tilesN) * t.tileM, j0 = (tile % t.tilesN) * t.tileN;
+    const int64_t rows = std::min(t.tileM, m - i0), cols = std::min(t.tileN, n - j0);
+    const float* aTile = a + static_cast<int64_t>(aOff[bi]) + (transA ? i0 : i0 * k);
+    const float* bTile = b + static_cast<int64_t>(bOff[bi]) + (transB ? j0 * k : j0);
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                static_cast<int>(rows), static_cast<int>(cols), static_cast<int>(k), 1.0f, aTile, lda,
+                bTile, ldb, 0.0f, out + bi * m * n + i0 * n + j0, static_cast<int>(n));
+  };
+  const double flops = 2.0 * static_cast<double>(batch) * m * n * k;
+  const int64_t threads = flops < kThreadFlops ? 1 : std::min<int64_t>(elementwiseThreads(), tasks);
+  if (threads <= 1) {
+    for (int64_t task = 0; task < tasks; task++) runTask(task);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  auto worker = [&] {
+    for (int64_t task = next.fetch_add(1); task < tasks; task = next.fetch_add(1)) runTask(task);
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(threads - 1));
+  for (int64_t i = 1; i < threads; i++) pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace
 
 napi_value Gemm(napi_env env, napi_callback_info info) {
   napi_value argv[11];
@@ -51,15 +121,7 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     for (int64_t i = 0; i < batch * m * n; i++) out[i] = 0.0f;
     return nullptr;
   }
-  const int lda = transA ? static_cast<int>(m) : static_cast<int>(k);
-  const int ldb = transB ? static_cast<int>(k) : static_cast<int>(n);
-  for (int64_t i = 0; i < batch; i++) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-                transB ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
-                static_cast<int>(k), 1.0f, a + static_cast<int64_t>(aOff[i]), lda,
-                b + static_cast<int64_t>(bOff[i]), ldb, 0.0f, out + i * m * n,
-                static_cast<int>(n));
-  }
+  runTiledGemm(a, b, out, batch, m, n, k, transA, transB, aOff, bOff);
   return nullptr;
 }
 
@@ -69,14 +131,14 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   int64_t n;
   if (!getInt(env, argv[0], "threads", &n)) return nullptr;
   if (n < 1) return throwError(env, "wsflow native: threads must be >= 1");
-  openblas_set_num_threads(static_cast<int>(n));
+  openblas_set_num_threads(1);  // see the top of this file: we thread over tiles ourselves
   setElementwiseThreads(static_cast<int>(n));
   return nullptr;
 }
 
 napi_value GetThreads(napi_env env, napi_callback_info /*info*/) {
   napi_value result;
-  napi_create_int32(env, openblas_get_num_threads(), &result);
+  napi_create_int32(env, elementwiseThreads(), &result);
   return result;
 }
 

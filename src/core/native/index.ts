@@ -2,7 +2,7 @@
  * Optional OpenBLAS-backed tfjs backend. `enableNative(tf)` loads the addon (native/blas) and registers
  * the `native` backend once per process; without the addon it returns `{ ok: false, reason }` and
  * changes nothing. GEMM threads: WSFLOW_NATIVE_THREADS, else the machine's available parallelism.
- * Results are deterministic for a given thread count (see native/blas/src/gemm.cc).
+ * Results do not depend on the thread count (see native/blas/src/gemm.cc).
  */
 import { availableParallelism } from 'node:os';
 import type { Tfc } from './kernel-context.js';
