@@ -3,8 +3,9 @@
 // this file only checks bounds, cuts the work into tiles and calls cblas_sgemm.
 //
 // Results must not depend on the thread count. OpenBLAS's own threading does not guarantee that:
-// on AVX-512 machines (SkylakeX kernels) its per-thread M/N ranges change which elements fall in
-// edge tiles, whose micro-kernels round differently, so 1 and 2 threads gave different bits. So
+// on an AMD EPYC (OpenBLAS 0.3.21, DYNAMIC_ARCH picking Haswell kernels) 1 and 2 threads gave
+// different bits, presumably because its per-thread M/N ranges move elements between full and edge
+// micro-tiles, which accumulate differently; an earlier machine happened to agree. So
 // OpenBLAS always runs single-threaded here, and we split each product ourselves into tiles of C
 // whose boundaries are a function of (m, n) alone; every tile is one single-threaded cblas_sgemm,
 // whichever thread runs it, so the bytes are the same for any thread count.
