@@ -1,4 +1,5 @@
 // Module registration: the JS side (src/core/native/) checks `abiVersion` before using anything.
+#include <cblas.h>
 #include <node_api.h>
 
 #include "kernels.h"
@@ -9,6 +10,8 @@ namespace wsblas {
 static const int kAbiVersion = 2;
 
 static napi_value Init(napi_env env, napi_value exports) {
+  // gemm.cc threads over tiles itself; OpenBLAS must never thread inside a tile (see there).
+  openblas_set_num_threads(1);
   const napi_property_descriptor fns[] = {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -12,10 +12,7 @@
 #include <cblas.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
-#include <thread>
-#include <vector>
 
 #include "kernels.h"
 #include "napi-util.h"
@@ -46,7 +43,7 @@ Tiling chooseTiling(int64_t batch, int64_t m, int64_t n) {
   return t;
 }
 
-// Below this many flops per call, starting threads costs more than it saves.
+// Below this many flops per call, starting threads costs more than it saves (one chunk: serial).
 constexpr double kThreadFlops = 4.0e6;
 
 void runTiledGemm(const float* a, const float* b, float* out, int64_t batch, int64_t m, int64_t n,
@@ -66,20 +63,9 @@ void runTiledGemm(const float* a, const float* b, float* out, int64_t batch, int
                 bTile, ldb, 0.0f, out + bi * m * n + i0 * n + j0, static_cast<int>(n));
   };
   const double flops = 2.0 * static_cast<double>(batch) * m * n * k;
-  const int64_t threads = flops < kThreadFlops ? 1 : std::min<int64_t>(elementwiseThreads(), tasks);
-  if (threads <= 1) {
-    for (int64_t task = 0; task < tasks; task++) runTask(task);
-    return;
-  }
-  std::atomic<int64_t> next{0};
-  auto worker = [&] {
-    for (int64_t task = next.fetch_add(1); task < tasks; task = next.fetch_add(1)) runTask(task);
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(static_cast<size_t>(threads - 1));
-  for (int64_t i = 1; i < threads; i++) pool.emplace_back(worker);
-  worker();
-  for (auto& th : pool) th.join();
+  parallelFor(tasks, flops < kThreadFlops ? tasks : 1, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; task++) runTask(task);
+  });
 }
 
 }  // namespace
