@@ -1,16 +1,19 @@
 /**
- * TensorFlow.js backend selection. Preference order: `tensorflow` (tfjs-node-gpu, then tfjs-node; optional,
- * used only when installed and loadable) → `native` (OpenBLAS kernels, when the optional addon is built) →
- * `wasm` → `cpu`. `--backend NAME` or WSFLOW_BACKEND forces one and fails loudly if it cannot load.
- * Callers print the returned name and record it with each execution.
+ * TensorFlow.js backend selection. Preference order: `webgpu` (Dawn through the optional `webgpu` package, only
+ * when the adapter is a hardware GPU) → `tensorflow` (tfjs-node-gpu, then tfjs-node; optional, used only when
+ * installed and loadable) → `native` (OpenBLAS kernels, when the optional addon is built) → `wasm` → `cpu`.
+ * `--backend NAME` or WSFLOW_BACKEND forces one (webgpu on a software adapter included) and fails loudly if it
+ * cannot load. Callers print the returned name and record it with each execution; `detail` says what ran (for
+ * webgpu: the adapter's vendor, architecture and driver).
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 
-export const BACKEND_NAMES = ['tensorflow', 'native', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['webgpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendInfo {
@@ -20,6 +23,8 @@ export interface BackendInfo {
 }
 
 type Attempt = { ok: true; detail: string } | { ok: false; reason: string };
+/** `auto`: only what a user would want without asking (no software GPU adapter); `forced`: named by the user. */
+type Mode = 'auto' | 'forced';
 
 // tfjs's warnings in Node are advertisements for tfjs-node and kernel re-registration notices; keep output clean
 tf.env().set('PROD', true);
@@ -64,6 +69,43 @@ async function tryTensorflow(): Promise<Attempt> {
     reasons.push(`${pkg}: backend failed to initialise`);
   }
   return { ok: false, reason: reasons.join('; ') };
+}
+
+interface WebgpuModule {
+  enableWebgpu(t: typeof tf): Promise<{ ok: true; value: { adapter: { software: boolean; description: string }; detail: string } } | { ok: false; error: string }>;
+}
+
+/**
+ * Linux without a GPU device node has no hardware adapter to find: we skip loading Dawn (21 MB, and Mesa's
+ * warnings on stderr) there. Elsewhere (macOS, Windows, a node present) we ask Dawn.
+ */
+export function gpuDeviceNodes(): string[] | null {
+  if (process.platform !== 'linux') return null;
+  const nodes: string[] = [];
+  if (existsSync('/dev/dri')) for (const f of readdirSync('/dev/dri')) if (f.startsWith('renderD')) nodes.push(`/dev/dri/${f}`);
+  if (existsSync('/dev/nvidia0')) nodes.push('/dev/nvidia0');
+  return nodes;
+}
+
+async function tryWebgpu(mode: Mode): Promise<Attempt> {
+  if (mode === 'auto') {
+    const nodes = gpuDeviceNodes();
+    if (nodes !== null && nodes.length === 0) return { ok: false, reason: 'no GPU device node (/dev/dri/renderD*, /dev/nvidia0); a software adapter is used only when forced' };
+  }
+  let mod: WebgpuModule;
+  try {
+    const spec = new URL('./webgpu/index.js', import.meta.url).href;
+    mod = (await import(spec)) as WebgpuModule;
+  } catch (e) {
+    return { ok: false, reason: `webgpu module not available: ${(e as Error).message.split('\n')[0] ?? ''}` };
+  }
+  const r = await mod.enableWebgpu(tf);
+  if (!r.ok) return { ok: false, reason: r.error };
+  if (mode === 'auto' && r.value.adapter.software) {
+    return { ok: false, reason: `the adapter is a software rasteriser (${r.value.adapter.description}): used only when forced (--backend webgpu)` };
+  }
+  if (!(await activate('webgpu'))) return { ok: false, reason: 'webgpu backend registered but the device failed to initialise' };
+  return { ok: true, detail: r.value.detail };
 }
 
 interface NativeModule {
@@ -113,7 +155,8 @@ async function tryCpu(): Promise<Attempt> {
   return { ok: true, detail: `cpu (pure JavaScript, tfjs-core ${tf.version_core})` };
 }
 
-const ATTEMPTS: Record<BackendName, () => Promise<Attempt>> = {
+const ATTEMPTS: Record<BackendName, (mode: Mode) => Promise<Attempt>> = {
+  webgpu: tryWebgpu,
   tensorflow: tryTensorflow,
   native: tryNative,
   wasm: tryWasm,
@@ -130,7 +173,7 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
   if (typeof choice === 'object') throw new Error(choice.error);
   if (choice !== 'auto') {
     if (current?.name === choice && tf.getBackend() === choice) return current;
-    const r = await ATTEMPTS[choice]();
+    const r = await ATTEMPTS[choice]('forced');
     if (!r.ok) throw new Error(`backend "${choice}" was requested${requested === undefined ? ' (WSFLOW_BACKEND)' : ''} but cannot be used: ${r.reason}`);
     current = { name: choice, detail: r.detail };
     return current;
@@ -138,7 +181,7 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
   if (current !== undefined && tf.getBackend() === current.name) return current;
   const skipped: string[] = [];
   for (const name of BACKEND_NAMES) {
-    const r = await ATTEMPTS[name]();
+    const r = await ATTEMPTS[name]('auto');
     if (r.ok) {
       current = { name, detail: r.detail };
       return current;
@@ -175,4 +218,12 @@ export function memoryInfo(): MemoryInfo {
     if (heap !== undefined) info.wasmHeapBytes = heap.byteLength;
   }
   return info;
+}
+
+/**
+ * Try one backend as auto-selection would (`auto`) or as `--backend` does (`forced`), and leave it active when it
+ * loads: what `wsflow backends` reports for each. Does not change the backend `ensureBackend` returns.
+ */
+export async function probeBackend(name: BackendName, mode: 'auto' | 'forced'): Promise<{ ok: true; detail: string } | { ok: false; reason: string }> {
+  return ATTEMPTS[name](mode);
 }

@@ -151,7 +151,7 @@ export const registerModelCommands: CommandRegistrar = (program, setExitCode) =>
         const bad = ids.find((id) => id >= m.config.vocabSize);
         if (bad !== undefined) return fail(`token id ${bad} is outside the vocabulary [0, ${m.config.vocabSize})`, setExitCode, 2);
         const t = m.logits([ids], undefined, { positions: options.all === true ? 'all' : 'last' });
-        const rows = (t.arraySync() as number[][][])[0] as number[][];
+        const rows = ((await t.array()) as number[][][])[0] as number[][];
         t.dispose();
         const positions = options.all === true ? ids.map((_, i) => i) : [ids.length - 1];
         if (options.json === true) {

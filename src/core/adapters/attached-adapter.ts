@@ -9,12 +9,14 @@
  * detach, so training holds a single copy of every base weight).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { HostReading } from '../host-read.js';
+import { runAsync, runSync } from '../host-read.js';
 import { Rng } from '../random.js';
 import type { AdapterLayer } from './adapter-layer.js';
 import { adapterTypeOf } from './adapter-config.js';
 import type { AdapterType, LoraConfig, PeftAdapterConfig } from './adapter-config.js';
-import { initLayer, layerFromSaved, savedSuffixes } from './layer-factory.js';
-import type { ModuleGeometry, SavedTensor } from './layer-factory.js';
+import { initLayerReading, layerFromSavedReading, savedSuffixes } from './layer-factory.js';
+import type { BuiltLayer, ModuleGeometry, SavedTensor } from './layer-factory.js';
 import type { HookableModel } from './linear-hook.js';
 import { LoraLayer } from './lora-layer.js';
 import { PEFT_KEY_PREFIX, readPeftDir, writePeftDir } from './peft-dir.js';
@@ -73,58 +75,73 @@ export class AttachedAdapter {
   readonly type: AdapterType;
   readonly modelType: string;
   readonly targets: readonly TargetedModule[];
-  readonly layers: readonly AdapterLayer[];
+  readonly #layers: AdapterLayer[] = [];
   readonly #model: HookableModel;
   /** PiSSA: parameter name -> original weight (null when it will be reloaded) */
   readonly #originals = new Map<string, tf.Tensor | null>();
   readonly #reloadOriginal: ((name: string) => tf.Tensor) | undefined;
   #attached = true;
 
-  private constructor(model: HookableModel, config: PeftAdapterConfig, opts: AttachOptions, targets: TargetedModule[], build: (g: ModuleGeometry) => { layer: AdapterLayer; residual?: Float32Array }) {
+  private constructor(model: HookableModel, config: PeftAdapterConfig, opts: AttachOptions, targets: TargetedModule[]) {
     this.#model = model;
     this.config = config;
     this.type = adapterTypeOf(config);
     this.modelType = opts.modelType;
     this.targets = targets;
     this.#reloadOriginal = opts.reloadOriginal;
-    const layers: AdapterLayer[] = [];
+  }
+
+  get layers(): readonly AdapterLayer[] {
+    return this.#layers;
+  }
+
+  /** Builds and hooks one layer per target; on any failure the model is left as it was. */
+  static *#attach(model: HookableModel, config: PeftAdapterConfig, opts: AttachOptions, targets: TargetedModule[], build: (g: ModuleGeometry) => HostReading<BuiltLayer>): HostReading<AttachedAdapter> {
+    const a = new AttachedAdapter(model, config, opts, targets);
     try {
       for (const t of targets) {
         const g = geometry(model, t);
-        const built = build(g);
-        layers.push(built.layer);
+        const built = yield* build(g);
+        a.#layers.push(built.layer);
         if (built.residual !== undefined) {
           const name = weightName(t.module);
           const residual = tf.tensor2d(built.residual, [g.outFeatures, g.inFeatures]);
           const previous = model.setParameter(name, residual);
           residual.dispose();
-          if (this.#reloadOriginal !== undefined) {
+          if (a.#reloadOriginal !== undefined) {
             previous.dispose();
-            this.#originals.set(name, null);
+            a.#originals.set(name, null);
           } else {
-            this.#originals.set(name, previous);
+            a.#originals.set(name, previous);
           }
         }
         model.setLinearHook(t.module, built.layer);
       }
     } catch (err) {
-      this.layers = layers;
-      this.#detachQuietly();
+      a.#detachQuietly();
       throw err;
     }
-    this.layers = layers;
+    return a;
   }
 
-  /** A freshly initialised adapter (training). Throws when the config targets no module of the model. */
-  static create(model: HookableModel, config: PeftAdapterConfig, opts: AttachOptions): AttachedAdapter {
+  static *#created(model: HookableModel, config: PeftAdapterConfig, opts: AttachOptions): HostReading<AttachedAdapter> {
     const targets = resolveTargets(config, model.linearModuleNames(), opts.modelType);
     if (targets.length === 0) throw new Error(`the adapter config targets no linear module of the model (${describeTargets(config)})`);
     const rng = new Rng(opts.seed ?? 0);
-    return new AttachedAdapter(model, config, opts, targets, (g) => initLayer(config, g, rng));
+    return yield* AttachedAdapter.#attach(model, config, opts, targets, (g) => initLayerReading(config, g, rng));
   }
 
-  /** An adapter read from a PEFT directory; every tensor must belong to a targeted module and have its shape. */
-  static load(model: HookableModel, dir: string, opts: AttachOptions): AttachedAdapter {
+  /** A freshly initialised adapter (training). Throws when the config targets no module of the model. Not on webgpu: createAsync. */
+  static create(model: HookableModel, config: PeftAdapterConfig, opts: AttachOptions): AttachedAdapter {
+    return runSync(AttachedAdapter.#created(model, config, opts));
+  }
+
+  /** create, reading host values asynchronously: works on every backend, webgpu included. */
+  static createAsync(model: HookableModel, config: PeftAdapterConfig, opts: AttachOptions): Promise<AttachedAdapter> {
+    return runAsync(AttachedAdapter.#created(model, config, opts));
+  }
+
+  static *#loaded(model: HookableModel, dir: string, opts: AttachOptions): HostReading<AttachedAdapter> {
     const peft = readPeftDir(dir);
     for (const w of peft.warnings) opts.onWarning?.(w);
     const file = `${dir}/adapter_model.safetensors`;
@@ -145,14 +162,24 @@ export class AttachedAdapter {
       m.set(suffix, { ...t, key });
     }
     const rng = new Rng(opts.seed ?? 0);
-    return new AttachedAdapter(model, peft.config, opts, targets, (g) => {
+    return yield* AttachedAdapter.#attach(model, peft.config, opts, targets, function* (g) {
       const saved = byModule.get(g.target.module) ?? new Map<string, SavedTensor>();
       try {
-        return layerFromSaved(peft.config, g, saved, rng);
+        return yield* layerFromSavedReading(peft.config, g, saved, rng);
       } catch (err) {
         throw new Error(`${file}: ${(err as Error).message}`);
       }
     });
+  }
+
+  /** An adapter read from a PEFT directory; every tensor must belong to a targeted module and have its shape. Not on webgpu: loadAsync. */
+  static load(model: HookableModel, dir: string, opts: AttachOptions): AttachedAdapter {
+    return runSync(AttachedAdapter.#loaded(model, dir, opts));
+  }
+
+  /** load, reading host values asynchronously: works on every backend, webgpu included. */
+  static loadAsync(model: HookableModel, dir: string, opts: AttachOptions): Promise<AttachedAdapter> {
+    return runAsync(AttachedAdapter.#loaded(model, dir, opts));
   }
 
   trainableVariables(): tf.Variable[] {
@@ -182,9 +209,18 @@ export class AttachedAdapter {
     return out;
   }
 
-  /** Write adapter_config.json + adapter_model.safetensors into `dir`. */
+  /** Write adapter_config.json + adapter_model.safetensors into `dir`. On webgpu after training: saveAsync. */
   save(dir: string, baseModelNameOrPath: string | null): void {
     writePeftDir(dir, this.savedConfig(baseModelNameOrPath), this.peftTensors().map((t) => ({ key: t.name, shape: t.shape, data: t.data })));
+  }
+
+  /**
+   * Read every trainable variable back asynchronously first. A backend that cannot read synchronously (webgpu)
+   * keeps the values it read on the host until the tensor changes, so the synchronous save after it succeeds.
+   */
+  async saveAsync(dir: string, baseModelNameOrPath: string | null): Promise<void> {
+    await Promise.all(this.trainableVariables().map((v) => v.data()));
+    this.save(dir, baseModelNameOrPath);
   }
 
   /** The merged weight of every adapted module (what merge_and_unload would leave), one at a time. */
@@ -194,6 +230,19 @@ export class AttachedAdapter {
       const merged = mergedOf(this.#model, layer);
       try {
         yield { name, shape: [...merged.shape], data: (merged.dataSync() as Float32Array).slice() };
+      } finally {
+        merged.dispose();
+      }
+    }
+  }
+
+  /** mergedWeights, read back asynchronously: works on every backend, webgpu included. */
+  async *mergedWeightsAsync(): AsyncGenerator<NamedWeight> {
+    for (const layer of this.layers) {
+      const name = weightName(layer.module);
+      const merged = mergedOf(this.#model, layer);
+      try {
+        yield { name, shape: [...merged.shape], data: Float32Array.from((await merged.data()) as Float32Array) };
       } finally {
         merged.dispose();
       }

@@ -7,6 +7,7 @@
  * w_norm (column L2 norms of the base weight when the adapter was created) is a saved buffer, not trained.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose, runSync } from '../host-read.js';
 import type { AdapterLayer, StateTensor } from './adapter-layer.js';
 import { stateOf, variableFrom } from './adapter-layer.js';
 import { clampedNorm, linearT, matmul } from './tensor-ops.js';
@@ -86,7 +87,12 @@ export class DeloraLayer implements AdapterLayer {
   }
 }
 
-/** Column L2 norms ‖W[:, j]‖ of a [out, in] weight (what DeLoRA captures at creation). */
+/** Column L2 norms ‖W[:, j]‖ of a [out, in] weight (what DeLoRA captures at creation); the caller disposes them. */
+export function columnNormsOf(weight: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => tf.sqrt(tf.sum(tf.square(weight), 0)) as tf.Tensor1D);
+}
+
+/** columnNormsOf, read back (synchronously: not on webgpu). */
 export function columnNorms(weight: tf.Tensor2D): Float32Array {
-  return tf.tidy(() => tf.sqrt(tf.sum(tf.square(weight), 0)).dataSync() as Float32Array).slice();
+  return runSync(readAndDispose(columnNormsOf(weight)));
 }

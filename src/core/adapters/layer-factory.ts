@@ -3,11 +3,13 @@
  * (loading), with PEFT's per-method initialisation and checks of every tensor's shape.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { HostReading } from '../host-read.js';
+import { readAndDispose, runSync } from '../host-read.js';
 import type { Rng } from '../random.js';
 import type { AdapterLayer } from './adapter-layer.js';
 import { expectShape } from './adapter-layer.js';
 import type { DeloraConfig, Ia3Config, LoraConfig, OftConfig, PeftAdapterConfig } from './adapter-config.js';
-import { columnNorms, DeloraLayer } from './delora-layer.js';
+import { columnNormsOf, DeloraLayer } from './delora-layer.js';
 import { Ia3Layer } from './ia3-layer.js';
 import { kaimingUniform, normal } from './init.js';
 import { LoraLayer } from './lora-layer.js';
@@ -44,26 +46,34 @@ function isPissa(config: LoraConfig): config is LoraConfig & { init_lora_weights
   return typeof config.init_lora_weights === 'string' && config.init_lora_weights.startsWith('pissa');
 }
 
-function rowNorms(weight: tf.Tensor2D, delta?: tf.Tensor2D): Float32Array {
-  return tf.tidy(() => {
-    const w = delta === undefined ? weight : tf.add(weight, delta);
-    return tf.sqrt(tf.sum(tf.square(w), 1)).dataSync() as Float32Array;
-  }).slice();
+function rowNorms(weight: tf.Tensor2D, delta?: tf.Tensor2D): HostReading<Float32Array> {
+  return readAndDispose(
+    tf.tidy(() => {
+      const w = delta === undefined ? weight : tf.add(weight, delta);
+      return tf.sqrt(tf.sum(tf.square(w), 1));
+    }),
+  );
 }
 
-function rowNormsSquared(weight: tf.Tensor2D): Float32Array {
-  return tf.tidy(() => tf.sum(tf.square(weight), 1).dataSync() as Float32Array).slice();
+function rowNormsSquared(weight: tf.Tensor2D): HostReading<Float32Array> {
+  return readAndDispose(tf.tidy(() => tf.sum(tf.square(weight), 1)));
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // New layers (training)
 
+/** A new layer; synchronous host reads (not on webgpu: drive initLayerReading with runAsync there). */
 export function initLayer(config: PeftAdapterConfig, g: ModuleGeometry, rng: Rng): BuiltLayer {
+  return runSync(initLayerReading(config, g, rng));
+}
+
+/** initLayer as a HostReading: drive it with runSync or runAsync. */
+export function* initLayerReading(config: PeftAdapterConfig, g: ModuleGeometry, rng: Rng): HostReading<BuiltLayer> {
   switch (config.peft_type) {
     case 'LORA':
-      return initLora(config, g, rng);
+      return yield* initLora(config, g, rng);
     case 'DELORA':
-      return { layer: initDelora(config, g, rng) };
+      return { layer: yield* initDelora(config, g, rng) };
     case 'OFT':
       return { layer: initOft(config, g, rng) };
     case 'IA3':
@@ -71,15 +81,13 @@ export function initLayer(config: PeftAdapterConfig, g: ModuleGeometry, rng: Rng
   }
 }
 
-function initLora(config: LoraConfig, g: ModuleGeometry, rng: Rng): BuiltLayer {
+function* initLora(config: LoraConfig, g: ModuleGeometry, rng: Rng): HostReading<BuiltLayer> {
   const { r, alpha } = g.target;
   const scaling = loraScaling(config, r, alpha);
   const base = { module: g.target.module, inFeatures: g.inFeatures, outFeatures: g.outFeatures, r, scaling };
   if (isPissa(config)) {
     if (r > Math.min(g.inFeatures, g.outFeatures)) throw new Error(`${g.target.module}: PiSSA rank ${r} exceeds min(out, in) = ${Math.min(g.inFeatures, g.outFeatures)}`);
-    const w = g.weight();
-    const values = w.dataSync() as Float32Array;
-    w.dispose();
+    const values = yield* readAndDispose(g.weight());
     const init = pissaInit(values, g.outFeatures, g.inFeatures, r, scaling, pissaMethodOf(config.init_lora_weights, rng));
     const layer = new LoraLayer({ ...base, A: init.A, B: init.B, pissaInitial: { A0: init.A.slice(), B0: init.B.slice() } });
     return { layer, residual: init.residual };
@@ -102,22 +110,31 @@ function initLora(config: LoraConfig, g: ModuleGeometry, rng: Rng): BuiltLayer {
   if (config.use_dora) {
     const w = g.weight();
     const delta = tf.tidy(() => tf.mul(tf.matMul(tf.tensor2d(B, [g.outFeatures, r]), tf.tensor2d(A, [r, g.inFeatures])), scaling) as tf.Tensor2D);
-    const magnitude = rowNorms(w, delta);
-    const weightRowNormSq = rowNormsSquared(w);
-    delta.dispose();
-    w.dispose();
+    let magnitude: Float32Array;
+    let weightRowNormSq: Float32Array;
+    try {
+      magnitude = yield* rowNorms(w, delta);
+      weightRowNormSq = yield* rowNormsSquared(w);
+    } finally {
+      delta.dispose();
+      w.dispose();
+    }
     return { layer: new LoraLayer({ ...base, A, B, magnitude, weightRowNormSq }) };
   }
   return { layer: new LoraLayer({ ...base, A, B }) };
 }
 
-function initDelora(config: DeloraConfig, g: ModuleGeometry, rng: Rng): AdapterLayer {
+function* initDelora(config: DeloraConfig, g: ModuleGeometry, rng: Rng): HostReading<AdapterLayer> {
   const { r, lambda } = g.target;
   const A = kaimingUniform(rng, r, g.inFeatures);
   const B = config.init_weights ? new Float32Array(g.outFeatures * r) : kaimingUniform(rng, g.outFeatures, r);
   const w = g.weight();
-  const wNorm = columnNorms(w);
-  w.dispose();
+  let wNorm: Float32Array;
+  try {
+    wNorm = yield* readAndDispose(columnNormsOf(w));
+  } finally {
+    w.dispose();
+  }
   return new DeloraLayer({ module: g.target.module, inFeatures: g.inFeatures, outFeatures: g.outFeatures, r, A, B, lambda: Float32Array.of(lambda), wNorm });
 }
 
@@ -164,6 +181,11 @@ function initIa3(config: Ia3Config, g: ModuleGeometry, rng: Rng): AdapterLayer {
  * residual base weight from the given (original) weight, as PEFT does when loading them.
  */
 export function layerFromSaved(config: PeftAdapterConfig, g: ModuleGeometry, saved: ReadonlyMap<string, SavedTensor>, rng: Rng): BuiltLayer {
+  return runSync(layerFromSavedReading(config, g, saved, rng));
+}
+
+/** layerFromSaved as a HostReading: drive it with runSync or runAsync. */
+export function* layerFromSavedReading(config: PeftAdapterConfig, g: ModuleGeometry, saved: ReadonlyMap<string, SavedTensor>, rng: Rng): HostReading<BuiltLayer> {
   const prefix = `base_model.model.${g.target.module}.`;
   const take = (suffix: string, shape: number[]): Float32Array => {
     const t = saved.get(suffix);
@@ -182,16 +204,18 @@ export function layerFromSaved(config: PeftAdapterConfig, g: ModuleGeometry, sav
       if (config.use_dora) {
         const magnitude = take('lora_magnitude_vector', [g.outFeatures]);
         const w = g.weight();
-        const weightRowNormSq = rowNormsSquared(w);
-        w.dispose();
+        let weightRowNormSq: Float32Array;
+        try {
+          weightRowNormSq = yield* rowNormsSquared(w);
+        } finally {
+          w.dispose();
+        }
         layer = new LoraLayer({ ...dims, r, scaling, A, B, magnitude, weightRowNormSq });
       } else {
         layer = new LoraLayer({ ...dims, r, scaling, A, B });
       }
       if (!isPissa(config)) return { layer };
-      const w = g.weight();
-      const values = w.dataSync() as Float32Array;
-      w.dispose();
+      const values = yield* readAndDispose(g.weight());
       const init = pissaInit(values, g.outFeatures, g.inFeatures, r, scaling, pissaMethodOf(config.init_lora_weights, rng));
       return { layer, residual: init.residual };
     }

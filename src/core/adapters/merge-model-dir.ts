@@ -106,13 +106,13 @@ export async function mergeAdapterIntoModelDir(opts: MergeOptions): Promise<Merg
   const ck = Checkpoint.openDir(opts.model.dir, opts.model.weightFiles, opts.model.indexFile);
   try {
     const weights = new CheckpointWeights(ck, cfg.value.numLayers);
-    const adapter = AttachedAdapter.load(weights, opts.adapterDir, {
+    const adapter = await AttachedAdapter.loadAsync(weights, opts.adapterDir, {
       modelType: 'qwen3',
       seed: opts.seed ?? 0,
       ...(opts.onWarning !== undefined ? { onWarning: opts.onWarning } : {}),
     });
     const merged = new Map<string, Float32Array>();
-    for (const w of adapter.mergedWeights()) merged.set(w.name, w.data);
+    for await (const w of adapter.mergedWeightsAsync()) merged.set(w.name, w.data);
     const adapterType = adapter.type;
     adapter.detach();
 

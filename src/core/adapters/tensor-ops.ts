@@ -159,16 +159,23 @@ export function invertBlocks(data: Float32Array | Float64Array, n: number, b: nu
   return out;
 }
 
+/** A backend that cannot read synchronously registers a device kernel of this name (src/core/webgpu). */
+export const BATCHED_INVERSE_KERNEL = 'WsflowBatchedInverse';
+
 /**
  * M⁻¹ for a batch of small square matrices M [n, b, b], differentiable: d(M⁻¹) = −M⁻¹·dM·M⁻¹, so the
  * gradient w.r.t. M is −M⁻ᵀ·G·M⁻ᵀ. The inverse itself is computed on the host in float64 (tfjs has no
- * linalg.inv); this reads the blocks back synchronously, which is fine for OFT-sized blocks.
+ * linalg.inv); this reads the blocks back synchronously, which is fine for OFT-sized blocks. Where the backend
+ * has its own BATCHED_INVERSE_KERNEL (webgpu: no synchronous reads), that kernel computes it instead.
  */
 export function batchedInverse(m: tf.Tensor3D): tf.Tensor3D {
   const op = customOp((inputs, save) => {
     const x = one(inputs);
     const [n, b] = [x.shape[0] as number, x.shape[1] as number];
-    const inv = tf.tensor3d(Float32Array.from(invertBlocks(x.dataSync() as Float32Array, n, b)), [n, b, b]);
+    const inv =
+      tf.getKernel(BATCHED_INVERSE_KERNEL, tf.getBackend()) !== undefined
+        ? (tf.engine().runKernel(BATCHED_INVERSE_KERNEL, { x }) as tf.Tensor3D)
+        : tf.tensor3d(Float32Array.from(invertBlocks(x.dataSync() as Float32Array, n, b)), [n, b, b]);
     save([inv]);
     return {
       value: inv,

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkBatch, lastRealIndex, positionsFromMask, type TokenBatch } from '../batch.js';
+import { backendReadsSync } from '../host-read.js';
 import type { Qwen3Config } from './config.js';
 import type { LinearHook } from './linear-hook.js';
 import { applyRope, bmm, frozenLinearOutIn, rmsNorm, silu } from './ops.js';
@@ -247,6 +248,7 @@ export class Qwen3Model {
         }
       }
     }
+    if (srcRows.length > 0 && !backendReadsSync()) return this.#tokenLogprobsOnDevice(plan, options, srcRows, targets, outIndex);
     const values = new Float32Array(B * S);
     if (srcRows.length > 0) {
       const picked = tf.tidy(() => {
@@ -273,6 +275,38 @@ export class Qwen3Model {
       }
     }
     return tf.tensor2d(values, [B, S]);
+  }
+
+  /** tokenLogprobs without host reads (webgpu): each chunk's log-probs stay on the device; a gather places them. */
+  #tokenLogprobsOnDevice(plan: ForwardPlan, options: ForwardOptions, srcRows: number[], targets: number[], outIndex: number[]): tf.Tensor2D {
+    const V = this.config.vocabSize;
+    const picked = tf.tidy(() => {
+      const { hidden } = this.#forward(plan, options, null);
+      return tf.gather(hidden, tf.tensor1d(srcRows, 'int32'));
+    });
+    // slot 0 holds the 0 of padding and column 0; output position outIndex[i] takes log-prob i, in slot i + 1
+    const parts: tf.Tensor[] = [tf.zeros([1])];
+    try {
+      const chunk = this.#chunkRows(options.chunkRows);
+      for (let r0 = 0; r0 < srcRows.length; r0 += chunk) {
+        const r1 = Math.min(srcRows.length, r0 + chunk);
+        parts.push(
+          tf.tidy(() => {
+            const h = tf.slice(picked, [r0, 0], [r1 - r0, -1]);
+            const lsm = tf.reshape(tf.logSoftmax(this.projectToVocab(h)), [-1]);
+            const flatIdx = new Int32Array(r1 - r0);
+            for (let i = r0; i < r1; i++) flatIdx[i - r0] = (i - r0) * V + (targets[i] as number);
+            return tf.gather(lsm, tf.tensor1d(flatIdx, 'int32'));
+          }),
+        );
+      }
+      const slot = new Int32Array(plan.batch * plan.seq);
+      outIndex.forEach((o, i) => (slot[o] = i + 1));
+      return tf.tidy(() => tf.reshape(tf.gather(tf.concat(parts), tf.tensor1d(slot, 'int32')), [plan.batch, plan.seq]) as tf.Tensor2D);
+    } finally {
+      picked.dispose();
+      tf.dispose(parts);
+    }
   }
 
   /**

@@ -40,6 +40,23 @@ const FINAL_NORM = 'model.norm.weight';
  * variables used inside it (every variable must belong to exactly one block).
  */
 export function layeredLossAndGrads(model: LayeredModel, ids: number[][], mask: number[][], sel: CrossEntropyRows, byLayer: ReadonlyMap<number, readonly tf.Variable[]>): LayeredResult {
+  const r = lossTensorAndGrads(model, ids, mask, sel, byLayer);
+  const loss = r.loss.dataSync()[0] as number;
+  r.loss.dispose();
+  return { loss, grads: r.grads };
+}
+
+/** layeredLossAndGrads with the loss read asynchronously (every backend, webgpu included). */
+export async function layeredLossAndGradsAsync(model: LayeredModel, ids: number[][], mask: number[][], sel: CrossEntropyRows, byLayer: ReadonlyMap<number, readonly tf.Variable[]>): Promise<LayeredResult> {
+  const r = lossTensorAndGrads(model, ids, mask, sel, byLayer);
+  try {
+    return { loss: (await r.loss.data())[0] as number, grads: r.grads };
+  } finally {
+    r.loss.dispose();
+  }
+}
+
+function lossTensorAndGrads(model: LayeredModel, ids: number[][], mask: number[][], sel: CrossEntropyRows, byLayer: ReadonlyMap<number, readonly tf.Variable[]>): { loss: tf.Scalar; grads: Map<tf.Variable, tf.Tensor> } {
   const L = model.config.numLayers;
   const trainable = [...byLayer.entries()].filter(([, v]) => v.length > 0).map(([l]) => l);
   if (trainable.length === 0) throw new Error('layered backward: no block has adapter variables');
@@ -63,18 +80,17 @@ export function layeredLossAndGrads(model: LayeredModel, ids: number[][], mask: 
     return out;
   };
   const grads = new Map<tf.Variable, tf.Tensor>();
+  let loss: tf.Scalar | undefined;
   try {
     model.hiddenStates(ids, mask, { wrapLayer: wrap }).dispose();
     if (top === undefined) throw new Error('internal: the forward pass did not reach the last block');
     const xTop = top;
     const normW = model.getParameter(FINAL_NORM) as tf.Tensor1D;
     const kernel = model.outputWeight();
-    let loss: number;
     let g: tf.Tensor;
     try {
       const r = tf.engine().gradients(() => maskedCrossEntropy(rmsNorm(xTop, normW, model.config.rmsNormEps), kernel, sel), [xTop]);
-      loss = r.value.dataSync()[0] as number;
-      r.value.dispose();
+      loss = r.value as tf.Scalar;
       g = r.grads[0] as tf.Tensor;
     } finally {
       normW.dispose();
@@ -93,8 +109,9 @@ export function layeredLossAndGrads(model: LayeredModel, ids: number[][], mask: 
       });
     }
     g.dispose();
-    return { loss, grads };
+    return { loss: loss as tf.Scalar, grads };
   } catch (e) {
+    loss?.dispose();
     for (const t of grads.values()) t.dispose();
     throw e;
   } finally {

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from '../adapters/tensor-ops.js';
+import { backendReadsSync } from '../host-read.js';
 
 export interface CrossEntropyRows {
   /** row indices into hidden [R, E] */
@@ -88,7 +89,13 @@ export function maskedCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, sel
           dSel.dispose();
           dSel = next as tf.Tensor2D;
         }
-        // scatter the selected rows back into [R, E] on the host (no differentiable scatter needed)
+        // scatter the selected rows back into [R, E] on the host (no differentiable scatter needed); a backend
+        // that cannot read synchronously (webgpu) scatters on the device, summing repeated rows as the host does
+        if (!backendReadsSync()) {
+          const full = tf.scatterND(tf.tensor2d(sel.rows, [n, 1], 'int32'), dSel, [R, E]);
+          dSel.dispose();
+          return [full];
+        }
         const rowsData = dSel.dataSync() as Float32Array;
         const full = new Float32Array(R * E);
         for (let i = 0; i < n; i++) {

@@ -23,7 +23,7 @@ import { targetPositions } from './examples.js';
 import { clipByGlobalNorm } from './grad-clip.js';
 import { linearWarmupMultiplier } from './lr-schedule.js';
 import { maskedCrossEntropy } from './masked-cross-entropy.js';
-import { layeredLossAndGrads } from './layered-backward.js';
+import { layeredLossAndGradsAsync } from './layered-backward.js';
 import type { LayeredModel } from './layered-backward.js';
 
 /** What training needs from a model (Qwen3Model provides it). */
@@ -261,7 +261,7 @@ export async function trainAdapter(model: TrainableModel & Partial<LayeredModel>
         if (mb.tokens === 0) continue;
         const named = new Map<number, tf.Tensor>();
         if (byLayer !== undefined) {
-          const r = layeredLossAndGrads(model as LayeredModel, mb.ids, mb.mask, { rows: mb.rows, targets: mb.targets, weights: new Float32Array(mb.tokens).fill(1 / tokens) }, byLayer);
+          const r = await layeredLossAndGradsAsync(model as LayeredModel, mb.ids, mb.mask, { rows: mb.rows, targets: mb.targets, weights: new Float32Array(mb.tokens).fill(1 / tokens) }, byLayer);
           lossSum += r.loss;
           for (const [v, g] of r.grads) named.set(byName.get(v.name) as number, g);
         } else {
@@ -283,10 +283,16 @@ export async function trainAdapter(model: TrainableModel & Partial<LayeredModel>
         await yieldToEventLoop();
         cb.signal?.throwIfAborted();
       }
-      const clipped = clipByGlobalNorm(acc, cfg.maxGradNorm);
+      const clipped = await clipByGlobalNorm(acc, cfg.maxGradNorm);
       tf.dispose(acc);
       for (const g of clipped.grads) {
-        if (!(tf.tidy(() => tf.all(tf.isFinite(g)).dataSync()[0]) === 1)) throw new Error(`optimizer step ${planned.index + 1}: non-finite gradient (loss ${lossSum})`);
+        const finite = tf.tidy(() => tf.all(tf.isFinite(g)));
+        const ok = (await finite.data())[0] === 1;
+        finite.dispose();
+        if (!ok) {
+          tf.dispose(clipped.grads);
+          throw new Error(`optimizer step ${planned.index + 1}: non-finite gradient (loss ${lossSum})`);
+        }
       }
       optimizer.apply(clipped.grads, lr);
       tf.dispose(clipped.grads);
@@ -300,6 +306,9 @@ export async function trainAdapter(model: TrainableModel & Partial<LayeredModel>
     }
     const last = records[records.length - 1]?.step ?? 0;
     if (evals[evals.length - 1]?.step !== last) await runEval(last);
+    // read the trained values back now, asynchronously: a backend that cannot read synchronously (webgpu) keeps
+    // them on the host, so the caller's synchronous save (AttachedAdapter.save) works there too
+    await Promise.all(variables.map((v) => v.data()));
   } finally {
     optimizer.dispose();
   }

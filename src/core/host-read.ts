@@ -1,0 +1,60 @@
+/**
+ * Reading tensors back to the host, synchronously or not. The webgpu backend cannot read synchronously in Node
+ * (tfjs-backend-webgpu's readSync needs OffscreenCanvas), so code that needs host values in the middle of a
+ * computation (adapter initialisation: PiSSA's SVD, DoRA's and DeLoRA's norms) is written once as a generator
+ * that yields each tensor it must read and receives a copy of its values; `runSync` answers with dataSync (the
+ * existing synchronous APIs, cpu/wasm/native/tensorflow), `runAsync` with `await data()` (every backend).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** A computation that reads tensors on the host: yields a tensor, receives its values (a copy it owns). */
+export type HostReading<T> = Generator<tf.Tensor, T, Float32Array>;
+
+/** Yield `t` for reading and dispose it afterwards; `yield* readAndDispose(t)` inside a HostReading. */
+export function* readAndDispose(t: tf.Tensor): HostReading<Float32Array> {
+  try {
+    return yield t;
+  } finally {
+    t.dispose();
+  }
+}
+
+function drive<T>(g: HostReading<T>, read: (t: tf.Tensor) => Float32Array): T {
+  let r = g.next();
+  while (r.done !== true) {
+    let values: Float32Array;
+    try {
+      values = read(r.value);
+    } catch (e) {
+      // through the generator, so that its finally blocks dispose what it holds
+      r = g.throw(e);
+      continue;
+    }
+    r = g.next(values);
+  }
+  return r.value;
+}
+
+export function runSync<T>(g: HostReading<T>): T {
+  return drive(g, (t) => Float32Array.from(t.dataSync() as Float32Array));
+}
+
+export async function runAsync<T>(g: HostReading<T>): Promise<T> {
+  let r = g.next();
+  while (r.done !== true) {
+    let values: Float32Array;
+    try {
+      values = Float32Array.from((await r.value.data()) as Float32Array);
+    } catch (e) {
+      r = g.throw(e);
+      continue;
+    }
+    r = g.next(values);
+  }
+  return r.value;
+}
+
+/** Whether the active backend can read synchronously (all but webgpu): where a host-side path is kept for speed or bits. */
+export function backendReadsSync(): boolean {
+  return tf.getBackend() !== 'webgpu';
+}
