@@ -54,6 +54,30 @@ export async function runAsync<T>(g: HostReading<T>): Promise<T> {
   return r.value;
 }
 
+/** Reads one tensor's values on the host; `syncRead` is dataSync (a copy). */
+export type HostRead = (t: tf.Tensor) => Float32Array;
+
+export const syncRead: HostRead = (t) => Float32Array.from(t.dataSync() as Float32Array);
+
+/**
+ * Calls `f` twice: once to learn which tensors it reads, then, after reading them all asynchronously, with their
+ * values. `f` must read the same tensors both times and do nothing else that matters.
+ */
+export async function withAsyncReads<T>(f: (read: HostRead) => T): Promise<T> {
+  const wanted: tf.Tensor[] = [];
+  f((t) => {
+    wanted.push(t);
+    return new Float32Array(t.size);
+  });
+  const values = new Map<tf.Tensor, Float32Array>();
+  for (const t of wanted) values.set(t, Float32Array.from((await t.data()) as Float32Array));
+  return f((t) => {
+    const v = values.get(t);
+    if (v === undefined) throw new Error('internal: withAsyncReads saw a tensor on the second pass that the first did not read');
+    return v;
+  });
+}
+
 /** Whether the active backend can read synchronously (all but webgpu): where a host-side path is kept for speed or bits. */
 export function backendReadsSync(): boolean {
   return tf.getBackend() !== 'webgpu';

@@ -2,6 +2,8 @@
  * One adapted linear module: a LinearHook plus what training, saving and merging need from it.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { HostRead } from '../host-read.js';
+import { syncRead } from '../host-read.js';
 import type { LinearHook } from './linear-hook.js';
 
 /** A tensor of the PEFT state dict, keyed by its suffix after `base_model.model.<module>.` */
@@ -20,7 +22,7 @@ export interface AdapterLayer extends LinearHook {
   /** the trainable variables, in a fixed order (optimizer state follows it) */
   readonly variables: readonly tf.Variable[];
   /** the tensors PEFT saves for this module (adapter name removed), e.g. lora_A.weight, lora_B.weight */
-  state(): StateTensor[];
+  state(read?: HostRead): StateTensor[];
   /** W' with x·W'ᵀ = apply(x) for the base weight W [out, in] (PEFT's merge); the caller disposes it */
   mergedWeight(weight: tf.Tensor2D): tf.Tensor2D;
   dispose(): void;
@@ -34,8 +36,8 @@ export function variableFrom(data: Float32Array, shape: number[]): tf.Variable {
   return v;
 }
 
-export function stateOf(suffix: string, t: tf.Tensor): StateTensor {
-  return { suffix, shape: [...t.shape], data: Float32Array.from(t.dataSync() as Float32Array) };
+export function stateOf(suffix: string, t: tf.Tensor, read: HostRead = syncRead): StateTensor {
+  return { suffix, shape: [...t.shape], data: read(t) };
 }
 
 /** Checks a tensor read from a file has the shape the layer needs; the message names the tensor. */

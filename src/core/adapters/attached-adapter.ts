@@ -9,8 +9,8 @@
  * detach, so training holds a single copy of every base weight).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { HostReading } from '../host-read.js';
-import { runAsync, runSync } from '../host-read.js';
+import type { HostRead, HostReading } from '../host-read.js';
+import { runAsync, runSync, syncRead, withAsyncReads } from '../host-read.js';
 import { Rng } from '../random.js';
 import type { AdapterLayer } from './adapter-layer.js';
 import { adapterTypeOf } from './adapter-config.js';
@@ -199,11 +199,11 @@ export class AttachedAdapter {
     return { ...this.config, ...common };
   }
 
-  /** The state dict PEFT would save (full keys). */
-  peftTensors(): NamedWeight[] {
+  /** The state dict PEFT would save (full keys); synchronous reads by default (not on webgpu: peftTensorsAsync). */
+  peftTensors(read: HostRead = syncRead): NamedWeight[] {
     const out: NamedWeight[] = [];
     for (const layer of this.layers) {
-      const state = layer instanceof LoraLayer && layer.pissaInitial !== undefined ? layer.convertedPissaState() : layer.state();
+      const state = layer instanceof LoraLayer && layer.pissaInitial !== undefined ? layer.convertedPissaState(read) : layer.state(read);
       for (const s of state) out.push({ name: `${PEFT_KEY_PREFIX}${layer.module}.${s.suffix}`, shape: s.shape, data: s.data });
     }
     return out;
@@ -214,13 +214,15 @@ export class AttachedAdapter {
     writePeftDir(dir, this.savedConfig(baseModelNameOrPath), this.peftTensors().map((t) => ({ key: t.name, shape: t.shape, data: t.data })));
   }
 
-  /**
-   * Read every trainable variable back asynchronously first. A backend that cannot read synchronously (webgpu)
-   * keeps the values it read on the host until the tensor changes, so the synchronous save after it succeeds.
-   */
+  /** save, reading the tensors asynchronously: works on every backend, webgpu included. */
   async saveAsync(dir: string, baseModelNameOrPath: string | null): Promise<void> {
-    await Promise.all(this.trainableVariables().map((v) => v.data()));
-    this.save(dir, baseModelNameOrPath);
+    const tensors = await this.peftTensorsAsync();
+    writePeftDir(dir, this.savedConfig(baseModelNameOrPath), tensors.map((t) => ({ key: t.name, shape: t.shape, data: t.data })));
+  }
+
+  /** peftTensors, read asynchronously: works on every backend, webgpu included. */
+  peftTensorsAsync(): Promise<NamedWeight[]> {
+    return withAsyncReads((read) => this.peftTensors(read));
   }
 
   /** The merged weight of every adapted module (what merge_and_unload would leave), one at a time. */

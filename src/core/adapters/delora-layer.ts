@@ -7,6 +7,7 @@
  * w_norm (column L2 norms of the base weight when the adapter was created) is a saved buffer, not trained.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { HostRead } from '../host-read.js';
 import { readAndDispose, runSync } from '../host-read.js';
 import type { AdapterLayer, StateTensor } from './adapter-layer.js';
 import { stateOf, variableFrom } from './adapter-layer.js';
@@ -77,8 +78,8 @@ export class DeloraLayer implements AdapterLayer {
     return tf.tidy(() => tf.add(weight, this.deltaWeight()));
   }
 
-  state(): StateTensor[] {
-    return [stateOf('delora_A', this.A), stateOf('delora_B', this.B), stateOf('delora_lambda', this.lambda), stateOf('delora_w_norm', this.wNorm)];
+  state(read?: HostRead): StateTensor[] {
+    return [stateOf('delora_A', this.A, read), stateOf('delora_B', this.B, read), stateOf('delora_lambda', this.lambda, read), stateOf('delora_w_norm', this.wNorm, read)];
   }
 
   dispose(): void {

@@ -5,6 +5,7 @@
  * INPUT of feedforward modules (shape [1, in]: y = W (x ⊙ l), merge W ⊙ l column-wise).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { HostRead } from '../host-read.js';
 import type { AdapterLayer, StateTensor } from './adapter-layer.js';
 import { stateOf, variableFrom } from './adapter-layer.js';
 
@@ -49,8 +50,8 @@ export class Ia3Layer implements AdapterLayer {
     return tf.mul(weight, this.l);
   }
 
-  state(): StateTensor[] {
-    return [stateOf('ia3_l', this.l)];
+  state(read?: HostRead): StateTensor[] {
+    return [stateOf('ia3_l', this.l, read)];
   }
 
   dispose(): void {

@@ -11,6 +11,8 @@
  *        adapter can be saved converted to a plain rank-2r LoRA against the original weight.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { HostRead } from '../host-read.js';
+import { syncRead } from '../host-read.js';
 import type { AdapterLayer, StateTensor } from './adapter-layer.js';
 import { stateOf, variableFrom } from './adapter-layer.js';
 import { customOp, linearT, matmul } from './tensor-ops.js';
@@ -105,9 +107,9 @@ export class LoraLayer implements AdapterLayer {
     });
   }
 
-  state(): StateTensor[] {
-    const out = [stateOf('lora_A.weight', this.A), stateOf('lora_B.weight', this.B)];
-    if (this.magnitude !== undefined) out.push(stateOf('lora_magnitude_vector', this.magnitude));
+  state(read?: HostRead): StateTensor[] {
+    const out = [stateOf('lora_A.weight', this.A, read), stateOf('lora_B.weight', this.B, read)];
+    if (this.magnitude !== undefined) out.push(stateOf('lora_magnitude_vector', this.magnitude, read));
     return out;
   }
 
@@ -115,11 +117,11 @@ export class LoraLayer implements AdapterLayer {
    * PEFT's path_initial_model_for_weight_conversion: A' = [A; A0] (rows), B' = [B, −B0] (columns), rank 2r,
    * so that s·B'·A' = s·(B·A − B0·A0) applies to the ORIGINAL weight.
    */
-  convertedPissaState(): StateTensor[] {
+  convertedPissaState(read: HostRead = syncRead): StateTensor[] {
     if (this.pissaInitial === undefined) throw new Error(`${this.module}: not a PiSSA layer`);
     const { A0, B0 } = this.pissaInitial;
-    const a = this.A.dataSync() as Float32Array;
-    const b = this.B.dataSync() as Float32Array;
+    const a = read(this.A);
+    const b = read(this.B);
     const r = this.r;
     const a2 = new Float32Array(2 * r * this.inFeatures);
     a2.set(a, 0);

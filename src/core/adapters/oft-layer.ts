@@ -11,6 +11,7 @@
  * COFT projects each block's Q onto the Frobenius ball of radius eps/√n before every forward (no gradient).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { HostRead } from '../host-read.js';
 import type { AdapterLayer, StateTensor } from './adapter-layer.js';
 import { stateOf, variableFrom } from './adapter-layer.js';
 import { batchedInverse, matmul } from './tensor-ops.js';
@@ -180,8 +181,8 @@ export class OftLayer implements AdapterLayer {
     });
   }
 
-  state(): StateTensor[] {
-    return [stateOf('oft_R.weight', this.R)];
+  state(read?: HostRead): StateTensor[] {
+    return [stateOf('oft_R.weight', this.R, read)];
   }
 
   dispose(): void {

@@ -306,9 +306,6 @@ export async function trainAdapter(model: TrainableModel & Partial<LayeredModel>
     }
     const last = records[records.length - 1]?.step ?? 0;
     if (evals[evals.length - 1]?.step !== last) await runEval(last);
-    // read the trained values back now, asynchronously: a backend that cannot read synchronously (webgpu) keeps
-    // them on the host, so the caller's synchronous save (AttachedAdapter.save) works there too
-    await Promise.all(variables.map((v) => v.data()));
   } finally {
     optimizer.dispose();
   }
