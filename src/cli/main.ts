@@ -19,6 +19,7 @@ export const AREAS: readonly { commands: readonly string[]; load(): Promise<Comm
   { commands: ['model'], load: async () => (await import('./commands/model-commands.js')).registerModelCommands },
   { commands: ['adapter'], load: async () => (await import('./commands/adapter-commands.js')).registerAdapterCommands },
   { commands: ['report'], load: async () => (await import('./commands/report-command.js')).registerReportCommand },
+  { commands: ['backends'], load: async () => (await import('./commands/backends-command.js')).registerBackendsCommand },
 ];
 
 /** The registrars a command line needs: its subcommand's area, or every area. */

@@ -3,7 +3,7 @@
  * (through the whole-model backward and the layered one), and one optimizer step of trainAdapter. The cpu
  * numbers are computed first and read back, then the same is done on webgpu.
  */
-import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/core/backend.js';
@@ -19,7 +19,7 @@ import type { TrainConfig } from '../../src/core/training/trainer.js';
 import type { TrainingExample } from '../../src/core/training/examples.js';
 import { Rng } from '../../src/core/random.js';
 import { maxAbsDiff, TINY_MODEL } from '../adapters/helpers.js';
-import { WEBGPU_SKIP, take } from './helpers.js';
+import { take } from './helpers.js';
 
 /** as test/adapters (logits_atol of the golden fixtures) */
 const ATOL = 1e-4;
@@ -129,7 +129,7 @@ async function oneStep(backend: string): Promise<{ loss: number; gradNorm: numbe
   return out;
 }
 
-void test('training on webgpu matches cpu: gradients of every adapter type, one optimizer step', { skip: WEBGPU_SKIP }, async (t) => {
+export async function trainingSuite(t: TestContext): Promise<void> {
   const cpu = await measure('cpu');
   const cpuStep = await oneStep('cpu');
   const gpu = await measure('webgpu');
@@ -157,4 +157,4 @@ void test('training on webgpu matches cpu: gradients of every adapter type, one 
       c.vars.forEach((v, i) => assert.ok(maxAbsDiff(g.vars[i] as Float32Array, v) <= ATOL, `variable ${i} after the step off by ${maxAbsDiff(g.vars[i] as Float32Array, v)}`));
     });
   });
-});
+}

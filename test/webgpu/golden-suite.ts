@@ -2,20 +2,20 @@
  * The tiny Qwen3's golden logits and padded batches on webgpu (forced: a software adapter such as llvmpipe in
  * CI), with the tolerances of test/core/qwen3-golden.test.ts; and the backend description names the adapter.
  */
-import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, loadQwen3, padBatch } from '../../src/core/index.js';
 import { TINY_FIXTURE, maxAbsDiff } from '../core/helpers.js';
-import { WEBGPU_SKIP, take } from './helpers.js';
+import { take } from './helpers.js';
 
 interface Golden {
   tolerance: { logits_atol: number; last_log_softmax_atol: number };
   sequences: { input_ids: number[]; logits: number[][]; last_log_softmax: number[]; argmax_last: number }[];
 }
 
-void test('qwen3-tiny golden logits and padded batches on webgpu', { skip: WEBGPU_SKIP }, async (t) => {
+export async function goldenSuite(t: TestContext): Promise<void> {
   const golden = JSON.parse(readFileSync(join(TINY_FIXTURE, 'golden.json'), 'utf8')) as Golden;
   const info = await initBackend('webgpu');
   assert.equal(info.name, 'webgpu');
@@ -80,4 +80,4 @@ void test('qwen3-tiny golden logits and padded batches on webgpu', { skip: WEBGP
       l.dispose();
     }
   });
-});
+}

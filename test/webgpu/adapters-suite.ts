@@ -3,7 +3,7 @@
  * loads, gives PEFT's golden logits, writes back the same files, its merged weights give the same logits,
  * it detaches leaving the model bit-identical; merge_and_unload. Tolerances as in test/adapters/peft-dirs.test.ts.
  */
-import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { loadQwen3 } from '../../src/core/qwen3/load.js';
 import type { Qwen3Model } from '../../src/core/qwen3/model.js';
 import { AttachedAdapter } from '../../src/core/adapters/attached-adapter.js';
 import { assertClose, FIXTURES, maxAbsDiff, readJson, readTensors, TINY_MODEL } from '../adapters/helpers.js';
-import { WEBGPU_SKIP, take } from './helpers.js';
+import { take } from './helpers.js';
 
 interface Golden {
   tolerance: { logits_atol: number };
@@ -45,7 +45,7 @@ async function checkWrittenBack(method: string, adapter: AttachedAdapter, dir: s
   }
 }
 
-void test('PEFT adapter directories on qwen3-tiny (webgpu)', { skip: WEBGPU_SKIP }, async (t) => {
+export async function adaptersSuite(t: TestContext): Promise<void> {
   await initBackend('webgpu');
   const { model } = await loadQwen3(TINY_MODEL);
   t.after(() => model.dispose());
@@ -102,4 +102,4 @@ void test('PEFT adapter directories on qwen3-tiny (webgpu)', { skip: WEBGPU_SKIP
       fresh.dispose();
     }
   });
-});
+}
