@@ -27,7 +27,7 @@ export const registerAdapterCommands: CommandRegistrar = (program, setExitCode) 
     .requiredOption('--adapter <dir>', 'PEFT adapter directory (adapter_config.json + adapter_model.safetensors)')
     .requiredOption('--out <dir>', 'output model directory (must not exist, or be empty)')
     .option('--dtype <dtype>', 'dtype of the written weights: auto (as the base checkpoint), float32, bfloat16', 'auto')
-    .option('--backend <name>', 'TensorFlow.js backend: tensorflow, native, wasm, cpu (default: auto)')
+    .option('--backend <name>', 'TensorFlow.js backend: webgpu, tensorflow, native, wasm, cpu (default: auto)')
     .option('--seed <n>', 'seed for unconverted pissa_niter_K adapters (their residual is random, as in PEFT)', '0')
     .action(async (options: MergeCliOptions) => {
       const dtype = DTYPES[options.dtype.toLowerCase()];

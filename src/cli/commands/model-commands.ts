@@ -102,7 +102,7 @@ export const registerModelCommands: CommandRegistrar = (program, setExitCode) =>
     .option('--system <prompt>', 'with --chat: a system message before the user message')
     .option('--all', 'logits of every position, not only the last')
     .option('--json', 'print JSON: input ids and the full logits')
-    .addOption(new Option('--backend <name>', 'tensorflow, native, wasm, cpu or auto (default: WSFLOW_BACKEND, else auto)'))
+    .addOption(new Option('--backend <name>', 'webgpu, tensorflow, native, wasm, cpu or auto (default: WSFLOW_BACKEND, else auto)'))
     .option('--top <n>', 'without --json: how many top tokens to show per position', '10')
     .action(async (ref: string, options: LogitsOptions) => {
       if ((options.ids === undefined) === (options.text === undefined)) return fail('give exactly one of --ids or --text', setExitCode, 2);
