@@ -23,9 +23,10 @@ export async function goldenSuite(t: TestContext): Promise<void> {
   const { model } = await loadQwen3(TINY_FIXTURE);
   t.after(() => model.dispose());
 
-  await t.test('every position of every sequence, and the last log-softmax', async () => {
+  await t.test('every position of every sequence, and the last log-softmax', async (st) => {
     for (const seq of golden.sequences) {
       const d = maxAbsDiff(await take(model.logits([seq.input_ids])), seq.logits.flat());
+      st.diagnostic(`length ${seq.input_ids.length}: max |logit - golden| ${d.toExponential(2)}`);
       assert.ok(d <= golden.tolerance.logits_atol, `length ${seq.input_ids.length}: max |logit - golden| = ${d}`);
       const lsm = await take(model.logSoftmaxAt([seq.input_ids], undefined, 'last'));
       const dl = maxAbsDiff(lsm, seq.last_log_softmax);

@@ -136,9 +136,11 @@ export async function trainingSuite(t: TestContext): Promise<void> {
   const gpuStep = await oneStep('webgpu');
 
   for (const type of ADAPTER_TYPES) {
-    await t.test(`${type}: loss and gradients, whole-model and layered backward`, () => {
+    await t.test(`${type}: loss and gradients, whole-model and layered backward`, (st) => {
       const c = cpu.get(type) as Measured;
       const g = gpu.get(type) as Measured;
+      const worst = Math.max(...c.grads.map((cg, i) => maxAbsDiff(g.grads[i] as Float32Array, cg)));
+      st.diagnostic(`${type}: |loss - cpu| ${Math.abs(c.loss - g.loss).toExponential(2)}, max |grad - cpu| ${worst.toExponential(2)}`);
       assert.ok(Math.abs(c.loss - g.loss) <= ATOL, `loss ${g.loss} vs cpu ${c.loss}`);
       assert.ok(Math.abs(c.layeredLoss - g.layeredLoss) <= ATOL, `layered loss ${g.layeredLoss} vs cpu ${c.layeredLoss}`);
       c.grads.forEach((cg, i) => {
@@ -149,9 +151,10 @@ export async function trainingSuite(t: TestContext): Promise<void> {
     });
   }
 
-  await t.test('one AdamW step (lora; whole-model and layered backward)', () => {
+  await t.test('one AdamW step (lora; whole-model and layered backward)', (st) => {
     cpuStep.forEach((c, k) => {
       const g = gpuStep[k] as (typeof gpuStep)[number];
+      st.diagnostic(`step ${k === 0 ? 'whole-model' : 'layered'}: |loss - cpu| ${Math.abs(c.loss - g.loss).toExponential(2)}, max |variable - cpu| ${Math.max(...c.vars.map((v, i) => maxAbsDiff(g.vars[i] as Float32Array, v))).toExponential(2)}`);
       assert.ok(Math.abs(c.loss - g.loss) <= ATOL, `step loss ${g.loss} vs cpu ${c.loss}`);
       assert.ok(Math.abs(c.gradNorm - g.gradNorm) <= ATOL, `grad norm ${g.gradNorm} vs cpu ${c.gradNorm}`);
       c.vars.forEach((v, i) => assert.ok(maxAbsDiff(g.vars[i] as Float32Array, v) <= ATOL, `variable ${i} after the step off by ${maxAbsDiff(g.vars[i] as Float32Array, v)}`));
