@@ -6,7 +6,7 @@
 import type { ResourceClass, StageKind } from '../engine/stage-kind.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import { interpolateNode, interpolateScalar, lookupParam } from './interpolation.js';
-import type { InterpolationScope, ParamRef } from './interpolation.js';
+import type { InterpolationMode, InterpolationScope, ParamRef } from './interpolation.js';
 import { checkOutNameLengths } from './name-limits.js';
 import { normalizeProjectPath } from './project-paths.js';
 import { parseMemoryMB, parseTimeMinutes } from './resource-values.js';
@@ -103,9 +103,10 @@ function interpolateText(
   scope: InterpolationScope,
   sink: DiagnosticSink,
   refs: ParamRef[],
+  mode: InterpolationMode = 'value',
 ): string | undefined {
   if (node.kind !== 'scalar') return undefined;
-  const result = interpolateScalar(node, scope, sink);
+  const result = interpolateScalar(node, scope, sink, [], mode);
   if (!result) return undefined;
   refs.push(...result.refs);
   const value = result.value;
@@ -251,7 +252,8 @@ export function planCell(declaration: StageDeclaration, cell: Cell, context: Pla
   } else if (declaration.cmd) {
     stage.resources = readResources(entryValue(node, 'resources'), 'cpu', sink);
     const refs: ParamRef[] = [];
-    const cmd = interpolateText(declaration.cmd, 'cmd', scope, sink, refs);
+    // values are quoted for the shell (`${raw:…}` splices text as it is); the quoted text is what the key hashes
+    const cmd = interpolateText(declaration.cmd, 'cmd', scope, sink, refs, 'shell');
     if (cmd !== undefined) stage.source = { type: 'cmd', cmd };
     plan.deps = readPathList(entryValue(node, 'deps'), 'deps', scope, sink, refs);
     plan.outs = readPathList(entryValue(node, 'outs'), 'outs', scope, sink, refs);
