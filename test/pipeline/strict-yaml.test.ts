@@ -4,10 +4,12 @@
  * limit, out paths too long for a file name. And what it must accept: CR-only line endings, with right positions.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { formatDiagnostic } from '../../src/pipeline/format-diagnostic.js';
 import { MAX_OUT_COMPONENT_BYTES } from '../../src/pipeline/name-limits.js';
 import { parseMemoryMB, parseTimeMinutes } from '../../src/pipeline/resource-values.js';
+import { Rig } from '../helpers/rig.js';
 import { brief, loadErrors, loadOk, spanText } from './helpers.js';
 
 void test('an alias with no anchor before it is an error at the alias, never a key that silently disappears', async () => {
@@ -145,4 +147,26 @@ void test('an out path with a component too long for a file name (with its swap 
   const wide = 'é'.repeat(114);
   const [explicit] = await loadErrors(`stages:\n  s:\n    cmd: x\n    outs: [data/${wide}/x.txt]\n`);
   assert.equal(explicit && brief(explicit).replace(/out path .* has/, 'out path … has'), '4:12 out path … has a component of 228 bytes; file names hold 255 bytes and wsflow adds up to 29 while it swaps an out in, so a component may have at most 226');
+});
+
+void test('the longest stage name the limit allows really runs and is restored; one byte more is refused before running', async () => {
+  const name = 'n'.repeat(MAX_OUT_COMPONENT_BYTES);
+  const rig = new Rig({ files: { 'pipeline.yaml': `stages:\n  ${name}:\n    uses: ./kinds/write.js\n    with: { text: hi }\n` } });
+  try {
+    const first = await rig.exec(['run']);
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.equal(rig.read(`out/${name}/result.txt`), 'hi');
+    rmSync(rig.path('out'), { recursive: true });
+    const restored = await rig.exec(['run']);
+    assert.equal(restored.code, 0, restored.stdout + restored.stderr);
+    assert.equal(rig.read(`out/${name}/result.txt`), 'hi');
+
+    rig.write('pipeline.yaml', `stages:\n  ${name}n:\n    uses: ./kinds/write.js\n    with: { text: hi }\n`);
+    const refused = await rig.exec(['run']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^pipeline\.yaml:2:3: error: stage id "n+…n+" is too long for a file name/);
+    assert.equal(rig.exists(`out/${name}n`), false);
+  } finally {
+    rig.cleanup();
+  }
 });
