@@ -52,7 +52,13 @@ interface Piece {
   quoted: QuoteContext;
 }
 
-const QUOTE_NAMES: Record<QuoteContext, string> = { none: '', single: "'…'", double: '"…"', ansi: "$'…'" };
+const QUOTE_PLACES: Record<QuoteContext, string> = {
+  none: '',
+  single: "stands inside '…'",
+  double: 'stands inside "…"',
+  ansi: "stands inside $'…'",
+  escaped: 'follows a backslash',
+};
 
 /** Interpolates every string in a subtree. Returns undefined when any reference is bad (reported in `sink`). */
 export function interpolateNode(node: SourceNode, scope: InterpolationScope, sink: DiagnosticSink): Interpolated | undefined {
@@ -156,7 +162,9 @@ export function interpolateScalar(
     if (mode === 'shell' && !raw && piece.quoted !== 'none') {
       const rawForm = `\${raw:${piece.raw.slice(2, -1).trim()}}`;
       sink.error(
-        `${piece.raw} stands inside ${QUOTE_NAMES[piece.quoted]} in cmd: wsflow quotes each value for the shell itself, so the quotes would become part of the text; remove them, or write ${rawForm} to splice the value unquoted`,
+        piece.quoted === 'escaped'
+          ? `${piece.raw} ${QUOTE_PLACES.escaped} in cmd:, which would escape the quote wsflow puts around the value; remove the backslash, or write ${rawForm} to splice the value unquoted`
+          : `${piece.raw} ${QUOTE_PLACES[piece.quoted]} in cmd: wsflow quotes each value for the shell itself, so the quotes would become part of the text; remove them, or write ${rawForm} to splice the value unquoted`,
         spanOf(node, text, piece.raw, piece.index, sink),
       );
       ok = false;

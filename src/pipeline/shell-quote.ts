@@ -12,20 +12,23 @@ export function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'"'"'`)}'`;
 }
 
-/** Where a position in a command sits, for the shell: outside quotes, or inside '…', "…" or $'…'. */
-export type QuoteContext = 'none' | 'single' | 'double' | 'ansi';
+/**
+ * Where a position in a command sits, for the shell: outside quotes, inside '…', "…" or $'…', or right after a
+ * backslash (which would escape the quote a spliced value starts with).
+ */
+export type QuoteContext = 'none' | 'single' | 'double' | 'ansi' | 'escaped';
 
 /**
  * A tracker of quote context, fed the command's literal text in order (`${...}` references are skipped by the
  * caller: they are words of their own). Backslash escapes outside quotes, inside "…" and inside $'…'.
  */
 export class QuoteTracker {
-  #context: QuoteContext = 'none';
+  #context: Exclude<QuoteContext, 'escaped'> = 'none';
   #escaped = false;
   #previous = '';
 
   get context(): QuoteContext {
-    return this.#context;
+    return this.#escaped ? 'escaped' : this.#context;
   }
 
   feed(char: string): void {
@@ -52,8 +55,9 @@ export class QuoteTracker {
     }
   }
 
-  /** A reference is a word: what precedes it is no `$` that could start `$'`. */
+  /** A reference is a word: what precedes it is no `$` that could start `$'`, nor a pending escape. */
   skipWord(): void {
     this.#previous = '';
+    this.#escaped = false;
   }
 }

@@ -74,10 +74,13 @@ stages:
     cmd: echo 'x \${params.m}'
   c:
     cmd: echo "\\"" \${params.m} '"' \${params.m} "\${raw:params.m}"
+  d:
+    cmd: echo \\\${params.m}
 `;
   assert.deepEqual((await loadErrors(yaml)).map(brief), [
     '4:16 ${params.m} stands inside "…" in cmd: wsflow quotes each value for the shell itself, so the quotes would become part of the text; remove them, or write ${raw:params.m} to splice the value unquoted',
     "6:18 ${params.m} stands inside '…' in cmd: wsflow quotes each value for the shell itself, so the quotes would become part of the text; remove them, or write ${raw:params.m} to splice the value unquoted",
+    '10:16 ${params.m} follows a backslash in cmd:, which would escape the quote wsflow puts around the value; remove the backslash, or write ${raw:params.m} to splice the value unquoted',
   ]);
 });
 

@@ -129,6 +129,8 @@ export const registerModelCommands: CommandRegistrar = (program, setExitCode) =>
       if (options.chat === true && options.text === undefined) return fail('--chat needs --text', setExitCode, 2);
       const top = parseIntArg(options.top, '--top', 1);
       if (typeof top === 'string') return fail(top, setExitCode, 2);
+      const given = options.ids === undefined ? undefined : parseIds(options.ids);
+      if (typeof given === 'string') return fail(given, setExitCode, 2);
       // config.json against the weight headers first: no TensorFlow.js, no allocation, on a config that lies
       const [{ inspectModel }, { join }] = await Promise.all([import('../../core/inspect.js'), import('node:path')]);
       const inspected = inspectModel(ref);
@@ -141,10 +143,8 @@ export const registerModelCommands: CommandRegistrar = (program, setExitCode) =>
       let tokenizer: InstanceType<typeof core.Tokenizer> | null = null;
       let ids: number[];
       try {
-        if (options.ids !== undefined) {
-          const parsed = parseIds(options.ids);
-          if (typeof parsed === 'string') return fail(parsed, setExitCode, 2);
-          ids = parsed;
+        if (given !== undefined) {
+          ids = given;
           if (core.hasTokenizer(dir)) tokenizer = core.loadTokenizer(dir);
         } else {
           tokenizer = core.loadTokenizer(dir);
