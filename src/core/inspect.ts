@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Checkpoint } from './checkpoint.js';
 import { resolveModelDir, type ResolveOptions } from './model-dir.js';
 import { qwen3ParameterCount, readQwen3Config, type Qwen3Config } from './qwen3/config.js';
+import { checkConfigAgainstWeights } from './qwen3/config-vs-weights.js';
 import { qwen3ParamSpecs } from './qwen3/weights.js';
 import { err, ok, type Result } from './result.js';
 
@@ -61,6 +62,9 @@ export function inspectModel(idOrPath: string, options: ResolveOptions = {}): Re
     return err((e as Error).message);
   }
   try {
+    // before anything is sized from the config: a config claiming 10^6 layers must not build 10^7 specs
+    const consistent = checkConfigAgainstWeights(config, ckpt, join(dir, 'config.json'));
+    if (!consistent.ok) return consistent;
     const specs = qwen3ParamSpecs(config);
     let count = 0;
     const missing: string[] = [];

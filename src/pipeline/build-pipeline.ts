@@ -9,6 +9,7 @@ import type { StageKind } from '../engine/stage-kind.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import type { KindResolver, ResolvedKind } from './kind-resolver.js';
 import { applyOverrides, applyProfile } from './overlays.js';
+import { checkParamPaths } from './param-paths.js';
 import { parseYaml } from './parse-yaml.js';
 import { planCell } from './plan-stages.js';
 import type { StagePlan } from './plan-stages.js';
@@ -47,6 +48,9 @@ export async function buildPipeline(input: BuildInput): Promise<Result<Built, Di
   const { sink, root } = parseYaml(input.file, input.text);
   if (sink.hasErrors) return failed(sink);
   if (!validateAgainstSchema(root, sink) || !isMapNode(root)) return failed(sink);
+  const declaredParams = entryValue(root, 'params');
+  if (declaredParams) checkParamPaths(declaredParams, sink);
+  if (sink.hasErrors) return failed(sink);
 
   const profiled = applyProfile(root, input.profile, sink);
   if (!profiled) return failed(sink);

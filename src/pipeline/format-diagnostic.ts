@@ -21,11 +21,12 @@ function painter(color: boolean): Paint {
   return (text, ...styles) => (color && text !== '' ? `${styles.map((s) => ANSI[s]).join('')}${text}${ANSI.reset}` : text);
 }
 
+/** The line holding `offset`; LF, CRLF and a lone CR all end a line, as in YAML. */
 function sourceLine(text: string, offset: number): { line: string; column: number } {
-  const start = text.lastIndexOf('\n', offset - 1) + 1;
-  let end = text.indexOf('\n', offset);
-  if (end < 0) end = text.length;
-  return { line: text.slice(start, end).replace(/\r$/, ''), column: offset - start };
+  const start = Math.max(text.lastIndexOf('\n', offset - 1), text.lastIndexOf('\r', offset - 1)) + 1;
+  const breakAt = /[\r\n]/.exec(text.slice(offset));
+  const end = breakAt ? offset + breakAt.index : text.length;
+  return { line: text.slice(start, end), column: offset - start };
 }
 
 function excerpt(span: SourceSpan, sourceText: string | undefined, tone: 'red' | 'yellow' | 'cyan', paint: Paint): string[] {

@@ -4,8 +4,14 @@
  * A string that is exactly one `${...}` takes the referenced value with its type (a number stays a number, a list a
  * list); references inside longer strings are stringified, which only makes sense for strings, numbers and
  * booleans. `$${` writes a literal `${`. Errors point at the exact `${...}` in the file.
+ *
+ * In `cmd:` (shell mode) every value is one shell word: it is quoted (shell-quote.ts), and `${raw:params.x}` splices
+ * the text unquoted, for a value that is meant to be shell syntax. A plain reference written inside quotes in the
+ * command is an error, since the value would carry its quotes into the text.
  */
 import type { DiagnosticSink } from './diagnostics.js';
+import { QuoteTracker, shellQuote } from './shell-quote.js';
+import type { QuoteContext } from './shell-quote.js';
 import { closestMatch, didYouMean } from './suggest.js';
 import type { PathSegment, PlainValue, Range, ScalarNode, SourceNode } from './source-tree.js';
 import type { MatrixValue } from './types.js';
@@ -34,12 +40,25 @@ export interface Interpolated {
   refs: ParamRef[];
 }
 
+/** `value`: with: and paths take values as they are; `shell`: cmd: quotes each value for the shell. */
+export type InterpolationMode = 'value' | 'shell';
+
 interface Piece {
   literal: string;
   /** the `${...}` text as it appears in the value, and where it starts */
   raw: string;
   index: number;
+  /** the shell's quote context where the reference stands (shell mode) */
+  quoted: QuoteContext;
 }
+
+const QUOTE_PLACES: Record<QuoteContext, string> = {
+  none: '',
+  single: "stands inside '…'",
+  double: 'stands inside "…"',
+  ansi: "stands inside $'…'",
+  escaped: 'follows a backslash',
+};
 
 /** Interpolates every string in a subtree. Returns undefined when any reference is bad (reported in `sink`). */
 export function interpolateNode(node: SourceNode, scope: InterpolationScope, sink: DiagnosticSink): Interpolated | undefined {
@@ -76,14 +95,18 @@ export function interpolateScalar(
   scope: InterpolationScope,
   sink: DiagnosticSink,
   path: PathSegment[] = [],
+  mode: InterpolationMode = 'value',
 ): Interpolated | undefined {
   const text = typeof node.value === 'string' ? node.value : String(node.value);
   const pieces: Piece[] = [];
+  const quotes = new QuoteTracker();
   let literal = '';
   let i = 0;
   while (i < text.length) {
     if (text.startsWith('$${', i)) {
       literal += '${';
+      quotes.feed('$');
+      quotes.feed('{');
       i += 3;
     } else if (text.startsWith('${', i)) {
       const close = text.indexOf('}', i + 2);
@@ -91,47 +114,64 @@ export function interpolateScalar(
         sink.error('unterminated `${`: close it with `}`, or write `$${` for a literal `${`', spanOf(node, text, text.slice(i), i, sink));
         return undefined;
       }
-      pieces.push({ literal, raw: text.slice(i, close + 1), index: i });
+      pieces.push({ literal, raw: text.slice(i, close + 1), index: i, quoted: quotes.context });
+      quotes.skipWord();
       literal = '';
       i = close + 1;
     } else {
-      literal += text[i];
+      const char = text[i] ?? '';
+      literal += char;
+      quotes.feed(char);
       i++;
     }
   }
   if (pieces.length === 0) return { value: literal, refs: [] };
 
   const refs: ParamRef[] = [];
-  const values: PlainValue[] = [];
+  const values: { value: PlainValue; raw: boolean }[] = [];
   let ok = true;
   for (const piece of pieces) {
-    const resolved = resolveReference(piece, node, text, scope, sink);
+    const resolved = resolveReference(piece, node, text, scope, sink, mode);
     if (!resolved) {
       ok = false;
       continue;
     }
     if (resolved.param !== undefined) refs.push({ path, param: resolved.param });
-    values.push(resolved.value);
+    values.push({ value: resolved.value, raw: resolved.raw });
   }
   if (!ok) return undefined;
 
   const first = pieces[0];
   const whole = pieces.length === 1 && first !== undefined && first.literal === '' && literal === '';
-  if (whole) return { value: values[0] ?? null, refs };
+  // a command is text: even `cmd: ${params.c}` is a string, quoted like any other value
+  if (whole && mode === 'value') return { value: values[0]?.value ?? null, refs };
 
   let out = '';
   for (const [k, piece] of pieces.entries()) {
-    const value = values[k] ?? null;
+    const { value, raw } = values[k] ?? { value: null, raw: false };
     if (value === null || typeof value === 'object') {
       const what = value === null ? 'empty (null)' : Array.isArray(value) ? 'a list' : 'a map';
+      const message =
+        mode === 'shell'
+          ? `${piece.raw} is ${what}; a command can only splice strings, numbers and booleans`
+          : `${piece.raw} is ${what} and cannot be embedded in a longer string; use it as the whole value`;
+      sink.error(message, spanOf(node, text, piece.raw, piece.index, sink));
+      ok = false;
+      continue;
+    }
+    if (mode === 'shell' && !raw && piece.quoted !== 'none') {
+      const rawForm = `\${raw:${piece.raw.slice(2, -1).trim()}}`;
       sink.error(
-        `${piece.raw} is ${what} and cannot be embedded in a longer string; use it as the whole value`,
+        piece.quoted === 'escaped'
+          ? `${piece.raw} ${QUOTE_PLACES.escaped} in cmd:, which would escape the quote wsflow puts around the value; remove the backslash, or write ${rawForm} to splice the value unquoted`
+          : `${piece.raw} ${QUOTE_PLACES[piece.quoted]} in cmd: wsflow quotes each value for the shell itself, so the quotes would become part of the text; remove them, or write ${rawForm} to splice the value unquoted`,
         spanOf(node, text, piece.raw, piece.index, sink),
       );
       ok = false;
       continue;
     }
-    out += piece.literal + String(value);
+    const textValue = String(value);
+    out += piece.literal + (mode === 'shell' && !raw ? shellQuote(textValue) : textValue);
   }
   return ok ? { value: out + literal, refs } : undefined;
 }
@@ -142,14 +182,32 @@ function resolveReference(
   text: string,
   scope: InterpolationScope,
   sink: DiagnosticSink,
-): { value: PlainValue; param?: string } | undefined {
+  mode: InterpolationMode,
+): { value: PlainValue; raw: boolean; param?: string } | undefined {
   const at = (): Range => spanOf(node, text, piece.raw, piece.index, sink);
-  const expr = piece.raw.slice(2, -1).trim();
+  const written = piece.raw.slice(2, -1).trim();
+  const raw = written.startsWith('raw:');
+  const expr = raw ? written.slice(4).trim() : written;
   const match = /^(params|matrix)((?:\.[A-Za-z0-9_-]+)+)$/.exec(expr);
   if (!match) {
-    sink.error(`bad reference ${piece.raw}: expected \${params.KEY} or \${matrix.AXIS}`, at());
+    sink.error(`bad reference ${piece.raw}: expected \${params.KEY} or \${matrix.AXIS}${mode === 'shell' ? ' (or ${raw:params.KEY} in cmd:)' : ''}`, at());
     return undefined;
   }
+  if (raw && mode !== 'shell') {
+    sink.error(`${piece.raw}: \`raw:\` only applies in cmd:, where values are quoted for the shell; here write \${${expr}}`, at());
+    return undefined;
+  }
+  const resolved = resolveExpression(piece, match, scope, sink, at);
+  return resolved && { ...resolved, raw };
+}
+
+function resolveExpression(
+  piece: Piece,
+  match: RegExpExecArray,
+  scope: InterpolationScope,
+  sink: DiagnosticSink,
+  at: () => Range,
+): { value: PlainValue; param?: string } | undefined {
   const segments = (match[2] ?? '').slice(1).split('.');
   if (match[1] === 'matrix') {
     const axis = segments[0] ?? '';

@@ -1,9 +1,13 @@
 /**
  * Parses pipeline.yaml with `yaml` (positions from its CST ranges) into a SourceNode tree. Aliases and `<<` merge
  * keys are resolved here so that later phases see plain maps; their nodes keep the anchor's positions.
+ *
+ * `yaml` is lenient where a build file must not be: an alias with no anchor before it resolves to nothing (the key
+ * would silently vanish), an unknown tag such as `!include` is only a warning, and a lone CR is not a line break.
+ * Each of those is handled here.
  */
-import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
+import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import type { Alias, Document, Node as YamlNode } from 'yaml';
 import { DiagnosticSink, SourceText } from './diagnostics.js';
 import type { MapEntry, Range, ScalarValue, SourceNode } from './source-tree.js';
 
@@ -16,7 +20,9 @@ export interface ParsedYaml {
   root?: SourceNode;
 }
 
-export function parseYaml(file: string, text: string): ParsedYaml {
+export function parseYaml(file: string, original: string): ParsedYaml {
+  // YAML 1.2 counts a lone CR as a line break, `yaml` does not; replacing it by LF keeps every offset unchanged
+  const text = original.replace(/\r(?!\n)/g, '\n');
   const lineCounter = new LineCounter();
   // duplicate keys are found by the converter: yaml's own check is quadratic in a map's size (90 ms for 1000 stages)
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: false });
@@ -30,6 +36,11 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   }
   for (const warning of doc.warnings) {
     const [start, end] = warning.pos;
+    if (warning.code === 'TAG_RESOLVE_FAILED') {
+      const tag = text.slice(start, end).split(/\s/, 1)[0] ?? '';
+      sink.error(`unsupported YAML tag ${tag}: pipeline.yaml is plain YAML (no !include or custom types); remove the tag`, { start, end });
+      continue;
+    }
     sink.warning(firstLine(warning.message), { start, end });
   }
   if (sink.hasErrors) return { sink };
@@ -89,15 +100,50 @@ function yamlErrorMessage(code: string, message: string): string {
   }
 }
 
+/**
+ * Every alias's anchor, found in one pass in document order: the last node with that anchor before the alias, as
+ * YAML specifies (`Alias.resolve` walks the whole document for each alias). Aliases without one map to undefined.
+ */
+function resolveAliases(doc: Document.Parsed): Map<Alias, YamlNode | undefined> {
+  const anchors = new Map<string, YamlNode>();
+  const targets = new Map<Alias, YamlNode | undefined>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) targets.set(node, anchors.get(node.source));
+      else if (node.anchor !== undefined) anchors.set(node.anchor, node);
+    },
+  });
+  return targets;
+}
+
+/** Where a later `&name` sits, for "alias before its anchor" messages. */
+function laterAnchor(doc: Document.Parsed, name: string): YamlNode | undefined {
+  let found: YamlNode | undefined;
+  visit(doc, {
+    Node(_key, node) {
+      if (!isAlias(node) && node.anchor === name) {
+        found = node;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
 class Converter {
   readonly #doc: Document.Parsed;
   readonly #sink: DiagnosticSink;
   readonly #memo = new Map<YamlNode, { node: SourceNode; weight: number }>();
+  readonly #aliases: Map<Alias, YamlNode | undefined>;
+  /** nodes being built: an alias to one of them is a cycle (`a: &x {b: *x}`) */
+  readonly #building = new Set<YamlNode>();
   #expanded = 0;
 
   constructor(doc: Document.Parsed, sink: DiagnosticSink) {
     this.#doc = doc;
     this.#sink = sink;
+    this.#aliases = resolveAliases(doc);
   }
 
   convert(node: YamlNode): SourceNode | undefined {
@@ -106,8 +152,8 @@ class Converter {
   }
 
   #convert(node: YamlNode): { node: SourceNode; weight: number } | undefined {
-    const target = isAlias(node) ? node.resolve(this.#doc) : node;
-    if (!target) return undefined; // unresolved alias: `yaml` already reported it
+    const target = isAlias(node) ? this.#aliasTarget(node) : node;
+    if (!target) return undefined;
     const memo = this.#memo.get(target);
     if (memo) {
       this.#expanded += memo.weight;
@@ -117,9 +163,32 @@ class Converter {
       }
       return memo;
     }
+    this.#building.add(target);
     const result = this.#build(target);
+    this.#building.delete(target);
     if (result) this.#memo.set(target, result);
     return result;
+  }
+
+  #aliasTarget(alias: Alias): YamlNode | undefined {
+    const target = this.#aliases.get(alias);
+    const range = rangeOf(alias);
+    if (target === undefined) {
+      const later = laterAnchor(this.#doc, alias.source);
+      if (later) {
+        this.#sink.error(`alias *${alias.source} comes before its anchor &${alias.source}: an alias can only repeat a value anchored earlier in the file`, range, [
+          { message: `&${alias.source} is defined here`, at: rangeOf(later) },
+        ]);
+      } else {
+        this.#sink.error(`undefined alias *${alias.source}: no anchor &${alias.source} is defined before it`, range);
+      }
+      return undefined;
+    }
+    if (this.#building.has(target)) {
+      this.#sink.error(`alias *${alias.source} is inside the value it repeats (a cycle)`, range);
+      return undefined;
+    }
+    return target;
   }
 
   #build(node: YamlNode): { node: SourceNode; weight: number } | undefined {
@@ -172,6 +241,10 @@ class Converter {
       }
       const keyRange = rangeOf(keyNode);
       const key = keyNode.value === null ? '' : String(keyNode.value);
+      if (key.includes('\u0000')) {
+        this.#sink.error('a key holds a NUL byte (\\0), which no command line, file name or environment can carry', keyRange);
+        continue;
+      }
       const first = entries.get(key);
       if (first) {
         this.#sink.error(`duplicate key "${key}"`, keyRange, [{ message: `"${key}" is first set here`, at: first.keyRange }]);
@@ -197,6 +270,10 @@ class Converter {
   }
 
   #scalarValue(value: unknown, range: Range): ScalarValue | undefined {
+    if (typeof value === 'string' && value.includes('\u0000')) {
+      this.#sink.error('a string holds a NUL byte (\\0), which no command line, file name or environment can carry', range);
+      return undefined;
+    }
     if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
     if (typeof value === 'number') {
       if (Number.isFinite(value)) return value;

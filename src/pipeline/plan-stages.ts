@@ -6,11 +6,13 @@
 import type { ResourceClass, StageKind } from '../engine/stage-kind.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import { interpolateNode, interpolateScalar, lookupParam } from './interpolation.js';
-import type { InterpolationScope, ParamRef } from './interpolation.js';
+import type { InterpolationMode, InterpolationScope, ParamRef } from './interpolation.js';
+import { checkOutNameLengths } from './name-limits.js';
 import { normalizeProjectPath } from './project-paths.js';
+import { parseMemoryMB, parseTimeMinutes } from './resource-values.js';
 import type { Cell, StageDeclaration } from './stage-declarations.js';
 import { entryValue, isMapNode } from './source-tree.js';
-import type { PlainValue, Range, SourceNode } from './source-tree.js';
+import type { PlainValue, Range, ScalarNode, SourceNode } from './source-tree.js';
 import type { ParamBinding, PlannedStage } from './types.js';
 import { typeOfValue } from './validate-schema.js';
 import { validateKindParams } from './validate-kind-params.js';
@@ -64,42 +66,33 @@ export interface PlanContext {
   sink: DiagnosticSink;
 }
 
-const MEM_UNITS_MB: Record<string, number> = { K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 };
-const TIME_UNITS_MIN: Record<string, number> = { d: 24 * 60, h: 60, m: 1, s: 1 / 60 };
-
-function memoryMB(value: PlainValue): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value !== 'string') return undefined;
-  const match = /^([0-9]+(?:\.[0-9]+)?)([KMGT])$/.exec(value);
-  if (!match) return undefined;
-  return Math.ceil(Number(match[1]) * (MEM_UNITS_MB[match[2] ?? 'M'] ?? 1));
-}
-
-function minutes(value: PlainValue): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value !== 'string') return undefined;
-  let total = 0;
-  for (const match of value.matchAll(/([0-9]+)([dhms])/g)) total += Number(match[1]) * (TIME_UNITS_MIN[match[2] ?? 'm'] ?? 1);
-  return Math.ceil(total);
-}
-
-function readResources(node: SourceNode | undefined, fallback: ResourceClass): PlannedStage['resources'] {
+/** `resources:` as the planned stage carries them; a mem or time value that is no usable limit is reported at it. */
+function readResources(node: SourceNode | undefined, fallback: ResourceClass, sink: DiagnosticSink): PlannedStage['resources'] {
   const resources: PlannedStage['resources'] = { class: fallback };
   if (!isMapNode(node)) return resources;
-  const get = (key: string): PlainValue | undefined => {
+  const get = (key: string): ScalarNode | undefined => {
     const value = entryValue(node, key);
-    return value?.kind === 'scalar' ? value.value : undefined;
+    return value?.kind === 'scalar' ? value : undefined;
   };
-  const cls = get('class');
+  const scalar = (key: string): PlainValue | undefined => get(key)?.value;
+  const cls = scalar('class');
   if (cls === 'accel' || cls === 'cpu') resources.class = cls;
-  const cpus = get('cpus');
+  const cpus = scalar('cpus');
   if (typeof cpus === 'number') resources.cpus = cpus;
-  const gpus = get('gpus');
+  const gpus = scalar('gpus');
   if (typeof gpus === 'number') resources.gpus = gpus;
-  const mem = memoryMB(get('mem') ?? null);
-  if (mem !== undefined) resources.memMB = mem;
-  const time = minutes(get('time') ?? null);
-  if (time !== undefined) resources.timeMin = time;
+  const mem = get('mem');
+  if (mem) {
+    const parsed = parseMemoryMB(mem.value);
+    if (parsed.ok) resources.memMB = parsed.value;
+    else sink.error(`resources.mem ${parsed.error}`, mem);
+  }
+  const time = get('time');
+  if (time) {
+    const parsed = parseTimeMinutes(time.value);
+    if (parsed.ok) resources.timeMin = parsed.value;
+    else sink.error(`resources.time ${parsed.error}`, time);
+  }
   return resources;
 }
 
@@ -110,9 +103,10 @@ function interpolateText(
   scope: InterpolationScope,
   sink: DiagnosticSink,
   refs: ParamRef[],
+  mode: InterpolationMode = 'value',
 ): string | undefined {
   if (node.kind !== 'scalar') return undefined;
-  const result = interpolateScalar(node, scope, sink);
+  const result = interpolateScalar(node, scope, sink, [], mode);
   if (!result) return undefined;
   refs.push(...result.refs);
   const value = result.value;
@@ -216,7 +210,7 @@ export function planCell(declaration: StageDeclaration, cell: Cell, context: Pla
     const { kind, modulePath } = resolved;
     plan.kind = kind;
     stage.source = modulePath === undefined ? { type: 'kind', uses: declaration.uses.value } : { type: 'kind', uses: declaration.uses.value, modulePath };
-    stage.resources = readResources(entryValue(node, 'resources'), kind.resources);
+    stage.resources = readResources(entryValue(node, 'resources'), kind.resources, sink);
 
     const withEntry = node.entries.get('with');
     const withNode = withEntry?.value;
@@ -256,9 +250,10 @@ export function planCell(declaration: StageDeclaration, cell: Cell, context: Pla
     stage.outDir = plan.outs[0]?.path ?? '';
     stage.outs = stage.outDir === '' ? [] : [stage.outDir];
   } else if (declaration.cmd) {
-    stage.resources = readResources(entryValue(node, 'resources'), 'cpu');
+    stage.resources = readResources(entryValue(node, 'resources'), 'cpu', sink);
     const refs: ParamRef[] = [];
-    const cmd = interpolateText(declaration.cmd, 'cmd', scope, sink, refs);
+    // values are quoted for the shell (`${raw:…}` splices text as it is); the quoted text is what the key hashes
+    const cmd = interpolateText(declaration.cmd, 'cmd', scope, sink, refs, 'shell');
     if (cmd !== undefined) stage.source = { type: 'cmd', cmd };
     plan.deps = readPathList(entryValue(node, 'deps'), 'deps', scope, sink, refs);
     plan.outs = readPathList(entryValue(node, 'outs'), 'outs', scope, sink, refs);
@@ -294,5 +289,6 @@ export function planCell(declaration: StageDeclaration, cell: Cell, context: Pla
     stage.params = params;
     stage.paramBindings = bindings;
   }
+  checkOutNameLengths(cell.id, plan.outs, sink);
   return sink.errorCount > before ? undefined : plan;
 }

@@ -33,15 +33,35 @@ function fail(message: string, setExitCode: (c: number) => void, code = 1): void
   setExitCode(code);
 }
 
+/** `--ids 9707,11`: every item a token id that is an exact integer (a double holds ids up to 2^53 exactly). */
 function parseIds(raw: string): number[] | string {
-  const parts = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (parts.length === 0) return '--ids needs at least one token id, e.g. --ids 9707,11';
+  if (raw.trim() === '') return '--ids needs at least one token id, e.g. --ids 9707,11';
   const ids: number[] = [];
-  for (const p of parts) {
+  for (const [i, item] of raw.split(',').entries()) {
+    const p = item.trim();
+    if (p === '') return `--ids: item ${i + 1} of "${raw}" is empty; separate ids with single commas, e.g. --ids 9707,11`;
     if (!/^\d+$/.test(p)) return `--ids: "${p}" is not a non-negative integer`;
-    ids.push(Number(p));
+    const id = Number(p);
+    if (!Number.isSafeInteger(id)) return `--ids: ${p} is beyond 2^53 and cannot be a token id`;
+    ids.push(id);
   }
   return ids;
+}
+
+/**
+ * Ids the model cannot take are usage errors, found from config.json before any weight is read. More ids than
+ * max_position_embeddings is a warning, as in transformers (its tokenizer warns; Qwen3's RoPE computes any
+ * position, so the model runs and extrapolates past what it was trained on).
+ */
+function checkIds(ids: readonly number[], config: { vocabSize: number; maxPositionEmbeddings: number }, configFile: string): { error?: string; warning?: string } {
+  const bad = ids.find((id) => id >= config.vocabSize);
+  if (bad !== undefined) return { error: `token id ${bad} is outside the vocabulary [0, ${config.vocabSize}) of ${configFile}` };
+  if (ids.length > config.maxPositionEmbeddings) {
+    return {
+      warning: `${ids.length} token ids, more than "max_position_embeddings" ${config.maxPositionEmbeddings} in ${configFile}: positions past it were never trained, so these logits extrapolate`,
+    };
+  }
+  return {};
 }
 
 function parseIntArg(raw: string, name: string, min: number): number | string {
@@ -109,20 +129,25 @@ export const registerModelCommands: CommandRegistrar = (program, setExitCode) =>
       if (options.chat === true && options.text === undefined) return fail('--chat needs --text', setExitCode, 2);
       const top = parseIntArg(options.top, '--top', 1);
       if (typeof top === 'string') return fail(top, setExitCode, 2);
-      const { resolveModelDir } = await import('../../core/model-dir.js');
-      const md = resolveModelDir(ref);
-      if (!md.ok) return fail(md.error, setExitCode);
+      const given = options.ids === undefined ? undefined : parseIds(options.ids);
+      if (typeof given === 'string') return fail(given, setExitCode, 2);
+      // config.json against the weight headers first: no TensorFlow.js, no allocation, on a config that lies
+      const [{ inspectModel }, { join }] = await Promise.all([import('../../core/inspect.js'), import('node:path')]);
+      const inspected = inspectModel(ref);
+      if (!inspected.ok) return fail(inspected.error, setExitCode);
+      const missing = inspected.value.missingTensors;
+      if (missing.length > 0) return fail(`${inspected.value.dir}: the checkpoint lacks tensor "${missing[0] ?? ''}"${missing.length > 1 ? ` and ${missing.length - 1} more` : ''}`, setExitCode);
+      const { dir, config } = inspected.value;
+      const configFile = join(dir, 'config.json');
       const core = await import('../../core/index.js');
       let tokenizer: InstanceType<typeof core.Tokenizer> | null = null;
       let ids: number[];
       try {
-        if (options.ids !== undefined) {
-          const parsed = parseIds(options.ids);
-          if (typeof parsed === 'string') return fail(parsed, setExitCode, 2);
-          ids = parsed;
-          if (core.hasTokenizer(md.value.dir)) tokenizer = core.loadTokenizer(md.value.dir);
+        if (given !== undefined) {
+          ids = given;
+          if (core.hasTokenizer(dir)) tokenizer = core.loadTokenizer(dir);
         } else {
-          tokenizer = core.loadTokenizer(md.value.dir);
+          tokenizer = core.loadTokenizer(dir);
           const text = options.text as string;
           if (options.chat === true) {
             const messages = [...(options.system !== undefined ? [{ role: 'system', content: options.system }] : []), { role: 'user', content: text }];
@@ -133,6 +158,9 @@ export const registerModelCommands: CommandRegistrar = (program, setExitCode) =>
       } catch (e) {
         return fail((e as Error).message, setExitCode);
       }
+      const idCheck = checkIds(ids, config, configFile);
+      if (idCheck.error !== undefined) return fail(idCheck.error, setExitCode, 2);
+      if (idCheck.warning !== undefined) process.stderr.write(`wsflow model: warning: ${idCheck.warning}\n`);
       let backend: Awaited<ReturnType<typeof core.initBackend>>;
       try {
         backend = await core.initBackend(options.backend);
@@ -142,20 +170,18 @@ export const registerModelCommands: CommandRegistrar = (program, setExitCode) =>
       process.stderr.write(`backend: ${backend.name} — ${backend.detail}\n`);
       let loaded: Awaited<ReturnType<typeof core.loadQwen3>>;
       try {
-        loaded = await core.loadQwen3(md.value.dir);
+        loaded = await core.loadQwen3(dir);
       } catch (e) {
         return fail((e as Error).message, setExitCode);
       }
       const m = loaded.model;
       try {
-        const bad = ids.find((id) => id >= m.config.vocabSize);
-        if (bad !== undefined) return fail(`token id ${bad} is outside the vocabulary [0, ${m.config.vocabSize})`, setExitCode, 2);
         const t = m.logits([ids], undefined, { positions: options.all === true ? 'all' : 'last' });
         const rows = ((await t.array()) as number[][][])[0] as number[][];
         t.dispose();
         const positions = options.all === true ? ids.map((_, i) => i) : [ids.length - 1];
         if (options.json === true) {
-          process.stdout.write(`${JSON.stringify({ model: md.value.dir, backend: backend.name, input_ids: ids, positions, vocab_size: m.config.vocabSize, logits: rows })}\n`);
+          process.stdout.write(`${JSON.stringify({ model: dir, backend: backend.name, input_ids: ids, positions, vocab_size: m.config.vocabSize, logits: rows })}\n`);
           return;
         }
         // the decoded text is what a reader recognises; the raw byte-level token is what getVocab() matches

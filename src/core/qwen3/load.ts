@@ -3,11 +3,13 @@
  * in memory. Every tensor is checked against config.json before anything is allocated on the device; errors
  * name the file and the tensor.
  */
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../backend.js';
 import { Checkpoint } from '../checkpoint.js';
 import { resolveModelDir, type ModelDir, type ResolveOptions } from '../model-dir.js';
 import { readQwen3Config, type Qwen3Config } from './config.js';
+import { checkConfigAgainstWeights } from './config-vs-weights.js';
 import { Qwen3Model } from './model.js';
 import { randomQwen3Tensors, type RandomWeightsOptions } from './random-weights.js';
 import { LM_HEAD, qwen3ParamSpecs, type ParamSpec } from './weights.js';
@@ -75,6 +77,8 @@ export async function loadQwen3(idOrPath: string, options: LoadOptions = {}): Pr
   const ckpt = Checkpoint.openDir(md.dir, md.weightFiles, md.indexFile);
   const params = new Map<string, tf.Tensor>();
   try {
+    const consistent = checkConfigAgainstWeights(config, ckpt, join(md.dir, 'config.json'));
+    if (!consistent.ok) throw new Error(consistent.error);
     const { specs, unused } = checkCheckpoint(ckpt, config, md.dir);
     let done = 0;
     for (const s of specs) {
