@@ -16,6 +16,7 @@ import {
   copyFileSync,
   existsSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -273,7 +274,8 @@ export function removeTree(path: string): void {
 function makeWritable(path: string): void {
   let st;
   try {
-    st = statSync(path);
+    // lstat: a link inside the tree is removed, never followed (its target may be anywhere)
+    st = lstatSync(path);
   } catch {
     return;
   }

@@ -27,6 +27,7 @@ import { onAbort, sleepUnlessAborted } from '../exec/on-abort.js';
 import { HEARTBEAT_MS, LeaseManager, recoverCrashedRuns } from '../exec/leases.js';
 import { HOST } from '../exec/process-util.js';
 import { removeStaleSiblings, removeTree } from '../cas/cache-store.js';
+import { guardedOutPath } from '../cas/out-guard.js';
 import { fmtMs } from '../loggers/format-time.js';
 import type { TreeHash } from '../keys/hashing.js';
 import type { ExecutionRow, MetricRow } from '../state/state-store.js';
@@ -130,7 +131,15 @@ class RunSession {
     cache.removeStaleStaging();
     if (crashed.length > 0) {
       // a killed run may have left a half-swapped copy next to an out path that no longer needs restoring
-      for (const n of this.#nodes.values()) for (const p of layoutPaths(n.st.layout)) removeStaleSiblings(join(pipeline.projectDir, p));
+      for (const n of this.#nodes.values()) {
+        for (const p of layoutPaths(n.st.layout)) {
+          try {
+            removeStaleSiblings(guardedOutPath(pipeline.projectDir, p));
+          } catch {
+            // an out whose parent now leads out of the project: its stage reports it when it gets there
+          }
+        }
+      }
     }
     this.#runId = store.insertRun({ argv: JSON.stringify(this.#o.argv), profile: pipeline.profile, host: HOST, pid: process.pid, now: started });
     this.#leases = new LeaseManager(store, this.#runId);
@@ -348,8 +357,8 @@ class RunSession {
   #materialize(n: Node, manifest: TreeManifest): void {
     const { cache, pipeline } = this.#ctx;
     const layout = n.st.layout;
-    if (layout.type === 'dir') cache.materializeCopy(manifest, join(pipeline.projectDir, layout.path));
-    else for (const p of layout.paths) cache.materializeCopy(manifest, join(pipeline.projectDir, p), p);
+    if (layout.type === 'dir') cache.materializeCopy(manifest, guardedOutPath(pipeline.projectDir, layout.path));
+    else for (const p of layout.paths) cache.materializeCopy(manifest, guardedOutPath(pipeline.projectDir, p), p);
   }
 
   /** The upstream outputs a stage reads, as immutable trees inside the cache, with the executions that made them. */
@@ -556,6 +565,7 @@ class RunSession {
     if (layout.type === 'dir') {
       stored = cache.ingestDirByRename(outDir);
     } else {
+      for (const p of layout.paths) guardedOutPath(pipeline.projectDir, p);
       const listed = listOutputFiles(pipeline.projectDir, layout);
       if (!listed.ok) throw new Error(`the command did not write its declared out ${listed.missing}`);
       stored = cache.ingestFilesByCopy(listed.files);
@@ -573,7 +583,7 @@ class RunSession {
       backend,
       annotations,
     });
-    if (layout.type === 'dir') cache.materializeCopy(stored.manifest, join(pipeline.projectDir, layout.path));
+    if (layout.type === 'dir') cache.materializeCopy(stored.manifest, guardedOutPath(pipeline.projectDir, layout.path));
     store.setHead(n.id, executionId, layoutPaths(layout), Date.now());
     this.#counts.executed++;
     this.#emit({
@@ -609,7 +619,7 @@ export function provenanceOf(e: ExecutionRow): Pick<UpstreamOutput, 'key' | 'run
 /** DVC semantics: declared outs are removed before the command runs (they are in the cache if they mattered). */
 function prepareCmdOuts(projectDir: string, outs: readonly string[]): void {
   for (const p of outs) {
-    const abs = join(projectDir, p);
+    const abs = guardedOutPath(projectDir, p);
     removeTree(abs);
     mkdirSync(dirname(abs), { recursive: true });
   }
