@@ -12,7 +12,7 @@ import type { CommandRegistrar } from './command-registrar.js';
  */
 export const AREAS: readonly { commands: readonly string[]; load(): Promise<CommandRegistrar> }[] = [
   {
-    commands: ['run', 'status', 'explain', 'watch', 'gc', 'metrics', 'logs', '_run-stage'],
+    commands: ['run', 'status', 'explain', 'watch', 'gc', 'fsck', 'metrics', 'logs', '_run-stage'],
     load: async () => (await import('./commands/pipeline-commands.js')).registerPipelineCommands,
   },
   { commands: ['dag'], load: async () => (await import('./commands/dag-command.js')).registerDagCommand },

@@ -12,20 +12,25 @@
  */
 import {
   chmodSync,
+  closeSync,
   constants as fsConstants,
   copyFileSync,
   existsSync,
   linkSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
+  readSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
+  unlinkSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { FileHash, TreeHash } from '../keys/hashing.js';
 import { hashFileSync } from '../keys/file-hasher.js';
@@ -34,12 +39,26 @@ import { isPidAlive } from '../exec/process-util.js';
 
 export type VerifyResult = { ok: true; manifest: TreeManifest } | { ok: false; problem: string };
 
+/** A cache object whose bytes do not hash to its name: found while restoring it, never served. */
+export class CorruptObjectError extends Error {
+  constructor(
+    readonly hash: string,
+    /** the path inside the output it was restoring */
+    readonly path: string,
+  ) {
+    super(`cache object ${hash.slice(0, 12)} for ${path} does not match its content hash`);
+  }
+}
+
+const COPY_CHUNK = 4 * 1024 * 1024;
+
 export class CacheStore {
   readonly dir: string;
   readonly objectsDir: string;
   readonly treesDir: string;
   readonly tmpDir: string;
   readonly logsDir: string;
+  #copyBuffer: Buffer | undefined;
 
   constructor(cacheDir: string) {
     this.dir = cacheDir;
@@ -186,17 +205,23 @@ export class CacheStore {
     const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
     const tmp = join(parent, `.${base}.wsflow-tmp-${tag}`);
     const single = prefix !== '' ? manifest.files.find((f) => f.path === prefix) : undefined;
-    if (single) {
-      this.#copyObject(single, tmp);
-    } else {
-      mkdirSync(tmp);
-      const want = prefix === '' ? '' : `${prefix}/`;
-      for (const f of manifest.files) {
-        if (!f.path.startsWith(want)) continue;
-        const dest = join(tmp, f.path.slice(want.length));
-        mkdirSync(dirname(dest), { recursive: true });
-        this.#copyObject(f, dest);
+    try {
+      if (single) {
+        this.#copyObject(single, tmp);
+      } else {
+        mkdirSync(tmp);
+        const want = prefix === '' ? '' : `${prefix}/`;
+        for (const f of manifest.files) {
+          if (!f.path.startsWith(want)) continue;
+          const dest = join(tmp, f.path.slice(want.length));
+          mkdirSync(dirname(dest), { recursive: true });
+          this.#copyObject(f, dest);
+        }
       }
+    } catch (err) {
+      // a corrupt object or a full disk: the destination keeps what it had, and no half-copy is left next to it
+      removeTree(tmp);
+      throw err;
     }
     const old = join(parent, `.${base}.wsflow-old-${tag}`);
     let moved = false;
@@ -252,10 +277,69 @@ export class CacheStore {
     renameSync(tmp, dest);
   }
 
+  /**
+   * Copies an object out of the cache, hashing the bytes as they pass: a restore reads them anyway, and an object
+   * damaged in place (same size, other bytes) must never be served. A writable copy: users may edit out/.
+   */
   #copyObject(f: TreeEntry, dest: string): void {
-    copyFileSync(this.objectPath(f.hash), dest, fsConstants.COPYFILE_FICLONE);
-    // a writable copy: users may edit out/; the object itself stays read-only
-    chmodSync(dest, f.exec ? 0o755 : 0o644);
+    const buf = (this.#copyBuffer ??= Buffer.allocUnsafe(COPY_CHUNK));
+    const h = createHash('sha256');
+    const from = openSync(this.objectPath(f.hash), 'r');
+    try {
+      const to = openSync(dest, 'wx', f.exec ? 0o755 : 0o644);
+      try {
+        for (;;) {
+          const n = readSync(from, buf, 0, COPY_CHUNK, null);
+          if (n === 0) break;
+          const chunk = n === COPY_CHUNK ? buf : buf.subarray(0, n);
+          h.update(chunk);
+          for (let off = 0; off < n; ) off += writeSync(to, chunk, off, n - off);
+        }
+      } finally {
+        closeSync(to);
+      }
+    } finally {
+      closeSync(from);
+    }
+    if (h.digest('hex') !== f.hash) {
+      unlinkSync(dest);
+      throw new CorruptObjectError(f.hash, f.path);
+    }
+  }
+
+  /** Whether the object's bytes hash to its name (reads it whole); false when it cannot be read. */
+  objectIsIntact(hash: string): boolean {
+    try {
+      return hashFileSync(this.objectPath(hash)) === hash;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Removes a damaged object and every materialised tree that hard-links it (they share its inode, so they are
+   * damaged too). Returns the hashes of the trees removed. Only regular files and directories wsflow made are
+   * touched: lstat, never a followed link.
+   */
+  evictObject(hash: string, treesReferencing: readonly TreeHash[]): TreeHash[] {
+    const path = this.objectPath(hash);
+    try {
+      if (lstatSync(path).isFile()) unlinkSync(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const removed: TreeHash[] = [];
+    for (const tree of treesReferencing) {
+      const dir = this.treePath(tree);
+      try {
+        if (!lstatSync(dir).isDirectory()) continue;
+      } catch {
+        continue;
+      }
+      removeTree(dir);
+      removed.push(tree);
+    }
+    return removed;
   }
 }
 

@@ -26,7 +26,8 @@ import { Slots } from '../exec/slots.js';
 import { onAbort, sleepUnlessAborted } from '../exec/on-abort.js';
 import { HEARTBEAT_MS, LeaseManager, recoverCrashedRuns } from '../exec/leases.js';
 import { HOST } from '../exec/process-util.js';
-import { removeStaleSiblings, removeTree } from '../cas/cache-store.js';
+import { CorruptObjectError, removeStaleSiblings, removeTree } from '../cas/cache-store.js';
+import { evictCorruptObject } from '../cas/evict-corrupt.js';
 import { guardedOutPath } from '../cas/out-guard.js';
 import { fmtMs } from '../loggers/format-time.js';
 import type { TreeHash } from '../keys/hashing.js';
@@ -339,7 +340,20 @@ class RunSession {
     if (!hit?.output_hash) return null;
     const v = cache.verifyTree(hit.output_hash);
     if (!v.ok) return null;
-    this.#materialize(n, v.manifest);
+    try {
+      this.#materialize(n, v.manifest);
+    } catch (err) {
+      if (!(err instanceof CorruptObjectError)) throw err;
+      const evicted = evictCorruptObject(store, cache, err.hash);
+      this.#emit({
+        type: 'warning',
+        stageId: n.id,
+        message:
+          `${err.message}: evicted it (and ${evicted.trees} cached tree${evicted.trees === 1 ? '' : 's'} sharing it; ` +
+          `${evicted.executions} execution${evicted.executions === 1 ? '' : 's'} no longer restorable); running the stage again`,
+      });
+      return null;
+    }
     store.setHead(n.id, hit.id, layoutPaths(n.st.layout), Date.now());
     this.#counts.restored++;
     this.#emit({
