@@ -46,7 +46,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       // help and version exit 0; usage errors exit 2 like other CLIs
       return err.exitCode === 0 ? 0 : 2;
     }
-    throw err;
+    // a full disk, a read-only directory, a damaged state database: one line, not a stack trace
+    const { describeFault, FAULT_EXIT_CODE } = await import('../engine/faults.js');
+    const line = describeFault(err);
+    if (line === undefined) throw err;
+    process.stderr.write(`error: ${line}\n`);
+    return FAULT_EXIT_CODE;
   }
   return exitCode;
 }

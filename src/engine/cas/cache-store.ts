@@ -36,6 +36,8 @@ import type { FileHash, TreeHash } from '../keys/hashing.js';
 import { hashFileSync } from '../keys/file-hasher.js';
 import { parseManifest, serializeManifest, treeHashOf, walkFiles, type TreeEntry, type TreeManifest } from '../keys/tree-manifest.js';
 import { isPidAlive } from '../exec/process-util.js';
+import { crashPoint } from '../crash-points.js';
+import { sha256Hex } from '../keys/hashing.js';
 
 export type VerifyResult = { ok: true; manifest: TreeManifest } | { ok: false; problem: string };
 
@@ -94,7 +96,7 @@ export class CacheStore {
       const hash = hashFileSync(f.abs);
       const size = f.stat.size;
       const exec = (f.stat.mode & 0o111) !== 0;
-      if (!this.#hasObjectOfSize(hash, size)) {
+      if (!this.#hasIntactObject(hash, size)) {
         chmodSync(f.abs, 0o444);
         const dest = this.objectPath(hash);
         mkdirSync(dirname(dest), { recursive: true });
@@ -112,7 +114,7 @@ export class CacheStore {
     for (const f of files) {
       const st = statSync(f.abs);
       const hash = hashFileSync(f.abs);
-      if (!this.#hasObjectOfSize(hash, st.size)) this.#writeObjectFromFile(hash, f.abs);
+      if (!this.#hasIntactObject(hash, st.size)) this.#writeObjectFromFile(hash, f.abs);
       // re-stat: a size that changed while we hashed means the command is still writing (a leaked background job)
       const after = statSync(f.abs);
       if (after.size !== st.size || after.mtimeMs !== st.mtimeMs) throw new Error(`${f.rel} changed while it was being cached`);
@@ -125,13 +127,16 @@ export class CacheStore {
   putManifest(manifest: TreeManifest): TreeHash {
     const text = serializeManifest(manifest);
     const hash = treeHashOf(manifest);
-    if (!this.#hasObjectOfSize(hash, Buffer.byteLength(text))) this.#writeObjectBytes(hash, text);
+    if (!this.#hasIntactObject(hash, Buffer.byteLength(text))) this.#writeObjectBytes(hash, text);
     return hash;
   }
 
+  /** The manifest, or null when it is missing or damaged (its bytes must hash to its name: it says where files go). */
   readManifest(hash: TreeHash): TreeManifest | null {
     try {
-      return parseManifest(readFileSync(this.objectPath(hash), 'utf8'));
+      const bytes = readFileSync(this.objectPath(hash));
+      if (sha256Hex(bytes) !== hash) return null;
+      return parseManifest(bytes.toString('utf8'));
     } catch {
       return null;
     }
@@ -181,6 +186,7 @@ export class CacheStore {
     }
     // directories read-only too, deepest first, so that a stage cannot add files to its input
     for (const d of [...dirs].sort((a, b) => b.length - a.length)) chmodSync(d, 0o555);
+    crashPoint('tree-staged');
     try {
       renameSync(root, final);
     } catch (err) {
@@ -223,6 +229,7 @@ export class CacheStore {
       removeTree(tmp);
       throw err;
     }
+    crashPoint('out-staged');
     const old = join(parent, `.${base}.wsflow-old-${tag}`);
     let moved = false;
     try {
@@ -231,7 +238,9 @@ export class CacheStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    crashPoint('out-old-moved');
     renameSync(tmp, destAbs);
+    crashPoint('out-swapped');
     if (moved) removeTree(old);
   }
 
@@ -249,12 +258,32 @@ export class CacheStore {
     }
   }
 
-  #hasObjectOfSize(hash: string, size: number): boolean {
+  /**
+   * Whether an object with these bytes is already stored. One of the right size is hashed before it is trusted
+   * (a stage that reproduces an output must not be recorded against a damaged copy); a damaged one is dropped with
+   * the trees that hard-link it, so the caller writes it afresh and every record naming it is whole again.
+   */
+  #hasIntactObject(hash: string, size: number): boolean {
+    let st;
     try {
-      return statSync(this.objectPath(hash)).size === size;
+      st = lstatSync(this.objectPath(hash));
     } catch {
       return false;
     }
+    if (st.isFile() && st.size === size && this.objectIsIntact(hash)) return true;
+    this.evictObject(hash, this.treesUsing(hash));
+    return false;
+  }
+
+  /** The materialised trees whose manifest names the object (read only when an object turns out damaged). */
+  treesUsing(hash: string): TreeHash[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.treesDir);
+    } catch {
+      return [];
+    }
+    return names.filter((n) => /^[0-9a-f]{64}$/.test(n) && this.readManifest(n as TreeHash)?.files.some((f) => f.hash === hash)) as TreeHash[];
   }
 
   #writeObjectBytes(hash: string, data: string | Uint8Array): void {
@@ -273,8 +302,15 @@ export class CacheStore {
     const dest = this.objectPath(hash);
     mkdirSync(dirname(dest), { recursive: true });
     const tmp = `${dest}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    fill(tmp);
-    renameSync(tmp, dest);
+    try {
+      fill(tmp);
+      crashPoint('object-written');
+      renameSync(tmp, dest);
+    } catch (err) {
+      // a full disk mid-copy: leave no partial object behind (the name alone never counts, but it holds space)
+      rmSync(tmp, { force: true });
+      throw err;
+    }
   }
 
   /**

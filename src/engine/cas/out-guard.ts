@@ -6,8 +6,9 @@
  */
 import { dirname, join } from 'node:path';
 import { isWithin, realPathOf } from '../../pipeline/project-paths.js';
+import { FaultError } from '../faults.js';
 
-export class OutsideProjectError extends Error {}
+export class OutsideProjectError extends FaultError {}
 
 /** The absolute path of the project-relative out `rel`, after checking that its parent really is in the project. */
 export function guardedOutPath(projectDir: string, rel: string): string {

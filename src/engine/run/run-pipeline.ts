@@ -29,6 +29,8 @@ import { HOST } from '../exec/process-util.js';
 import { CorruptObjectError, removeStaleSiblings, removeTree } from '../cas/cache-store.js';
 import { evictCorruptObject } from '../cas/evict-corrupt.js';
 import { guardedOutPath } from '../cas/out-guard.js';
+import { describeFault } from '../faults.js';
+import { crashPoint } from '../crash-points.js';
 import { fmtMs } from '../loggers/format-time.js';
 import type { TreeHash } from '../keys/hashing.js';
 import type { ExecutionRow, MetricRow } from '../state/state-store.js';
@@ -184,7 +186,9 @@ class RunSession {
     this.#active++;
     void this.#process(n)
       .catch((err: unknown): NotDone => {
-        this.#emit({ type: 'warning', stageId: n.id, message: `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}` });
+        const fault = describeFault(err);
+        const message = fault ?? `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+        this.#emit({ type: 'warning', stageId: n.id, message });
         this.#counts.failed++;
         return { outcome: 'failed' };
       })
@@ -354,6 +358,7 @@ class RunSession {
       });
       return null;
     }
+    crashPoint('out-written');
     store.setHead(n.id, hit.id, layoutPaths(n.st.layout), Date.now());
     this.#counts.restored++;
     this.#emit({
@@ -523,7 +528,7 @@ class RunSession {
         signal: this.#o.signal,
       });
     } catch (err) {
-      outcome = { ok: false as const, error: err instanceof Error ? err.message : String(err) };
+      outcome = { ok: false as const, error: describeFault(err) ?? (err instanceof Error ? err.message : String(err)) };
     } finally {
       clearInterval(metricTimer);
     }
@@ -538,10 +543,13 @@ class RunSession {
         removeTree(staging);
         return { outcome: 'executed', outputHash: committed.hash, executionId };
       } catch (err) {
-        outcome = { ok: false as const, error: err instanceof Error ? err.message : String(err) };
+        outcome = { ok: false as const, error: describeFault(err) ?? (err instanceof Error ? err.message : String(err)) };
       }
     }
     removeTree(staging);
+    // a failed command's outs are partial (its outs were cleared before it ran): removing them also gives back
+    // the space a command that filled the disk took, so that recording the failure and the next run can proceed
+    if (st.source.type === 'cmd') removePartialOuts(pipeline.projectDir, n.stage.outs);
     const ended = Date.now();
     const interrupted = 'interrupted' in outcome && outcome.interrupted === true;
     store.endExecution(executionId, interrupted ? 'interrupted' : 'failed', {
@@ -584,6 +592,7 @@ class RunSession {
       if (!listed.ok) throw new Error(`the command did not write its declared out ${listed.missing}`);
       stored = cache.ingestFilesByCopy(listed.files);
     }
+    crashPoint('ingested');
     const previous = store.headExecution(n.id, true);
     const ended = Date.now();
     let bytes = 0;
@@ -597,7 +606,9 @@ class RunSession {
       backend,
       annotations,
     });
+    crashPoint('committed');
     if (layout.type === 'dir') cache.materializeCopy(stored.manifest, guardedOutPath(pipeline.projectDir, layout.path));
+    crashPoint('out-written');
     store.setHead(n.id, executionId, layoutPaths(layout), Date.now());
     this.#counts.executed++;
     this.#emit({
@@ -639,19 +650,45 @@ function prepareCmdOuts(projectDir: string, outs: readonly string[]): void {
   }
 }
 
-/** A stage's log file, plus the last lines kept in memory for the failure report. */
+function removePartialOuts(projectDir: string, outs: readonly string[]): void {
+  for (const p of outs) {
+    try {
+      removeTree(guardedOutPath(projectDir, p));
+    } catch {
+      // an out that now leads outside the project is not ours to remove; the failure already says why
+    }
+  }
+}
+
+/**
+ * A stage's log file, plus the last lines kept in memory for the failure report. Writing it is best effort: a log
+ * that cannot be written (disk full, read-only cache/logs) must not turn into a second, different failure.
+ */
 class StageLog {
-  readonly #fd: number;
+  #fd: number | null;
   #tail: string[] = [];
   #partial = '';
 
   constructor(path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.#fd = openSync(path, 'a');
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.#fd = openSync(path, 'a');
+    } catch {
+      this.#fd = null;
+    }
+  }
+
+  #write(t: string): void {
+    if (this.#fd === null) return;
+    try {
+      writeSync(this.#fd, t);
+    } catch {
+      this.close();
+    }
   }
 
   text(t: string): void {
-    writeSync(this.#fd, t);
+    this.#write(t);
     const parts = (this.#partial + t).split('\n');
     this.#partial = parts.pop() ?? '';
     this.#tail.push(...parts);
@@ -659,7 +696,7 @@ class StageLog {
   }
 
   line(l: string): void {
-    writeSync(this.#fd, `${l}\n`);
+    this.#write(`${l}\n`);
   }
 
   tail(): string[] {
@@ -667,6 +704,13 @@ class StageLog {
   }
 
   close(): void {
-    closeSync(this.#fd);
+    if (this.#fd === null) return;
+    const fd = this.#fd;
+    this.#fd = null;
+    try {
+      closeSync(fd);
+    } catch {
+      // already gone
+    }
   }
 }
