@@ -111,23 +111,35 @@ export function linkPaths(plans: readonly StagePlan[], sink: DiagnosticSink): vo
 /**
  * Where `abs` really is: every symlink on the way resolved, including a last component that does not exist yet
  * (resolved as its deepest existing ancestor plus the rest) and a dangling link (resolved through its target).
+ * `dirs` memoises directories across calls: outs share parents, and one lstat per out is what a status can afford.
  */
-export function realPathOf(abs: string, depth = 0): string {
-  try {
-    return realpathSync.native(abs);
-  } catch {
-    // does not exist (yet), or a dangling link: resolve piecewise below
-  }
+export function realPathOf(abs: string, dirs?: Map<string, string>, depth = 0): string {
   const parent = path.dirname(abs);
   if (parent === abs || depth > 40) return abs;
-  let link: string | undefined;
-  try {
-    if (lstatSync(abs).isSymbolicLink()) link = readlinkSync(abs);
-  } catch {
-    // nothing there
+  // no exception for a missing path: most outs of a fresh project do not exist yet, and throwing costs
+  const st = lstatSync(abs, { throwIfNoEntry: false });
+  if (st?.isSymbolicLink()) {
+    try {
+      return realpathSync.native(abs);
+    } catch {
+      // dangling (or a loop): follow the link's text from where the link really is
+      return realPathOf(path.resolve(realDir(parent, dirs, depth + 1), readlinkSync(abs)), dirs, depth + 1);
+    }
   }
-  const realParent = realPathOf(parent, depth + 1);
-  return link === undefined ? path.join(realParent, path.basename(abs)) : realPathOf(path.resolve(realParent, link), depth + 1);
+  return path.join(realDir(parent, dirs, depth + 1), path.basename(abs));
+}
+
+function realDir(dir: string, dirs: Map<string, string> | undefined, depth: number): string {
+  const known = dirs?.get(dir);
+  if (known !== undefined) return known;
+  let real: string;
+  try {
+    real = realpathSync.native(dir);
+  } catch {
+    real = realPathOf(dir, dirs, depth);
+  }
+  dirs?.set(dir, real);
+  return real;
 }
 
 /** True when `inner` is `outer` or lies below it (both absolute, normalised). */
@@ -172,8 +184,9 @@ export function outPathProblem(
   realProject: string,
   rel: string,
   guarded: readonly { what: string; real: string; dir: boolean }[],
+  dirs?: Map<string, string>,
 ): string | undefined {
-  const real = realPathOf(path.join(projectDir, rel));
+  const real = realPathOf(path.join(projectDir, rel), dirs);
   if (real === realProject || !isWithin(real, realProject)) {
     const link = firstSymlink(projectDir, rel);
     const through = link === undefined ? '' : ` through the symbolic link "${link}"`;
@@ -191,14 +204,15 @@ export function outPathProblem(
  * or on wsflow's own files is an error at the out. Run on every load (cached or not): links change after a load.
  */
 export function checkOutsOnDisk(pipeline: Pipeline): Diagnostic[] {
-  const realProject = realPathOf(pipeline.projectDir);
+  const dirs = new Map<string, string>();
+  const realProject = realPathOf(pipeline.projectDir, dirs);
   let guarded: ReturnType<typeof protectedPaths> | undefined;
   const errors: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const stage of pipeline.stages.values()) {
     stage.outs.forEach((rel, i) => {
       guarded ??= protectedPaths(pipeline);
-      const problem = outPathProblem(pipeline.projectDir, realProject, rel, guarded);
+      const problem = outPathProblem(pipeline.projectDir, realProject, rel, guarded, dirs);
       if (problem === undefined) return;
       const span = stage.outSpans?.[i] ?? stage.span;
       const message = `${outLabel(stage)} "${rel}" ${problem}`;

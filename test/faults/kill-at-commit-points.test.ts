@@ -58,6 +58,7 @@ void test('kill -9 at every commit point, executing and restoring, loses nothing
   const rig = new Rig({ files: { 'pipeline.yaml': PIPELINE } });
   let trials = 0;
   let kills = 0;
+  const notReached: string[] = [];
   let nextSeed = 1;
   const log: string[] = [];
   try {
@@ -78,7 +79,8 @@ void test('kill -9 at every commit point, executing and restoring, loses nothing
       trials++;
       const crashed = await rig.exec(['run', '-j', '2', '-S', `seed=${seed}`], { WSFLOW_CRASH_AT: `${point}:${nth}` });
       if (crashed.signal === 'SIGKILL') kills++;
-      else assert.equal(crashed.code, 0, `${trial}: not killed, yet the run failed:\n${crashed.stdout}${crashed.stderr}`);
+      else notReached.push(`${mode} ${point}:${nth}`);
+      if (crashed.signal !== 'SIGKILL') assert.equal(crashed.code, 0, `${trial}: not killed, yet the run failed:\n${crashed.stdout}${crashed.stderr}`);
       assertNoFalseHit(rig, reference, trial);
 
       const next = await rig.exec(['run', '-j', '2', '-S', `seed=${seed}`]);
@@ -93,7 +95,8 @@ void test('kill -9 at every commit point, executing and restoring, loses nothing
     assertNothingRunning(rig, 'after every trial');
     // every point was reached at least at its first hit
     assert.ok(kills >= EXECUTING.length + RESTORING.length, `only ${kills} of ${trials} trials reached their kill point`);
-    t.diagnostic(`fault-injection kill-at-commit-points: ${trials} trials, ${kills} kills, 0 lost`);
+    // a point reached fewer than n times in a run completes it instead: those trials are counted, not as kills
+    t.diagnostic(`fault-injection kill-at-commit-points: ${trials} trials, ${kills} kills, 0 lost; not reached: ${notReached.join(', ') || 'none'}`);
   } catch (err) {
     throw new Error(`${(err as Error).message}\ntrials so far:\n${log.join('\n')}`, { cause: err });
   } finally {

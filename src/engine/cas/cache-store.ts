@@ -54,6 +54,17 @@ export class CorruptObjectError extends Error {
 
 const COPY_CHUNK = 4 * 1024 * 1024;
 
+/**
+ * The names wsflow gives what it creates in the cache; gc and fsck touch nothing else. An object is
+ * objects/<2 hex>/<62 hex>, written first as <62 hex>.tmp-<pid>-<hex>; a materialised tree is trees/<64 hex>.
+ */
+export const CACHE_NAMES = {
+  objectPrefix: /^[0-9a-f]{2}$/,
+  objectRest: /^[0-9a-f]{62}$/,
+  objectTemp: /^[0-9a-f]{62}\.tmp-\d+-[0-9a-f]+$/,
+  tree: /^[0-9a-f]{64}$/,
+} as const;
+
 export class CacheStore {
   readonly dir: string;
   readonly objectsDir: string;
@@ -283,7 +294,7 @@ export class CacheStore {
     } catch {
       return [];
     }
-    return names.filter((n) => /^[0-9a-f]{64}$/.test(n) && this.readManifest(n as TreeHash)?.files.some((f) => f.hash === hash)) as TreeHash[];
+    return names.filter((n) => CACHE_NAMES.tree.test(n) && this.readManifest(n as TreeHash)?.files.some((f) => f.hash === hash)) as TreeHash[];
   }
 
   #writeObjectBytes(hash: string, data: string | Uint8Array): void {

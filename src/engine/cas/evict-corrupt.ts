@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import type { TreeHash } from '../keys/hashing.js';
 import type { StateStore } from '../state/state-store.js';
-import type { CacheStore } from './cache-store.js';
+import { CACHE_NAMES, type CacheStore } from './cache-store.js';
 
 export interface Eviction {
   /** executions no longer restorable */
@@ -14,8 +14,6 @@ export interface Eviction {
   /** materialised trees removed */
   trees: number;
 }
-
-const TREE_NAME = /^[0-9a-f]{64}$/;
 
 export function evictCorruptObject(store: StateStore, cache: CacheStore, hash: string): Eviction {
   const names = new Map<string, boolean>();
@@ -31,7 +29,7 @@ export function evictCorruptObject(store: StateStore, cache: CacheStore, hash: s
   for (const e of store.succeededExecutions()) if (e.output_hash && uses(e.output_hash)) ids.push(e.id);
   let trees: string[] = [];
   try {
-    trees = readdirSync(cache.treesDir).filter((n) => TREE_NAME.test(n));
+    trees = readdirSync(cache.treesDir).filter((n) => CACHE_NAMES.tree.test(n));
   } catch {
     // no trees yet
   }

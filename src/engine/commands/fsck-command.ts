@@ -5,18 +5,19 @@
  * executions that can no longer be restored: their stages run again when next needed) and reported.
  * Links and names wsflow did not create are reported and left alone (lstat, never followed).
  *
- * Exit codes: 0 the cache is intact; 1 damage was found and evicted; 2 the check could not run (another run is in
- * progress, or the cache cannot be read or written).
+ * Exit codes: 0 the cache is intact; 1 damage was found and evicted; 3 the check could not run (another run is in
+ * progress; a fault of the machine, reported by the CLI with the same code).
  */
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { CacheStore, removeTree } from '../cas/cache-store.js';
+import { CACHE_NAMES, CacheStore, removeTree } from '../cas/cache-store.js';
 import { evictCorruptObject } from '../cas/evict-corrupt.js';
 import { hashFileSync } from '../keys/file-hasher.js';
 import type { TreeHash } from '../keys/hashing.js';
 import { cacheDirOf } from '../plan/engine-context.js';
 import { isHolderGone, recoverCrashedRuns } from '../exec/leases.js';
 import { openRecordedState } from '../project.js';
+import { FAULT_EXIT_CODE } from '../faults.js';
 import { fmtBytes } from './explain-command.js';
 import { styleFor, type CommandEnv } from './command-env.js';
 
@@ -40,10 +41,6 @@ export interface FsckReport {
   ok: boolean;
 }
 
-const PREFIX = /^[0-9a-f]{2}$/;
-const REST = /^[0-9a-f]{62}$/;
-const HASH = /^[0-9a-f]{64}$/;
-const TEMP = /^[0-9a-f]{62}\.tmp-\d+-[0-9a-f]+$/;
 
 export function fsckCommand(o: FsckCommandOptions, env: CommandEnv): number {
   const state = openRecordedState(o.projectDir);
@@ -60,7 +57,7 @@ export function fsckCommand(o: FsckCommandOptions, env: CommandEnv): number {
     if (live.length) {
       const r = live[0];
       env.stderr.write(`error: run #${r?.id} (pid ${r?.pid} on ${r?.host}) is in progress; its objects are being written. Try again when it ends.\n`);
-      return 2;
+      return FAULT_EXIT_CODE;
     }
     const report = check(store, cache, (line) => {
       if (!o.json) env.stdout.write(`${line}\n`);
@@ -102,7 +99,7 @@ function check(store: Parameters<typeof evictCorruptObject>[0], cache: CacheStor
   // 1. every object hashes to its name
   for (const prefix of list(cache.objectsDir)) {
     const dir = join(cache.objectsDir, prefix);
-    if (!PREFIX.test(prefix) || !lstatOrNull(dir)?.isDirectory()) {
+    if (!CACHE_NAMES.objectPrefix.test(prefix) || !lstatOrNull(dir)?.isDirectory()) {
       report.foreign.push(`objects/${prefix}`);
       continue;
     }
@@ -110,8 +107,8 @@ function check(store: Parameters<typeof evictCorruptObject>[0], cache: CacheStor
       const path = join(dir, name);
       const st = lstatOrNull(path);
       if (!st) continue;
-      if (!REST.test(name) || !st.isFile()) {
-        if (!TEMP.test(name)) report.foreign.push(`objects/${prefix}/${name}`);
+      if (!CACHE_NAMES.objectRest.test(name) || !st.isFile()) {
+        if (!CACHE_NAMES.objectTemp.test(name)) report.foreign.push(`objects/${prefix}/${name}`);
         continue;
       }
       const hash = prefix + name;
@@ -132,7 +129,7 @@ function check(store: Parameters<typeof evictCorruptObject>[0], cache: CacheStor
   for (const name of list(cache.treesDir)) {
     const dir = join(cache.treesDir, name);
     const st = lstatOrNull(dir);
-    if (!HASH.test(name) || !st?.isDirectory()) {
+    if (!CACHE_NAMES.tree.test(name) || !st?.isDirectory()) {
       report.foreign.push(`trees/${name}`);
       continue;
     }

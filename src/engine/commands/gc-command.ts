@@ -5,7 +5,7 @@
  */
 import { lstatSync, readdirSync, unlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { CacheStore, removeTree } from '../cas/cache-store.js';
+import { CACHE_NAMES, CacheStore, removeTree } from '../cas/cache-store.js';
 import type { TreeHash } from '../keys/hashing.js';
 import { cacheDirOf } from '../plan/engine-context.js';
 import type { StateStore } from '../state/state-store.js';
@@ -91,7 +91,7 @@ function collect(store: StateStore, cache: CacheStore, dryRun: boolean): GcRepor
   // the rest of a sha256, a tree directory named by a sha256) is removed; a link is never followed
   for (const prefix of safeList(cache.objectsDir)) {
     const dir = join(cache.objectsDir, prefix);
-    if (!PREFIX.test(prefix) || kindOf(dir) !== 'dir') {
+    if (!CACHE_NAMES.objectPrefix.test(prefix) || kindOf(dir) !== 'dir') {
       foreign.push(`objects/${prefix}`);
       continue;
     }
@@ -100,8 +100,8 @@ function collect(store: StateStore, cache: CacheStore, dryRun: boolean): GcRepor
       const path = join(dir, name);
       const st = lstatOrNull(path);
       if (!st) continue;
-      if (!REST.test(name) || !st.isFile()) {
-        if (!TEMP.test(name)) foreign.push(`objects/${prefix}/${name}`);
+      if (!CACHE_NAMES.objectRest.test(name) || !st.isFile()) {
+        if (!CACHE_NAMES.objectTemp.test(name)) foreign.push(`objects/${prefix}/${name}`);
         continue;
       }
       if (keepObjects.has(hash)) {
@@ -116,7 +116,7 @@ function collect(store: StateStore, cache: CacheStore, dryRun: boolean): GcRepor
   let removedTrees = 0;
   for (const name of safeList(cache.treesDir)) {
     const path = join(cache.treesDir, name);
-    if (!HASH.test(name) || kindOf(path) !== 'dir') {
+    if (!CACHE_NAMES.tree.test(name) || kindOf(path) !== 'dir') {
       foreign.push(`trees/${name}`);
       continue;
     }
@@ -142,11 +142,6 @@ function collect(store: StateStore, cache: CacheStore, dryRun: boolean): GcRepor
   };
 }
 
-const PREFIX = /^[0-9a-f]{2}$/;
-const REST = /^[0-9a-f]{62}$/;
-const HASH = /^[0-9a-f]{64}$/;
-/** an object being written by a live process (`<rest>.tmp-PID-…`): not ours to judge here */
-const TEMP = /^[0-9a-f]{62}\.tmp-\d+-[0-9a-f]+$/;
 
 function lstatOrNull(path: string): Stats | null {
   try {
