@@ -131,3 +131,39 @@ void test('wsflow fsck finds a flipped byte and a truncation, evicts them with t
     rig.cleanup();
   }
 });
+
+void test('a stage never reads a damaged input: the shared tree is rehashed, and the object is repaired from the upstream copy in out/', async () => {
+  const rig = new Rig({
+    files: {
+      'pipeline.yaml': `
+params: { w: 1 }
+stages:
+  a:
+    uses: ./kinds/write.js
+    with: { text: a, files: 3 }
+  b:
+    uses: ./kinds/write.js
+    needs: { in: a }
+    with: { text: "b \${params.w}" }
+`,
+    },
+  });
+  try {
+    assert.equal((await rig.exec(['run'])).code, 0);
+    const clean = rig.read('out/b/result.txt');
+    // damage a's result.txt object in place: the materialised tree b read from shares its inode
+    const victim = objectOf(rig, 'a', 'result.txt');
+    const bytes = readFileSync(victim);
+    bytes[0] = (bytes[0] ?? 0) ^ 0x20;
+    chmodSync(victim, 0o644);
+    writeFileSync(victim, bytes);
+    rig.clearInvocations();
+    const run = await rig.exec(['run', '-S', 'w=2']);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.deepEqual(rig.invocations(), ['b'], 'a stays fresh (out/a is intact); b reruns');
+    assert.equal(rig.read('out/b/result.txt'), clean.replace('b 1', 'b 2'), 'b read the intact bytes of a');
+    assert.equal((await rig.exec(['fsck'])).code, 0, 'the object was stored again from out/a');
+  } finally {
+    rig.cleanup();
+  }
+});

@@ -173,9 +173,25 @@ export class CacheStore {
    * An immutable directory holding the tree's files (hard links to the read-only objects), created once and shared
    * by every stage that reads this output: it cannot change under a running stage, whatever happens in out/.
    */
-  materializeTree(hash: TreeHash, manifest: TreeManifest): string {
+  /**
+   * Every use hashes the tree's files (a stage reads its inputs anyway, and a tree shares its objects' inodes, so
+   * damage to an object is damage to the tree): a damaged tree is made again. A damaged or missing object is
+   * evicted and stored again from `repairFrom(entry)` — the upstream's copy in out/, which status found to match —
+   * when that file has the right bytes; otherwise CorruptObjectError, and the stage does not run on bad input.
+   */
+  materializeTree(hash: TreeHash, manifest: TreeManifest, repairFrom?: (f: TreeEntry) => string): string {
     const final = this.treePath(hash);
-    if (existsSync(final)) return final;
+    if (existsSync(final)) {
+      if (manifest.files.every((f) => fileHasHash(join(final, f.path), f.hash))) return final;
+      removeTree(final);
+    }
+    for (const f of manifest.files) {
+      if (this.objectIsIntact(f.hash)) continue;
+      this.evictObject(f.hash, this.treesUsing(f.hash));
+      const source = repairFrom?.(f);
+      if (source === undefined || !fileHasHash(source, f.hash)) throw new CorruptObjectError(f.hash, f.path);
+      this.#writeObjectFromFile(f.hash, source);
+    }
     mkdirSync(this.treesDir, { recursive: true });
     const staging = this.newStagingDir(`tree-${hash.slice(0, 12)}`);
     const root = join(staging, 'tree');
@@ -387,6 +403,14 @@ export class CacheStore {
       removed.push(tree);
     }
     return removed;
+  }
+}
+
+function fileHasHash(path: string, hash: string): boolean {
+  try {
+    return hashFileSync(path) === hash;
+  } catch {
+    return false;
   }
 }
 

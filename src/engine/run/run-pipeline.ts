@@ -34,7 +34,7 @@ import { crashPoint } from '../crash-points.js';
 import { fmtMs } from '../loggers/format-time.js';
 import type { TreeHash } from '../keys/hashing.js';
 import type { ExecutionRow, MetricRow } from '../state/state-store.js';
-import type { TreeManifest } from '../keys/tree-manifest.js';
+import type { TreeEntry, TreeManifest } from '../keys/tree-manifest.js';
 
 const LEASE_POLL_MS = 150;
 const LOG_TAIL_LINES = 20;
@@ -392,7 +392,10 @@ class RunSession {
         const manifest = cache.readManifest(hash);
         if (!manifest) throw new Error(`output of ${id} vanished from the cache`);
         const producer = up.producer === null ? undefined : store.getExecution(up.producer);
-        return { stageId: id, matrix: up.stage.matrix, dir: cache.materializeTree(hash, manifest), ...(producer ? provenanceOf(producer) : {}) };
+        // a damaged object is stored again from the upstream's copy in the project, if that copy has its bytes
+        const projectCopy = (f: TreeEntry): string =>
+          up.st.layout.type === 'dir' ? join(this.#ctx.pipeline.projectDir, up.st.layout.path, f.path) : join(this.#ctx.pipeline.projectDir, f.path);
+        return { stageId: id, matrix: up.stage.matrix, dir: cache.materializeTree(hash, manifest, projectCopy), ...(producer ? provenanceOf(producer) : {}) };
       });
     }
     return inputs;
@@ -528,7 +531,11 @@ class RunSession {
         signal: this.#o.signal,
       });
     } catch (err) {
-      outcome = { ok: false as const, error: describeFault(err) ?? (err instanceof Error ? err.message : String(err)) };
+      const error =
+        err instanceof CorruptObjectError
+          ? `input ${err.message}, and the project holds no intact copy: evicted it; run again to rebuild it`
+          : (describeFault(err) ?? (err instanceof Error ? err.message : String(err)));
+      outcome = { ok: false as const, error };
     } finally {
       clearInterval(metricTimer);
     }
