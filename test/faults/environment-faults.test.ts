@@ -17,7 +17,9 @@ import { probeMount, withReadOnly, withTmpfs } from './mounts.js';
 import { spawn } from 'node:child_process';
 
 const tally = { trials: 0, faults: 0 };
-const mountProblem = probeMount(mkdtempSync(join(tmpdir(), 'wsflow-probe-')));
+const probeDir = mkdtempSync(join(tmpdir(), 'wsflow-probe-'));
+const mountProblem = probeMount(probeDir);
+rmSync(probeDir, { recursive: true, force: true });
 
 const PIPELINE = `
 params: { n: 3 }
