@@ -12,7 +12,7 @@ import type { CommandRegistrar } from './command-registrar.js';
  */
 export const AREAS: readonly { commands: readonly string[]; load(): Promise<CommandRegistrar> }[] = [
   {
-    commands: ['run', 'status', 'explain', 'watch', 'gc', 'metrics', 'logs', '_run-stage'],
+    commands: ['run', 'status', 'explain', 'watch', 'gc', 'fsck', 'metrics', 'logs', '_run-stage'],
     load: async () => (await import('./commands/pipeline-commands.js')).registerPipelineCommands,
   },
   { commands: ['dag'], load: async () => (await import('./commands/dag-command.js')).registerDagCommand },
@@ -47,7 +47,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       // help and version exit 0; usage errors exit 2 like other CLIs
       return err.exitCode === 0 ? 0 : 2;
     }
-    throw err;
+    // a full disk, a read-only directory, a damaged state database: one line, not a stack trace
+    const { describeFault, FAULT_EXIT_CODE } = await import('../engine/faults.js');
+    const line = describeFault(err);
+    if (line === undefined) throw err;
+    process.stderr.write(`error: ${line}\n`);
+    return FAULT_EXIT_CODE;
   }
   return exitCode;
 }

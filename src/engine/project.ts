@@ -9,7 +9,7 @@ import type { Pipeline } from '../pipeline/types.js';
 import { CacheStore } from './cas/cache-store.js';
 import { FileHasher } from './keys/file-hasher.js';
 import { cacheDirOf, stateDbPathOf, type EngineContext, type KindSource, type ResolvedKind } from './plan/engine-context.js';
-import { openEmptyStateDb, openStateDb, type Db } from './state/state-db.js';
+import { openEmptyStateDb, openStateDb, openStateDbForReading, type Db } from './state/state-db.js';
 import { StateStore } from './state/state-store.js';
 
 export interface OpenProject {
@@ -37,11 +37,13 @@ export function projectHasState(projectDir: string): boolean {
 
 /**
  * The records of a project that has run at least once, for the commands that read them without a pipeline (logs,
- * metrics, gc); null when it never ran (nothing is created). The caller closes it.
+ * metrics, gc); null when it never ran (nothing is created). `readOnly`: the command only reads, and works on a
+ * read-only project. The caller closes it.
  */
-export function openRecordedState(projectDir: string): { store: StateStore; close(): void } | null {
+export function openRecordedState(projectDir: string, options: { readOnly?: boolean } = {}): { store: StateStore; close(): void } | null {
   if (!projectHasState(projectDir)) return null;
-  const db = openStateDb(stateDbPathOf(projectDir), { mustExist: true });
+  const path = stateDbPathOf(projectDir);
+  const db = options.readOnly ? openStateDbForReading(path) : openStateDb(path, { mustExist: true });
   return { store: new StateStore(db), close: () => db.close() };
 }
 
@@ -60,7 +62,7 @@ function contextFor(pipeline: Pipeline, source: Omit<KindSource, 'kinds'>, db: D
 /** Opens the project's state if it exists, else an in-memory stand-in; never creates files. */
 export function openProjectForReading(pipeline: Pipeline, source: Omit<KindSource, 'kinds'>): OpenProject {
   const persistent = projectHasState(pipeline.projectDir);
-  const db = persistent ? openStateDb(stateDbPathOf(pipeline.projectDir), { mustExist: true }) : openEmptyStateDb();
+  const db = persistent ? openStateDbForReading(stateDbPathOf(pipeline.projectDir)) : openEmptyStateDb();
   return { ctx: contextFor(pipeline, source, db), persistent, close: () => db.close() };
 }
 
@@ -69,8 +71,16 @@ export function openProjectForReading(pipeline: Pipeline, source: Omit<KindSourc
  * planning against the in-memory stand-in are carried over, so a 1 GiB model is not hashed twice on a first run.
  */
 export function openProjectForWriting(reading: OpenProject): OpenProject {
-  if (reading.persistent) return reading;
   const pipeline = reading.ctx.pipeline;
+  const readDb = reading.ctx.store.db;
+  if (reading.persistent && !readDb.readonly && !readDb.memory) return reading;
+  if (reading.persistent) {
+    // planning read a read-only database or a copy of it (a read-only project): writing needs the real one, and
+    // opening it for writing reports the fault in one line
+    const db = openStateDb(stateDbPathOf(pipeline.projectDir), { mustExist: true });
+    reading.close();
+    return { ctx: contextFor(pipeline, { ...reading.ctx }, db), persistent: true, close: () => db.close() };
+  }
   const db = openStateDb(stateDbPathOf(pipeline.projectDir));
   const memo = reading.ctx.store.db.prepare('SELECT path, size, mtime_ns, ino, hash, hashed_at_ns FROM file_hashes').safeIntegers(true).all();
   const put = db.prepare(

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { StageKind } from '../engine/stage-kind.js';
 import { plainError } from './diagnostics.js';
 import type { KindResolver } from './kind-resolver.js';
+import { checkOutsOnDisk } from './project-paths.js';
 import { cacheKey, decodeEntry, encodeEntry, kindFingerprint, pipelineFromEntry } from './load-cache.js';
 import type { PipelineLoadCache } from './load-cache.js';
 import type { Diagnostic, Pipeline, Result } from './types.js';
@@ -44,7 +45,8 @@ export async function loadPipeline(options: LoadPipelineOptions): Promise<Result
   const key = cache ? cacheKey({ file: options.file, absoluteFile, text, profile, overrides }) : '';
   if (cache) {
     const hit = await fromCache(cache, key, options.resolveKind, projectDir);
-    if (hit) return { ok: true, value: hit };
+    // the disk is checked on every load, cached or not: a symlink can appear after the entry was written
+    if (hit) return onDisk(hit);
   }
 
   const { buildPipeline } = await import('./build-pipeline.js');
@@ -55,7 +57,13 @@ export async function loadPipeline(options: LoadPipelineOptions): Promise<Result
     for (const [uses, resolved] of built.value.resolvedKinds) fingerprints.set(uses, kindFingerprint(resolved.kind, resolved.modulePath));
     cache.set(key, encodeEntry(key, built.value.pipeline, fingerprints));
   }
-  return { ok: true, value: built.value.pipeline };
+  return onDisk(built.value.pipeline);
+}
+
+/** Outs that resolve (through symlinks) outside the project or onto wsflow's own files are planning errors. */
+function onDisk(pipeline: Pipeline): Result<Pipeline, Diagnostic[]> {
+  const errors = checkOutsOnDisk(pipeline);
+  return errors.length > 0 ? { ok: false, error: errors } : { ok: true, value: pipeline };
 }
 
 async function fromCache(cache: PipelineLoadCache, key: string, resolveKind: KindResolver, projectDir: string): Promise<Pipeline | undefined> {

@@ -2,9 +2,12 @@
  * Paths in deps/outs/out, and how they link stages: a dep equal to or inside another stage's out makes that stage
  * upstream (as in DVC); two stages writing the same path, or one inside the other's, is an error.
  */
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { DiagnosticSink } from './diagnostics.js';
 import type { PathClaim, StagePlan } from './plan-stages.js';
+import type { Diagnostic, Pipeline, PlannedStage } from './types.js';
 
 /**
  * Project-relative POSIX form: `./a//b/` → `a/b`. Outs must stay inside the project; deps may point outside
@@ -33,6 +36,8 @@ function describeClaim(plan: StagePlan, claim: PathClaim): string {
 
 /** Checks outs for overlaps and turns deps produced by other stages into needs. */
 export function linkPaths(plans: readonly StagePlan[], sink: DiagnosticSink): void {
+  // kept with the stage (and its load-cache entry): checkOutsOnDisk runs on every load and reports at the out
+  for (const plan of plans) plan.stage.outSpans = plan.outs.map((claim) => sink.source.span(claim.range));
   const owners = new Map<string, { plan: StagePlan; claim: PathClaim }>();
   for (const plan of plans) {
     for (const claim of plan.outs) {
@@ -101,4 +106,125 @@ export function linkPaths(plans: readonly StagePlan[], sink: DiagnosticSink): vo
     }
     plan.stage.deps = external;
   }
+}
+
+/**
+ * Where `abs` really is: every symlink on the way resolved, including a last component that does not exist yet
+ * (resolved as its deepest existing ancestor plus the rest) and a dangling link (resolved through its target).
+ * `dirs` memoises directories across calls: outs share parents, and one lstat per out is what a status can afford.
+ */
+export function realPathOf(abs: string, dirs?: Map<string, string>, depth = 0): string {
+  const parent = path.dirname(abs);
+  if (parent === abs || depth > 40) return abs;
+  // no exception for a missing path: most outs of a fresh project do not exist yet, and throwing costs
+  const st = lstatSync(abs, { throwIfNoEntry: false });
+  if (st?.isSymbolicLink()) {
+    try {
+      return realpathSync.native(abs);
+    } catch {
+      // dangling (or a loop): follow the link's text from where the link really is
+      return realPathOf(path.resolve(realDir(parent, dirs, depth + 1), readlinkSync(abs)), dirs, depth + 1);
+    }
+  }
+  return path.join(realDir(parent, dirs, depth + 1), path.basename(abs));
+}
+
+function realDir(dir: string, dirs: Map<string, string> | undefined, depth: number): string {
+  const known = dirs?.get(dir);
+  if (known !== undefined) return known;
+  let real: string;
+  try {
+    real = realpathSync.native(dir);
+  } catch {
+    real = realPathOf(dir, dirs, depth);
+  }
+  dirs?.set(dir, real);
+  return real;
+}
+
+/** True when `inner` is `outer` or lies below it (both absolute, normalised). */
+export function isWithin(inner: string, outer: string): boolean {
+  return inner === outer || inner.startsWith(outer.endsWith(path.sep) ? outer : outer + path.sep);
+}
+
+/** The first component of `rel` under `root` that is a symbolic link, as a project-relative path; undefined if none. */
+function firstSymlink(root: string, rel: string): string | undefined {
+  const parts = rel.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const sub = parts.slice(0, i).join('/');
+    try {
+      if (lstatSync(path.join(root, sub)).isSymbolicLink()) return sub;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** wsflow's own files in a project, which no out may replace, hold or sit inside. */
+export function protectedPaths(pipeline: Pick<Pipeline, 'file' | 'projectDir' | 'stages'>): { what: string; real: string; dir: boolean }[] {
+  const list = [
+    { what: 'cache directory cache/', real: realPathOf(path.join(pipeline.projectDir, 'cache')), dir: true },
+    { what: 'directory .wsflow/', real: realPathOf(path.join(pipeline.projectDir, '.wsflow')), dir: true },
+    { what: `pipeline file ${path.basename(pipeline.file)}`, real: realPathOf(pipeline.file), dir: false },
+    { what: 'pipeline schema', real: realPathOf(SCHEMA_FILE), dir: false },
+  ];
+  const modules = new Set<string>();
+  for (const stage of pipeline.stages.values()) if (stage.source.type === 'kind' && stage.source.modulePath) modules.add(stage.source.modulePath);
+  for (const m of modules) list.push({ what: `kind module ${path.relative(pipeline.projectDir, m) || m}`, real: realPathOf(m), dir: false });
+  return list;
+}
+
+/** the schema that ships with wsflow (this file runs from dist/src/pipeline) */
+const SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../schema/pipeline.schema.json');
+
+/** Why writing the project-relative out `rel` is not allowed, or undefined when it may be written. */
+export function outPathProblem(
+  projectDir: string,
+  realProject: string,
+  rel: string,
+  guarded: readonly { what: string; real: string; dir: boolean }[],
+  dirs?: Map<string, string>,
+): string | undefined {
+  const real = realPathOf(path.join(projectDir, rel), dirs);
+  if (real === realProject || !isWithin(real, realProject)) {
+    const link = firstSymlink(projectDir, rel);
+    const through = link === undefined ? '' : ` through the symbolic link "${link}"`;
+    return `resolves${through} to ${real}, outside the project directory (${realProject}); stages write only inside it`;
+  }
+  for (const g of guarded) {
+    if (isWithin(g.real, real)) return `would replace wsflow's ${g.what}${real === g.real ? '' : ' (it lies inside this out)'}`;
+    if (g.dir && isWithin(real, g.real)) return `lies inside wsflow's ${g.what}, which only wsflow writes`;
+  }
+  return undefined;
+}
+
+/**
+ * Every out resolved against the real project directory, symlinks included: an out that lands outside the project
+ * or on wsflow's own files is an error at the out. Run on every load (cached or not): links change after a load.
+ */
+export function checkOutsOnDisk(pipeline: Pipeline): Diagnostic[] {
+  const dirs = new Map<string, string>();
+  const realProject = realPathOf(pipeline.projectDir, dirs);
+  let guarded: ReturnType<typeof protectedPaths> | undefined;
+  const errors: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const stage of pipeline.stages.values()) {
+    stage.outs.forEach((rel, i) => {
+      guarded ??= protectedPaths(pipeline);
+      const problem = outPathProblem(pipeline.projectDir, realProject, rel, guarded, dirs);
+      if (problem === undefined) return;
+      const span = stage.outSpans?.[i] ?? stage.span;
+      const message = `${outLabel(stage)} "${rel}" ${problem}`;
+      const id = `${span?.offset ?? -1}\u0000${message}`;
+      if (seen.has(id)) return;
+      seen.add(id);
+      errors.push(span ? { severity: 'error', message, span } : { severity: 'error', message });
+    });
+  }
+  return errors.sort((a, b) => (a.span?.offset ?? -1) - (b.span?.offset ?? -1));
+}
+
+function outLabel(stage: PlannedStage): string {
+  return stage.source.type === 'cmd' ? 'outs entry' : 'out';
 }

@@ -91,6 +91,8 @@ export interface PlannedStage {
   description?: string;
   /** where the stage is declared (its key in `stages:`) */
   span?: SourceSpan;
+  /** where each of `outs` is written (a kind's default out: the stage's key), for checks made after loading */
+  outSpans?: readonly SourceSpan[];
 }
 
 export interface Pipeline {

@@ -7,10 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { Rig, sleep } from '../helpers/rig.js';
+import { assertNoFalseHit } from '../helpers/cache-audit.js';
 import { Rng } from '../../src/core/random.js';
 
 const PIPELINE = `
@@ -35,42 +33,6 @@ stages:
     params: [seed]
     outs: [count.txt, count2.txt]
 `;
-
-function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function objectPath(rig: Rig, hash: string): string {
-  return rig.path(join('cache', 'objects', hash.slice(0, 2), hash.slice(2)));
-}
-
-/** Every succeeded, non-evicted execution: its manifest and objects are intact and its output is the right one. */
-function assertNoFalseHit(rig: Rig, reference: Map<string, string>, trial: string): void {
-  if (!existsSync(rig.path('cache/state.db'))) return;
-  const rows = rig.withDb(
-    (db) =>
-      db.prepare(`SELECT id, stage_id, output_hash FROM executions WHERE status = 'succeeded' AND evicted = 0`).all() as {
-        id: number;
-        stage_id: string;
-        output_hash: string;
-      }[],
-  );
-  for (const row of rows) {
-    const where = `${trial}: execution #${row.id} of ${row.stage_id}`;
-    assert.equal(row.output_hash, reference.get(row.stage_id), `${where} recorded a different output than a clean run`);
-    const manifestFile = objectPath(rig, row.output_hash);
-    assert.ok(existsSync(manifestFile), `${where}: manifest missing`);
-    const manifestBytes = readFileSync(manifestFile);
-    assert.equal(sha256(manifestBytes), row.output_hash, `${where}: manifest content does not match its name`);
-    const manifest = JSON.parse(manifestBytes.toString('utf8')) as { files: [string, string, number, number][] };
-    for (const [path, hash, size] of manifest.files) {
-      const obj = objectPath(rig, hash);
-      assert.ok(existsSync(obj), `${where}: object for ${path} missing`);
-      assert.equal(statSync(obj).size, size, `${where}: object for ${path} truncated`);
-      assert.equal(sha256(readFileSync(obj)), hash, `${where}: object for ${path} has wrong content`);
-    }
-  }
-}
 
 function projectOutputs(rig: Rig): Map<string, string> {
   const out = rig.snapshot('out');

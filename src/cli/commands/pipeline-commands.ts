@@ -1,5 +1,5 @@
 /**
- * The pipeline-running subcommands: run, status, explain, watch, gc, metrics, logs, and the hidden _run-stage.
+ * The pipeline-running subcommands: run, status, explain, watch, gc, fsck, metrics, logs, and the hidden _run-stage.
  * Registration is cheap; each action imports the engine lazily so `wsflow status` starts fast.
  */
 import path from 'node:path';
@@ -196,6 +196,16 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .action(async (options: { dryRun: boolean; json: boolean; file?: string }) => {
       const { gcCommand } = await import('../../engine/commands/gc-command.js');
       setExitCode(gcCommand({ projectDir: projectDirOf(options), dryRun: options.dryRun, json: options.json }, commandEnv()));
+    });
+
+  program
+    .command('fsck')
+    .description('verify every cache object against its content hash; evict what is damaged (exit 1), 0 when intact')
+    .option('--json', 'machine-readable output', false)
+    .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .action(async (options: { json: boolean; file?: string }) => {
+      const { fsckCommand } = await import('../../engine/commands/fsck-command.js');
+      setExitCode(fsckCommand({ projectDir: projectDirOf(options), json: options.json }, commandEnv()));
     });
 
   program

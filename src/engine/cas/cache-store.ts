@@ -12,26 +12,58 @@
  */
 import {
   chmodSync,
+  closeSync,
   constants as fsConstants,
   copyFileSync,
   existsSync,
   linkSync,
+  lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
+  readSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
+  unlinkSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { FileHash, TreeHash } from '../keys/hashing.js';
 import { hashFileSync } from '../keys/file-hasher.js';
 import { parseManifest, serializeManifest, treeHashOf, walkFiles, type TreeEntry, type TreeManifest } from '../keys/tree-manifest.js';
 import { isPidAlive } from '../exec/process-util.js';
+import { crashPoint } from '../crash-points.js';
+import { sha256Hex } from '../keys/hashing.js';
 
 export type VerifyResult = { ok: true; manifest: TreeManifest } | { ok: false; problem: string };
+
+/** A cache object whose bytes do not hash to its name: found while restoring it, never served. */
+export class CorruptObjectError extends Error {
+  constructor(
+    readonly hash: string,
+    /** the path inside the output it was restoring */
+    readonly path: string,
+  ) {
+    super(`cache object ${hash.slice(0, 12)} for ${path} does not match its content hash`);
+  }
+}
+
+const COPY_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * The names wsflow gives what it creates in the cache; gc and fsck touch nothing else. An object is
+ * objects/<2 hex>/<62 hex>, written first as <62 hex>.tmp-<pid>-<hex>; a materialised tree is trees/<64 hex>.
+ */
+export const CACHE_NAMES = {
+  objectPrefix: /^[0-9a-f]{2}$/,
+  objectRest: /^[0-9a-f]{62}$/,
+  objectTemp: /^[0-9a-f]{62}\.tmp-\d+-[0-9a-f]+$/,
+  tree: /^[0-9a-f]{64}$/,
+} as const;
 
 export class CacheStore {
   readonly dir: string;
@@ -39,6 +71,7 @@ export class CacheStore {
   readonly treesDir: string;
   readonly tmpDir: string;
   readonly logsDir: string;
+  #copyBuffer: Buffer | undefined;
 
   constructor(cacheDir: string) {
     this.dir = cacheDir;
@@ -74,7 +107,7 @@ export class CacheStore {
       const hash = hashFileSync(f.abs);
       const size = f.stat.size;
       const exec = (f.stat.mode & 0o111) !== 0;
-      if (!this.#hasObjectOfSize(hash, size)) {
+      if (!this.#hasIntactObject(hash, size)) {
         chmodSync(f.abs, 0o444);
         const dest = this.objectPath(hash);
         mkdirSync(dirname(dest), { recursive: true });
@@ -92,7 +125,7 @@ export class CacheStore {
     for (const f of files) {
       const st = statSync(f.abs);
       const hash = hashFileSync(f.abs);
-      if (!this.#hasObjectOfSize(hash, st.size)) this.#writeObjectFromFile(hash, f.abs);
+      if (!this.#hasIntactObject(hash, st.size)) this.#writeObjectFromFile(hash, f.abs);
       // re-stat: a size that changed while we hashed means the command is still writing (a leaked background job)
       const after = statSync(f.abs);
       if (after.size !== st.size || after.mtimeMs !== st.mtimeMs) throw new Error(`${f.rel} changed while it was being cached`);
@@ -105,13 +138,16 @@ export class CacheStore {
   putManifest(manifest: TreeManifest): TreeHash {
     const text = serializeManifest(manifest);
     const hash = treeHashOf(manifest);
-    if (!this.#hasObjectOfSize(hash, Buffer.byteLength(text))) this.#writeObjectBytes(hash, text);
+    if (!this.#hasIntactObject(hash, Buffer.byteLength(text))) this.#writeObjectBytes(hash, text);
     return hash;
   }
 
+  /** The manifest, or null when it is missing or damaged (its bytes must hash to its name: it says where files go). */
   readManifest(hash: TreeHash): TreeManifest | null {
     try {
-      return parseManifest(readFileSync(this.objectPath(hash), 'utf8'));
+      const bytes = readFileSync(this.objectPath(hash));
+      if (sha256Hex(bytes) !== hash) return null;
+      return parseManifest(bytes.toString('utf8'));
     } catch {
       return null;
     }
@@ -137,9 +173,25 @@ export class CacheStore {
    * An immutable directory holding the tree's files (hard links to the read-only objects), created once and shared
    * by every stage that reads this output: it cannot change under a running stage, whatever happens in out/.
    */
-  materializeTree(hash: TreeHash, manifest: TreeManifest): string {
+  /**
+   * Every use hashes the tree's files (a stage reads its inputs anyway, and a tree shares its objects' inodes, so
+   * damage to an object is damage to the tree): a damaged tree is made again. A damaged or missing object is
+   * evicted and stored again from `repairFrom(entry)` — the upstream's copy in out/, which status found to match —
+   * when that file has the right bytes; otherwise CorruptObjectError, and the stage does not run on bad input.
+   */
+  materializeTree(hash: TreeHash, manifest: TreeManifest, repairFrom?: (f: TreeEntry) => string): string {
     const final = this.treePath(hash);
-    if (existsSync(final)) return final;
+    if (existsSync(final)) {
+      if (manifest.files.every((f) => fileHasHash(join(final, f.path), f.hash))) return final;
+      removeTree(final);
+    }
+    for (const f of manifest.files) {
+      if (this.objectIsIntact(f.hash)) continue;
+      this.evictObject(f.hash, this.treesUsing(f.hash));
+      const source = repairFrom?.(f);
+      if (source === undefined || !fileHasHash(source, f.hash)) throw new CorruptObjectError(f.hash, f.path);
+      this.#writeObjectFromFile(f.hash, source);
+    }
     mkdirSync(this.treesDir, { recursive: true });
     const staging = this.newStagingDir(`tree-${hash.slice(0, 12)}`);
     const root = join(staging, 'tree');
@@ -161,6 +213,7 @@ export class CacheStore {
     }
     // directories read-only too, deepest first, so that a stage cannot add files to its input
     for (const d of [...dirs].sort((a, b) => b.length - a.length)) chmodSync(d, 0o555);
+    crashPoint('tree-staged');
     try {
       renameSync(root, final);
     } catch (err) {
@@ -185,18 +238,25 @@ export class CacheStore {
     const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
     const tmp = join(parent, `.${base}.wsflow-tmp-${tag}`);
     const single = prefix !== '' ? manifest.files.find((f) => f.path === prefix) : undefined;
-    if (single) {
-      this.#copyObject(single, tmp);
-    } else {
-      mkdirSync(tmp);
-      const want = prefix === '' ? '' : `${prefix}/`;
-      for (const f of manifest.files) {
-        if (!f.path.startsWith(want)) continue;
-        const dest = join(tmp, f.path.slice(want.length));
-        mkdirSync(dirname(dest), { recursive: true });
-        this.#copyObject(f, dest);
+    try {
+      if (single) {
+        this.#copyObject(single, tmp);
+      } else {
+        mkdirSync(tmp);
+        const want = prefix === '' ? '' : `${prefix}/`;
+        for (const f of manifest.files) {
+          if (!f.path.startsWith(want)) continue;
+          const dest = join(tmp, f.path.slice(want.length));
+          mkdirSync(dirname(dest), { recursive: true });
+          this.#copyObject(f, dest);
+        }
       }
+    } catch (err) {
+      // a corrupt object or a full disk: the destination keeps what it had, and no half-copy is left next to it
+      removeTree(tmp);
+      throw err;
     }
+    crashPoint('out-staged');
     const old = join(parent, `.${base}.wsflow-old-${tag}`);
     let moved = false;
     try {
@@ -205,7 +265,9 @@ export class CacheStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    crashPoint('out-old-moved');
     renameSync(tmp, destAbs);
+    crashPoint('out-swapped');
     if (moved) removeTree(old);
   }
 
@@ -223,12 +285,32 @@ export class CacheStore {
     }
   }
 
-  #hasObjectOfSize(hash: string, size: number): boolean {
+  /**
+   * Whether an object with these bytes is already stored. One of the right size is hashed before it is trusted
+   * (a stage that reproduces an output must not be recorded against a damaged copy); a damaged one is dropped with
+   * the trees that hard-link it, so the caller writes it afresh and every record naming it is whole again.
+   */
+  #hasIntactObject(hash: string, size: number): boolean {
+    let st;
     try {
-      return statSync(this.objectPath(hash)).size === size;
+      st = lstatSync(this.objectPath(hash));
     } catch {
       return false;
     }
+    if (st.isFile() && st.size === size && this.objectIsIntact(hash)) return true;
+    this.evictObject(hash, this.treesUsing(hash));
+    return false;
+  }
+
+  /** The materialised trees whose manifest names the object (read only when an object turns out damaged). */
+  treesUsing(hash: string): TreeHash[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.treesDir);
+    } catch {
+      return [];
+    }
+    return names.filter((n) => CACHE_NAMES.tree.test(n) && this.readManifest(n as TreeHash)?.files.some((f) => f.hash === hash)) as TreeHash[];
   }
 
   #writeObjectBytes(hash: string, data: string | Uint8Array): void {
@@ -247,14 +329,88 @@ export class CacheStore {
     const dest = this.objectPath(hash);
     mkdirSync(dirname(dest), { recursive: true });
     const tmp = `${dest}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    fill(tmp);
-    renameSync(tmp, dest);
+    try {
+      fill(tmp);
+      crashPoint('object-written');
+      renameSync(tmp, dest);
+    } catch (err) {
+      // a full disk mid-copy: leave no partial object behind (the name alone never counts, but it holds space)
+      rmSync(tmp, { force: true });
+      throw err;
+    }
   }
 
+  /**
+   * Copies an object out of the cache, hashing the bytes as they pass: a restore reads them anyway, and an object
+   * damaged in place (same size, other bytes) must never be served. A writable copy: users may edit out/.
+   */
   #copyObject(f: TreeEntry, dest: string): void {
-    copyFileSync(this.objectPath(f.hash), dest, fsConstants.COPYFILE_FICLONE);
-    // a writable copy: users may edit out/; the object itself stays read-only
-    chmodSync(dest, f.exec ? 0o755 : 0o644);
+    const buf = (this.#copyBuffer ??= Buffer.allocUnsafe(COPY_CHUNK));
+    const h = createHash('sha256');
+    const from = openSync(this.objectPath(f.hash), 'r');
+    try {
+      const to = openSync(dest, 'wx', f.exec ? 0o755 : 0o644);
+      try {
+        for (;;) {
+          const n = readSync(from, buf, 0, COPY_CHUNK, null);
+          if (n === 0) break;
+          const chunk = n === COPY_CHUNK ? buf : buf.subarray(0, n);
+          h.update(chunk);
+          for (let off = 0; off < n; ) off += writeSync(to, chunk, off, n - off);
+        }
+      } finally {
+        closeSync(to);
+      }
+    } finally {
+      closeSync(from);
+    }
+    if (h.digest('hex') !== f.hash) {
+      unlinkSync(dest);
+      throw new CorruptObjectError(f.hash, f.path);
+    }
+  }
+
+  /** Whether the object's bytes hash to its name (reads it whole); false when it cannot be read. */
+  objectIsIntact(hash: string): boolean {
+    try {
+      return hashFileSync(this.objectPath(hash)) === hash;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Removes a damaged object and every materialised tree that hard-links it (they share its inode, so they are
+   * damaged too). Returns the hashes of the trees removed. Only regular files and directories wsflow made are
+   * touched: lstat, never a followed link.
+   */
+  evictObject(hash: string, treesReferencing: readonly TreeHash[]): TreeHash[] {
+    const path = this.objectPath(hash);
+    try {
+      if (lstatSync(path).isFile()) unlinkSync(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const removed: TreeHash[] = [];
+    for (const tree of treesReferencing) {
+      const dir = this.treePath(tree);
+      try {
+        if (!lstatSync(dir).isDirectory()) continue;
+      } catch {
+        continue;
+      }
+      removeTree(dir);
+      removed.push(tree);
+    }
+    return removed;
+  }
+}
+
+function fileHasHash(path: string, hash: string): boolean {
+  try {
+    return hashFileSync(path) === hash;
+  } catch {
+    return false;
   }
 }
 
@@ -273,7 +429,8 @@ export function removeTree(path: string): void {
 function makeWritable(path: string): void {
   let st;
   try {
-    st = statSync(path);
+    // lstat: a link inside the tree is removed, never followed (its target may be anywhere)
+    st = lstatSync(path);
   } catch {
     return;
   }

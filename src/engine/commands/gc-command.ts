@@ -3,9 +3,9 @@
  * any stage, and says what that frees. Older executions whose outputs go are marked evicted (no longer hits).
  * Refuses to run while another wsflow run is live: its results are in cache/ before they are committed.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, unlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { CacheStore, removeTree } from '../cas/cache-store.js';
+import { CACHE_NAMES, CacheStore, removeTree } from '../cas/cache-store.js';
 import type { TreeHash } from '../keys/hashing.js';
 import { cacheDirOf } from '../plan/engine-context.js';
 import type { StateStore } from '../state/state-store.js';
@@ -29,6 +29,8 @@ export interface GcReport {
   removedBytes: number;
   removedTrees: number;
   evictedExecutions: number;
+  /** entries of cache/objects and cache/trees that wsflow did not create (links, odd names): left alone */
+  foreign: string[];
 }
 
 export function gcCommand(o: GcCommandOptions, env: CommandEnv): number {
@@ -58,7 +60,10 @@ export function gcCommand(o: GcCommandOptions, env: CommandEnv): number {
       env.stdout.write(
         `${s.bold(verb)} ${report.removedObjects} objects (${fmtBytes(report.removedBytes)}) and ${report.removedTrees} trees; ` +
           `${report.evictedExecutions} older executions ${o.dryRun ? 'would no longer be' : 'are no longer'} restorable.\n` +
-          `Kept ${report.keptObjects} objects (${fmtBytes(report.keptBytes)}) for the latest successful execution of ${report.keptExecutions} stages.\n`,
+          `Kept ${report.keptObjects} objects (${fmtBytes(report.keptBytes)}) for the latest successful execution of ${report.keptExecutions} stages.\n` +
+          (report.foreign.length > 0
+            ? `Left alone ${report.foreign.length} entries wsflow did not create (links or unexpected names): ${report.foreign.slice(0, 3).join(', ')}${report.foreign.length > 3 ? ', …' : ''}\n`
+            : ''),
       );
     }
     return 0;
@@ -81,31 +86,43 @@ function collect(store: StateStore, cache: CacheStore, dryRun: boolean): GcRepor
   }
   let removedObjects = 0;
   let removedBytes = 0;
+  const foreign: string[] = [];
+  // lstat throughout: only what wsflow created (a directory named by two hex digits holding regular files named by
+  // the rest of a sha256, a tree directory named by a sha256) is removed; a link is never followed
   for (const prefix of safeList(cache.objectsDir)) {
     const dir = join(cache.objectsDir, prefix);
+    if (!CACHE_NAMES.objectPrefix.test(prefix) || kindOf(dir) !== 'dir') {
+      foreign.push(`objects/${prefix}`);
+      continue;
+    }
     for (const name of safeList(dir)) {
       const hash = prefix + name;
       const path = join(dir, name);
-      let size = 0;
-      try {
-        size = statSync(path).size;
-      } catch {
+      const st = lstatOrNull(path);
+      if (!st) continue;
+      if (!CACHE_NAMES.objectRest.test(name) || !st.isFile()) {
+        if (!CACHE_NAMES.objectTemp.test(name)) foreign.push(`objects/${prefix}/${name}`);
         continue;
       }
       if (keepObjects.has(hash)) {
-        keptBytes += size;
+        keptBytes += st.size;
         continue;
       }
       removedObjects++;
-      removedBytes += size;
-      if (!dryRun) removeTree(path);
+      removedBytes += st.size;
+      if (!dryRun) unlinkSync(path);
     }
   }
   let removedTrees = 0;
   for (const name of safeList(cache.treesDir)) {
+    const path = join(cache.treesDir, name);
+    if (!CACHE_NAMES.tree.test(name) || kindOf(path) !== 'dir') {
+      foreign.push(`trees/${name}`);
+      continue;
+    }
     if (keepTrees.has(name)) continue;
     removedTrees++;
-    if (!dryRun) removeTree(join(cache.treesDir, name));
+    if (!dryRun) removeTree(path);
   }
   const gone = store.succeededExecutions().filter((e) => e.output_hash && !keepTrees.has(e.output_hash as TreeHash));
   if (!dryRun) {
@@ -121,7 +138,23 @@ function collect(store: StateStore, cache: CacheStore, dryRun: boolean): GcRepor
     removedBytes,
     removedTrees,
     evictedExecutions: gone.length,
+    foreign,
   };
+}
+
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function kindOf(path: string): 'dir' | 'file' | 'other' | null {
+  const st = lstatOrNull(path);
+  if (!st) return null;
+  return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
 }
 
 function safeList(dir: string): string[] {

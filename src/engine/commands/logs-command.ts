@@ -14,7 +14,7 @@ export interface LogsCommandOptions {
 }
 
 export function logsCommand(o: LogsCommandOptions, env: CommandEnv): number {
-  const state = openRecordedState(o.projectDir);
+  const state = openRecordedState(o.projectDir, { readOnly: true });
   if (!state) {
     env.stderr.write(`error: no executions recorded yet (no ${stateDbPathOf(o.projectDir)})\n`);
     return 1;

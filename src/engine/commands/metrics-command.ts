@@ -73,7 +73,7 @@ function flatParams(e: ExecutionRow): Map<string, unknown> {
 }
 
 export function metricsCommand(o: MetricsCommandOptions, env: CommandEnv): number {
-  const state = openRecordedState(o.projectDir);
+  const state = openRecordedState(o.projectDir, { readOnly: true });
   if (!state) {
     env.stderr.write(`error: no executions recorded yet (no ${stateDbPathOf(o.projectDir)})\n`);
     return 1;

@@ -38,6 +38,8 @@ export class FileHasher {
   readonly #seen = new Map<string, { sig: string; hash: FileHash }>();
   /** files hashed for real (not from the memo) since construction; lets tests and benchmarks assert memo hits */
   rehashed = 0;
+  /** false once the database refused a write (a read-only project): the memo is an optimisation, not a need */
+  #canRemember = true;
 
   constructor(db: Db) {
     this.#getAll = db.prepare<unknown[]>('SELECT path, size, mtime_ns, ino, hash, hashed_at_ns FROM file_hashes').safeIntegers(true);
@@ -80,10 +82,21 @@ export class FileHasher {
     const hashedAt = BigInt(Date.now()) * 1_000_000n;
     const hash = hashFileSync(absPath);
     this.rehashed++;
-    this.#put.run(absPath, Number(st.size), st.mtimeNs, st.ino, hash, hashedAt);
+    this.#remember(absPath, Number(st.size), st.mtimeNs, st.ino, hash, hashedAt);
     this.#all?.set(absPath, { size: st.size, mtime_ns: st.mtimeNs, ino: st.ino, hash, hashed_at_ns: hashedAt });
     this.#seen.set(absPath, { sig, hash });
     return hash;
+  }
+
+  #remember(...row: [string, number, bigint, bigint, FileHash, bigint]): void {
+    if (!this.#canRemember) return;
+    try {
+      this.#put.run(...row);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code !== 'string' || !code.startsWith('SQLITE_READONLY')) throw err;
+      this.#canRemember = false;
+    }
   }
 
   /** Hash a path that may be a file or a directory (a directory hashes as the manifest of its files). */

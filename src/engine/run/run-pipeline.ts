@@ -26,11 +26,15 @@ import { Slots } from '../exec/slots.js';
 import { onAbort, sleepUnlessAborted } from '../exec/on-abort.js';
 import { HEARTBEAT_MS, LeaseManager, recoverCrashedRuns } from '../exec/leases.js';
 import { HOST } from '../exec/process-util.js';
-import { removeStaleSiblings, removeTree } from '../cas/cache-store.js';
+import { CorruptObjectError, removeStaleSiblings, removeTree } from '../cas/cache-store.js';
+import { evictCorruptObject } from '../cas/evict-corrupt.js';
+import { guardedOutPath } from '../cas/out-guard.js';
+import { describeFault } from '../faults.js';
+import { crashPoint } from '../crash-points.js';
 import { fmtMs } from '../loggers/format-time.js';
 import type { TreeHash } from '../keys/hashing.js';
 import type { ExecutionRow, MetricRow } from '../state/state-store.js';
-import type { TreeManifest } from '../keys/tree-manifest.js';
+import type { TreeEntry, TreeManifest } from '../keys/tree-manifest.js';
 
 const LEASE_POLL_MS = 150;
 const LOG_TAIL_LINES = 20;
@@ -130,7 +134,15 @@ class RunSession {
     cache.removeStaleStaging();
     if (crashed.length > 0) {
       // a killed run may have left a half-swapped copy next to an out path that no longer needs restoring
-      for (const n of this.#nodes.values()) for (const p of layoutPaths(n.st.layout)) removeStaleSiblings(join(pipeline.projectDir, p));
+      for (const n of this.#nodes.values()) {
+        for (const p of layoutPaths(n.st.layout)) {
+          try {
+            removeStaleSiblings(guardedOutPath(pipeline.projectDir, p));
+          } catch {
+            // an out whose parent now leads out of the project: its stage reports it when it gets there
+          }
+        }
+      }
     }
     this.#runId = store.insertRun({ argv: JSON.stringify(this.#o.argv), profile: pipeline.profile, host: HOST, pid: process.pid, now: started });
     this.#leases = new LeaseManager(store, this.#runId);
@@ -174,7 +186,9 @@ class RunSession {
     this.#active++;
     void this.#process(n)
       .catch((err: unknown): NotDone => {
-        this.#emit({ type: 'warning', stageId: n.id, message: `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}` });
+        const fault = describeFault(err);
+        const message = fault ?? `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+        this.#emit({ type: 'warning', stageId: n.id, message });
         this.#counts.failed++;
         return { outcome: 'failed' };
       })
@@ -330,7 +344,21 @@ class RunSession {
     if (!hit?.output_hash) return null;
     const v = cache.verifyTree(hit.output_hash);
     if (!v.ok) return null;
-    this.#materialize(n, v.manifest);
+    try {
+      this.#materialize(n, v.manifest);
+    } catch (err) {
+      if (!(err instanceof CorruptObjectError)) throw err;
+      const evicted = evictCorruptObject(store, cache, err.hash);
+      this.#emit({
+        type: 'warning',
+        stageId: n.id,
+        message:
+          `${err.message}: evicted it (and ${evicted.trees} cached tree${evicted.trees === 1 ? '' : 's'} sharing it; ` +
+          `${evicted.executions} execution${evicted.executions === 1 ? '' : 's'} no longer restorable); running the stage again`,
+      });
+      return null;
+    }
+    crashPoint('out-written');
     store.setHead(n.id, hit.id, layoutPaths(n.st.layout), Date.now());
     this.#counts.restored++;
     this.#emit({
@@ -348,8 +376,8 @@ class RunSession {
   #materialize(n: Node, manifest: TreeManifest): void {
     const { cache, pipeline } = this.#ctx;
     const layout = n.st.layout;
-    if (layout.type === 'dir') cache.materializeCopy(manifest, join(pipeline.projectDir, layout.path));
-    else for (const p of layout.paths) cache.materializeCopy(manifest, join(pipeline.projectDir, p), p);
+    if (layout.type === 'dir') cache.materializeCopy(manifest, guardedOutPath(pipeline.projectDir, layout.path));
+    else for (const p of layout.paths) cache.materializeCopy(manifest, guardedOutPath(pipeline.projectDir, p), p);
   }
 
   /** The upstream outputs a stage reads, as immutable trees inside the cache, with the executions that made them. */
@@ -364,7 +392,10 @@ class RunSession {
         const manifest = cache.readManifest(hash);
         if (!manifest) throw new Error(`output of ${id} vanished from the cache`);
         const producer = up.producer === null ? undefined : store.getExecution(up.producer);
-        return { stageId: id, matrix: up.stage.matrix, dir: cache.materializeTree(hash, manifest), ...(producer ? provenanceOf(producer) : {}) };
+        // a damaged object is stored again from the upstream's copy in the project, if that copy has its bytes
+        const projectCopy = (f: TreeEntry): string =>
+          up.st.layout.type === 'dir' ? join(this.#ctx.pipeline.projectDir, up.st.layout.path, f.path) : join(this.#ctx.pipeline.projectDir, f.path);
+        return { stageId: id, matrix: up.stage.matrix, dir: cache.materializeTree(hash, manifest, projectCopy), ...(producer ? provenanceOf(producer) : {}) };
       });
     }
     return inputs;
@@ -500,7 +531,11 @@ class RunSession {
         signal: this.#o.signal,
       });
     } catch (err) {
-      outcome = { ok: false as const, error: err instanceof Error ? err.message : String(err) };
+      const error =
+        err instanceof CorruptObjectError
+          ? `input ${err.message}, and the project holds no intact copy: evicted it; run again to rebuild it`
+          : (describeFault(err) ?? (err instanceof Error ? err.message : String(err)));
+      outcome = { ok: false as const, error };
     } finally {
       clearInterval(metricTimer);
     }
@@ -515,10 +550,13 @@ class RunSession {
         removeTree(staging);
         return { outcome: 'executed', outputHash: committed.hash, executionId };
       } catch (err) {
-        outcome = { ok: false as const, error: err instanceof Error ? err.message : String(err) };
+        outcome = { ok: false as const, error: describeFault(err) ?? (err instanceof Error ? err.message : String(err)) };
       }
     }
     removeTree(staging);
+    // a failed command's outs are partial (its outs were cleared before it ran): removing them also gives back
+    // the space a command that filled the disk took, so that recording the failure and the next run can proceed
+    if (st.source.type === 'cmd') removePartialOuts(pipeline.projectDir, n.stage.outs);
     const ended = Date.now();
     const interrupted = 'interrupted' in outcome && outcome.interrupted === true;
     store.endExecution(executionId, interrupted ? 'interrupted' : 'failed', {
@@ -556,10 +594,12 @@ class RunSession {
     if (layout.type === 'dir') {
       stored = cache.ingestDirByRename(outDir);
     } else {
+      for (const p of layout.paths) guardedOutPath(pipeline.projectDir, p);
       const listed = listOutputFiles(pipeline.projectDir, layout);
       if (!listed.ok) throw new Error(`the command did not write its declared out ${listed.missing}`);
       stored = cache.ingestFilesByCopy(listed.files);
     }
+    crashPoint('ingested');
     const previous = store.headExecution(n.id, true);
     const ended = Date.now();
     let bytes = 0;
@@ -573,7 +613,9 @@ class RunSession {
       backend,
       annotations,
     });
-    if (layout.type === 'dir') cache.materializeCopy(stored.manifest, join(pipeline.projectDir, layout.path));
+    crashPoint('committed');
+    if (layout.type === 'dir') cache.materializeCopy(stored.manifest, guardedOutPath(pipeline.projectDir, layout.path));
+    crashPoint('out-written');
     store.setHead(n.id, executionId, layoutPaths(layout), Date.now());
     this.#counts.executed++;
     this.#emit({
@@ -609,25 +651,51 @@ export function provenanceOf(e: ExecutionRow): Pick<UpstreamOutput, 'key' | 'run
 /** DVC semantics: declared outs are removed before the command runs (they are in the cache if they mattered). */
 function prepareCmdOuts(projectDir: string, outs: readonly string[]): void {
   for (const p of outs) {
-    const abs = join(projectDir, p);
+    const abs = guardedOutPath(projectDir, p);
     removeTree(abs);
     mkdirSync(dirname(abs), { recursive: true });
   }
 }
 
-/** A stage's log file, plus the last lines kept in memory for the failure report. */
+function removePartialOuts(projectDir: string, outs: readonly string[]): void {
+  for (const p of outs) {
+    try {
+      removeTree(guardedOutPath(projectDir, p));
+    } catch {
+      // an out that now leads outside the project is not ours to remove; the failure already says why
+    }
+  }
+}
+
+/**
+ * A stage's log file, plus the last lines kept in memory for the failure report. Writing it is best effort: a log
+ * that cannot be written (disk full, read-only cache/logs) must not turn into a second, different failure.
+ */
 class StageLog {
-  readonly #fd: number;
+  #fd: number | null;
   #tail: string[] = [];
   #partial = '';
 
   constructor(path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.#fd = openSync(path, 'a');
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.#fd = openSync(path, 'a');
+    } catch {
+      this.#fd = null;
+    }
+  }
+
+  #write(t: string): void {
+    if (this.#fd === null) return;
+    try {
+      writeSync(this.#fd, t);
+    } catch {
+      this.close();
+    }
   }
 
   text(t: string): void {
-    writeSync(this.#fd, t);
+    this.#write(t);
     const parts = (this.#partial + t).split('\n');
     this.#partial = parts.pop() ?? '';
     this.#tail.push(...parts);
@@ -635,7 +703,7 @@ class StageLog {
   }
 
   line(l: string): void {
-    writeSync(this.#fd, `${l}\n`);
+    this.#write(`${l}\n`);
   }
 
   tail(): string[] {
@@ -643,6 +711,13 @@ class StageLog {
   }
 
   close(): void {
-    closeSync(this.#fd);
+    if (this.#fd === null) return;
+    const fd = this.#fd;
+    this.#fd = null;
+    try {
+      closeSync(fd);
+    } catch {
+      // already gone
+    }
   }
 }

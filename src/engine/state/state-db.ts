@@ -5,9 +5,10 @@
  * Schema changes: bump SCHEMA_VERSION and add a migration step; an older wsflow refuses a newer database.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { noteStateDbPath } from '../faults.js';
 
 /*
  * better-sqlite3 is CommonJS. Imported from ESM, Node 20 sends it and each file it requires through the ESM
@@ -107,6 +108,8 @@ export interface OpenStateOptions {
 
 /** Opens (creating if needed) the state database and brings its schema up to date. */
 export function openStateDb(path: string, options: OpenStateOptions = {}): Db {
+  // a fault on this database is reported with its path (src/engine/faults.ts)
+  noteStateDbPath(path);
   if (!options.mustExist) mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { fileMustExist: options.mustExist ?? false, timeout: 30_000 });
   db.pragma('journal_mode = WAL');
@@ -115,6 +118,43 @@ export function openStateDb(path: string, options: OpenStateOptions = {}): Db {
   db.defaultSafeIntegers(false);
   ensureSchema(db);
   return db;
+}
+
+/**
+ * For commands that only read (status, explain, metrics, logs): the database as openStateDb opens it where it can,
+ * else — a read-only directory, file or mount, where SQLite cannot create the WAL's shared-memory file — read-only,
+ * else an in-memory copy of the file. Writes such a command makes (the hash memo) then go nowhere.
+ */
+export function openStateDbForReading(path: string): Db {
+  try {
+    return openStateDb(path, { mustExist: true });
+  } catch (err) {
+    if (!cannotWrite(err)) throw err;
+  }
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      ensureSchema(db);
+      return db;
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  } catch (err) {
+    if (!cannotWrite(err)) throw err;
+  }
+  const bytes = readFileSync(path);
+  // WAL mode (header bytes 18-19 = 2) needs a shared-memory file even in memory; a copy can be a rollback database
+  if (bytes.length >= 20 && bytes[18] === 2 && bytes[19] === 2) bytes.fill(1, 18, 20);
+  const db = new Database(bytes);
+  ensureSchema(db);
+  return db;
+}
+
+function cannotWrite(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return false;
+  return code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_READONLY') || code === 'EROFS' || code === 'EACCES' || code === 'EPERM';
 }
 
 /** An empty in-memory database with the same schema, for read-only commands on a project that never ran. */
