@@ -2,7 +2,7 @@
  * The registry of built-in stage kinds (`uses: <name>` in pipeline.yaml).
  * Each kind module must be cheap to import: its implementation is behind `load()`.
  */
-import type { StageKind } from '../src/engine/stage-kind.js';
+import type { StageKind } from '../src/contract/stage-kind.js';
 import { reportKind } from './report/index.js';
 import { modelKind } from './model/index.js';
 import { dilemmasKind } from './dilemmas/index.js';

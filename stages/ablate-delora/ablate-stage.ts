@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
 import { ABLATION_PER_ROW, ABLATION_SUMMARY, type AblationPerRowRow, type AblationVariant, type DilemmasPerRowRow } from '../lib/artifacts.js';
 import { writeTable } from '../lib/csv.js';
 import { ablationVariants, frobeniusNorm } from '../lib/dw-ops.js';

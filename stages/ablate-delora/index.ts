@@ -5,7 +5,7 @@
  * −1, 0, +1. Takes the same prompt-format and anchor params as eval-dilemmas.
  * Cheap to import: the implementation is behind load().
  */
-import type { StageKind } from '../../src/engine/stage-kind.js';
+import type { StageKind } from '../../src/contract/stage-kind.js';
 import { ABLATION_VARIANTS } from '../lib/artifacts.js';
 import { DILEMMA_PARAM_PROPERTIES } from '../steer/dilemma-params.js';
 import { checkCoeffsIncludeZero } from '../steer/param-checks.js';

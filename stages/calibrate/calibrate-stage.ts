@@ -5,7 +5,7 @@
  */
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
 import { FILES, KL_AUDIT, KL_AUDIT_V3, KL_NEWTON_HISTORY, KL_PROMPT_REFS, KL_ROOT_HISTORY, KL_SUMMARY, KL_SUMMARY_V3 } from '../lib/artifacts.js';
 import { calibrateIllinois, calibrateIllinoisBothSigns, calibrateNewton, type CalibrationPoint } from '../lib/calibration.js';
 import { writeTable } from '../lib/csv.js';

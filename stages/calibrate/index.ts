@@ -5,7 +5,7 @@
  * re-measures the target and cannot mix versions. v1: Newton α ← α·√(T/M); v2: bracket + Illinois; v3: v2 per sign.
  * Cheap to import: the implementation is behind load().
  */
-import type { StageKind } from '../../src/engine/stage-kind.js';
+import type { StageKind } from '../../src/contract/stage-kind.js';
 
 export const CALIBRATE_KIND_NAME = 'calibrate';
 export const CALIBRATE_KIND_VERSION = '1.0.0';

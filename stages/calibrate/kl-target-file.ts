@@ -3,7 +3,7 @@
  * the target budget, and the target prompt's audit numbers — next to the two prompt sets. Cheap (no TensorFlow.js).
  */
 import { join } from 'node:path';
-import type { StageContext } from '../../src/engine/stage-kind.js';
+import type { StageContext } from '../../src/contract/stage-kind.js';
 import { FILES } from '../lib/artifacts.js';
 import { readJsonFile } from '../lib/json-file.js';
 import { oneInput } from '../lib/stage-inputs.js';

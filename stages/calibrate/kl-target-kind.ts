@@ -6,7 +6,7 @@
  * reference prompts are measured beside it (prompt_refs.csv).
  * Cheap to import: the implementation is behind load().
  */
-import type { StageKind } from '../../src/engine/stage-kind.js';
+import type { StageKind } from '../../src/contract/stage-kind.js';
 import { DEFAULT_PROMPT_SET, KL_REFERENCE_PROMPTS, KL_TARGET_PROMPT, PROMPT_SETS } from '../lib/prompts.js';
 import { QUESTIONS_PARAM, questionsExternalInput } from '../repe/index.js';
 import { checkPromptNames } from '../steer/param-checks.js';

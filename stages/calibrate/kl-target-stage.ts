@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
 import { FILES, KL_PROMPT_REFS, promptMethod } from '../lib/artifacts.js';
 import { writeTable } from '../lib/csv.js';
 import { promptText, type PromptSetName } from '../lib/prompts.js';

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
 import { loadQuestionPool, trainingQuestions } from '../lib/question-pool.js';
 import type { PersonaSetName } from '../lib/prompts.js';
 import { generatePairs } from './generate-pairs.js';

@@ -3,7 +3,7 @@
  * prompts from the question pool (spec §2). Cheap to import: generation is behind load().
  */
 import { isAbsolute, join } from 'node:path';
-import type { StageKind } from '../../src/engine/stage-kind.js';
+import type { StageKind } from '../../src/contract/stage-kind.js';
 import { MODEL_INPUT, MODEL_PARAM_SCHEMA, modelExternalInputs } from './model-source.js';
 
 export const DATA_KIND_NAME = 'data';

@@ -2,7 +2,7 @@
  * Loading the model of a data/train stage: through the worker's model cache when it comes from a `model` input
  * (stages/model/load-model.ts), else straight from `with: model`. Records the backend and model.
  */
-import type { StageContext } from '../../src/engine/stage-kind.js';
+import type { StageContext } from '../../src/contract/stage-kind.js';
 import { resolveModelDir } from '../../src/core/model-dir.js';
 import type { ModelDir } from '../../src/core/model-dir.js';
 import { ensureBackend } from '../../src/core/backend.js';

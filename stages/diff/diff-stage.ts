@@ -12,7 +12,7 @@ import { adapterTypeOf } from '../../src/core/adapters/adapter-config.js';
 import { readPeftDir } from '../../src/core/adapters/peft-dir.js';
 import { Checkpoint } from '../../src/core/checkpoint.js';
 import { writeSafetensors } from '../../src/core/safetensors.js';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
 import { DIFF_DIAGNOSTICS, DIFF_NORMS, FILES } from '../lib/artifacts.js';
 import { writeTable } from '../lib/csv.js';
 import { readJsonFile } from '../lib/json-file.js';

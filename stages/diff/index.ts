@@ -4,7 +4,7 @@
  * model's parameter names, with per-tensor norms and the §4.2 diagnostics as files and metrics.
  * Cheap to import: the implementation is behind load().
  */
-import type { StageKind } from '../../src/engine/stage-kind.js';
+import type { StageKind } from '../../src/contract/stage-kind.js';
 
 export const DIFF_KIND_NAME = 'diff';
 export const DIFF_KIND_VERSION = '1.0.0';

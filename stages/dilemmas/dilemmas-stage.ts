@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
 import { loadDilemmaRows, resolveDilemmaFiles, selectDilemmaRows, type ResolvedDilemmaFiles } from '../lib/dilemmas-dataset.js';
 import { writeStageProvenance } from '../report/provenance.js';
 import { datasetSource, DILEMMA_ROWS_FILE, DILEMMAS_INFO_FILE, DILEMMAS_KIND_NAME, DILEMMAS_KIND_VERSION } from './index.js';

@@ -5,7 +5,7 @@
  * Cheap to import: the implementation is behind load().
  */
 import { DEFAULT_DILEMMA_DATASET, resolveDilemmaFiles, type DilemmaSource } from '../lib/dilemmas-dataset.js';
-import type { ExternalInputsResult, StageKind } from '../../src/engine/stage-kind.js';
+import type { ExternalInputsResult, StageKind } from '../../src/contract/stage-kind.js';
 
 export const DILEMMAS_KIND_NAME = 'dilemmas';
 /** 1.1.0: dilemmas_info.json names the files relative to the dataset (no absolute paths) */

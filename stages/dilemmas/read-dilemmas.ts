@@ -1,7 +1,7 @@
 /** Reading a `dilemmas` stage's output in the evaluation stages. Cheap (no TensorFlow.js). */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageContext } from '../../src/engine/stage-kind.js';
+import type { StageContext } from '../../src/contract/stage-kind.js';
 import { validateDilemmaRecord, type DilemmaRow } from '../lib/dilemmas-dataset.js';
 import { readJsonFile } from '../lib/json-file.js';
 import { oneInput } from '../lib/stage-inputs.js';

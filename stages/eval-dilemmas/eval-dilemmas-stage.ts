@@ -5,7 +5,7 @@
  * SI pair), si_table.csv (the report's T1 row per method/family), si_by_action_type.csv, choice_ids.json,
  * provenance.json.
  */
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
 import { DILEMMAS_PER_ROW, DILEMMAS_SUMMARY, PROMPT_BASE_METHOD, promptMethod, SI_BY_ACTION_TYPE, SI_SUMMARY, SI_TABLE, type DilemmasPerRowRow } from '../lib/artifacts.js';
 import { summarizeDilemmas } from '../lib/choice-score.js';
 import { writeTable } from '../lib/csv.js';

@@ -8,7 +8,7 @@
  * only, so editing them reruns the evaluation stages and what depends on them, nothing upstream.
  * Cheap to import: the implementation is behind load().
  */
-import type { StageKind } from '../../src/engine/stage-kind.js';
+import type { StageKind } from '../../src/contract/stage-kind.js';
 import { DEFAULT_PROMPT_SET, PROMPT_SETS } from '../lib/prompts.js';
 import { checkCoeffsIncludeZero, checkPromptNames } from '../steer/param-checks.js';
 import { DILEMMA_PARAM_PROPERTIES } from '../steer/dilemma-params.js';

@@ -2,7 +2,7 @@
  * The `eval-iid` stage: per-claim scores (iid_per_row.csv), the per-coeff summary with the shift vs α = 0
  * (eval_summary.csv), the Yes/No ids (choice_ids.json), and mean_lr / shift / spread as metrics.
  */
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
 import { IID_PER_ROW, IID_SUMMARY, type IidPerRowRow } from '../lib/artifacts.js';
 import { choiceIds, type ChoiceRule } from '../lib/choice-ids.js';
 import { replicateHeadline, scoreChoiceFromLogits, summarizeIid } from '../lib/choice-score.js';

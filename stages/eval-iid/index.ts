@@ -4,7 +4,7 @@
  * log P(No), pmass, mean_lr per coeff and the shift against α = 0.
  * Cheap to import: the implementation is behind load().
  */
-import type { StageKind } from '../../src/engine/stage-kind.js';
+import type { StageKind } from '../../src/contract/stage-kind.js';
 import { CHOICE_RULES, DEFAULT_CHOICE_RULE } from '../lib/choice-ids.js';
 import { N_HELD_OUT_CLAIMS } from '../lib/prompts.js';
 import { checkCoeffsIncludeZero } from '../steer/param-checks.js';

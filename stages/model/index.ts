@@ -16,7 +16,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { resolveModelDir } from '../../src/core/model-dir.js';
-import type { ExternalInputsResult, StageKind } from '../../src/engine/stage-kind.js';
+import type { ExternalInputsResult, StageKind } from '../../src/contract/stage-kind.js';
 
 export const MODEL_KIND_NAME = 'model';
 /** 1.1.0: model-ref.json/2 names the model instead of its absolute directory */

@@ -9,7 +9,7 @@ import { ensureBackend } from '../../src/core/backend.js';
 import { loadQwen3 } from '../../src/core/qwen3/load.js';
 import type { Qwen3Model } from '../../src/core/qwen3/model.js';
 import { loadTokenizer, type Tokenizer } from '../../src/core/tokenizer.js';
-import type { StageContext } from '../../src/engine/stage-kind.js';
+import type { StageContext } from '../../src/contract/stage-kind.js';
 import { modelFromContext, type ResolvedModel } from './model-ref.js';
 
 export interface LoadedModel {

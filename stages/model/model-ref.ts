@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { describeModelDir, resolveModelDir, type ModelDir } from '../../src/core/model-dir.js';
-import type { StageContext } from '../../src/engine/stage-kind.js';
+import type { StageContext } from '../../src/contract/stage-kind.js';
 import { readJsonFile } from '../lib/json-file.js';
 import { oneInput } from '../lib/stage-inputs.js';
 

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeModelDir, resolveModelDir } from '../../src/core/model-dir.js';
 import { writeTinyQwen3 } from '../../src/core/tiny-qwen3.js';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
 import { readJsonFile } from '../lib/json-file.js';
 import { writeStageProvenance } from '../report/provenance.js';
 import { checkModelParams, MODEL_KIND_NAME, MODEL_KIND_VERSION, type TinyParams } from './index.js';

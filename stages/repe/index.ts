@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { ExternalInputsResult, StageKind } from '../../src/engine/stage-kind.js';
+import type { ExternalInputsResult, StageKind } from '../../src/contract/stage-kind.js';
 
 export const REPE_KIND_NAME = 'repe';
 export const REPE_KIND_VERSION = '1.0.0';

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSafetensors } from '../../src/core/safetensors.js';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
 import { FILES } from '../lib/artifacts.js';
 import { layerSlice } from '../lib/layers.js';
 import { prefixConversation, REPE_SYSTEM_PROMPTS, SYCOPHANCY_TOPICS, sycophancyTrainPrompt } from '../lib/prompts.js';

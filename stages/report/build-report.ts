@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import type { UpstreamOutput } from '../../src/engine/stage-kind.js';
+import type { UpstreamOutput } from '../../src/contract/stage-kind.js';
 import { ablationTable } from './ablation-table.js';
 import { calibrationTable } from './calibration-table.js';
 import {

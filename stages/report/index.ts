@@ -2,7 +2,7 @@
  * The `report` stage kind: the study's tables and plots as report.md and one self-contained report.html.
  * Cheap to import: rendering (vega, vega-lite) is behind load().
  */
-import type { StageKind } from '../../src/engine/stage-kind.js';
+import type { StageKind } from '../../src/contract/stage-kind.js';
 import { REPORT_KIND_NAME, REPORT_KIND_VERSION } from './kind-info.js';
 
 export const reportKind: StageKind = {

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { UpstreamOutput } from '../../src/engine/stage-kind.js';
+import type { UpstreamOutput } from '../../src/contract/stage-kind.js';
 import {
   ABLATION_PER_ROW,
   DIFF_DIAGNOSTICS,

@@ -12,7 +12,7 @@
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageContext } from '../../src/engine/stage-kind.js';
+import type { StageContext } from '../../src/contract/stage-kind.js';
 
 export const PROVENANCE_FILE = 'provenance.json';
 export const PROVENANCE_SCHEMA = 'wsflow.provenance/2';

@@ -2,7 +2,7 @@
  * The report kind's implementation (loaded in a worker): resolves the params and hands the upstream
  * directories to buildReport.
  */
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
 import { buildReport } from './build-report.js';
 
 export const reportImplementation: StageImplementation = {

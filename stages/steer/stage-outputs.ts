@@ -3,7 +3,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageContext } from '../../src/engine/stage-kind.js';
+import type { StageContext } from '../../src/contract/stage-kind.js';
 import { FILES } from '../lib/artifacts.js';
 import type { ChoiceIds } from '../lib/choice-ids.js';
 import type { DilemmasInfo } from '../dilemmas/read-dilemmas.js';

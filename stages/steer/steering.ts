@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ForwardOptions, Qwen3Model } from '../../src/core/qwen3/model.js';
 import { SafetensorsFile } from '../../src/core/safetensors.js';
-import type { StageContext } from '../../src/engine/stage-kind.js';
+import type { StageContext } from '../../src/contract/stage-kind.js';
 import { dwMethod, FILES, REPE_METHOD, type MethodName } from '../lib/artifacts.js';
 import { readJsonFile } from '../lib/json-file.js';
 import { optionalInput } from '../lib/stage-inputs.js';

@@ -2,7 +2,7 @@
  * The `train` stage kind: one adapter type × one persona sign, trained on the `data` stage's pairs as the
  * reference study (spec §3). Cheap to import: training is behind load().
  */
-import type { StageKind } from '../../src/engine/stage-kind.js';
+import type { StageKind } from '../../src/contract/stage-kind.js';
 import { MODEL_INPUT, MODEL_PARAM_SCHEMA, modelExternalInputs } from '../data/model-source.js';
 
 export const TRAIN_KIND_NAME = 'train';

@@ -10,7 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
 import { currentBackend, initBackend } from '../../src/core/backend.js';
 import { Checkpoint } from '../../src/core/checkpoint.js';
 import { readQwen3Config } from '../../src/core/qwen3/config.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { UpstreamOutput } from '../../src/engine/stage-kind.js';
+import type { UpstreamOutput } from '../../src/contract/stage-kind.js';
 import { builtinKinds } from '../../stages/index.js';
 import { buildReport } from '../../stages/report/build-report.js';
 import { readProvenance, writeStageProvenance, PROVENANCE_FILE } from '../../stages/report/provenance.js';

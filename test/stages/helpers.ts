@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StageContext, StageKind, UpstreamOutput } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageKind, UpstreamOutput } from '../../src/contract/stage-kind.js';
 import { kindParamsValidator } from '../../src/pipeline/validate-kind-params.js';
 import { builtinKinds } from '../../stages/index.js';
 import { parseCsv } from '../../stages/lib/csv.js';
