@@ -9,7 +9,7 @@ import { dilemmasKind } from './dilemmas/index.js';
 import { evalDilemmasKind } from './eval-dilemmas/index.js';
 import { diffKind } from './diff/index.js';
 import { repeKind } from './repe/index.js';
-import { klTargetKind } from './calibrate/kl-target-kind.js';
+import { klTargetKind } from './kl-target/index.js';
 import { calibrateKind } from './calibrate/index.js';
 import { evalIidKind } from './eval-iid/index.js';
 import { ablateDeloraKind } from './ablate-delora/index.js';

@@ -14,13 +14,13 @@ import { ablationVariants, frobeniusNorm } from '../lib/dw-ops.js';
 import { mean } from '../lib/numeric.js';
 import { ablationSummaryRow } from '../lib/result-rows.js';
 import { armsAtCoeffs, siFromRows } from '../lib/si.js';
-import { dilemmasFromContext } from '../dilemmas/read-dilemmas.js';
-import { loadModelForStage } from '../model/load-model.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { parseDilemmaParams } from '../steer/dilemma-params.js';
-import { choiceIdsFor, scoreDilemmas } from '../steer/dilemmas-eval.js';
-import { metricIfFinite, stageFacts, writeChoiceIds } from '../steer/stage-outputs.js';
-import { steeringFromInputs, type SteeringMethod } from '../steer/steering.js';
+import { dilemmasFromContext } from '../lib/read-dilemmas.js';
+import { loadModelForStage } from '../lib/model/load-model.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { parseDilemmaParams } from '../lib/steer/dilemma-params.js';
+import { choiceIdsFor, scoreDilemmas } from '../lib/steer/dilemmas-eval.js';
+import { metricIfFinite, stageFacts, writeChoiceIds } from '../lib/steer/stage-outputs.js';
+import { steeringFromInputs, type SteeringMethod } from '../lib/steer/steering.js';
 import { ABLATE_KIND_NAME, ABLATE_KIND_VERSION } from './index.js';
 
 async function run(ctx: StageContext): Promise<void> {

@@ -7,8 +7,8 @@
  */
 import type { StageKind } from '../../src/contract/stage-kind.js';
 import { ABLATION_VARIANTS } from '../lib/artifacts.js';
-import { DILEMMA_PARAM_PROPERTIES } from '../steer/dilemma-params.js';
-import { checkCoeffsIncludeZero } from '../steer/param-checks.js';
+import { DILEMMA_PARAM_PROPERTIES } from '../lib/steer/dilemma-params.js';
+import { checkCoeffsIncludeZero } from '../lib/steer/param-checks.js';
 
 export const ABLATE_KIND_NAME = 'ablate-delora';
 export const ABLATE_KIND_VERSION = '1.0.0';

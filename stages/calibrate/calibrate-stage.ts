@@ -10,14 +10,14 @@ import { FILES, KL_AUDIT, KL_AUDIT_V3, KL_NEWTON_HISTORY, KL_PROMPT_REFS, KL_ROO
 import { calibrateIllinois, calibrateIllinoisBothSigns, calibrateNewton, type CalibrationPoint } from '../lib/calibration.js';
 import { writeTable } from '../lib/csv.js';
 import { klAuditRow, klNewtonHistoryRows, klRootHistoryRows, klSummaryRow, klSummaryV3Row } from '../lib/result-rows.js';
-import { loadModelForStage } from '../model/load-model.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import type { KlSettings } from '../steer/kl-measure.js';
-import { metricIfFinite, stageFacts } from '../steer/stage-outputs.js';
-import { steeringFromInputs } from '../steer/steering.js';
+import { loadModelForStage } from '../lib/model/load-model.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import type { KlSettings } from '../lib/steer/kl-measure.js';
+import { metricIfFinite, stageFacts } from '../lib/steer/stage-outputs.js';
+import { steeringFromInputs } from '../lib/steer/steering.js';
 import { CALIBRATE_KIND_NAME, CALIBRATE_KIND_VERSION } from './index.js';
-import { describeStats, klMeasurer } from './kl-measurer.js';
-import { klTargetFromContext } from './kl-target-file.js';
+import { describeStats, klMeasurer } from '../lib/steer/kl-measurer.js';
+import { klTargetFromContext } from '../lib/steer/kl-target-file.js';
 
 async function run(ctx: StageContext): Promise<void> {
   const method = steeringFromInputs(ctx, ctx.params['label'] as string | null);

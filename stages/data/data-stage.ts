@@ -8,13 +8,13 @@ import type { StageContext, StageImplementation } from '../../src/contract/stage
 import { loadQuestionPool, trainingQuestions } from '../lib/question-pool.js';
 import type { PersonaSetName } from '../lib/prompts.js';
 import { generatePairs } from './generate-pairs.js';
-import { checkPairsDiverged, DATA_SUMMARY_FILE, formatPairs, PAIRS_FILE } from './pairs.js';
+import { checkPairsDiverged, DATA_SUMMARY_FILE, formatPairs, PAIRS_FILE } from '../lib/pairs.js';
 import { DATA_KIND_NAME, DATA_KIND_VERSION, DEFAULT_POOL } from './index.js';
-import { sha256File } from '../model/model-ref.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { stageFacts } from '../steer/stage-outputs.js';
-import { projectFile } from './model-source.js';
-import { loadStageModel } from './stage-model.js';
+import { sha256File } from '../lib/model/model-ref.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { stageFacts } from '../lib/steer/stage-outputs.js';
+import { projectFile } from '../lib/model/model-source.js';
+import { loadStageModel } from '../lib/model/stage-model.js';
 
 function param<T>(ctx: StageContext, key: string, fallback: T): T {
   const v = ctx.params[key];

@@ -17,7 +17,7 @@ import type { Tokenizer } from '../../src/core/tokenizer.js';
 import { pyStrip } from '../lib/py-compat.js';
 import { honestyPersonaPrompt, PERSONA_SETS } from '../lib/prompts.js';
 import type { PersonaSetName } from '../lib/prompts.js';
-import type { PairRow } from './pairs.js';
+import type { PairRow } from '../lib/pairs.js';
 
 export interface PairGenerationOptions {
   questions: readonly string[];

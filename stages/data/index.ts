@@ -4,7 +4,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import type { StageKind } from '../../src/contract/stage-kind.js';
-import { MODEL_INPUT, MODEL_PARAM_SCHEMA, modelExternalInputs } from './model-source.js';
+import { MODEL_INPUT, MODEL_PARAM_SCHEMA, modelExternalInputs } from '../lib/model/model-source.js';
 
 export const DATA_KIND_NAME = 'data';
 export const DATA_KIND_VERSION = '1.0.0';

@@ -18,10 +18,10 @@ import { writeTable } from '../lib/csv.js';
 import { readJsonFile } from '../lib/json-file.js';
 import { oneInput } from '../lib/stage-inputs.js';
 import { computeDiff, keepTouched, perTensorNorms, roundToBf16, tauTensor, type MergeDtype } from '../lib/dw-ops.js';
-import { loadModelForStage, markClean, markDirty, type LoadedModel } from '../model/load-model.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { metricIfFinite, stageFacts } from '../steer/stage-outputs.js';
-import { DW_INFO_FILE, type DwInfo } from '../steer/steering.js';
+import { loadModelForStage, markClean, markDirty, type LoadedModel } from '../lib/model/load-model.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { metricIfFinite, stageFacts } from '../lib/steer/stage-outputs.js';
+import { DW_INFO_FILE, type DwInfo } from '../lib/steer/steering.js';
 import { adapterDirOf } from './adapter-input.js';
 import { DIFF_KIND_NAME, DIFF_KIND_VERSION } from './index.js';
 

@@ -7,9 +7,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
 import { loadDilemmaRows, resolveDilemmaFiles, selectDilemmaRows, type ResolvedDilemmaFiles } from '../lib/dilemmas-dataset.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { datasetSource, DILEMMA_ROWS_FILE, DILEMMAS_INFO_FILE, DILEMMAS_KIND_NAME, DILEMMAS_KIND_VERSION } from './index.js';
-import type { DilemmasInfo } from './read-dilemmas.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { DILEMMA_ROWS_FILE, DILEMMAS_INFO_FILE } from '../lib/read-dilemmas.js';
+import { datasetSource, DILEMMAS_KIND_NAME, DILEMMAS_KIND_VERSION } from './index.js';
+import type { DilemmasInfo } from '../lib/read-dilemmas.js';
 
 /** The shipped synthetic set marks every record `"synthetic": true` (JSON/JSONL); the loader ignores the field. */
 function isSynthetic(resolved: ResolvedDilemmaFiles): boolean {

@@ -11,9 +11,6 @@ export const DILEMMAS_KIND_NAME = 'dilemmas';
 /** 1.1.0: dilemmas_info.json names the files relative to the dataset (no absolute paths) */
 export const DILEMMAS_KIND_VERSION = '1.1.0';
 
-export const DILEMMA_ROWS_FILE = 'rows.jsonl';
-export const DILEMMAS_INFO_FILE = 'dilemmas_info.json';
-
 export function datasetSource(raw: unknown): { source: DilemmaSource; label: string } {
   const given = (raw ?? {}) as Record<string, string | null | undefined>;
   const d: { hf?: string; path?: string; config?: string; split?: string; revision?: string } = {};

@@ -13,15 +13,15 @@ import { optionalInput } from '../lib/stage-inputs.js';
 import { mean } from '../lib/numeric.js';
 import { promptText, type PromptSetName } from '../lib/prompts.js';
 import { siByActionTypeRows, siSummaryRow, siSummaryTable, siTable, siTableRow } from '../lib/result-rows.js';
-import { readCalibratedAlpha } from '../calibrate/read-calibration.js';
-import { dilemmasFromContext } from '../dilemmas/read-dilemmas.js';
-import { loadModelForStage } from '../model/load-model.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { parseDilemmaParams } from '../steer/dilemma-params.js';
-import { choiceIdsFor, scoreDilemmas } from '../steer/dilemmas-eval.js';
-import { mainUnit, promptUnits, steeringUnits, type SiUnit } from '../steer/si-units.js';
-import { metricIfFinite, recordSiMetrics, stageFacts, writeChoiceIds } from '../steer/stage-outputs.js';
-import { steeringFromInputs, type SteeringMethod } from '../steer/steering.js';
+import { readCalibratedAlpha } from '../lib/read-calibration.js';
+import { dilemmasFromContext } from '../lib/read-dilemmas.js';
+import { loadModelForStage } from '../lib/model/load-model.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { parseDilemmaParams } from '../lib/steer/dilemma-params.js';
+import { choiceIdsFor, scoreDilemmas } from '../lib/steer/dilemmas-eval.js';
+import { mainUnit, promptUnits, steeringUnits, type SiUnit } from '../lib/steer/si-units.js';
+import { metricIfFinite, recordSiMetrics, stageFacts, writeChoiceIds } from '../lib/steer/stage-outputs.js';
+import { steeringFromInputs, type SteeringMethod } from '../lib/steer/steering.js';
 import { EVAL_DILEMMAS_KIND_NAME, EVAL_DILEMMAS_KIND_VERSION } from './index.js';
 
 interface Plan {

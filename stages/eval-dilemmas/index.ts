@@ -10,8 +10,8 @@
  */
 import type { StageKind } from '../../src/contract/stage-kind.js';
 import { DEFAULT_PROMPT_SET, PROMPT_SETS } from '../lib/prompts.js';
-import { checkCoeffsIncludeZero, checkPromptNames } from '../steer/param-checks.js';
-import { DILEMMA_PARAM_PROPERTIES } from '../steer/dilemma-params.js';
+import { checkCoeffsIncludeZero, checkPromptNames } from '../lib/steer/param-checks.js';
+import { DILEMMA_PARAM_PROPERTIES } from '../lib/steer/dilemma-params.js';
 
 export const EVAL_DILEMMAS_KIND_NAME = 'eval-dilemmas';
 export const EVAL_DILEMMAS_KIND_VERSION = '1.0.0';

@@ -10,13 +10,13 @@ import { writeTable } from '../lib/csv.js';
 import { mean } from '../lib/numeric.js';
 import { heldOutClaims, iidConversation } from '../lib/prompts.js';
 import { iidSummaryRow } from '../lib/result-rows.js';
-import { loadModelForStage } from '../model/load-model.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { encodeContinued } from '../steer/chat-inputs.js';
-import { describePrompt } from '../steer/dilemmas-eval.js';
-import { forEachLastLogits } from '../steer/model-batches.js';
-import { metricIfFinite, stageFacts, writeChoiceIds } from '../steer/stage-outputs.js';
-import { steeringFromInputs, withSteering } from '../steer/steering.js';
+import { loadModelForStage } from '../lib/model/load-model.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { encodeContinued } from '../lib/steer/chat-inputs.js';
+import { describePrompt } from '../lib/steer/dilemmas-eval.js';
+import { forEachLastLogits } from '../lib/steer/model-batches.js';
+import { metricIfFinite, stageFacts, writeChoiceIds } from '../lib/steer/stage-outputs.js';
+import { steeringFromInputs, withSteering } from '../lib/steer/steering.js';
 import { EVAL_IID_KIND_NAME, EVAL_IID_KIND_VERSION } from './index.js';
 
 async function run(ctx: StageContext): Promise<void> {

@@ -7,7 +7,7 @@
 import type { StageKind } from '../../src/contract/stage-kind.js';
 import { CHOICE_RULES, DEFAULT_CHOICE_RULE } from '../lib/choice-ids.js';
 import { N_HELD_OUT_CLAIMS } from '../lib/prompts.js';
-import { checkCoeffsIncludeZero } from '../steer/param-checks.js';
+import { checkCoeffsIncludeZero } from '../lib/steer/param-checks.js';
 
 export const EVAL_IID_KIND_NAME = 'eval-iid';
 export const EVAL_IID_KIND_VERSION = '1.0.0';

@@ -8,9 +8,9 @@ import { describeModelDir, resolveModelDir } from '../../src/core/model-dir.js';
 import { writeTinyQwen3 } from '../../src/core/tiny-qwen3.js';
 import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
 import { readJsonFile } from '../lib/json-file.js';
-import { writeStageProvenance } from '../report/provenance.js';
+import { writeStageProvenance } from '../lib/provenance.js';
 import { checkModelParams, MODEL_KIND_NAME, MODEL_KIND_VERSION, type TinyParams } from './index.js';
-import { describeFiles, fingerprintOf, MODEL_REF_FILE, MODEL_REF_SCHEMA, type ModelRef, type ModelRefFile } from './model-ref.js';
+import { describeFiles, fingerprintOf, MODEL_REF_FILE, MODEL_REF_SCHEMA, type ModelRef, type ModelRefFile } from '../lib/model/model-ref.js';
 
 export function tinyModelId(t: TinyParams): string {
   return `tiny-random-qwen3(seed=${t.seed}, layers=${t.layers}, hidden=${t.hidden_size}, intermediate=${t.intermediate_size}, heads=${t.heads}/${t.kv_heads}, head_dim=${t.head_dim}, ${t.dtype})`;

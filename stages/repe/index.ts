@@ -5,34 +5,11 @@
  * for L layers — the same slice the adapters train on, by depth).
  * Cheap to import: the implementation is behind load().
  */
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import type { ExternalInputsResult, StageKind } from '../../src/contract/stage-kind.js';
+import type { StageKind } from '../../src/contract/stage-kind.js';
+import { QUESTIONS_PARAM, questionsExternalInput } from '../lib/questions-param.js';
 
 export const REPE_KIND_NAME = 'repe';
 export const REPE_KIND_VERSION = '1.0.0';
-
-export const DEFAULT_QUESTIONS = 'data/questions.json';
-
-/** The `questions` param (the question pool file), resolved against the project. */
-export function questionsPath(params: Readonly<Record<string, unknown>>, projectDir: string): string {
-  const q = (params['questions'] as string | undefined) ?? DEFAULT_QUESTIONS;
-  return isAbsolute(q) ? q : resolve(projectDir, q);
-}
-
-/** The question pool file as an external input; a missing file is a planning error naming it. */
-export function questionsExternalInput(params: Readonly<Record<string, unknown>>, projectDir: string): ExternalInputsResult {
-  const path = questionsPath(params, projectDir);
-  if (!existsSync(path)) return { ok: false, param: 'questions', error: `question pool ${path} does not exist (a JSON array of {cat, suffix, user_msg}; the project ships ${DEFAULT_QUESTIONS})` };
-  return { ok: true, inputs: [{ label: 'questions', path }] };
-}
-
-export const QUESTIONS_PARAM = {
-  type: 'string',
-  minLength: 1,
-  default: DEFAULT_QUESTIONS,
-  description: 'the question/suffix pool: a JSON array of {cat, suffix, user_msg} (the shipped pool, or the reference study\'s branching_suffixes.json)',
-} as const;
 
 export const LAYER_PARAMS = {
   layer_frac_lo: { type: 'number', minimum: 0, maximum: 1, default: 0.3, description: 'applied layers: range(round(lo·L), round(hi·L)) (8..21 for 28 layers)' },

@@ -13,13 +13,14 @@ import { FILES } from '../lib/artifacts.js';
 import { layerSlice } from '../lib/layers.js';
 import { prefixConversation, REPE_SYSTEM_PROMPTS, SYCOPHANCY_TOPICS, sycophancyTrainPrompt } from '../lib/prompts.js';
 import { loadQuestionPool, repeTrainEntries } from '../lib/question-pool.js';
-import { loadModelForStage } from '../model/load-model.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { encodeContinued, encodeForGeneration } from '../steer/chat-inputs.js';
-import { lastTokenResiduals } from '../steer/model-batches.js';
-import { stageFacts } from '../steer/stage-outputs.js';
-import { REPE_INFO_FILE, type RepeInfo } from '../steer/steering.js';
-import { questionsPath, REPE_KIND_NAME, REPE_KIND_VERSION } from './index.js';
+import { loadModelForStage } from '../lib/model/load-model.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { encodeContinued, encodeForGeneration } from '../lib/steer/chat-inputs.js';
+import { lastTokenResiduals } from '../lib/steer/model-batches.js';
+import { stageFacts } from '../lib/steer/stage-outputs.js';
+import { REPE_INFO_FILE, type RepeInfo } from '../lib/steer/steering.js';
+import { questionsPath } from '../lib/questions-param.js';
+import { REPE_KIND_NAME, REPE_KIND_VERSION } from './index.js';
 import { pcaDirection } from './pca.js';
 
 export function appliedLayers(params: Readonly<Record<string, unknown>>, numLayers: number): number[] {

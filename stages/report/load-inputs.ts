@@ -27,7 +27,7 @@ import {
   type ValLossRow,
 } from '../lib/artifacts.js';
 import { csvHeader, readTable, type ColumnTypes, type RowOf, type TableSpec } from '../lib/csv.js';
-import { readProvenance } from './provenance.js';
+import { readProvenance } from '../lib/provenance.js';
 import type { SourceStage } from './report-document.js';
 
 export class ReportInputError extends Error {

@@ -3,7 +3,7 @@
  * reference study (spec §3). Cheap to import: training is behind load().
  */
 import type { StageKind } from '../../src/contract/stage-kind.js';
-import { MODEL_INPUT, MODEL_PARAM_SCHEMA, modelExternalInputs } from '../data/model-source.js';
+import { MODEL_INPUT, MODEL_PARAM_SCHEMA, modelExternalInputs } from '../lib/model/model-source.js';
 
 export const TRAIN_KIND_NAME = 'train';
 export const TRAIN_KIND_VERSION = '1.0.0';

@@ -31,10 +31,10 @@ import { Rng } from '../../src/core/random.js';
 import { LOSS_CURVE, VAL_LOSS } from '../lib/artifacts.js';
 import { writeTable } from '../lib/csv.js';
 import { layerSlice } from '../lib/layers.js';
-import { checkPairsDiverged, readPairs } from '../data/pairs.js';
-import { loadStageModel, stageModelDir } from '../data/stage-model.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { stageFacts } from '../steer/stage-outputs.js';
+import { checkPairsDiverged, readPairs } from '../lib/pairs.js';
+import { loadStageModel, stageModelDir } from '../lib/model/stage-model.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { stageFacts } from '../lib/steer/stage-outputs.js';
 import { TRAIN_KIND_NAME, TRAIN_KIND_VERSION } from './index.js';
 
 export const ADAPTER_SUBDIR = 'adapter';

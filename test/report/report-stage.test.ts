@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { UpstreamOutput } from '../../src/contract/stage-kind.js';
 import { builtinKinds } from '../../stages/index.js';
 import { buildReport } from '../../stages/report/build-report.js';
-import { readProvenance, writeStageProvenance, PROVENANCE_FILE } from '../../stages/report/provenance.js';
+import { readProvenance, writeStageProvenance, PROVENANCE_FILE } from '../../stages/lib/provenance.js';
 import { FIXTURES, REPO_ROOT, engineFacts, fixtureInputs, runReportKind } from './report-fixture.js';
 
 function copyFixtures(): string {

@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import { Rng } from '../../src/core/random.js';
 import { pcaDirection } from '../../stages/repe/pca.js';
 import { appliedLayers } from '../../stages/repe/repe-stage.js';
-import { readRepeOutput } from '../../stages/steer/steering.js';
+import { readRepeOutput } from '../../stages/lib/steer/steering.js';
 import { cleanupTempDirs, runKind, tinyModelStage, upstream } from './helpers.js';
 
 after(cleanupTempDirs);

@@ -10,15 +10,15 @@ import { writeTable } from '../lib/csv.js';
 import { promptText, type PromptSetName } from '../lib/prompts.js';
 import { loadQuestionPool, selectKlPrompts, type QuestionEntry } from '../lib/question-pool.js';
 import { klPromptRefsRow } from '../lib/result-rows.js';
-import { loadModelForStage } from '../model/load-model.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import type { KlSettings, KlVersion } from '../steer/kl-measure.js';
-import { metricIfFinite, stageFacts } from '../steer/stage-outputs.js';
-import type { SteeringMethod } from '../steer/steering.js';
-import { questionsPath } from '../repe/index.js';
-import { describeStats, klMeasurer } from './kl-measurer.js';
-import { KL_TARGET_FILE, type KlTargetFile } from './kl-target-file.js';
-import { KL_TARGET_KIND_NAME, KL_TARGET_KIND_VERSION, KL_VERSION_DEFAULTS } from './kl-target-kind.js';
+import { loadModelForStage } from '../lib/model/load-model.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import type { KlSettings, KlVersion } from '../lib/steer/kl-measure.js';
+import { metricIfFinite, stageFacts } from '../lib/steer/stage-outputs.js';
+import type { SteeringMethod } from '../lib/steer/steering.js';
+import { questionsPath } from '../lib/questions-param.js';
+import { describeStats, klMeasurer } from '../lib/steer/kl-measurer.js';
+import { KL_TARGET_FILE, type KlTargetFile } from '../lib/steer/kl-target-file.js';
+import { KL_TARGET_KIND_NAME, KL_TARGET_KIND_VERSION, KL_VERSION_DEFAULTS } from './index.js';
 
 function plain(e: QuestionEntry): QuestionEntry {
   return { cat: e.cat, suffix: e.suffix, user_msg: e.user_msg };

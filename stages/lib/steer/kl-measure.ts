@@ -10,12 +10,12 @@
  * The base log-probs of a teacher-forced prompt set do not depend on α, so they are computed once per set and
  * kept in host memory (n_prompts × n_tokens × vocab floats: 600 MB for 50 prompts of Qwen3) while a search runs.
  */
-import { generate } from '../../src/core/generate.js';
-import type { Tokenizer } from '../../src/core/tokenizer.js';
-import { groupBy } from '../lib/group-by.js';
-import { klPerPosition, pooledKlStats, type KlStats } from '../lib/kl-stats.js';
-import { prefixConversation } from '../lib/prompts.js';
-import type { QuestionEntry } from '../lib/question-pool.js';
+import { generate } from '../../../src/core/generate.js';
+import type { Tokenizer } from '../../../src/core/tokenizer.js';
+import { groupBy } from '../group-by.js';
+import { klPerPosition, pooledKlStats, type KlStats } from '../kl-stats.js';
+import { prefixConversation } from '../prompts.js';
+import type { QuestionEntry } from '../question-pool.js';
 import type { LoadedModel } from '../model/load-model.js';
 import { encodeContinued, encodeForGeneration } from './chat-inputs.js';
 import { checkAborted, tailLogprobs } from './model-batches.js';

@@ -5,9 +5,9 @@
  * stage.)
  * Cheap to import (no TensorFlow.js).
  */
-import { DD_FORMATS, DEFAULT_DD_FORMAT, type DilemmaFormat, type DilemmaFormatName } from '../lib/prompts.js';
-import { CHOICE_RULES, DEFAULT_CHOICE_RULE, type ChoiceRule } from '../lib/choice-ids.js';
-import type { JsonSchema } from '../../src/contract/stage-kind.js';
+import { DD_FORMATS, DEFAULT_DD_FORMAT, type DilemmaFormat, type DilemmaFormatName } from '../prompts.js';
+import { CHOICE_RULES, DEFAULT_CHOICE_RULE, type ChoiceRule } from '../choice-ids.js';
+import type { JsonSchema } from '../../../src/contract/stage-kind.js';
 
 export const DILEMMA_PARAM_PROPERTIES: Readonly<Record<string, JsonSchema>> = {
   format: { enum: Object.keys(DD_FORMATS).filter((f) => f !== 'f3'), default: DEFAULT_DD_FORMAT, description: 'prompt template: f1 (E2, the published tables), f2 (AntiPaSTO-style), f2-antipasto (with its leading newline)' },

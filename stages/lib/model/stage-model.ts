@@ -2,16 +2,16 @@
  * Loading the model of a data/train stage: through the worker's model cache when it comes from a `model` input
  * (stages/model/load-model.ts), else straight from `with: model`. Records the backend and model.
  */
-import type { StageContext } from '../../src/contract/stage-kind.js';
-import { resolveModelDir } from '../../src/core/model-dir.js';
-import type { ModelDir } from '../../src/core/model-dir.js';
-import { ensureBackend } from '../../src/core/backend.js';
-import { loadQwen3 } from '../../src/core/qwen3/load.js';
-import type { Qwen3Model } from '../../src/core/qwen3/model.js';
-import { loadTokenizer } from '../../src/core/tokenizer.js';
-import type { Tokenizer } from '../../src/core/tokenizer.js';
-import { loadModelForStage, markClean, markDirty } from '../model/load-model.js';
-import { modelDirOf, type ModelRef } from '../model/model-ref.js';
+import type { StageContext } from '../../../src/contract/stage-kind.js';
+import { resolveModelDir } from '../../../src/core/model-dir.js';
+import type { ModelDir } from '../../../src/core/model-dir.js';
+import { ensureBackend } from '../../../src/core/backend.js';
+import { loadQwen3 } from '../../../src/core/qwen3/load.js';
+import type { Qwen3Model } from '../../../src/core/qwen3/model.js';
+import { loadTokenizer } from '../../../src/core/tokenizer.js';
+import type { Tokenizer } from '../../../src/core/tokenizer.js';
+import { loadModelForStage, markClean, markDirty } from './load-model.js';
+import { modelDirOf, type ModelRef } from './model-ref.js';
 
 export interface StageModel {
   model: Qwen3Model;

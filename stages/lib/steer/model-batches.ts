@@ -7,8 +7,8 @@
  * computation. Sequences are sorted by length before batching to keep padding small; results come back in input
  * order.
  */
-import type { ForwardOptions, Qwen3Model } from '../../src/core/qwen3/model.js';
-import { padBatch } from '../../src/core/batch.js';
+import type { ForwardOptions, Qwen3Model } from '../../../src/core/qwen3/model.js';
+import { padBatch } from '../../../src/core/batch.js';
 
 export interface BatchOptions {
   batchSize: number;

@@ -1,11 +1,13 @@
-/** Reading a `dilemmas` stage's output in the evaluation stages. Cheap (no TensorFlow.js). */
+/** A `dilemmas` stage's output: its file names (the stage writes them) and reading it in the evaluation stages. Cheap (no TensorFlow.js). */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageContext } from '../../src/contract/stage-kind.js';
-import { validateDilemmaRecord, type DilemmaRow } from '../lib/dilemmas-dataset.js';
-import { readJsonFile } from '../lib/json-file.js';
-import { oneInput } from '../lib/stage-inputs.js';
-import { DILEMMA_ROWS_FILE, DILEMMAS_INFO_FILE } from './index.js';
+import { validateDilemmaRecord, type DilemmaRow } from './dilemmas-dataset.js';
+import { readJsonFile } from './json-file.js';
+import { oneInput } from './stage-inputs.js';
+
+export const DILEMMA_ROWS_FILE = 'rows.jsonl';
+export const DILEMMAS_INFO_FILE = 'dilemmas_info.json';
 
 export interface DilemmasInfo {
   dataset: string;

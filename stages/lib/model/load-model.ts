@@ -5,11 +5,11 @@
  * Stages that change weights in place (weight steering) mark the entry in use with `markDirty`/`markClean`;
  * if a stage dies between the two, the next stage reloads instead of trusting steered weights.
  */
-import { ensureBackend } from '../../src/core/backend.js';
-import { loadQwen3 } from '../../src/core/qwen3/load.js';
-import type { Qwen3Model } from '../../src/core/qwen3/model.js';
-import { loadTokenizer, type Tokenizer } from '../../src/core/tokenizer.js';
-import type { StageContext } from '../../src/contract/stage-kind.js';
+import { ensureBackend } from '../../../src/core/backend.js';
+import { loadQwen3 } from '../../../src/core/qwen3/load.js';
+import type { Qwen3Model } from '../../../src/core/qwen3/model.js';
+import { loadTokenizer, type Tokenizer } from '../../../src/core/tokenizer.js';
+import type { StageContext } from '../../../src/contract/stage-kind.js';
 import { modelFromContext, type ResolvedModel } from './model-ref.js';
 
 export interface LoadedModel {

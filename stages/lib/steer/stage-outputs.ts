@@ -3,12 +3,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageContext } from '../../src/contract/stage-kind.js';
-import { FILES } from '../lib/artifacts.js';
-import type { ChoiceIds } from '../lib/choice-ids.js';
-import type { DilemmasInfo } from '../dilemmas/read-dilemmas.js';
+import type { StageContext } from '../../../src/contract/stage-kind.js';
+import { FILES } from '../artifacts.js';
+import type { ChoiceIds } from '../choice-ids.js';
+import type { DilemmasInfo } from '../read-dilemmas.js';
 import type { ModelRef } from '../model/model-ref.js';
-import type { StageFacts } from '../report/provenance.js';
+import type { StageFacts } from '../provenance.js';
 import type { SiUnit } from './si-units.js';
 
 /** The model as provenance names it: a resolved model input, or (`with: model`) just its id. */

@@ -8,12 +8,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ForwardOptions, Qwen3Model } from '../../src/core/qwen3/model.js';
-import { SafetensorsFile } from '../../src/core/safetensors.js';
-import type { StageContext } from '../../src/contract/stage-kind.js';
-import { dwMethod, FILES, REPE_METHOD, type MethodName } from '../lib/artifacts.js';
-import { readJsonFile } from '../lib/json-file.js';
-import { optionalInput } from '../lib/stage-inputs.js';
+import type { ForwardOptions, Qwen3Model } from '../../../src/core/qwen3/model.js';
+import { SafetensorsFile } from '../../../src/core/safetensors.js';
+import type { StageContext } from '../../../src/contract/stage-kind.js';
+import { dwMethod, FILES, REPE_METHOD, type MethodName } from '../artifacts.js';
+import { readJsonFile } from '../json-file.js';
+import { optionalInput } from '../stage-inputs.js';
 import { repeResidualAdds, type RepeDirections } from './repe-steer.js';
 import { withWeightSteering, type DwTensors } from './weight-steer.js';
 

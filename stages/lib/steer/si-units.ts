@@ -3,10 +3,10 @@
  * method's ±α pairs (bidirectional SI against its own α = 0), a prompt's forward-only SI against prompt:base, and
  * the paired prompt families (dishonest prompt as −1, base as 0, honest prompt as +1).
  */
-import { PROMPT_BASE_METHOD, type DilemmasPerRowRow } from '../lib/artifacts.js';
-import { groupBy } from '../lib/group-by.js';
-import { PROMPT_FAMILIES } from '../lib/prompts.js';
-import { armsBySign, siByActionType, siFromRows, type ActionTypeSi, type Arms, type SiMetrics } from '../lib/si.js';
+import { PROMPT_BASE_METHOD, type DilemmasPerRowRow } from '../artifacts.js';
+import { groupBy } from '../group-by.js';
+import { PROMPT_FAMILIES } from '../prompts.js';
+import { armsBySign, siByActionType, siFromRows, type ActionTypeSi, type Arms, type SiMetrics } from '../si.js';
 
 export interface SiUnit {
   /** method or family name (prompt:simple, prompt:engineered) */

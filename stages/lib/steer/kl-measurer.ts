@@ -1,9 +1,9 @@
 /** One measurement function per KL version over a prompt set: α → pooled statistics for a method. */
-import type { KlStats } from '../lib/kl-stats.js';
-import type { QuestionEntry } from '../lib/question-pool.js';
+import type { KlStats } from '../kl-stats.js';
+import type { QuestionEntry } from '../question-pool.js';
 import type { LoadedModel } from '../model/load-model.js';
-import { TeacherForcedKl, trajectoryKl, type KlContext, type KlSettings } from '../steer/kl-measure.js';
-import type { SteeringMethod } from '../steer/steering.js';
+import { TeacherForcedKl, trajectoryKl, type KlContext, type KlSettings } from './kl-measure.js';
+import type { SteeringMethod } from './steering.js';
 
 export interface KlMeasurer {
   measure(method: SteeringMethod, alpha: number): Promise<KlStats>;

@@ -8,8 +8,8 @@
  */
 import type { StageKind } from '../../src/contract/stage-kind.js';
 import { DEFAULT_PROMPT_SET, KL_REFERENCE_PROMPTS, KL_TARGET_PROMPT, PROMPT_SETS } from '../lib/prompts.js';
-import { QUESTIONS_PARAM, questionsExternalInput } from '../repe/index.js';
-import { checkPromptNames } from '../steer/param-checks.js';
+import { QUESTIONS_PARAM, questionsExternalInput } from '../lib/questions-param.js';
+import { checkPromptNames } from '../lib/steer/param-checks.js';
 
 export const KL_TARGET_KIND_NAME = 'kl-target';
 export const KL_TARGET_KIND_VERSION = '1.0.0';

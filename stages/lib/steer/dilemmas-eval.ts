@@ -3,13 +3,13 @@
  * anchor (think block closed before it), one forward pass per row, Yes/No log-probabilities at the last real
  * token, logratio, pmass, low_pmass and logratio_honesty.
  */
-import type { Tokenizer } from '../../src/core/tokenizer.js';
-import type { DilemmasPerRowRow } from '../lib/artifacts.js';
-import { choiceIds, type ChoiceIds } from '../lib/choice-ids.js';
-import { logratioHonesty, scoreChoiceFromLogits } from '../lib/choice-score.js';
-import type { DilemmaRow } from '../lib/dilemmas-dataset.js';
-import { dilemmaConversation } from '../lib/prompts.js';
-import { mean } from '../lib/numeric.js';
+import type { Tokenizer } from '../../../src/core/tokenizer.js';
+import type { DilemmasPerRowRow } from '../artifacts.js';
+import { choiceIds, type ChoiceIds } from '../choice-ids.js';
+import { logratioHonesty, scoreChoiceFromLogits } from '../choice-score.js';
+import type { DilemmaRow } from '../dilemmas-dataset.js';
+import { dilemmaConversation } from '../prompts.js';
+import { mean } from '../numeric.js';
 import type { LoadedModel } from '../model/load-model.js';
 import { encodeContinued } from './chat-inputs.js';
 import type { DilemmaParams } from './dilemma-params.js';

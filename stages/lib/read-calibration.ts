@@ -1,8 +1,8 @@
 /** A calibrate stage's α* for a method, from its summary.csv (v1/v2 or v3 columns). Cheap (no TensorFlow.js). */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { KL_SUMMARY, KL_SUMMARY_V3 } from '../lib/artifacts.js';
-import { csvHeader, readTable } from '../lib/csv.js';
+import { KL_SUMMARY, KL_SUMMARY_V3 } from './artifacts.js';
+import { csvHeader, readTable } from './csv.js';
 
 export interface CalibratedAlpha {
   method: string;

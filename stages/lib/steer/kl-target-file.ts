@@ -3,13 +3,13 @@
  * the target budget, and the target prompt's audit numbers — next to the two prompt sets. Cheap (no TensorFlow.js).
  */
 import { join } from 'node:path';
-import type { StageContext } from '../../src/contract/stage-kind.js';
-import { FILES } from '../lib/artifacts.js';
-import { readJsonFile } from '../lib/json-file.js';
-import { oneInput } from '../lib/stage-inputs.js';
-import type { KlStats } from '../lib/kl-stats.js';
-import type { QuestionEntry } from '../lib/question-pool.js';
-import type { KlVersion } from '../steer/kl-measure.js';
+import type { StageContext } from '../../../src/contract/stage-kind.js';
+import { FILES } from '../artifacts.js';
+import { readJsonFile } from '../json-file.js';
+import { oneInput } from '../stage-inputs.js';
+import type { KlStats } from '../kl-stats.js';
+import type { QuestionEntry } from '../question-pool.js';
+import type { KlVersion } from './kl-measure.js';
 
 export const KL_TARGET_FILE = 'kl_target.json';
 

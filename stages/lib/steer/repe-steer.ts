@@ -3,7 +3,7 @@
  * layer range, add coeff·direction[L] to the residual stream at every position. The model's forward options
  * carry the addition for one call only, so nothing of it remains after the forward pass.
  */
-import type { ResidualAdd } from '../../src/core/qwen3/model.js';
+import type { ResidualAdd } from '../../../src/core/qwen3/model.js';
 
 export interface RepeDirections {
   /** one unit vector per decoder layer (all layers are fit; only `layers` are applied) */

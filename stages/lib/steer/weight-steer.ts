@@ -8,7 +8,7 @@
  * The arithmetic is float32 (the reference adds in bf16 on bf16 weights).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Qwen3Model } from '../../src/core/qwen3/model.js';
+import type { Qwen3Model } from '../../../src/core/qwen3/model.js';
 import { markClean, markDirty } from '../model/load-model.js';
 
 export type DwTensors = ReadonlyMap<string, Float32Array>;

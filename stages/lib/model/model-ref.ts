@@ -16,10 +16,10 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { describeModelDir, resolveModelDir, type ModelDir } from '../../src/core/model-dir.js';
-import type { StageContext } from '../../src/contract/stage-kind.js';
-import { readJsonFile } from '../lib/json-file.js';
-import { oneInput } from '../lib/stage-inputs.js';
+import { describeModelDir, resolveModelDir, type ModelDir } from '../../../src/core/model-dir.js';
+import type { StageContext } from '../../../src/contract/stage-kind.js';
+import { readJsonFile } from '../json-file.js';
+import { oneInput } from '../stage-inputs.js';
 
 export const MODEL_REF_FILE = 'model-ref.json';
 export const MODEL_REF_SCHEMA = 'wsflow.model-ref/2';

@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import type { ExternalInputsResult, StageContext } from '../../src/contract/stage-kind.js';
-import { resolveModelDir } from '../../src/core/model-dir.js';
+import type { ExternalInputsResult, StageContext } from '../../../src/contract/stage-kind.js';
+import { resolveModelDir } from '../../../src/core/model-dir.js';
 
 export const MODEL_PARAM_SCHEMA = {
   type: 'string',

@@ -1,6 +1,6 @@
 /** Planning-time checks of params that a JSON schema states badly: prompt names in a prompt set, α = 0 in a sweep. Cheap (no TensorFlow.js). */
-import type { ExternalInputsResult } from '../../src/contract/stage-kind.js';
-import { DEFAULT_PROMPT_SET, PROMPT_SETS, type PromptSetName } from '../lib/prompts.js';
+import type { ExternalInputsResult } from '../../../src/contract/stage-kind.js';
+import { DEFAULT_PROMPT_SET, PROMPT_SETS, type PromptSetName } from '../prompts.js';
 
 /** Prompt names must exist in the chosen set: checked at planning time, so a typo is not a failure mid-run. */
 export function checkPromptNames(setName: unknown, names: unknown, param: string): ExternalInputsResult {

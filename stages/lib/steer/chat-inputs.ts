@@ -6,7 +6,7 @@
  * kept, where the reference's default right truncation would cut it — with inputs under the limit, as the shipped
  * pool's are, both give the same ids).
  */
-import type { ChatMessage, Tokenizer } from '../../src/core/tokenizer.js';
+import type { ChatMessage, Tokenizer } from '../../../src/core/tokenizer.js';
 
 export interface EncodedInput {
   ids: number[];
