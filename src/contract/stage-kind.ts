@@ -1,5 +1,6 @@
 /**
- * The contract between the engine and built-in stage kinds (stages/).
+ * The contract between the engine, the pipeline loader and stage kinds (stages/, or a project's own modules).
+ * It imports nothing from src/pipeline, src/engine, src/core or stages/: all of them import it.
  *
  * The engine knows nothing about ML: it plans, fingerprints, schedules and caches stages through this interface.
  * A kind module must be cheap to import (no TensorFlow.js, no model code at top level): `wsflow status` imports
@@ -7,10 +8,14 @@
  * only inside a worker process.
  */
 
+import { parseParams, type ObjectParamSchema, type ParamsOf } from './params.js';
+
 export type ResourceClass = 'accel' | 'cpu';
 
 /** A JSON schema object (draft 2020-12 / ajv). */
 export type JsonSchema = Record<string, unknown>;
+
+export type { ObjectParamSchema, ParamSchema, ParamsOf } from './params.js';
 
 export interface InputSpec {
   description: string;
@@ -130,4 +135,59 @@ export interface StageKind {
   externalInputs?(params: Readonly<Record<string, unknown>>, env: { projectDir: string }): ExternalInputsResult;
   /** load the implementation (dynamic import); called only in a worker process */
   load(): Promise<StageImplementation>;
+}
+
+/** Who is running: a stage reads its kind's name and version here (for provenance) instead of importing its index. */
+export interface KindInfo {
+  name: string;
+  version: string;
+}
+
+/** What a kind defined with `defineKind` receives: the context with its params parsed and typed, and its identity. */
+export interface KindContext<P> extends Omit<StageContext, 'params'> {
+  params: Readonly<P>;
+  kind: KindInfo;
+}
+
+export interface KindImplementation<P> {
+  run(ctx: KindContext<P>): Promise<void>;
+}
+
+/** A stage kind whose params schema is declared once, as S; `externalInputs` and `run` receive `ParamsOf<S>`. */
+export interface KindDefinition<S extends ObjectParamSchema> extends Omit<StageKind, 'paramsSchema' | 'externalInputs' | 'load'> {
+  paramsSchema: S;
+  externalInputs?(params: Readonly<ParamsOf<S>>, env: { projectDir: string }): ExternalInputsResult;
+  load(): Promise<KindImplementation<ParamsOf<S>>>;
+}
+
+/**
+ * The StageKind the engine sees for a typed definition: params are parsed against the schema once, at the boundary
+ * (planning's externalInputs, the worker's run); a value that does not fit is a planning error naming the key, or
+ * a stage failure naming it.
+ */
+export function defineKind<const S extends ObjectParamSchema>(def: KindDefinition<S>): StageKind {
+  const { paramsSchema, externalInputs, load, ...rest } = def;
+  const info: KindInfo = { name: def.name, version: def.version };
+  const kind: StageKind = {
+    ...rest,
+    paramsSchema,
+    async load() {
+      const impl = await load();
+      return {
+        async run(ctx) {
+          const parsed = parseParams(paramsSchema, ctx.params);
+          if (!parsed.ok) throw new Error(`stage ${ctx.stageId}: with.${parsed.error.param}: ${parsed.error.message}`);
+          await impl.run({ ...ctx, params: parsed.value, kind: info });
+        },
+      };
+    },
+  };
+  if (externalInputs !== undefined) {
+    kind.externalInputs = (params, env) => {
+      const parsed = parseParams(paramsSchema, params);
+      if (!parsed.ok) return { ok: false, param: parsed.error.param, error: `${parsed.error.param}: ${parsed.error.message}` };
+      return externalInputs(parsed.value, env);
+    };
+  }
+  return kind;
 }

@@ -4,45 +4,52 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageContext, StageImplementation } from '../../src/contract/stage-kind.js';
+import type { KindContext, KindImplementation } from '../../src/contract/stage-kind.js';
 import { FILES, KL_PROMPT_REFS, promptMethod } from '../lib/artifacts.js';
 import { writeTable } from '../lib/csv.js';
-import { promptText, type PromptSetName } from '../lib/prompts.js';
+import { promptText } from '../lib/prompts.js';
 import { loadQuestionPool, selectKlPrompts, type QuestionEntry } from '../lib/question-pool.js';
 import { klPromptRefsRow } from '../lib/result-rows.js';
 import { loadModelForStage } from '../lib/model/load-model.js';
 import { writeStageProvenance } from '../lib/provenance.js';
-import type { KlSettings, KlVersion } from '../lib/steer/kl-measure.js';
+import type { KlSettings } from '../lib/steer/kl-measure.js';
 import { metricIfFinite, stageFacts } from '../lib/steer/stage-outputs.js';
 import type { SteeringMethod } from '../lib/steer/steering.js';
 import { questionsPath } from '../lib/questions-param.js';
 import { describeStats, klMeasurer } from '../lib/steer/kl-measurer.js';
 import { KL_TARGET_FILE, type KlTargetFile } from '../lib/steer/kl-target-file.js';
-import { KL_TARGET_KIND_NAME, KL_TARGET_KIND_VERSION, KL_VERSION_DEFAULTS } from './index.js';
+import type { KlTargetParams } from './params.js';
+
+/** Per version: [n_tokens, max_length, constant target (null = measured)] (§10.1–10.3). */
+const KL_VERSION_DEFAULTS = {
+  v1: { nTokens: 20, maxLength: 256, target: null },
+  v2: { nTokens: 20, maxLength: 512, target: 1.0 },
+  v3: { nTokens: 50, maxLength: 512, target: 0.5 },
+} as const;
 
 function plain(e: QuestionEntry): QuestionEntry {
   return { cat: e.cat, suffix: e.suffix, user_msg: e.user_msg };
 }
 
-async function run(ctx: StageContext): Promise<void> {
-  const version = ctx.params['version'] as KlVersion;
+async function run(ctx: KindContext<KlTargetParams>): Promise<void> {
+  const version = ctx.params.version;
   const d = KL_VERSION_DEFAULTS[version];
   const settings: KlSettings = {
     version,
-    nTokens: (ctx.params['n_tokens'] as number | null) ?? d.nTokens,
-    maxLength: (ctx.params['max_length'] as number | null) ?? d.maxLength,
-    batchSize: ctx.params['batch_size'] as number,
+    nTokens: ctx.params.n_tokens ?? d.nTokens,
+    maxLength: ctx.params.max_length ?? d.maxLength,
+    batchSize: ctx.params.batch_size,
   };
-  const setName = ctx.params['prompt_set'] as PromptSetName;
-  const targetName = ctx.params['target_prompt'] as string;
-  const refNames = ctx.params['reference_prompts'] as string[];
+  const setName = ctx.params.prompt_set;
+  const targetName = ctx.params.target_prompt;
+  const refNames = ctx.params.reference_prompts;
   const methodOf = (name: string): SteeringMethod => ({ kind: 'prompt', method: promptMethod(name), systemPrompt: promptText(name, setName) });
   const targetMethod = methodOf(targetName);
   const refMethods = refNames.map(methodOf);
 
   const pool = loadQuestionPool(questionsPath(ctx.params, ctx.projectDir), { thinking: false });
-  const seed = ctx.params['seed'] as number;
-  const sets = selectKlPrompts(pool, { nCalib: ctx.params['n_calib'] as number, nAudit: ctx.params['n_audit'] as number, seed });
+  const seed = ctx.params.seed;
+  const sets = selectKlPrompts(pool, { nCalib: ctx.params.n_calib, nAudit: ctx.params.n_audit, seed });
   const loaded = await loadModelForStage(ctx);
   const kctx = { signal: ctx.signal, log: (m: string) => ctx.log(m) };
   ctx.log(`KL ${version}: ${settings.version === 'v1' ? 'teacher-forced over the last' : 'trajectory over'} ${settings.nTokens} tokens; ${sets.calibration.length} calibration and ${sets.audit.length} audit prompts`);
@@ -67,7 +74,7 @@ async function run(ctx: StageContext): Promise<void> {
   ctx.progress({ done: total, total, unit: 'measurements' });
   ctx.log(`${targetMethod.method} on the audit set: ${describeStats(targetAudit)}`);
 
-  const fixed = (ctx.params['target'] as number | null) ?? d.target;
+  const fixed = ctx.params.target ?? d.target;
   const target = fixed ?? targetCalib.p95;
   if (!(Number.isFinite(target) && target > 0)) {
     throw new Error(`the KL target must be positive: ${targetMethod.method} has p95 ${target} on the calibration set; set \`target\` explicitly`);
@@ -95,7 +102,7 @@ async function run(ctx: StageContext): Promise<void> {
   ctx.metric('target_p95', target);
   metricIfFinite(ctx, `p95/${targetMethod.method}`, targetCalib.p95);
   metricIfFinite(ctx, 'target_audit_p95', targetAudit.p95);
-  writeStageProvenance(ctx, stageFacts(KL_TARGET_KIND_NAME, KL_TARGET_KIND_VERSION, loaded.resolved, loaded.backend));
+  writeStageProvenance(ctx, stageFacts(ctx.kind.name, ctx.kind.version, loaded.resolved, loaded.backend));
 }
 
-export const klTargetImplementation: StageImplementation = { run };
+export const klTargetImplementation: KindImplementation<KlTargetParams> = { run };

@@ -9,13 +9,13 @@ import type { ExternalInputsResult } from '../../src/contract/stage-kind.js';
 export const DEFAULT_QUESTIONS = 'data/questions.json';
 
 /** The `questions` param (the question pool file), resolved against the project. */
-export function questionsPath(params: Readonly<Record<string, unknown>>, projectDir: string): string {
-  const q = (params['questions'] as string | undefined) ?? DEFAULT_QUESTIONS;
+export function questionsPath(params: { readonly questions: string }, projectDir: string): string {
+  const q = params.questions;
   return isAbsolute(q) ? q : resolve(projectDir, q);
 }
 
 /** The question pool file as an external input; a missing file is a planning error naming it. */
-export function questionsExternalInput(params: Readonly<Record<string, unknown>>, projectDir: string): ExternalInputsResult {
+export function questionsExternalInput(params: { readonly questions: string }, projectDir: string): ExternalInputsResult {
   const path = questionsPath(params, projectDir);
   if (!existsSync(path)) return { ok: false, param: 'questions', error: `question pool ${path} does not exist (a JSON array of {cat, suffix, user_msg}; the project ships ${DEFAULT_QUESTIONS})` };
   return { ok: true, inputs: [{ label: 'questions', path }] };
