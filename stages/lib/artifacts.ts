@@ -117,7 +117,6 @@ export const DILEMMAS_PER_ROW = table('dilemmas_per_row.csv', {
   logratio_honesty: 'number',
 });
 export type DilemmasPerRowRow = RowOf<typeof DILEMMAS_PER_ROW.types>;
-export const DILEMMAS_PER_ROW_COLUMNS = DILEMMAS_PER_ROW.columns;
 
 /**
  * Per (method, coeff): §9.5 `summarize` (mean/std of logratio_honesty, std with ddof = 1 as pandas .std()),

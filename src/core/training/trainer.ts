@@ -56,24 +56,6 @@ export interface TrainConfig {
   padTokenId: number;
 }
 
-/** The study's settings (TrainCfg), with torch's AdamW betas/epsilon stated. */
-export const STUDY_TRAIN_CONFIG: Omit<TrainConfig, 'padTokenId'> = {
-  learningRate: 2e-4,
-  weightDecay: 0.01,
-  adamEpsilon: 1e-8,
-  adamBeta1: 0.9,
-  adamBeta2: 0.999,
-  warmupSteps: 5,
-  epochs: 1,
-  maxSteps: -1,
-  batchSize: 4,
-  gradAccum: 4,
-  microBatch: 4,
-  maxGradNorm: 1.0,
-  seed: 0,
-  evalSteps: 10,
-};
-
 export interface StepRecord {
   step: number;
   /** token-mean cross-entropy of the step's batches (before the update) */

@@ -73,8 +73,3 @@ export function markClean(model: Qwen3Model): void {
   if (cached !== null && cached.loaded.model === model) cached.dirty = false;
 }
 
-/** Drop the cached model (tests; memory). */
-export function releaseCachedModel(): void {
-  cached?.loaded.model.dispose();
-  cached = null;
-}
