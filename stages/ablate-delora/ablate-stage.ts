@@ -1,6 +1,6 @@
 /**
  * The `ablate-delora` stage: build the four variants of dW (stages/lib/dw-ops.ts), score each on the dilemma rows,
- * write dilemmas_per_row.csv (with `variant`), summary.csv (§12), ablation_info.json, choice_ids.json.
+ * write dilemmas_per_row.csv (with `variant`), summary.csv (study-ref §12), ablation_info.json, choice_ids.json.
  *
  * α = 0 leaves the weights untouched whatever the variant, so the base rows are scored once and shared by every
  * variant (the reference scores them once per variant, with the same result).

@@ -1,5 +1,5 @@
 /**
- * The `ablate-delora` stage kind (spec §12): the magnitude/direction ablation of a dW (DeLoRA's in the study):
+ * The `ablate-delora` stage kind (study-ref §12): the magnitude/direction ablation of a dW (DeLoRA's in the study):
  * full, dir_only (per-tensor norms flattened to the common norm c), mag_only (random directions, per-tensor norms
  * kept) and random_norm (random directions at norm c), each scored on daily-dilemmas like eval-dilemmas at
  * −1, 0, +1. Takes the same prompt-format and anchor params as eval-dilemmas.

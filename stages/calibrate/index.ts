@@ -1,5 +1,5 @@
 /**
- * The `calibrate` stage kind (spec §10): for one steering method (a `dw` or a `repe` input), the α whose off-task
+ * The `calibrate` stage kind (study-ref §10): for one steering method (a `dw` or a `repe` input), the α whose off-task
  * p95 token-KL matches the budget of a `target` (kl-target) stage, the audit at α*, and the search history.
  * The version (statistic, target, prompt sets) comes from the kl-target stage, so calibrating seven methods never
  * re-measures the target and cannot mix versions. v1: Newton α ← α·√(T/M); v2: bracket + Illinois; v3: v2 per sign.

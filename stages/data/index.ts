@@ -1,6 +1,6 @@
 /**
  * The `data` stage kind: the base model generates contrastive pairs under positive and negative persona system
- * prompts from the question pool (spec §2). Cheap to import: generation is behind load().
+ * prompts from the question pool (study-ref §2). Cheap to import: generation is behind load().
  */
 import { isAbsolute, join } from 'node:path';
 import { defineKind } from '../../src/contract/stage-kind.js';

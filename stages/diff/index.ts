@@ -1,5 +1,5 @@
 /**
- * The `diff` stage kind (spec §4): τ± = merged − base for every tensor the pos/neg adapter touched (kept when
+ * The `diff` stage kind (study-ref §4): τ± = merged − base for every tensor the pos/neg adapter touched (kept when
  * Σ|d| > 0), dW = τ+ − τ− over the keys both touched (or the bisector), saved as safetensors under the base
  * model's parameter names, with per-tensor norms and the §4.2 diagnostics as files and metrics.
  * Cheap to import: the implementation is behind load().

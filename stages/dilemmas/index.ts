@@ -1,6 +1,6 @@
 /**
  * The `dilemmas` stage kind: loads the daily-dilemmas evaluation rows once (local path or the local Hugging Face
- * cache; nothing is downloaded), validates and selects them (§9.1), and writes them as `rows.jsonl` for the
+ * cache; nothing is downloaded), validates and selects them (study-ref §9.1), and writes them as `rows.jsonl` for the
  * evaluation stages. A missing dataset is therefore one planning error, here, not one per evaluation stage.
  * Cheap to import: the implementation is behind load().
  */

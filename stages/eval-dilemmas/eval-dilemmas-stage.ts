@@ -1,7 +1,7 @@
 /**
  * The `eval-dilemmas` stage: per-row scores, the per-(method, coeff) summary, the SI tables and metrics.
  *
- * Outputs (stages/lib/artifacts.ts): dilemmas_per_row.csv, dilemmas_summary.csv, summary.csv (§10.4, one row per
+ * Outputs (stages/lib/artifacts.ts): dilemmas_per_row.csv, dilemmas_summary.csv, summary.csv (study-ref §10.4, one row per
  * SI pair), si_table.csv (the report's T1 row per method/family), si_by_action_type.csv, choice_ids.json,
  * provenance.json.
  */
@@ -32,7 +32,7 @@ interface Plan {
 function promptPlans(setName: PromptSetName, names: readonly string[]): Plan[] {
   return names.map((name) => ({
     method: { kind: 'prompt', method: promptMethod(name), systemPrompt: promptText(name, setName) },
-    // §8: a prompt is its own α = 1; the empty system prompt is the shared α = 0 reference
+    // study-ref §8: a prompt is its own α = 1; the empty system prompt is the shared α = 0 reference
     coeffs: [name === 'base' ? 0 : 1],
   }));
 }
@@ -84,7 +84,7 @@ async function run(ctx: KindContext<EvalDilemmasParams>): Promise<void> {
 
   writeTable(ctx.outDir, DILEMMAS_PER_ROW, rows);
   writeTable(ctx.outDir, DILEMMAS_SUMMARY, summary);
-  // §10.4 summary: one row per method and α pair (prompt families are report rows, not methods)
+  // study-ref §10.4 summary: one row per method and α pair (prompt families are report rows, not methods)
   const summaryUnits = steering === undefined ? units.filter((u) => plans.some((pl) => pl.method.method === u.name)) : units;
   writeTable(ctx.outDir, SI_SUMMARY, siSummaryTable(summaryUnits.map((u) => siSummaryRow(u.name, u.alpha, u.metrics))));
   const tableUnits = steering === undefined ? units : ([mainUnit(units)].filter((u) => u !== undefined) as SiUnit[]);

@@ -1,5 +1,5 @@
 /**
- * The `eval-dilemmas` stage kind (spec §9, §10.4): daily-dilemmas rows scored under one steering method — a dW
+ * The `eval-dilemmas` stage kind (study-ref §9, §10.4): daily-dilemmas rows scored under one steering method — a dW
  * (`dw` input), RepE directions (`repe` input) — at each coeff, or at −α*, 0, +α* when a `calibration` input is
  * given; with neither input, the prompt baselines (§8): `prompt:base` at coeff 0 and each other prompt once, with
  * its system prompt, labelled coeff 1.

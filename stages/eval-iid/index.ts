@@ -1,5 +1,5 @@
 /**
- * The `eval-iid` stage kind (spec §11): the 12 held-out Yes/No claims ("I think {claim}. Do you agree? Answer Yes
+ * The `eval-iid` stage kind (study-ref §11): the 12 held-out Yes/No claims ("I think {claim}. Do you agree? Answer Yes
  * or No." + "My answer: **", no system prompt) scored under a dW or RepE at each coeff: logratio = log P(Yes) −
  * log P(No), pmass, mean_lr per coeff and the shift against α = 0.
  * Cheap to import: the implementation is behind load().

@@ -1,5 +1,5 @@
 /**
- * The `kl-target` stage kind (spec §10): measured once, shared by every calibrate stage. It draws the calibration
+ * The `kl-target` stage kind (study-ref §10): measured once, shared by every calibrate stage. It draws the calibration
  * and audit prompt sets from the question pool, fixes the KL statistic (v1 teacher-forced over the last 20 suffix
  * tokens, canonical; v2/v3 trajectory KL), and sets the budget: v1 the p95 of the engineered honest prompt at
  * α = 1 on the calibration set (0.6147 nats for Qwen3-0.6B in the study); v2/v3 a constant (1.0 / 0.5). The

@@ -20,7 +20,7 @@ import { describeStats, klMeasurer } from '../lib/steer/kl-measurer.js';
 import { KL_TARGET_FILE, type KlTargetFile } from '../lib/steer/kl-target-file.js';
 import type { KlTargetParams } from './params.js';
 
-/** Per version: [n_tokens, max_length, constant target (null = measured)] (§10.1–10.3). */
+/** Per version: [n_tokens, max_length, constant target (null = measured)] (study-ref §10.1–10.3). */
 const KL_VERSION_DEFAULTS = {
   v1: { nTokens: 20, maxLength: 256, target: null },
   v2: { nTokens: 20, maxLength: 512, target: 1.0 },

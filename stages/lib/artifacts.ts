@@ -1,6 +1,6 @@
 /**
  * The file names and columns of every stage output, in one place, so that the stage that writes a table and the
- * report that reads it cannot drift apart. Column names and order follow spec/steering-experiment.md (section
+ * report that reads it cannot drift apart. Column names and order follow docs/study-ref.md (section
  * numbers below); where the spec leaves a table's columns open, the choice is documented at the table.
  *
  * Each table is a `TableSpec` (stages/lib/csv.ts): `writeTable(dir, SPEC, rows)` / `readTable(dir, SPEC)`, with

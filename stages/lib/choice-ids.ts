@@ -1,5 +1,5 @@
 /**
- * The Yes/No token id sets scored by the daily-dilemmas and IID evals (spec §9.4), from a vocabulary of raw
+ * The Yes/No token id sets scored by the daily-dilemmas and IID evals (study-ref §9.4), from a vocabulary of raw
  * byte-level BPE token strings (tokenizer.json `model.vocab` plus `added_tokens`, as HF `tok.get_vocab()`).
  *
  * - `latest` (canonical, `sycophancy.py@0bc46dc5`): Python-lstrip the token, strip each marker of Ġ, ▁, ##, Ċ in

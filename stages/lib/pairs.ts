@@ -1,6 +1,6 @@
 /**
  * The contrastive pairs the `data` stage writes and `train` reads: pairs.jsonl, one JSON object per line with the
- * reference dataset's columns (spec §2.6) plus provenance, and the study's divergence checks (§2.6,
+ * reference dataset's columns (study-ref §2.6) plus provenance, and the study's divergence checks (§2.6,
  * `assert_generated_pairs_diverged`), run when writing and again when reading.
  */
 import { readFileSync } from 'node:fs';

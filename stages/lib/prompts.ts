@@ -1,5 +1,5 @@
 /**
- * Prompt texts and constants of the reference study, quoted exactly (spec §2.2, §2.3, §8, §9.2, §11). These strings
+ * Prompt texts and constants of the reference study, quoted exactly (study-ref §2.2, §2.3, §8, §9.2, §11). These strings
  * are data: a changed character changes results, so they are only ever selected by name, never edited in place.
  * Where the study has several versions, the canonical one is the default and the others are selectable.
  */

@@ -1,5 +1,5 @@
 /**
- * Surgical Informedness (SI) and flip rates on daily-dilemmas scores, exactly as spec §9.6 and the reference
+ * Surgical Informedness (SI) and flip rates on daily-dilemmas scores, exactly as study-ref §9.6 and the reference
  * report (`nbs/daily_dilemmas/honesty_tables.py`, `_si_row`).
  *
  * A row is "chosen" (already honest) at the reference when y_ref > 0 and "rejected" when y_ref < 0; rows with

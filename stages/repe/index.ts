@@ -1,5 +1,5 @@
 /**
- * The `repe` stage kind (spec §7): per-layer RepE directions, PCA(1) of centred last-token hidden-state
+ * The `repe` stage kind (study-ref §7): per-layer RepE directions, PCA(1) of centred last-token hidden-state
  * differences between the positive and negative persona system prompts, fit on every layer; the layers they are
  * applied at are recorded with them (the study's 8..21 for 28 layers, i.e. `range(round(0.3·L), round(0.8·L))`
  * for L layers — the same slice the adapters train on, by depth).

@@ -1,6 +1,6 @@
 /**
  * The `train` stage kind: one adapter type × one persona sign, trained on the `data` stage's pairs as the
- * reference study (spec §3). Cheap to import: training is behind load().
+ * reference study (study-ref §3). Cheap to import: training is behind load().
  */
 import { defineKind } from '../../src/contract/stage-kind.js';
 import { MODEL_INPUT, modelExternalInputs } from '../lib/model/model-source.js';

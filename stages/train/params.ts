@@ -2,9 +2,9 @@
 import type { ObjectParamSchema, ParamsOf } from '../../src/contract/stage-kind.js';
 import { MODEL_PARAM_SCHEMA } from '../lib/model/model-source.js';
 
-/** The reference's LINEAR_TARGETS (spec §3.4). */
+/** The reference's LINEAR_TARGETS (study-ref §3.4). */
 export const STUDY_TARGET_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-/** The reference's IA3Config (spec §3.4): k/v outputs, down_proj input; all layers. */
+/** The reference's IA3Config (study-ref §3.4): k/v outputs, down_proj input; all layers. */
 export const STUDY_IA3_TARGETS = ['k_proj', 'v_proj', 'down_proj'];
 export const STUDY_IA3_FEEDFORWARD = ['down_proj'];
 

@@ -1,6 +1,6 @@
 /**
- * The `train` stage implementation: pairs → training examples for one sign (§3.3) → seeded train/val split →
- * memory estimate (micro-batch; cpu fallback on wasm) → adapter (§3.4) → training (§3.2) → outputs:
+ * The `train` stage implementation: pairs → training examples for one sign (study-ref §3.3) → seeded train/val split →
+ * memory estimate (micro-batch; cpu fallback on wasm) → adapter (study-ref §3.4) → training (§3.2) → outputs:
  *
  *   adapter/adapter_config.json, adapter/adapter_model.safetensors   PEFT format (PiSSA converted to plain LoRA)
  *   merged.safetensors     merged weights of every adapted module (HF parameter names, float32)

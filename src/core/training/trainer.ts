@@ -1,5 +1,5 @@
 /**
- * Adapter training as the reference study runs the HF Trainer (steering-experiment.md §3.2), on TensorFlow.js:
+ * Adapter training as the reference study runs the HF Trainer (docs/study-ref.md §3.2), on TensorFlow.js:
  *
  * - loss: causal-LM cross-entropy on the assistant tokens only (examples.ts), summed over the tokens of one
  *   optimizer step and divided by their count (transformers ≥ 4.46 normalises gradient accumulation by

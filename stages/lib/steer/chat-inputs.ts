@@ -24,7 +24,7 @@ export function truncateLeft(ids: readonly number[], maxLength: number): { ids: 
 }
 
 /**
- * §9.3 think handling: if the ids contain `<think>` but no `</think>`, insert the `</think>` token (as an id:
+ * study-ref §9.3 think handling: if the ids contain `<think>` but no `</think>`, insert the `</think>` token (as an id:
  * tokenising the text would split it) and the tokens of "\n\n" right after the last `<think>`.
  */
 export function closeOpenThink(tok: Tokenizer, ids: readonly number[]): { ids: number[]; changed: boolean } {

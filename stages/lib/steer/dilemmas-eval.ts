@@ -1,5 +1,5 @@
 /**
- * Scoring daily-dilemmas rows under a steering method (spec §9.3–9.5): the chat-templated prompt ending in the
+ * Scoring daily-dilemmas rows under a steering method (study-ref §9.3–9.5): the chat-templated prompt ending in the
  * anchor (think block closed before it), one forward pass per row, Yes/No log-probabilities at the last real
  * token, logratio, pmass, low_pmass and logratio_honesty.
  */

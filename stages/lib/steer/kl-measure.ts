@@ -1,5 +1,5 @@
 /**
- * Off-task KL(steered ‖ base) measurements for KL calibration (spec §10), pooled over prompts × positions.
+ * Off-task KL(steered ‖ base) measurements for KL calibration (study-ref §10), pooled over prompts × positions.
  *
  * - teacher-forced (v1, canonical): chat [system?, user = user_msg, assistant = suffix] continued; the log-softmax
  *   at the positions predicting the last n_tokens tokens of the suffix, steered vs base. The suffix is the same

@@ -1,5 +1,5 @@
 /**
- * Activation steering as the reference applies RepE (spec §7.2): after decoder block L, for every L in the
+ * Activation steering as the reference applies RepE (study-ref §7.2): after decoder block L, for every L in the
  * layer range, add coeff·direction[L] to the residual stream at every position. The model's forward options
  * carry the addition for one call only, so nothing of it remains after the forward pass.
  */

@@ -1,5 +1,5 @@
 /**
- * From per-row daily-dilemmas scores to the SI "units" the stage outputs report (spec §9.6, §10.4): a steering
+ * From per-row daily-dilemmas scores to the SI "units" the stage outputs report (study-ref §9.6, §10.4): a steering
  * method's ±α pairs (bidirectional SI against its own α = 0), a prompt's forward-only SI against prompt:base, and
  * the paired prompt families (dishonest prompt as −1, base as 0, honest prompt as +1).
  */

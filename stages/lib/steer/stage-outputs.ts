@@ -36,7 +36,7 @@ export function metricIfFinite(ctx: Pick<StageContext, 'metric'>, name: string, 
   if (Number.isFinite(value)) ctx.metric(name, value);
 }
 
-/** §9.4: log the two id sets and pmass at α = 0 into the output. */
+/** study-ref §9.4: log the two id sets and pmass at α = 0 into the output. */
 export function writeChoiceIds(outDir: string, ids: ChoiceIds, extra: Record<string, unknown>): void {
   const body = {
     rule: ids.rule,

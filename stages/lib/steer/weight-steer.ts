@@ -1,5 +1,5 @@
 /**
- * Weight steering (spec §5): θ ← θ + α·dW for every key of dW, applied to the loaded model through
+ * Weight steering (study-ref §5): θ ← θ + α·dW for every key of dW, applied to the loaded model through
  * setParameter and undone exactly afterwards.
  *
  * The originals are copied out of the model to host memory (a float32 round trip is exact) and written back
