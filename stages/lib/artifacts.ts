@@ -1,7 +1,7 @@
 /**
  * The file names and columns of every stage output, in one place, so that the stage that writes a table and the
  * report that reads it cannot drift apart. Column names and order follow docs/study-ref.md (section
- * numbers below); where the spec leaves a table's columns open, the choice is documented at the table.
+ * numbers below); where the reference leaves a table's columns open, the choice is documented at the table.
  *
  * Each table is a `TableSpec` (stages/lib/csv.ts): `writeTable(dir, SPEC, rows)` / `readTable(dir, SPEC)`, with
  * `RowOf<typeof SPEC.types>` as its row type (exported below as `XxxRow`).

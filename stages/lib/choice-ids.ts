@@ -9,7 +9,7 @@
  *   `Ġ` is a letter to Python, so `ĠYes` is out and punctuation-prefixed forms are in. Python's `$` also matches
  *   before one trailing "\n", which we reproduce.
  * - `antipasto` (`antipasto/eval.py`): lowercased token starts or ends with the word and is shorter than
- *   len(word) + slack (slack 4 per the spec; a copy of the code seen uses 2). Noisy by design (`not`, `eyes`).
+ *   len(word) + slack (slack 4 per study-ref §9.4; a copy of the code seen uses 2). Noisy by design (`not`, `eyes`).
  */
 import { pyLstrip, pyStrip } from './py-compat.js';
 

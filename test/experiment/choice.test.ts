@@ -23,7 +23,7 @@ void test('Yes/No ids from the real Qwen3 vocabulary (151,669 tokens incl. added
   assert.deepEqual(e1.yesTokens, ['Yes', 'yes', 'YES', ':YES', '.Yes', '"Yes', '=yes', '.YES', '=YES', ',Yes']);
   assert.deepEqual(e1.yesIds, [9454, 9693, 14004, 19566, 40798, 57741, 59565, 84402, 94834, 97071]);
   assert.deepEqual(e1.noIds, [2152, 2753, 8996, 16766, 18341, 28366, 30315, 33100, 37457, 38422, 39205, 41157, 42883, 66479, 77927, 84198, 85076, 97976]);
-  // AntiPaSTO prefix/suffix (slack 4): noisy, as the spec warns (eyes, Hayes; not, now, none …)
+  // AntiPaSTO prefix/suffix (slack 4): noisy, as study-ref §9.4 warns (eyes, Hayes; not, now, none …)
   const ap = choiceIds(vocab, { rule: 'antipasto' });
   assert.equal(ap.yesIds.length, 21);
   assert.equal(ap.noIds.length, 145); // CPython on the same vocabulary: 21 and 145
