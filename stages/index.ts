@@ -1,6 +1,7 @@
 /**
  * The registry of built-in stage kinds (`uses: <name>` in pipeline.yaml).
- * Each kind module must be cheap to import: its implementation is behind `load()`.
+ * Each kind is a folder here (stages/lib/ holds the libraries they share); its module must be cheap to import:
+ * its implementation is behind `load()`.
  */
 import type { StageKind } from '../src/contract/stage-kind.js';
 import { reportKind } from './report/index.js';
@@ -18,7 +19,7 @@ import { trainKind } from './train/index.js';
 
 const kinds: StageKind[] = [
   reportKind,
-  // the steering experiment (stages/model, dilemmas, diff, repe, calibrate, eval-*, ablate-delora)
+  // the steering experiment (stages/model, dilemmas, diff, repe, kl-target, calibrate, eval-*, ablate-delora)
   modelKind,
   dilemmasKind,
   evalDilemmasKind,
