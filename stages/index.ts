@@ -1,15 +1,16 @@
 /**
  * The registry of built-in stage kinds (`uses: <name>` in pipeline.yaml).
- * Each kind module must be cheap to import: its implementation is behind `load()`.
+ * Each kind is a folder here (stages/lib/ holds the libraries they share); its module must be cheap to import:
+ * its implementation is behind `load()`.
  */
-import type { StageKind } from '../src/engine/stage-kind.js';
+import type { StageKind } from '../src/contract/stage-kind.js';
 import { reportKind } from './report/index.js';
 import { modelKind } from './model/index.js';
 import { dilemmasKind } from './dilemmas/index.js';
 import { evalDilemmasKind } from './eval-dilemmas/index.js';
 import { diffKind } from './diff/index.js';
 import { repeKind } from './repe/index.js';
-import { klTargetKind } from './calibrate/kl-target-kind.js';
+import { klTargetKind } from './kl-target/index.js';
 import { calibrateKind } from './calibrate/index.js';
 import { evalIidKind } from './eval-iid/index.js';
 import { ablateDeloraKind } from './ablate-delora/index.js';
@@ -18,7 +19,7 @@ import { trainKind } from './train/index.js';
 
 const kinds: StageKind[] = [
   reportKind,
-  // the steering experiment (stages/model, dilemmas, diff, repe, calibrate, eval-*, ablate-delora)
+  // the steering experiment (stages/model, dilemmas, diff, repe, kl-target, calibrate, eval-*, ablate-delora)
   modelKind,
   dilemmasKind,
   evalDilemmasKind,
@@ -35,22 +36,23 @@ const kinds: StageKind[] = [
 
 /**
  * The compiled code each built-in kind computes with, relative to this directory (dist/stages): its own module
- * directory plus the shared libraries. An edit there without a version bump is a status warning, not a rerun.
+ * directory, the stage libraries it imports, the contract and src/core. An edit there without a version bump is a
+ * status warning, not a rerun. test/stages/code-paths.test.ts checks each list against the kind's transitive
+ * imports: every file the kind imports is covered, and every entry covers a file it imports.
  */
-const ML_CODE = ['lib', 'steer', 'model', 'dilemmas', 'data/stage-model.js', 'data/model-source.js', 'report/provenance.js', '../src/core'];
 const codePaths: Readonly<Record<string, readonly string[]>> = {
-  report: ['report', 'lib'],
-  model: ['model', 'lib', 'report/provenance.js', '../src/core'],
-  dilemmas: ['dilemmas', 'lib', 'report/provenance.js'],
-  'eval-dilemmas': ['eval-dilemmas', 'calibrate', ...ML_CODE],
-  diff: ['diff', ...ML_CODE],
-  repe: ['repe', ...ML_CODE],
-  'kl-target': ['calibrate', 'repe', ...ML_CODE],
-  calibrate: ['calibrate', 'repe', ...ML_CODE],
-  'eval-iid': ['eval-iid', ...ML_CODE],
-  'ablate-delora': ['ablate-delora', ...ML_CODE],
-  data: ['data', ...ML_CODE],
-  train: ['train', 'data', ...ML_CODE],
+  'ablate-delora': ['ablate-delora', 'lib/artifacts.js', 'lib/calibration.js', 'lib/choice-ids.js', 'lib/choice-score.js', 'lib/csv.js', 'lib/dilemmas-dataset.js', 'lib/dw-ops.js', 'lib/group-by.js', 'lib/json-file.js', 'lib/kl-stats.js', 'lib/model', 'lib/numeric.js', 'lib/prompts.js', 'lib/provenance.js', 'lib/py-compat.js', 'lib/read-dilemmas.js', 'lib/result-rows.js', 'lib/si.js', 'lib/stage-inputs.js', 'lib/steer', '../src/contract', '../src/core'],
+  calibrate: ['calibrate', 'lib/artifacts.js', 'lib/calibration.js', 'lib/choice-ids.js', 'lib/choice-score.js', 'lib/csv.js', 'lib/dilemmas-dataset.js', 'lib/group-by.js', 'lib/json-file.js', 'lib/kl-stats.js', 'lib/model', 'lib/numeric.js', 'lib/prompts.js', 'lib/provenance.js', 'lib/py-compat.js', 'lib/question-pool.js', 'lib/read-dilemmas.js', 'lib/result-rows.js', 'lib/si.js', 'lib/stage-inputs.js', 'lib/steer', '../src/contract', '../src/core'],
+  data: ['data', 'lib/artifacts.js', 'lib/choice-ids.js', 'lib/csv.js', 'lib/dilemmas-dataset.js', 'lib/group-by.js', 'lib/json-file.js', 'lib/model', 'lib/numeric.js', 'lib/pairs.js', 'lib/prompts.js', 'lib/provenance.js', 'lib/py-compat.js', 'lib/question-pool.js', 'lib/read-dilemmas.js', 'lib/si.js', 'lib/stage-inputs.js', 'lib/steer', '../src/contract', '../src/core'],
+  diff: ['diff', 'lib/artifacts.js', 'lib/choice-ids.js', 'lib/csv.js', 'lib/dilemmas-dataset.js', 'lib/dw-ops.js', 'lib/group-by.js', 'lib/json-file.js', 'lib/model', 'lib/numeric.js', 'lib/prompts.js', 'lib/provenance.js', 'lib/py-compat.js', 'lib/read-dilemmas.js', 'lib/si.js', 'lib/stage-inputs.js', 'lib/steer', '../src/contract', '../src/core'],
+  dilemmas: ['dilemmas', 'lib/csv.js', 'lib/dilemmas-dataset.js', 'lib/json-file.js', 'lib/provenance.js', 'lib/read-dilemmas.js', 'lib/stage-inputs.js', '../src/contract', '../src/core'],
+  'eval-dilemmas': ['eval-dilemmas', 'lib/artifacts.js', 'lib/calibration.js', 'lib/choice-ids.js', 'lib/choice-score.js', 'lib/csv.js', 'lib/dilemmas-dataset.js', 'lib/group-by.js', 'lib/json-file.js', 'lib/kl-stats.js', 'lib/model', 'lib/numeric.js', 'lib/prompts.js', 'lib/provenance.js', 'lib/py-compat.js', 'lib/read-calibration.js', 'lib/read-dilemmas.js', 'lib/result-rows.js', 'lib/si.js', 'lib/stage-inputs.js', 'lib/steer', '../src/contract', '../src/core'],
+  'eval-iid': ['eval-iid', 'lib/artifacts.js', 'lib/calibration.js', 'lib/choice-ids.js', 'lib/choice-score.js', 'lib/csv.js', 'lib/dilemmas-dataset.js', 'lib/group-by.js', 'lib/json-file.js', 'lib/kl-stats.js', 'lib/model', 'lib/numeric.js', 'lib/prompts.js', 'lib/provenance.js', 'lib/py-compat.js', 'lib/read-dilemmas.js', 'lib/result-rows.js', 'lib/si.js', 'lib/stage-inputs.js', 'lib/steer', '../src/contract', '../src/core'],
+  'kl-target': ['kl-target', 'lib/artifacts.js', 'lib/calibration.js', 'lib/choice-ids.js', 'lib/choice-score.js', 'lib/csv.js', 'lib/dilemmas-dataset.js', 'lib/group-by.js', 'lib/json-file.js', 'lib/kl-stats.js', 'lib/model', 'lib/numeric.js', 'lib/prompts.js', 'lib/provenance.js', 'lib/py-compat.js', 'lib/question-pool.js', 'lib/questions-param.js', 'lib/read-dilemmas.js', 'lib/result-rows.js', 'lib/si.js', 'lib/stage-inputs.js', 'lib/steer', '../src/contract', '../src/core'],
+  model: ['model', 'lib/json-file.js', 'lib/model', 'lib/provenance.js', 'lib/stage-inputs.js', '../src/contract', '../src/core'],
+  repe: ['repe', 'lib/artifacts.js', 'lib/choice-ids.js', 'lib/csv.js', 'lib/dilemmas-dataset.js', 'lib/group-by.js', 'lib/json-file.js', 'lib/layers.js', 'lib/model', 'lib/numeric.js', 'lib/prompts.js', 'lib/provenance.js', 'lib/py-compat.js', 'lib/question-pool.js', 'lib/questions-param.js', 'lib/read-dilemmas.js', 'lib/si.js', 'lib/stage-inputs.js', 'lib/steer', '../src/contract', '../src/core'],
+  report: ['report', 'lib/artifacts.js', 'lib/csv.js', 'lib/group-by.js', 'lib/numeric.js', 'lib/provenance.js', 'lib/si.js', '../src/contract'],
+  train: ['train', 'lib/artifacts.js', 'lib/choice-ids.js', 'lib/csv.js', 'lib/dilemmas-dataset.js', 'lib/group-by.js', 'lib/json-file.js', 'lib/layers.js', 'lib/model', 'lib/numeric.js', 'lib/pairs.js', 'lib/prompts.js', 'lib/provenance.js', 'lib/py-compat.js', 'lib/read-dilemmas.js', 'lib/si.js', 'lib/stage-inputs.js', 'lib/steer', '../src/contract', '../src/core'],
 };
 
 export const builtinKinds: ReadonlyMap<string, StageKind> = new Map(

@@ -27,6 +27,8 @@ import { variablesByBlock } from '../../src/core/training/layered-backward.js';
 import { trainAdapter } from '../../src/core/training/trainer.js';
 import { Rng } from '../../src/core/random.js';
 import { adapterOptions } from '../../stages/train/train-stage.js';
+import { trainParams } from '../../stages/train/params.js';
+import { parseParams } from '../../src/contract/params.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -66,7 +68,10 @@ async function child(type: AdapterType): Promise<Result> {
   const config = { ...QWEN3_0_6B_CONFIG, numLayers: layers };
   const model = await createRandomQwen3(config, { seed: 0 });
   const tInit = performance.now();
-  const adapter = AttachedAdapter.create(model, newAdapterConfig(type, adapterOptions(type, {}, layers, 'random Qwen3-0.6B shape')), {
+  // the train kind's defaults (r, alpha, targets, layer fractions), from its params schema
+  const defaults = parseParams(trainParams, { adapter: type, sign: 'pos' });
+  if (!defaults.ok) throw new Error(`adapter ${type}: ${defaults.error.param}: ${defaults.error.message}`);
+  const adapter = AttachedAdapter.create(model, newAdapterConfig(type, adapterOptions(type, defaults.value, layers, 'random Qwen3-0.6B shape')), {
     modelType: 'qwen3',
     seed: 0,
     // PiSSA: drop the originals as the train stage does (it re-reads them from the checkpoint on detach; a random

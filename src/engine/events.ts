@@ -2,7 +2,7 @@
  * What happens during a run, as a discriminated union. The scheduler only emits these; loggers (TTY with
  * progress bars, plain, JSON lines) turn them into output. Nothing in the engine prints.
  */
-import type { ProgressUpdate } from './stage-kind.js';
+import type { ProgressUpdate } from '../contract/stage-kind.js';
 import type { Reason } from './plan/reasons.js';
 import type { StageState } from './plan/stage-status.js';
 

@@ -5,7 +5,7 @@
  *
  * This module pulls in `yaml` and ajv; load-pipeline.ts imports it only when its cache cannot answer.
  */
-import type { StageKind } from '../engine/stage-kind.js';
+import type { StageKind } from '../contract/stage-kind.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import type { KindResolver, ResolvedKind } from './kind-resolver.js';
 import { applyOverrides, applyProfile } from './overlays.js';

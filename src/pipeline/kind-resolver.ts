@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { StageKind } from '../engine/stage-kind.js';
+import type { StageKind } from '../contract/stage-kind.js';
 import { closestMatch, didYouMean, listNames } from './suggest.js';
 import type { Result } from './types.js';
 

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StageKind } from '../engine/stage-kind.js';
+import type { StageKind } from '../contract/stage-kind.js';
 import type { Diagnostic, ExecutorSettings, Pipeline, PlannedStage } from './types.js';
 
 /** Where loaded pipelines are kept between processes. Implementations must tolerate concurrent use. */

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { StageKind } from '../engine/stage-kind.js';
+import type { StageKind } from '../contract/stage-kind.js';
 import { plainError } from './diagnostics.js';
 import type { KindResolver } from './kind-resolver.js';
 import { checkOutsOnDisk } from './project-paths.js';

@@ -3,7 +3,7 @@
  * provenance of every param recorded, out/outs/deps normalised, needs refs read (resolved later, once every
  * cell exists).
  */
-import type { ResourceClass, StageKind } from '../engine/stage-kind.js';
+import type { ResourceClass, StageKind } from '../contract/stage-kind.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import { interpolateNode, interpolateScalar, lookupParam } from './interpolation.js';
 import type { InterpolationMode, InterpolationScope, ParamRef } from './interpolation.js';

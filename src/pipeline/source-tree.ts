@@ -46,14 +46,6 @@ export function isMapNode(node: SourceNode | undefined): node is MapNode {
   return node?.kind === 'map';
 }
 
-export function isSeqNode(node: SourceNode | undefined): node is SeqNode {
-  return node?.kind === 'seq';
-}
-
-export function isScalarNode(node: SourceNode | undefined): node is ScalarNode {
-  return node?.kind === 'scalar';
-}
-
 export function entryValue(map: MapNode, key: string): SourceNode | undefined {
   return map.entries.get(key)?.value;
 }

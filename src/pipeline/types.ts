@@ -3,7 +3,7 @@
  * Every stage here is concrete: matrices expanded, `${...}` interpolated, profile and -S overrides applied,
  * `needs:`/`deps:` resolved to stage ids, `with:` validated against the kind's schema.
  */
-import type { ResourceClass, StageKind } from '../engine/stage-kind.js';
+import type { ResourceClass, StageKind } from '../contract/stage-kind.js';
 
 /** A position in a source file, 1-based line and column; offset/length in UTF-16 code units. */
 export interface SourceSpan {

@@ -4,7 +4,7 @@
  */
 import AjvModule from 'ajv';
 import type { ValidateFunction } from 'ajv';
-import type { StageKind } from '../engine/stage-kind.js';
+import type { StageKind } from '../contract/stage-kind.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import { reportAjvErrors } from './validate-schema.js';
 import type { PlainValue, Range, SourceNode } from './source-tree.js';

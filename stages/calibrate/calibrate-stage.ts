@@ -5,22 +5,22 @@
  */
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { KindContext, KindImplementation } from '../../src/contract/stage-kind.js';
 import { FILES, KL_AUDIT, KL_AUDIT_V3, KL_NEWTON_HISTORY, KL_PROMPT_REFS, KL_ROOT_HISTORY, KL_SUMMARY, KL_SUMMARY_V3 } from '../lib/artifacts.js';
 import { calibrateIllinois, calibrateIllinoisBothSigns, calibrateNewton, type CalibrationPoint } from '../lib/calibration.js';
 import { writeTable } from '../lib/csv.js';
 import { klAuditRow, klNewtonHistoryRows, klRootHistoryRows, klSummaryRow, klSummaryV3Row } from '../lib/result-rows.js';
-import { loadModelForStage } from '../model/load-model.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import type { KlSettings } from '../steer/kl-measure.js';
-import { metricIfFinite, stageFacts } from '../steer/stage-outputs.js';
-import { steeringFromInputs } from '../steer/steering.js';
-import { CALIBRATE_KIND_NAME, CALIBRATE_KIND_VERSION } from './index.js';
-import { describeStats, klMeasurer } from './kl-measurer.js';
-import { klTargetFromContext } from './kl-target-file.js';
+import { loadModelForStage } from '../lib/model/load-model.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import type { KlSettings } from '../lib/steer/kl-measure.js';
+import { metricIfFinite, stageFacts } from '../lib/steer/stage-outputs.js';
+import { steeringFromInputs } from '../lib/steer/steering.js';
+import type { CalibrateParams } from './params.js';
+import { describeStats, klMeasurer } from '../lib/steer/kl-measurer.js';
+import { klTargetFromContext } from '../lib/steer/kl-target-file.js';
 
-async function run(ctx: StageContext): Promise<void> {
-  const method = steeringFromInputs(ctx, ctx.params['label'] as string | null);
+async function run(ctx: KindContext<CalibrateParams>): Promise<void> {
+  const method = steeringFromInputs(ctx, ctx.params.label);
   if (method === undefined) throw new Error(`stage ${ctx.stageId}: calibrate needs the method to calibrate: a "dw" input (a diff stage) or a "repe" input`);
   const t = klTargetFromContext(ctx);
   const f = t.file;
@@ -49,7 +49,7 @@ async function run(ctx: StageContext): Promise<void> {
   const targetAuditRow = klAuditRow(f.target_method, 1, f.target_calib, f.target_audit);
 
   if (f.version === 'v3') {
-    const r = await calibrateIllinoisBothSigns(measure, { target: f.target, lo: ctx.params['lo'] as number, hi: ctx.params['hi'] as number, tol: ctx.params['tol'] as number, maxRootIters: ctx.params['max_root_iters'] as number, onPoint });
+    const r = await calibrateIllinoisBothSigns(measure, { target: f.target, lo: ctx.params.lo, hi: ctx.params.hi, tol: ctx.params.tol, maxRootIters: ctx.params.max_root_iters, onPoint });
     const auditPos = await audit(r.pos.calibrated_alpha);
     const auditNeg = await audit(r.neg.calibrated_alpha);
     writeTable(ctx.outDir, KL_SUMMARY_V3, [klSummaryV3Row(method.method, r, f.target)]);
@@ -74,8 +74,8 @@ async function run(ctx: StageContext): Promise<void> {
   } else {
     const r =
       f.version === 'v1'
-        ? await calibrateNewton(measure, { target: f.target, alphaInit: ctx.params['alpha_init'] as number, maxIters: ctx.params['max_iters'] as number, band: ctx.params['band'] as number, onPoint })
-        : await calibrateIllinois(measure, { target: f.target, lo: ctx.params['lo'] as number, hi: ctx.params['hi'] as number, tol: ctx.params['tol'] as number, maxRootIters: ctx.params['max_root_iters'] as number, onPoint });
+        ? await calibrateNewton(measure, { target: f.target, alphaInit: ctx.params.alpha_init, maxIters: ctx.params.max_iters, band: ctx.params.band, onPoint })
+        : await calibrateIllinois(measure, { target: f.target, lo: ctx.params.lo, hi: ctx.params.hi, tol: ctx.params.tol, maxRootIters: ctx.params.max_root_iters, onPoint });
     const au = await audit(r.calibrated_alpha);
     writeTable(ctx.outDir, KL_SUMMARY, [klSummaryRow(method.method, r, f.target)]);
     writeTable(ctx.outDir, KL_AUDIT, [targetAuditRow, klAuditRow(method.method, r.calibrated_alpha, { p95: r.p95_at_calib, mean: r.mean_at_calib }, au)]);
@@ -92,7 +92,7 @@ async function run(ctx: StageContext): Promise<void> {
   copyFileSync(join(t.dir, KL_PROMPT_REFS.file), join(ctx.outDir, KL_PROMPT_REFS.file));
   copyFileSync(join(t.dir, FILES.calibrationPrompts), join(ctx.outDir, FILES.calibrationPrompts));
   copyFileSync(join(t.dir, FILES.auditPrompts), join(ctx.outDir, FILES.auditPrompts));
-  writeStageProvenance(ctx, stageFacts(CALIBRATE_KIND_NAME, CALIBRATE_KIND_VERSION, loaded.resolved, loaded.backend));
+  writeStageProvenance(ctx, stageFacts(ctx.kind.name, ctx.kind.version, loaded.resolved, loaded.backend));
 }
 
-export const calibrateImplementation: StageImplementation = { run };
+export const calibrateImplementation: KindImplementation<CalibrateParams> = { run };

@@ -4,29 +4,24 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { KindContext, KindImplementation } from '../../src/contract/stage-kind.js';
 import { loadQuestionPool, trainingQuestions } from '../lib/question-pool.js';
-import type { PersonaSetName } from '../lib/prompts.js';
 import { generatePairs } from './generate-pairs.js';
-import { checkPairsDiverged, DATA_SUMMARY_FILE, formatPairs, PAIRS_FILE } from './pairs.js';
-import { DATA_KIND_NAME, DATA_KIND_VERSION, DEFAULT_POOL } from './index.js';
-import { sha256File } from '../model/model-ref.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { stageFacts } from '../steer/stage-outputs.js';
-import { projectFile } from './model-source.js';
-import { loadStageModel } from './stage-model.js';
+import { checkPairsDiverged, DATA_SUMMARY_FILE, formatPairs, PAIRS_FILE } from '../lib/pairs.js';
+import type { DataParams } from './params.js';
+import { sha256File } from '../lib/model/model-ref.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { stageFacts } from '../lib/steer/stage-outputs.js';
+import { projectFile } from '../lib/model/model-source.js';
+import { loadStageModel } from '../lib/model/stage-model.js';
 
-function param<T>(ctx: StageContext, key: string, fallback: T): T {
-  const v = ctx.params[key];
-  return v === undefined ? fallback : (v as T);
-}
-
-export const dataImplementation: StageImplementation = {
-  async run(ctx: StageContext): Promise<void> {
+export const dataImplementation: KindImplementation<DataParams> = {
+  async run(ctx: KindContext<DataParams>): Promise<void> {
     const t0 = performance.now();
-    const poolParam = param(ctx, 'pool', DEFAULT_POOL);
+    const p = ctx.params;
+    const poolParam = p.pool;
     const poolPath = projectFile(ctx, 'pool', poolParam);
-    const nTopics = param(ctx, 'n_topics', 20);
+    const nTopics = p.n_topics;
     const questions = trainingQuestions(loadQuestionPool(poolPath, { thinking: false }), nTopics);
     const sm = await loadStageModel(ctx);
     const { model, tokenizer: tok } = sm;
@@ -35,18 +30,18 @@ export const dataImplementation: StageImplementation = {
       const opts = {
         questions,
         behavior: 'honesty' as const,
-        personas: param<PersonaSetName>(ctx, 'personas', 'e2'),
-        nPersonas: param(ctx, 'n_personas', 5),
-        nSamples: param(ctx, 'n_samples', 10),
-        maxNewTokens: param(ctx, 'max_new_tokens', 96),
-        minNewTokens: param(ctx, 'min_new_tokens', 0),
-        temperature: param(ctx, 'temperature', 0.8),
-        topP: param<number | null>(ctx, 'top_p', null),
-        topK: param<number | null>(ctx, 'top_k', null),
-        minP: param<number | null>(ctx, 'min_p', null),
-        enableThinking: param<boolean | null>(ctx, 'enable_thinking', null),
-        batchSize: param(ctx, 'batch_size', 8),
-        seed: param(ctx, 'seed', 0),
+        personas: p.personas,
+        nPersonas: p.n_personas,
+        nSamples: p.n_samples,
+        maxNewTokens: p.max_new_tokens,
+        minNewTokens: p.min_new_tokens,
+        temperature: p.temperature,
+        topP: p.top_p,
+        topK: p.top_k,
+        minP: p.min_p,
+        enableThinking: p.enable_thinking,
+        batchSize: p.batch_size,
+        seed: p.seed,
         modelDir: md.dir,
         signal: ctx.signal,
         onProgress: (done: number, total: number) => ctx.progress({ done, total, unit: 'responses' }),
@@ -75,7 +70,7 @@ export const dataImplementation: StageImplementation = {
       writeFileSync(join(ctx.outDir, DATA_SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
       // outputs hold no durations (a rerun must give the same bytes, for early cutoff): the time is a metric
       ctx.metric('seconds', (performance.now() - t0) / 1000);
-      writeStageProvenance(ctx, stageFacts(DATA_KIND_NAME, DATA_KIND_VERSION, { ref: sm.ref ?? { id: sm.label, fingerprint: null, random: false } }, sm.backend, { label: poolParam, fingerprint: sha256File(poolPath) }));
+      writeStageProvenance(ctx, stageFacts(ctx.kind.name, ctx.kind.version, { ref: sm.ref ?? { id: sm.label, fingerprint: null, random: false } }, sm.backend, { label: poolParam, fingerprint: sha256File(poolPath) }));
     } finally {
       sm.release();
     }

@@ -1,5 +1,5 @@
 /**
- * Contrastive pair generation as the reference study (spec §2.4–2.6):
+ * Contrastive pair generation as the reference study (study-ref §2.4–2.6):
  * - specs = topic × persona × sample (itertools.product order), reordered by a seeded permutation;
  * - each spec is generated twice by the base model: [system: positive persona, user: question] and
  *   [system: negative persona, user: question], chat template with add_generation_prompt (no enable_thinking
@@ -17,7 +17,7 @@ import type { Tokenizer } from '../../src/core/tokenizer.js';
 import { pyStrip } from '../lib/py-compat.js';
 import { honestyPersonaPrompt, PERSONA_SETS } from '../lib/prompts.js';
 import type { PersonaSetName } from '../lib/prompts.js';
-import type { PairRow } from './pairs.js';
+import type { PairRow } from '../lib/pairs.js';
 
 export interface PairGenerationOptions {
   questions: readonly string[];

@@ -12,18 +12,18 @@ import { adapterTypeOf } from '../../src/core/adapters/adapter-config.js';
 import { readPeftDir } from '../../src/core/adapters/peft-dir.js';
 import { Checkpoint } from '../../src/core/checkpoint.js';
 import { writeSafetensors } from '../../src/core/safetensors.js';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { KindContext, KindImplementation } from '../../src/contract/stage-kind.js';
 import { DIFF_DIAGNOSTICS, DIFF_NORMS, FILES } from '../lib/artifacts.js';
 import { writeTable } from '../lib/csv.js';
 import { readJsonFile } from '../lib/json-file.js';
 import { oneInput } from '../lib/stage-inputs.js';
 import { computeDiff, keepTouched, perTensorNorms, roundToBf16, tauTensor, type MergeDtype } from '../lib/dw-ops.js';
-import { loadModelForStage, markClean, markDirty, type LoadedModel } from '../model/load-model.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { metricIfFinite, stageFacts } from '../steer/stage-outputs.js';
-import { DW_INFO_FILE, type DwInfo } from '../steer/steering.js';
+import { loadModelForStage, markClean, markDirty, type LoadedModel } from '../lib/model/load-model.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { metricIfFinite, stageFacts } from '../lib/steer/stage-outputs.js';
+import { DW_INFO_FILE, type DwInfo } from '../lib/steer/steering.js';
 import { adapterDirOf } from './adapter-input.js';
-import { DIFF_KIND_NAME, DIFF_KIND_VERSION } from './index.js';
+import type { DiffParams } from './params.js';
 
 function modelTypeOf(dir: string): string {
   const cfg = readJsonFile<{ model_type?: unknown }>(join(dir, 'config.json'));
@@ -50,8 +50,8 @@ function tauOf(loaded: LoadedModel, ckpt: Checkpoint, adapterDir: string, dtype:
   return kept;
 }
 
-function labelOf(ctx: StageContext, posDir: string): string {
-  const explicit = ctx.params['adapter'] as string | null;
+function labelOf(ctx: KindContext<DiffParams>, posDir: string): string {
+  const explicit = ctx.params.adapter;
   if (explicit !== null) return explicit;
   const a = ctx.matrix['adapter'];
   if (a !== undefined) {
@@ -62,10 +62,10 @@ function labelOf(ctx: StageContext, posDir: string): string {
   return adapterTypeOf(readPeftDir(posDir).config);
 }
 
-async function run(ctx: StageContext): Promise<void> {
-  const dtype = ctx.params['merge_dtype'] as MergeDtype;
-  const mode = ctx.params['mode'] as 'dw' | 'bisector';
-  const seed = ctx.params['seed'] as number;
+async function run(ctx: KindContext<DiffParams>): Promise<void> {
+  const dtype = ctx.params.merge_dtype;
+  const mode = ctx.params.mode;
+  const seed = ctx.params.seed;
   const posDir = adapterDirOf(oneInput(ctx, 'pos', 'a train stage').dir, `stage ${ctx.stageId} input "pos"`);
   const negDir = adapterDirOf(oneInput(ctx, 'neg', 'a train stage').dir, `stage ${ctx.stageId} input "neg"`);
   const label = labelOf(ctx, posDir);
@@ -118,7 +118,7 @@ async function run(ctx: StageContext): Promise<void> {
   ctx.metric('norm_dW', norm);
   for (const [k, v] of Object.entries(d)) if (k !== 'norm_dW') metricIfFinite(ctx, k, v);
   for (const r of norms) ctx.metric(`norm_dw/${r.name}`, r.norm_dw);
-  writeStageProvenance(ctx, stageFacts(DIFF_KIND_NAME, DIFF_KIND_VERSION, loaded.resolved, loaded.backend));
+  writeStageProvenance(ctx, stageFacts(ctx.kind.name, ctx.kind.version, loaded.resolved, loaded.backend));
 }
 
-export const diffImplementation: StageImplementation = { run };
+export const diffImplementation: KindImplementation<DiffParams> = { run };

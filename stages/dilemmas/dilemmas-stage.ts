@@ -5,11 +5,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { KindContext, KindImplementation } from '../../src/contract/stage-kind.js';
 import { loadDilemmaRows, resolveDilemmaFiles, selectDilemmaRows, type ResolvedDilemmaFiles } from '../lib/dilemmas-dataset.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { datasetSource, DILEMMA_ROWS_FILE, DILEMMAS_INFO_FILE, DILEMMAS_KIND_NAME, DILEMMAS_KIND_VERSION } from './index.js';
-import type { DilemmasInfo } from './read-dilemmas.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { DILEMMA_ROWS_FILE, DILEMMAS_INFO_FILE } from '../lib/read-dilemmas.js';
+import { datasetSource } from './dataset-source.js';
+import type { DilemmasParams } from './params.js';
+import type { DilemmasInfo } from '../lib/read-dilemmas.js';
 
 /** The shipped synthetic set marks every record `"synthetic": true` (JSON/JSONL); the loader ignores the field. */
 function isSynthetic(resolved: ResolvedDilemmaFiles): boolean {
@@ -22,13 +24,13 @@ function isSynthetic(resolved: ResolvedDilemmaFiles): boolean {
   return false;
 }
 
-async function run(ctx: StageContext): Promise<void> {
-  const { source, label } = datasetSource(ctx.params['dataset']);
+async function run(ctx: KindContext<DilemmasParams>): Promise<void> {
+  const { source, label } = datasetSource(ctx.params.dataset);
   const resolved = resolveDilemmaFiles(source, { projectDir: ctx.projectDir });
   if (!resolved.ok) throw new Error(resolved.error);
   const rows = await loadDilemmaRows(resolved.value);
-  const n = ctx.params['n_dilemmas'] as number | null;
-  const sel = selectDilemmaRows(rows, { ...(n === null ? {} : { nDilemmas: n }), honestyOnly: ctx.params['honesty_only'] === true });
+  const n = ctx.params.n_dilemmas;
+  const sel = selectDilemmaRows(rows, { ...(n === null ? {} : { nDilemmas: n }), honestyOnly: ctx.params.honesty_only });
   const h = createHash('sha256');
   for (const f of resolved.value.files) h.update(readFileSync(f));
   const synthetic = isSynthetic(resolved.value);
@@ -45,7 +47,7 @@ async function run(ctx: StageContext): Promise<void> {
     n_dilemmas: sel.dilemmas.length,
     n_available_rows: sel.nAvailableRows,
     n_available_dilemmas: sel.nAvailableDilemmas,
-    honesty_only: ctx.params['honesty_only'] === true,
+    honesty_only: ctx.params.honesty_only,
   };
   writeFileSync(join(ctx.outDir, DILEMMA_ROWS_FILE), sel.rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   writeFileSync(join(ctx.outDir, DILEMMAS_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
@@ -53,8 +55,8 @@ async function run(ctx: StageContext): Promise<void> {
   ctx.metric('n_rows', sel.rows.length);
   ctx.metric('n_dilemmas', sel.dilemmas.length);
   writeStageProvenance(ctx, {
-    kind: DILEMMAS_KIND_NAME,
-    version: DILEMMAS_KIND_VERSION,
+    kind: ctx.kind.name,
+    version: ctx.kind.version,
     model: null,
     model_fingerprint: null,
     model_random: false,
@@ -65,4 +67,4 @@ async function run(ctx: StageContext): Promise<void> {
   });
 }
 
-export const dilemmasImplementation: StageImplementation = { run };
+export const dilemmasImplementation: KindImplementation<DilemmasParams> = { run };

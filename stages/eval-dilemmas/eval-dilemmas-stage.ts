@@ -1,11 +1,11 @@
 /**
  * The `eval-dilemmas` stage: per-row scores, the per-(method, coeff) summary, the SI tables and metrics.
  *
- * Outputs (stages/lib/artifacts.ts): dilemmas_per_row.csv, dilemmas_summary.csv, summary.csv (§10.4, one row per
+ * Outputs (stages/lib/artifacts.ts): dilemmas_per_row.csv, dilemmas_summary.csv, summary.csv (study-ref §10.4, one row per
  * SI pair), si_table.csv (the report's T1 row per method/family), si_by_action_type.csv, choice_ids.json,
  * provenance.json.
  */
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { KindContext, KindImplementation } from '../../src/contract/stage-kind.js';
 import { DILEMMAS_PER_ROW, DILEMMAS_SUMMARY, PROMPT_BASE_METHOD, promptMethod, SI_BY_ACTION_TYPE, SI_SUMMARY, SI_TABLE, type DilemmasPerRowRow } from '../lib/artifacts.js';
 import { summarizeDilemmas } from '../lib/choice-score.js';
 import { writeTable } from '../lib/csv.js';
@@ -13,16 +13,16 @@ import { optionalInput } from '../lib/stage-inputs.js';
 import { mean } from '../lib/numeric.js';
 import { promptText, type PromptSetName } from '../lib/prompts.js';
 import { siByActionTypeRows, siSummaryRow, siSummaryTable, siTable, siTableRow } from '../lib/result-rows.js';
-import { readCalibratedAlpha } from '../calibrate/read-calibration.js';
-import { dilemmasFromContext } from '../dilemmas/read-dilemmas.js';
-import { loadModelForStage } from '../model/load-model.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { parseDilemmaParams } from '../steer/dilemma-params.js';
-import { choiceIdsFor, scoreDilemmas } from '../steer/dilemmas-eval.js';
-import { mainUnit, promptUnits, steeringUnits, type SiUnit } from '../steer/si-units.js';
-import { metricIfFinite, recordSiMetrics, stageFacts, writeChoiceIds } from '../steer/stage-outputs.js';
-import { steeringFromInputs, type SteeringMethod } from '../steer/steering.js';
-import { EVAL_DILEMMAS_KIND_NAME, EVAL_DILEMMAS_KIND_VERSION } from './index.js';
+import { readCalibratedAlpha } from '../lib/read-calibration.js';
+import { dilemmasFromContext } from '../lib/read-dilemmas.js';
+import { loadModelForStage } from '../lib/model/load-model.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { parseDilemmaParams } from '../lib/steer/dilemma-params.js';
+import { choiceIdsFor, scoreDilemmas } from '../lib/steer/dilemmas-eval.js';
+import { mainUnit, promptUnits, steeringUnits, type SiUnit } from '../lib/steer/si-units.js';
+import { metricIfFinite, recordSiMetrics, stageFacts, writeChoiceIds } from '../lib/steer/stage-outputs.js';
+import { steeringFromInputs, type SteeringMethod } from '../lib/steer/steering.js';
+import type { EvalDilemmasParams } from './params.js';
 
 interface Plan {
   method: SteeringMethod;
@@ -32,21 +32,21 @@ interface Plan {
 function promptPlans(setName: PromptSetName, names: readonly string[]): Plan[] {
   return names.map((name) => ({
     method: { kind: 'prompt', method: promptMethod(name), systemPrompt: promptText(name, setName) },
-    // §8: a prompt is its own α = 1; the empty system prompt is the shared α = 0 reference
+    // study-ref §8: a prompt is its own α = 1; the empty system prompt is the shared α = 0 reference
     coeffs: [name === 'base' ? 0 : 1],
   }));
 }
 
-async function run(ctx: StageContext): Promise<void> {
+async function run(ctx: KindContext<EvalDilemmasParams>): Promise<void> {
   const p = parseDilemmaParams(ctx.params);
-  const label = (ctx.params['label'] as string | null | undefined) ?? null;
+  const label = ctx.params.label ?? null;
   const steering = steeringFromInputs(ctx, label);
   const calUp = optionalInput(ctx, 'calibration', 'a calibrate stage of the same method');
   let plans: Plan[];
   let calibrated = false;
   if (steering === undefined) {
     if (calUp !== undefined) throw new Error(`stage ${ctx.stageId}: a "calibration" input needs the method it calibrates (a "dw" or "repe" input)`);
-    plans = promptPlans(ctx.params['prompt_set'] as PromptSetName, ctx.params['prompts'] as string[]);
+    plans = promptPlans(ctx.params.prompt_set, ctx.params.prompts);
   } else if (calUp !== undefined) {
     const a = readCalibratedAlpha(calUp.dir, steering.method);
     ctx.log(`${steering.method}: calibrated α* = +${a.alphaPos} / −${a.alphaNeg} from ${calUp.stageId}${a.converged ? '' : ' (the search did NOT converge)'}`);
@@ -55,7 +55,7 @@ async function run(ctx: StageContext): Promise<void> {
     ctx.metric('alpha_pos', a.alphaPos);
     ctx.metric('alpha_neg', a.alphaNeg);
   } else {
-    plans = [{ method: steering, coeffs: [...(ctx.params['coeffs'] as number[])].sort((x, y) => x - y) }];
+    plans = [{ method: steering, coeffs: [...ctx.params.coeffs].sort((x, y) => x - y) }];
   }
 
   const loaded = await loadModelForStage(ctx);
@@ -84,7 +84,7 @@ async function run(ctx: StageContext): Promise<void> {
 
   writeTable(ctx.outDir, DILEMMAS_PER_ROW, rows);
   writeTable(ctx.outDir, DILEMMAS_SUMMARY, summary);
-  // §10.4 summary: one row per method and α pair (prompt families are report rows, not methods)
+  // study-ref §10.4 summary: one row per method and α pair (prompt families are report rows, not methods)
   const summaryUnits = steering === undefined ? units.filter((u) => plans.some((pl) => pl.method.method === u.name)) : units;
   writeTable(ctx.outDir, SI_SUMMARY, siSummaryTable(summaryUnits.map((u) => siSummaryRow(u.name, u.alpha, u.metrics))));
   const tableUnits = steering === undefined ? units : ([mainUnit(units)].filter((u) => u !== undefined) as SiUnit[]);
@@ -99,7 +99,7 @@ async function run(ctx: StageContext): Promise<void> {
     recordSiMetrics(ctx, u, steering === undefined ? u.name : null);
     ctx.log(`${u.name} (α=${u.alpha}): SI_k2 ${u.metrics.SI_k2.toFixed(2)}, SI_k1 ${u.metrics.SI_k1.toFixed(2)}, SI_best ${u.metrics.SI_best.toFixed(2)}, fix ${u.metrics.fix_fwd}/${u.metrics.n_rej}, broke ${u.metrics.broke_fwd}/${u.metrics.n_cho}`);
   }
-  writeStageProvenance(ctx, stageFacts(EVAL_DILEMMAS_KIND_NAME, EVAL_DILEMMAS_KIND_VERSION, loaded.resolved, loaded.backend, dd.info));
+  writeStageProvenance(ctx, stageFacts(ctx.kind.name, ctx.kind.version, loaded.resolved, loaded.backend, dd.info));
 }
 
-export const evalDilemmasImplementation: StageImplementation = { run };
+export const evalDilemmasImplementation: KindImplementation<EvalDilemmasParams> = { run };

@@ -1,7 +1,7 @@
 /**
  * The file names and columns of every stage output, in one place, so that the stage that writes a table and the
- * report that reads it cannot drift apart. Column names and order follow spec/steering-experiment.md (section
- * numbers below); where the spec leaves a table's columns open, the choice is documented at the table.
+ * report that reads it cannot drift apart. Column names and order follow docs/study-ref.md (section
+ * numbers below); where the reference leaves a table's columns open, the choice is documented at the table.
  *
  * Each table is a `TableSpec` (stages/lib/csv.ts): `writeTable(dir, SPEC, rows)` / `readTable(dir, SPEC)`, with
  * `RowOf<typeof SPEC.types>` as its row type (exported below as `XxxRow`).
@@ -117,7 +117,6 @@ export const DILEMMAS_PER_ROW = table('dilemmas_per_row.csv', {
   logratio_honesty: 'number',
 });
 export type DilemmasPerRowRow = RowOf<typeof DILEMMAS_PER_ROW.types>;
-export const DILEMMAS_PER_ROW_COLUMNS = DILEMMAS_PER_ROW.columns;
 
 /**
  * Per (method, coeff): §9.5 `summarize` (mean/std of logratio_honesty, std with ddof = 1 as pandas .std()),

@@ -1,5 +1,5 @@
 /**
- * The three KL-calibration searches of spec §10 as pure algorithms over an injected measurement
+ * The three KL-calibration searches of study-ref §10 as pure algorithms over an injected measurement
  * `measure(alpha) → KlStats` (the stage supplies the model; tests supply curves). All three look at the pooled
  * p95 of per-token KL(steered ‖ base) and return the search history.
  *

@@ -1,5 +1,5 @@
 /**
- * The Yes/No token id sets scored by the daily-dilemmas and IID evals (spec §9.4), from a vocabulary of raw
+ * The Yes/No token id sets scored by the daily-dilemmas and IID evals (study-ref §9.4), from a vocabulary of raw
  * byte-level BPE token strings (tokenizer.json `model.vocab` plus `added_tokens`, as HF `tok.get_vocab()`).
  *
  * - `latest` (canonical, `sycophancy.py@0bc46dc5`): Python-lstrip the token, strip each marker of Ġ, ▁, ##, Ċ in
@@ -9,7 +9,7 @@
  *   `Ġ` is a letter to Python, so `ĠYes` is out and punctuation-prefixed forms are in. Python's `$` also matches
  *   before one trailing "\n", which we reproduce.
  * - `antipasto` (`antipasto/eval.py`): lowercased token starts or ends with the word and is shorter than
- *   len(word) + slack (slack 4 per the spec; a copy of the code seen uses 2). Noisy by design (`not`, `eyes`).
+ *   len(word) + slack (slack 4 per study-ref §9.4; a copy of the code seen uses 2). Noisy by design (`not`, `eyes`).
  */
 import { pyLstrip, pyStrip } from './py-compat.js';
 

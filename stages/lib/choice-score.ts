@@ -1,5 +1,5 @@
 /**
- * Yes/No scoring math on plain arrays (spec §9.5, §11): from the last position's logits or log-probs and the id
+ * Yes/No scoring math on plain arrays (study-ref §9.5, §11): from the last position's logits or log-probs and the id
  * sets, logp_yes/logp_no by logsumexp, logratio, pmass, the low-pmass flag and logratio_honesty; then the
  * per-coeff summaries, deltas, IID mean_lr and shift, and the replicate headline cue.
  *

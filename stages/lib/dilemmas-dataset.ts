@@ -1,5 +1,5 @@
 /**
- * The daily-dilemmas evaluation rows (spec §9.1), loaded from local files only: a path (parquet, JSONL, JSON or CSV
+ * The daily-dilemmas evaluation rows (study-ref §9.1), loaded from local files only: a path (parquet, JSONL, JSON or CSV
  * file, or a directory holding them) or a dataset in the local Hugging Face cache, by dataset id + config + split.
  * Nothing is downloaded. `resolveDilemmaFiles` is synchronous and cheap (directory listings only) so the planner can
  * fingerprint the files; `loadDilemmaRows` parses and validates them.

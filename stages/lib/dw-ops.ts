@@ -1,5 +1,5 @@
 /**
- * Weight-diff operations on float32 tensors keyed by parameter name (spec §4, §12): τ = merged − base, the steering
+ * Weight-diff operations on float32 tensors keyed by parameter name (study-ref §4, §12): τ = merged − base, the steering
  * vector dW = τ+ − τ− (or the bisector), the §4.2 diagnostics, per-tensor norms, the DeLoRA ablation variants, and a
  * bf16 rounding helper for `merge_dtype: bf16`.
  *

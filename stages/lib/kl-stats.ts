@@ -1,5 +1,5 @@
 /**
- * Per-position KL(steered ‖ base) and the pooled statistics the KL calibration uses (spec §10.1):
+ * Per-position KL(steered ‖ base) and the pooled statistics the KL calibration uses (study-ref §10.1):
  * mean, p50, p95, p99 (numpy's default "linear" percentiles), max and n over all prompts × positions.
  *
  * The per-position sum is accumulated in float64 (the reference sums in fp32 on fp32 log-probs; ours is just more

@@ -1,5 +1,5 @@
 /**
- * The adapted layer slice of the reference study (spec §3.2): `range(round(lo·L), round(hi·L))` with Python's
+ * The adapted layer slice of the reference study (study-ref §3.2): `range(round(lo·L), round(hi·L))` with Python's
  * banker's rounding, so 0.3/0.8 of Qwen3-0.6B's 28 layers is 8..21 and a 2-layer tiny model gets layer 1 only.
  */
 import { pyRound } from './py-compat.js';

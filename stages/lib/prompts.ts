@@ -1,5 +1,5 @@
 /**
- * Prompt texts and constants of the reference study, quoted exactly (spec §2.2, §2.3, §8, §9.2, §11). These strings
+ * Prompt texts and constants of the reference study, quoted exactly (study-ref §2.2, §2.3, §8, §9.2, §11). These strings
  * are data: a changed character changes results, so they are only ever selected by name, never edited in place.
  * Where the study has several versions, the canonical one is the default and the others are selectable.
  */
@@ -118,6 +118,8 @@ export const PROMPTS_V3: Readonly<Record<string, string>> = {
 export const PROMPT_SETS = { 'p-v1': PROMPTS_V1, 'p-v2': PROMPTS_V2, 'p-v3': PROMPTS_V3 } as const;
 export type PromptSetName = keyof typeof PROMPT_SETS;
 export const DEFAULT_PROMPT_SET: PromptSetName = 'p-v3';
+/** The set names in PROMPT_SETS' order, typed: what a `prompt_set` param's enum lists. */
+export const PROMPT_SET_NAMES = ['p-v1', 'p-v2', 'p-v3'] as const satisfies readonly PromptSetName[];
 
 /** The system prompt of a named baseline; throws naming the set and the names it has. */
 export function promptText(name: string, set: PromptSetName = DEFAULT_PROMPT_SET): string {
@@ -183,6 +185,8 @@ export const DD_FORMATS = { f1: DD_FORMAT_F1, f2: DD_FORMAT_F2, 'f2-antipasto': 
 export type DilemmaFormatName = keyof typeof DD_FORMATS;
 /** F1 produced every E2 table (base@0 mean 1.326), so it is the default for replication. */
 export const DEFAULT_DD_FORMAT: DilemmaFormatName = 'f1';
+/** The formats the evaluation kinds offer: all but F3, whose think block must be generated before the anchor (the kinds score the next token of a fixed prompt). What a `format` param's enum lists. */
+export const SCORED_DD_FORMATS = ['f1', 'f2', 'f2-antipasto'] as const satisfies readonly DilemmaFormatName[];
 
 export function formatDilemmaPrompt(format: DilemmaFormat, row: { dilemma_situation: string; action: string }): string {
   return fillTemplate(format.instruction, { dilemma_situation: row.dilemma_situation, action: row.action }, 'daily-dilemmas instruction');

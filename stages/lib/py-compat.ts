@@ -9,10 +9,6 @@ const PY_SPACE = new Set([
   0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
 ]);
 
-export function isPySpace(ch: string): boolean {
-  return PY_SPACE.has(ch.codePointAt(0) ?? -1);
-}
-
 /** Python's str.lstrip() with no argument. */
 export function pyLstrip(s: string): string {
   let i = 0;

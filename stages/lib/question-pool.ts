@@ -1,5 +1,5 @@
 /**
- * The question/suffix pool (spec §2.3): a JSON array of `{cat, suffix, user_msg}` that data generation (user_msg),
+ * The question/suffix pool (study-ref §2.3): a JSON array of `{cat, suffix, user_msg}` that data generation (user_msg),
  * RepE fitting (first n entries) and KL calibration (stratified sets, §10.1) draw from.
  *
  * `loadQuestionPool` validates the file and applies the study's `_load_suffixes(thinking)` rules. `selectKlPrompts`

@@ -26,7 +26,7 @@ export function sortDescNaNLast<T>(rows: readonly T[], key: (r: T) => number): T
 
 // ---------------------------------------------------------------------------------------------- daily dilemmas
 
-/** §10.4 summary row; `alpha` is the +α used (α* for dW/RepE, 1.0 for prompts). */
+/** study-ref §10.4 summary row; `alpha` is the +α used (α* for dW/RepE, 1.0 for prompts). */
 export function siSummaryRow(method: string, alpha: number, m: SiMetrics): SiSummaryRow {
   return {
     method,
@@ -52,7 +52,7 @@ export function siSummaryTable(rows: readonly SiSummaryRow[]): SiSummaryRow[] {
   return sortDescNaNLast(rows, (r) => r.SI);
 }
 
-/** The report's T1 row (§14.3). */
+/** The report's T1 row (study-ref §14.3). */
 export function siTableRow(method: string, m: SiMetrics, nSeeds = 1): SiTableRow {
   return {
     method,
@@ -106,7 +106,7 @@ export function iidSummaryRow(s: IidSummary): IidSummaryRow {
   return { ...s };
 }
 
-/** §12 summary row: deltas are mean logratio_honesty at ±1 minus at 0. */
+/** study-ref §12 summary row: deltas are mean logratio_honesty at ±1 minus at 0. */
 export function ablationSummaryRow(variant: string, m: SiMetrics): AblationSummaryRow {
   return {
     variant,

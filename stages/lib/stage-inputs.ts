@@ -1,5 +1,5 @@
 /** A stage's named upstream inputs, with the count check every kind makes. Cheap: no TensorFlow.js. */
-import type { StageContext, UpstreamOutput } from '../../src/engine/stage-kind.js';
+import type { StageContext, UpstreamOutput } from '../../src/contract/stage-kind.js';
 
 type InputsOf = Pick<StageContext, 'inputs' | 'stageId'>;
 

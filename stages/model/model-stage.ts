@@ -6,11 +6,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeModelDir, resolveModelDir } from '../../src/core/model-dir.js';
 import { writeTinyQwen3 } from '../../src/core/tiny-qwen3.js';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { KindContext, KindImplementation } from '../../src/contract/stage-kind.js';
 import { readJsonFile } from '../lib/json-file.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { checkModelParams, MODEL_KIND_NAME, MODEL_KIND_VERSION, type TinyParams } from './index.js';
-import { describeFiles, fingerprintOf, MODEL_REF_FILE, MODEL_REF_SCHEMA, type ModelRef, type ModelRefFile } from './model-ref.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { checkModelParams, type ModelParamValues, type TinyParams } from './params.js';
+import { describeFiles, fingerprintOf, MODEL_REF_FILE, MODEL_REF_SCHEMA, type ModelRef, type ModelRefFile } from '../lib/model/model-ref.js';
 
 export function tinyModelId(t: TinyParams): string {
   return `tiny-random-qwen3(seed=${t.seed}, layers=${t.layers}, hidden=${t.hidden_size}, intermediate=${t.intermediate_size}, heads=${t.heads}/${t.kv_heads}, head_dim=${t.head_dim}, ${t.dtype})`;
@@ -22,7 +22,7 @@ function configDims(dir: string): { num_layers: number; hidden_size: number } {
 }
 
 /** sha256 of each file, with progress: 1 GB of weights takes a few seconds. */
-function fingerprintFiles(ctx: StageContext, paths: readonly string[]): ModelRefFile[] {
+function fingerprintFiles(ctx: KindContext<ModelParamValues>, paths: readonly string[]): ModelRefFile[] {
   return paths.map((p, i) => {
     if (ctx.signal.aborted) throw new Error('aborted');
     const [d] = describeFiles([p]);
@@ -31,11 +31,11 @@ function fingerprintFiles(ctx: StageContext, paths: readonly string[]): ModelRef
   });
 }
 
-async function run(ctx: StageContext): Promise<void> {
+async function run(ctx: KindContext<ModelParamValues>): Promise<void> {
   const checked = checkModelParams(ctx.params);
   if (!checked.ok) throw new Error(checked.error);
   let ref: ModelRef;
-  if (checked.value.tiny !== null) {
+  if (checked.value.tiny !== undefined) {
     const t = checked.value.tiny;
     ctx.log(`generating ${tinyModelId(t)}`);
     writeTinyQwen3(ctx.outDir, {
@@ -53,7 +53,7 @@ async function run(ctx: StageContext): Promise<void> {
     const files = fingerprintFiles(ctx, md.value.files);
     ref = { schema: MODEL_REF_SCHEMA, source: 'tiny', id: tinyModelId(t), revision: null, random: true, fingerprint: fingerprintOf(files), files, ...configDims(ctx.outDir) };
   } else {
-    const id = checked.value.id as string;
+    const id = checked.value.id;
     const resolved = resolveModelDir(id, { baseDir: ctx.projectDir });
     if (!resolved.ok) throw new Error(resolved.error);
     const md = resolved.value;
@@ -65,8 +65,8 @@ async function run(ctx: StageContext): Promise<void> {
   ctx.annotate('model', ref.id);
   ctx.annotate('model_fingerprint', ref.fingerprint);
   writeStageProvenance(ctx, {
-    kind: MODEL_KIND_NAME,
-    version: MODEL_KIND_VERSION,
+    kind: ctx.kind.name,
+    version: ctx.kind.version,
     model: ref.id,
     model_fingerprint: ref.fingerprint,
     model_random: ref.random,
@@ -77,4 +77,4 @@ async function run(ctx: StageContext): Promise<void> {
   });
 }
 
-export const modelImplementation: StageImplementation = { run };
+export const modelImplementation: KindImplementation<ModelParamValues> = { run };

@@ -1,5 +1,5 @@
 /**
- * PCA(1) of per-prompt hidden-state differences (spec §7.1, repeng's `pca_diff`): centre the P difference rows,
+ * PCA(1) of per-prompt hidden-state differences (study-ref §7.1, repeng's `pca_diff`): centre the P difference rows,
  * take the first right singular vector (unit norm), then orient it so the positive persona projects higher on
  * average. Computed through the P×P Gram matrix (P is tens of prompts, D a thousand dims), in float64.
  */

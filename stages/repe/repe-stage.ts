@@ -8,35 +8,36 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSafetensors } from '../../src/core/safetensors.js';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { KindContext, KindImplementation } from '../../src/contract/stage-kind.js';
 import { FILES } from '../lib/artifacts.js';
 import { layerSlice } from '../lib/layers.js';
 import { prefixConversation, REPE_SYSTEM_PROMPTS, SYCOPHANCY_TOPICS, sycophancyTrainPrompt } from '../lib/prompts.js';
 import { loadQuestionPool, repeTrainEntries } from '../lib/question-pool.js';
-import { loadModelForStage } from '../model/load-model.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { encodeContinued, encodeForGeneration } from '../steer/chat-inputs.js';
-import { lastTokenResiduals } from '../steer/model-batches.js';
-import { stageFacts } from '../steer/stage-outputs.js';
-import { REPE_INFO_FILE, type RepeInfo } from '../steer/steering.js';
-import { questionsPath, REPE_KIND_NAME, REPE_KIND_VERSION } from './index.js';
+import { loadModelForStage } from '../lib/model/load-model.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { encodeContinued, encodeForGeneration } from '../lib/steer/chat-inputs.js';
+import { lastTokenResiduals } from '../lib/steer/model-batches.js';
+import { stageFacts } from '../lib/steer/stage-outputs.js';
+import { REPE_INFO_FILE, type RepeInfo } from '../lib/steer/steering.js';
+import { questionsPath } from '../lib/questions-param.js';
+import type { RepeParams } from './params.js';
 import { pcaDirection } from './pca.js';
 
-export function appliedLayers(params: Readonly<Record<string, unknown>>, numLayers: number): number[] {
-  const explicit = params['layers'] as number[] | null | undefined;
-  if (explicit !== null && explicit !== undefined) {
+export function appliedLayers(params: Pick<RepeParams, 'layers' | 'layer_frac_lo' | 'layer_frac_hi'>, numLayers: number): number[] {
+  const explicit = params.layers;
+  if (explicit !== null) {
     const bad = explicit.filter((l) => l >= numLayers);
     if (bad.length > 0) throw new Error(`layers: ${bad.join(', ')} out of range (the model has layers 0..${numLayers - 1})`);
     return [...explicit].sort((a, b) => a - b);
   }
-  return layerSlice(numLayers, (params['layer_frac_lo'] as number | undefined) ?? 0.3, (params['layer_frac_hi'] as number | undefined) ?? 0.8);
+  return layerSlice(numLayers, params.layer_frac_lo, params.layer_frac_hi);
 }
 
-async function run(ctx: StageContext): Promise<void> {
-  const behavior = ctx.params['behavior'] as 'honesty' | 'sycophancy';
-  const n = ctx.params['n_train_topics'] as number;
-  const maxLength = ctx.params['max_length'] as number;
-  const batchSize = ctx.params['batch_size'] as number;
+async function run(ctx: KindContext<RepeParams>): Promise<void> {
+  const behavior = ctx.params.behavior;
+  const n = ctx.params.n_train_topics;
+  const maxLength = ctx.params.max_length;
+  const batchSize = ctx.params.batch_size;
   const loaded = await loadModelForStage(ctx);
   const { model, tokenizer: tok } = loaded;
   const layers = appliedLayers(ctx.params, model.numLayers);
@@ -89,7 +90,7 @@ async function run(ctx: StageContext): Promise<void> {
   const appliedExplained = layers.map((l) => explained[l] as number);
   ctx.metric('explained_variance_mean', appliedExplained.reduce((a, b) => a + b, 0) / appliedExplained.length);
   for (let l = 0; l < L; l++) ctx.metric(`explained_variance/${l}`, explained[l] as number);
-  writeStageProvenance(ctx, stageFacts(REPE_KIND_NAME, REPE_KIND_VERSION, loaded.resolved, loaded.backend));
+  writeStageProvenance(ctx, stageFacts(ctx.kind.name, ctx.kind.version, loaded.resolved, loaded.backend));
 }
 
-export const repeImplementation: StageImplementation = { run };
+export const repeImplementation: KindImplementation<RepeParams> = { run };

@@ -1,5 +1,5 @@
 /**
- * The DeLoRA magnitude/direction ablation table (spec §12): SI and flip counts per dW variant, with the mean
+ * The DeLoRA magnitude/direction ablation table (study-ref §12): SI and flip counts per dW variant, with the mean
  * logratio_honesty shift at ±1 against α = 0.
  */
 import { ABLATION_VARIANTS, type AblationPerRowRow, type DiffDiagnosticsRow } from '../lib/artifacts.js';

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import type { UpstreamOutput } from '../../src/engine/stage-kind.js';
+import type { UpstreamOutput } from '../../src/contract/stage-kind.js';
 import { ablationTable } from './ablation-table.js';
 import { calibrationTable } from './calibration-table.js';
 import {
@@ -27,7 +27,7 @@ import { REPORT_KIND_NAME, REPORT_KIND_VERSION } from './kind-info.js';
 import { loadReportInputs, type ReportInputs } from './load-inputs.js';
 import { buildUnits, collectMethods } from './method-units.js';
 import { fixVsBrokeSpec, klCalibrationSpec, logratioVsAlphaSpec, siByMethodSpec, trainingLossSpec } from './plot-specs.js';
-import { writeProvenance, type Provenance } from './provenance.js';
+import { writeProvenance, type Provenance } from '../lib/provenance.js';
 import type { OmittedPlot, RenderedPlot, ReportDocument, ReportSection, SmokeVerdict, SourceStage } from './report-document.js';
 import { renderHtml } from './render-html.js';
 import { plotFile, renderMarkdown } from './render-markdown.js';

@@ -1,5 +1,5 @@
 /**
- * The KL calibration table (spec §10.1 "Result": α*, calib p95, audit p95, iters) and the search curves.
+ * The KL calibration table (study-ref §10.1 "Result": α*, calib p95, audit p95, iters) and the search curves.
  */
 import type { CalibrationInput } from './load-inputs.js';
 import type { KlCurveRow } from './plot-specs.js';

@@ -1,5 +1,5 @@
 /**
- * Context tables: the size and shape of each weight diff (spec §4.2 diagnostics) and the training runs behind them.
+ * Context tables: the size and shape of each weight diff (study-ref §4.2 diagnostics) and the training runs behind them.
  */
 import type { DiffDiagnosticsRow } from '../lib/artifacts.js';
 import type { StageRows, TrainingInput } from './load-inputs.js';

@@ -1,5 +1,5 @@
 /**
- * The daily-dilemmas tables: SI at α = ±1 (T1 of spec §14.3 with T3's flip counts), raw logratio_honesty
+ * The daily-dilemmas tables: SI at α = ±1 (T1 of study-ref §14.3 with T3's flip counts), raw logratio_honesty
  * mean ± std at −1/0/+1, the per-coefficient summary (T2), and SI at the KL-calibrated ±α* (§10.4).
  */
 import type { DilemmasPerRowRow } from '../lib/artifacts.js';

@@ -1,5 +1,5 @@
 /**
- * The IID held-out claims table (spec §11): mean_lr per method at α = 0 and ±1 and the shift vs α = 0.
+ * The IID held-out claims table (study-ref §11): mean_lr per method at α = 0 and ±1 and the shift vs α = 0.
  * logratio > 0 means the model agrees with a false claim (sycophantic Yes).
  */
 import type { IidPerRowRow } from '../lib/artifacts.js';

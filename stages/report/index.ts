@@ -2,25 +2,15 @@
  * The `report` stage kind: the study's tables and plots as report.md and one self-contained report.html.
  * Cheap to import: rendering (vega, vega-lite) is behind load().
  */
-import type { StageKind } from '../../src/engine/stage-kind.js';
+import { defineKind } from '../../src/contract/stage-kind.js';
 import { REPORT_KIND_NAME, REPORT_KIND_VERSION } from './kind-info.js';
+import { reportParams } from './params.js';
 
-export const reportKind: StageKind = {
+export const reportKind = defineKind({
   name: REPORT_KIND_NAME,
   version: REPORT_KIND_VERSION,
   description: 'Tables and plots of the study (SI, logratio, KL calibration, IID, ablation, training) as report.md and a self-contained report.html',
-  paramsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      behavior: {
-        type: 'string',
-        minLength: 1,
-        description: 'behaviour the report is about, shown in its title (default: the matrix value "behavior", else "honesty")',
-      },
-      title: { type: 'string', minLength: 1, description: 'report title (default "Weight steering report — <behavior>")' },
-    },
-  },
+  paramsSchema: reportParams,
   inputs: {
     evals: {
       description: 'eval-dilemmas stages (dilemmas_per_row.csv): dW:<adapter> and repe sweeps including α = −1, 0, +1, and the prompt baselines',
@@ -46,4 +36,4 @@ export const reportKind: StageKind = {
     const { reportImplementation } = await import('./report-stage.js');
     return reportImplementation;
   },
-};
+});

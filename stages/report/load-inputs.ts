@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { UpstreamOutput } from '../../src/engine/stage-kind.js';
+import type { UpstreamOutput } from '../../src/contract/stage-kind.js';
 import {
   ABLATION_PER_ROW,
   DIFF_DIAGNOSTICS,
@@ -27,7 +27,7 @@ import {
   type ValLossRow,
 } from '../lib/artifacts.js';
 import { csvHeader, readTable, type ColumnTypes, type RowOf, type TableSpec } from '../lib/csv.js';
-import { readProvenance } from './provenance.js';
+import { readProvenance } from '../lib/provenance.js';
 import type { SourceStage } from './report-document.js';
 
 export class ReportInputError extends Error {

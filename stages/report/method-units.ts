@@ -1,7 +1,7 @@
 /**
  * Groups daily-dilemmas per-row scores into the report's rows ("units"): one per steering method with its own
  * α = 0 as reference, one per paired prompt family (dishonest prompt as −1, base as 0, honest prompt as +1,
- * spec §9.6), and a forward-only unit for any prompt whose family partner is absent (reference prompt:base).
+ * study-ref §9.6), and a forward-only unit for any prompt whose family partner is absent (reference prompt:base).
  */
 import { parseMethod, PROMPT_BASE_METHOD, type DilemmasPerRowRow } from '../lib/artifacts.js';
 import type { Arms } from '../lib/si.js';

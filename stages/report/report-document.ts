@@ -1,7 +1,7 @@
 /**
  * The whole report as data, before it is rendered to Markdown, HTML and JSON.
  */
-import type { Provenance } from './provenance.js';
+import type { Provenance } from '../lib/provenance.js';
 import type { OmittedTable, ReportTable } from './table-model.js';
 
 export interface RenderedPlot {

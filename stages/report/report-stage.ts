@@ -2,11 +2,12 @@
  * The report kind's implementation (loaded in a worker): resolves the params and hands the upstream
  * directories to buildReport.
  */
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { KindContext, KindImplementation } from '../../src/contract/stage-kind.js';
 import { buildReport } from './build-report.js';
+import type { ReportParams } from './params.js';
 
-export const reportImplementation: StageImplementation = {
-  async run(ctx: StageContext): Promise<void> {
+export const reportImplementation: KindImplementation<ReportParams> = {
+  async run(ctx: KindContext<ReportParams>): Promise<void> {
     const behavior = stringParam(ctx.params.behavior) ?? stringParam(ctx.matrix.behavior) ?? 'honesty';
     const title = stringParam(ctx.params.title);
     const doc = await buildReport({

@@ -1,6 +1,6 @@
 /**
- * The `train` stage implementation: pairs → training examples for one sign (§3.3) → seeded train/val split →
- * memory estimate (micro-batch; cpu fallback on wasm) → adapter (§3.4) → training (§3.2) → outputs:
+ * The `train` stage implementation: pairs → training examples for one sign (study-ref §3.3) → seeded train/val split →
+ * memory estimate (micro-batch; cpu fallback on wasm) → adapter (study-ref §3.4) → training (§3.2) → outputs:
  *
  *   adapter/adapter_config.json, adapter/adapter_model.safetensors   PEFT format (PiSSA converted to plain LoRA)
  *   merged.safetensors     merged weights of every adapted module (HF parameter names, float32)
@@ -10,7 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StageContext, StageImplementation } from '../../src/engine/stage-kind.js';
+import type { KindContext, KindImplementation } from '../../src/contract/stage-kind.js';
 import { currentBackend, initBackend } from '../../src/core/backend.js';
 import { Checkpoint } from '../../src/core/checkpoint.js';
 import { readQwen3Config } from '../../src/core/qwen3/config.js';
@@ -31,48 +31,46 @@ import { Rng } from '../../src/core/random.js';
 import { LOSS_CURVE, VAL_LOSS } from '../lib/artifacts.js';
 import { writeTable } from '../lib/csv.js';
 import { layerSlice } from '../lib/layers.js';
-import { checkPairsDiverged, readPairs } from '../data/pairs.js';
-import { loadStageModel, stageModelDir } from '../data/stage-model.js';
-import { writeStageProvenance } from '../report/provenance.js';
-import { stageFacts } from '../steer/stage-outputs.js';
-import { TRAIN_KIND_NAME, TRAIN_KIND_VERSION } from './index.js';
+import { checkPairsDiverged, readPairs } from '../lib/pairs.js';
+import { loadStageModel, stageModelDir } from '../lib/model/stage-model.js';
+import { writeStageProvenance } from '../lib/provenance.js';
+import { stageFacts } from '../lib/steer/stage-outputs.js';
+import type { TrainParams } from './params.js';
 
 export const ADAPTER_SUBDIR = 'adapter';
 export const MERGED_FILE = 'merged.safetensors';
 export const TRAIN_SUMMARY_FILE = 'train_summary.json';
 
-type P = Readonly<Record<string, unknown>>;
-const num = (p: P, k: string, d: number): number => (typeof p[k] === 'number' ? (p[k] as number) : d);
-const list = (p: P, k: string, d: string[]): string[] => (Array.isArray(p[k]) ? (p[k] as string[]) : d);
+type P = Readonly<TrainParams>;
 
 export function adapterOptions(type: AdapterType, p: P, numLayers: number, label: string): NewAdapterOptions {
   if (type === 'ia3') {
-    return { targetModules: list(p, 'ia3_target_modules', ['k_proj', 'v_proj', 'down_proj']), feedforwardModules: list(p, 'ia3_feedforward_modules', ['down_proj']), baseModelNameOrPath: label };
+    return { targetModules: p.ia3_target_modules, feedforwardModules: p.ia3_feedforward_modules, baseModelNameOrPath: label };
   }
   const common = {
-    targetModules: list(p, 'target_modules', ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']),
-    layersToTransform: layerSlice(numLayers, num(p, 'layer_frac_lo', 0.3), num(p, 'layer_frac_hi', 0.8)),
+    targetModules: p.target_modules,
+    layersToTransform: layerSlice(numLayers, p.layer_frac_lo, p.layer_frac_hi),
     baseModelNameOrPath: label,
   };
-  if (type === 'delora') return { ...common, r: num(p, 'r', 32), deloraLambda: num(p, 'delora_lambda', 15) };
-  if (type === 'oft') return { ...common, oftBlockSize: num(p, 'oft_block_size', 8) };
-  return { ...common, r: num(p, 'r', 32), alpha: num(p, 'alpha', 64) };
+  if (type === 'delora') return { ...common, r: p.r, deloraLambda: p.delora_lambda };
+  if (type === 'oft') return { ...common, oftBlockSize: p.oft_block_size };
+  return { ...common, r: p.r, alpha: p.alpha };
 }
 
 /** Adapter parameter count without building it (for the memory estimate): an upper bound is enough. */
 function adapterParamBound(type: AdapterType, p: P, hidden: number, intermediate: number, layers: number): number {
-  const r = num(p, 'r', 32);
-  const perModule = type === 'oft' ? hidden * num(p, 'oft_block_size', 8) : type === 'ia3' ? intermediate : r * (hidden + intermediate) + intermediate;
+  const r = p.r;
+  const perModule = type === 'oft' ? hidden * p.oft_block_size : type === 'ia3' ? intermediate : r * (hidden + intermediate) + intermediate;
   return 7 * layers * perModule;
 }
 
-export const trainImplementation: StageImplementation = {
-  async run(ctx: StageContext): Promise<void> {
+export const trainImplementation: KindImplementation<TrainParams> = {
+  async run(ctx: KindContext<TrainParams>): Promise<void> {
     const t0 = performance.now();
     const p = ctx.params;
-    const type = p['adapter'] as AdapterType;
-    const sign = p['sign'] as 'pos' | 'neg';
-    const seed = num(p, 'seed', 0);
+    const type = p.adapter;
+    const sign = p.sign;
+    const seed = p.seed;
     const dataDir = ctx.inputs['data']?.[0]?.dir;
     if (dataDir === undefined) throw new Error(`${ctx.stageId}: needs a \`data\` input (the data stage's pairs)`);
 
@@ -84,28 +82,28 @@ export const trainImplementation: StageImplementation = {
     if (!cfg.ok) throw new Error(cfg.error);
     const config = cfg.value;
     const tok = loadTokenizer(modelDir.dir);
-    const maxLen = num(p, 'max_len', 512);
+    const maxLen = p.max_len;
     const examples = pairs.map((r) => buildExample(tok, r.prompt, sign === 'pos' ? r.response_pos : r.response_neg, maxLen));
     const stats = exampleStats(examples, tok.thinkStartId, tok.thinkEndId);
-    const split = trainValSplit(examples.length, num(p, 'val_fraction', 0.1), new Rng(seed));
+    const split = trainValSplit(examples.length, p.val_fraction, new Rng(seed));
     const train: TrainingExample[] = split.train.map((i) => examples[i] as TrainingExample);
     const val: TrainingExample[] = split.val.map((i) => examples[i] as TrainingExample);
     ctx.log(`${examples.length} examples (${train.length} train, ${val.length} val), ${stats.supervisedTokens} supervised tokens, ${stats.supervisedThinkTokens} of them in <think> blocks, ${stats.truncated} truncated at ${maxLen}`);
     ctx.metric('think_token_fraction', stats.supervisedTokens === 0 ? 0 : stats.supervisedThinkTokens / stats.supervisedTokens);
 
     // --- memory estimate: micro-batch, and the cpu backend when wasm cannot hold one sequence
-    const batchSize = num(p, 'batch_size', 4);
+    const batchSize = p.batch_size;
     const seqLen = Math.max(...examples.map((e) => e.inputIds.length));
     const trainable = adapterParamBound(type, p, config.hiddenSize, config.intermediateSize, config.numLayers);
-    const budget = num(p, 'memory_budget_mb', 3584) * 2 ** 20;
+    const budget = p.memory_budget_mb * 2 ** 20;
     let backend = (await initBackend()).name;
-    const layered = p['layered_backward'] !== false;
-    const firstTrainableLayer = type === 'ia3' ? 0 : (layerSlice(config.numLayers, num(p, 'layer_frac_lo', 0.3), num(p, 'layer_frac_hi', 0.8))[0] as number);
+    const layered = p.layered_backward;
+    const firstTrainableLayer = type === 'ia3' ? 0 : (layerSlice(config.numLayers, p.layer_frac_lo, p.layer_frac_hi)[0] as number);
     const base = { config, trainableParams: trainable, seqLen, checkpointing: layered, firstTrainableLayer };
-    let microBatch = typeof p['micro_batch'] === 'number' ? Math.min(p['micro_batch'], batchSize) : batchSize;
+    let microBatch = p.micro_batch !== null ? Math.min(p.micro_batch, batchSize) : batchSize;
     let estimate = estimateTrainingMemory({ ...base, microBatch });
     if (backend === 'wasm') {
-      const fit = largestFittingMicroBatch(base, typeof p['micro_batch'] === 'number' ? microBatch : batchSize, budget);
+      const fit = largestFittingMicroBatch(base, p.micro_batch !== null ? microBatch : batchSize, budget);
       if (fit.microBatch === 0) {
         const forced = process.env['WSFLOW_BACKEND'];
         const why = `training needs about ${formatMiB(fit.estimate.totalBytes)} with one ${seqLen}-token sequence per pass (weights ${formatMiB(fit.estimate.weightsBytes)}, activations ${formatMiB(fit.estimate.activationBytes)}), over the ${formatMiB(budget)} budget of the 4 GB wasm heap`;
@@ -140,20 +138,20 @@ export const trainImplementation: StageImplementation = {
     });
     try {
       const trainCfg: TrainConfig = {
-        learningRate: num(p, 'learning_rate', 2e-4),
-        weightDecay: num(p, 'weight_decay', 0.01),
-        adamEpsilon: num(p, 'adam_epsilon', 1e-8),
-        adamBeta1: num(p, 'adam_beta1', 0.9),
-        adamBeta2: num(p, 'adam_beta2', 0.999),
-        warmupSteps: num(p, 'warmup_steps', 5),
-        epochs: num(p, 'epochs', 1),
-        maxSteps: num(p, 'max_steps', -1),
+        learningRate: p.learning_rate,
+        weightDecay: p.weight_decay,
+        adamEpsilon: p.adam_epsilon,
+        adamBeta1: p.adam_beta1,
+        adamBeta2: p.adam_beta2,
+        warmupSteps: p.warmup_steps,
+        epochs: p.epochs,
+        maxSteps: p.max_steps,
         batchSize,
-        gradAccum: num(p, 'grad_accum', 4),
+        gradAccum: p.grad_accum,
         microBatch,
-        maxGradNorm: num(p, 'max_grad_norm', 1.0),
+        maxGradNorm: p.max_grad_norm,
         seed,
-        evalSteps: num(p, 'eval_steps', 10),
+        evalSteps: p.eval_steps,
         padTokenId: tok.padTokenId ?? (config.eosTokenIds[0] as number),
       };
       const stepsPerEpoch = planSteps(train.length, { ...trainCfg, maxSteps: -1, epochs: 1 }).steps.length;
@@ -205,7 +203,7 @@ export const trainImplementation: StageImplementation = {
       // outputs hold no durations (a rerun must give the same bytes, for early cutoff): the times are metrics
       ctx.metric('train_seconds', result.seconds);
       ctx.metric('seconds', (performance.now() - t0) / 1000);
-      writeStageProvenance(ctx, stageFacts(TRAIN_KIND_NAME, TRAIN_KIND_VERSION, { ref: sm.ref ?? { id: sm.label, fingerprint: null, random: false } }, backend));
+      writeStageProvenance(ctx, stageFacts(ctx.kind.name, ctx.kind.version, { ref: sm.ref ?? { id: sm.label, fingerprint: null, random: false } }, backend));
     } finally {
       adapter.detach();
       (ckpt as Checkpoint | null)?.close();

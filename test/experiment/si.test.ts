@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nanmean } from '../../stages/lib/numeric.js';
 import { alignArms, armsAtCoeffs, armsBySign, flipCounts, flipRates, keySymmetricDiff, pyMax, siByActionType, siFromArrays, siFromRows, type CoeffRow, type ScoredRow } from '../../stages/lib/si.js';
+import { assertNear } from '../helpers/numeric.js';
 
-const close = (a: number, b: number, tol = 1e-12, msg = ''): void => assert.ok(Math.abs(a - b) <= tol, `${msg} ${a} vs ${b}`);
 
 /** n_cho = 344, n_rej = 94 as the E2 base; the arms flip the stated numbers of rows. */
 function delora(): { yRef: number[]; yPos: number[]; yNeg: number[] } {
@@ -30,10 +30,10 @@ void test("the spec's worked check: DeLoRA at +1, fix 20/94 and broke 141/344 gi
   assert.equal(m.n_cho, 344);
   assert.equal(m.fix_fwd, 20);
   assert.equal(m.broke_fwd, 141);
-  close(m.fix_rate, 20 / 94);
-  close(m.broke_rate, 141 / 344);
+  assertNear(m.fix_rate, 20 / 94);
+  assertNear(m.broke_rate, 141 / 344);
   assert.equal(Math.round(m.si_fwd * 1000) / 1000, -0.607);
-  close(m.si_fwd, 20 / 94 - (2 * 141) / 344);
+  assertNear(m.si_fwd, 20 / 94 - (2 * 141) / 344);
 });
 
 void test("the published DeLoRA row (README@06ec48d8): one pmass factor reproduces SI_k2, SI_k1 and SI_best", () => {
@@ -44,7 +44,7 @@ void test("the published DeLoRA row (README@06ec48d8): one pmass factor reproduc
   const ratio = -34.29 / siNoPmass.SI_k2;
   const pm = Math.sqrt(ratio);
   const m = siFromArrays({ yRef, yPos, yNeg, pmassPos: pm + 0.01, pmassNeg: pm });
-  close(m.pmass_ratio, ratio, 1e-12, 'pmass_ratio uses the smaller arm');
+  assertNear(m.pmass_ratio, ratio, 1e-12, 'pmass_ratio uses the smaller arm');
   assert.equal(m.flip_rev, 121);
   assert.equal(m.counter_rev, 25);
   assert.equal(Math.round(m.si_rev * 1000) / 1000, -0.18);
@@ -71,32 +71,32 @@ void test('hand-computed table from synthetic rows (ties at 0 count as neither f
     { n_cho: m.n_cho, n_rej: m.n_rej, fix: m.fix_fwd, broke: m.broke_fwd, flip: m.flip_rev, counter: m.counter_rev },
     { n_cho: 4, n_rej: 3, fix: 2, broke: 2, flip: 2, counter: 1 },
   );
-  close(m.fix_rate, 2 / 3);
-  close(m.broke_rate, 0.5);
-  close(m.flip_rate, 0.5);
-  close(m.counter_rate, 1 / 3);
-  close(m.si_fwd, -1 / 3);
-  close(m.si_rev, -1 / 6);
-  close(m.pmass_ratio, 0.64);
-  close(m.SI_k2, -16);
-  close(m.SI_k1, 64 / 6);
-  close(m.SI_best, -64 / 3); // max(-1/3, 1/3 - 2*0.5 = -2/3)
-  close(m.SI_best_intended, -64 / 6); // max(-1/3, -1/6)
-  close(m.separation, 0.3625 - -0.1125);
-  close(m.lr_ref, 3.0 / 8);
+  assertNear(m.fix_rate, 2 / 3);
+  assertNear(m.broke_rate, 0.5);
+  assertNear(m.flip_rate, 0.5);
+  assertNear(m.counter_rate, 1 / 3);
+  assertNear(m.si_fwd, -1 / 3);
+  assertNear(m.si_rev, -1 / 6);
+  assertNear(m.pmass_ratio, 0.64);
+  assertNear(m.SI_k2, -16);
+  assertNear(m.SI_k1, 64 / 6);
+  assertNear(m.SI_best, -64 / 3); // max(-1/3, 1/3 - 2*0.5 = -2/3)
+  assertNear(m.SI_best_intended, -64 / 6); // max(-1/3, -1/6)
+  assertNear(m.separation, 0.3625 - -0.1125);
+  assertNear(m.lr_ref, 3.0 / 8);
 
   const byType = siByActionType(armsBySign(rows));
   assert.deepEqual(byType.map((t) => t.action_type), ['not_to_do', 'to_do']);
   const [ntd, td] = byType as [(typeof byType)[0], (typeof byType)[0]];
   assert.deepEqual([td.metrics.fix_fwd, td.metrics.broke_fwd, td.metrics.flip_rev, td.metrics.counter_rev, td.metrics.n_cho, td.metrics.n_rej], [2, 0, 1, 1, 1, 2]);
-  close(td.metrics.si_fwd, 1);
-  close(td.metrics.si_rev, 0);
-  close(td.metrics.SI, 32);
+  assertNear(td.metrics.si_fwd, 1);
+  assertNear(td.metrics.si_rev, 0);
+  assertNear(td.metrics.SI, 32);
   assert.equal(td.broke_frac_of_rows, 0);
   assert.deepEqual([ntd.metrics.fix_fwd, ntd.metrics.broke_fwd, ntd.metrics.flip_rev, ntd.metrics.counter_rev, ntd.metrics.n_cho, ntd.metrics.n_rej], [0, 2, 1, 0, 3, 1]);
-  close(ntd.metrics.si_fwd, -4 / 3);
-  close(ntd.metrics.si_rev, 1 / 3);
-  close(ntd.metrics.SI, -32);
+  assertNear(ntd.metrics.si_fwd, -4 / 3);
+  assertNear(ntd.metrics.si_rev, 1 / 3);
+  assertNear(ntd.metrics.SI, -32);
   assert.equal(ntd.broke_count, 2);
   assert.equal(ntd.broke_frac_of_rows, 0.5);
 });
@@ -106,21 +106,21 @@ void test('forward-only SI (prompts against prompt:base@0): SI_fwd * pmass_pos^2
   const prompt = rowsAt(1, Y_POS, 0.9);
   const m = siFromRows({ ref, pos: prompt });
   assert.equal(m.direction, 'forward');
-  close(m.si_fwd, -1 / 3);
+  assertNear(m.si_fwd, -1 / 3);
   assert.ok(Number.isNaN(m.si_rev));
-  close(m.pmass_ratio, 0.81);
-  close(m.SI, (-1 / 3) * 81);
+  assertNear(m.pmass_ratio, 0.81);
+  assertNear(m.SI, (-1 / 3) * 81);
   assert.equal(m.SI_best, m.SI_k2);
   assert.equal(m.SI_best_intended, m.SI_k2);
-  close(m.SI_k1, (2 / 3 - 0.5) * 81);
+  assertNear(m.SI_k1, (2 / 3 - 0.5) * 81);
   assert.equal(m.flip_rev, -1);
   assert.equal(m.counter_rev, -1);
   assert.ok(Number.isNaN(m.flip_rate) && Number.isNaN(m.separation));
   // reverse-only mirrors it; SI_best role-swaps the arm
   const r = siFromRows({ ref, neg: rowsAt(-1, Y_NEG, 0.8) });
   assert.equal(r.direction, 'reverse');
-  close(r.SI, (-1 / 6) * 64);
-  close(r.SI_best, (1 / 3 - 1) * 64);
+  assertNear(r.SI, (-1 / 6) * 64);
+  assertNear(r.SI_best, (1 / 3 - 1) * 64);
   assert.equal(r.fix_fwd, -1);
 });
 
@@ -131,20 +131,20 @@ void test('n_rej = 0 and n_cho = 0: NaN rates, nanmean over the arms that exist,
   assert.ok(Number.isNaN(m.fix_rate) && Number.isNaN(m.counter_rate));
   assert.ok(Number.isNaN(m.si_fwd) && Number.isNaN(m.si_rev), 'both arms need a rejected-row rate');
   assert.ok(Number.isNaN(m.SI), 'nanmean of two NaNs is NaN');
-  close(m.broke_rate, 1 / 3);
+  assertNear(m.broke_rate, 1 / 3);
   // SI_best: Python max(NaN, x) keeps NaN; max(x, NaN) keeps x
   assert.ok(Number.isNaN(m.SI_best));
   assert.equal(pyMax(NaN, 1), NaN);
   assert.equal(pyMax(1, NaN), 1);
   const mm = siFromArrays({ yRef, yPos: [1, -1, 2], yNeg: [-1, 1, 1], pmassPos: 1, pmassNeg: 1 }, { denominators: 'max1' });
-  close(mm.si_fwd, 0 - (2 * 1) / 3);
-  close(mm.si_rev, 1 / 3 - 0);
-  close(mm.SI, ((-2 / 3 + 1 / 3) / 2) * 100);
+  assertNear(mm.si_fwd, 0 - (2 * 1) / 3);
+  assertNear(mm.si_rev, 1 / 3 - 0);
+  assertNear(mm.SI, ((-2 / 3 + 1 / 3) / 2) * 100);
   // one NaN arm: nanmean keeps the other
   const one = siFromArrays({ yRef: [1, -1], yPos: [1, 1], yNeg: [-1, -1], pmassPos: 0.5, pmassNeg: 1 });
-  close(one.si_fwd, 1);
-  close(one.si_rev, 1);
-  close(one.SI, 25);
+  assertNear(one.si_fwd, 1);
+  assertNear(one.si_rev, 1);
+  assertNear(one.SI, 25);
   assert.equal(nanmean([NaN, 2, NaN, 4]), 3);
   const none = siFromArrays({ yRef: [-1, -2], yPos: [1, -1], yNeg: [1, 1], pmassPos: 1, pmassNeg: 1 });
   assert.equal(none.n_cho, 0);
@@ -161,9 +161,9 @@ void test('pmass factor: min of the two arm means, squared, scales SI linearly',
   const base = { yRef: [1, -1], yPos: [1, 1], yNeg: [-1, -1] };
   const a = siFromArrays({ ...base, pmassPos: 1, pmassNeg: 1 });
   const b = siFromArrays({ ...base, pmassPos: 0.3, pmassNeg: 0.6 });
-  close(b.pmass_ratio, 0.09);
-  close(b.SI, a.SI * 0.09);
-  close(b.SI_k1, a.SI_k1 * 0.09);
+  assertNear(b.pmass_ratio, 0.09);
+  assertNear(b.SI, a.SI * 0.09);
+  assertNear(b.SI_k1, a.SI_k1 * 0.09);
 });
 
 void test('row identity is checked by (idx, dilemma_idx, action_type) and a mismatch raises a clear error', () => {

@@ -2,8 +2,8 @@
  * The study's pipeline.yaml as CI runs it (issue 6), on the smoke profile, in a fresh copy of the project:
  *   1. cold: every stage of the graph executes exactly once and the report says it is a smoke run;
  *   2. unchanged: nothing executes and `wsflow status` exits 0;
- *   3. `-S eval.anchor=…`: `wsflow status` names the anchor change first, then exactly the evaluation stages and
- *      what depends on them execute — no model, data, train, diff, repe, KL or calibration stage.
+ *   3. `-S eval.anchor=…` (null before: the format's own): `wsflow status` names the anchor change first, then
+ *      exactly the evaluation stages and what depends on them execute — no model, data, train, diff, repe, KL or calibration stage.
  * Takes about a minute and a half on two busy cores (the whole smoke study runs once, the evaluations twice).
  */
 import assert from 'node:assert/strict';
@@ -108,7 +108,7 @@ void test('smoke study: cold run, unchanged rerun, then an anchor change reruns 
   assert.equal(stale.code, 1, 'status exits 1 when something is stale');
   const expected = all.filter(isEval);
   for (const id of expected.filter((s) => !s.startsWith('report@'))) {
-    assert.match(stale.stdout, new RegExp(`${id.replace(/[.*+?^${}()|[\]\\@]/g, '\\$&')}\\s+stale\\s+← param eval\\.anchor "My choice: \\*\\*" → "My choice:"`), `status names the anchor change for ${id}`);
+    assert.match(stale.stdout, new RegExp(`${id.replace(/[.*+?^${}()|[\]\\@]/g, '\\$&')}\\s+stale\\s+← param eval\\.anchor null → "My choice:"`), `status names the anchor change for ${id}`);
   }
   const changed = await wsflow(['run', 'report', '--profile', 'smoke', '-S', `eval.anchor=${NEW_ANCHOR}`, '--json']);
   assert.equal(changed.code, 0, changed.stderr);

@@ -3,7 +3,7 @@ import { cp, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StageKind, StageContext } from '../../src/engine/stage-kind.js';
+import type { StageKind, StageContext } from '../../src/contract/stage-kind.js';
 import { createKindResolver } from '../../src/pipeline/kind-resolver.js';
 import { loadPipeline } from '../../src/pipeline/load-pipeline.js';
 import type { PipelineLoadCache } from '../../src/pipeline/load-cache.js';

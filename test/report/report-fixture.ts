@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StageContext, UpstreamOutput } from '../../src/engine/stage-kind.js';
+import type { StageContext, UpstreamOutput } from '../../src/contract/stage-kind.js';
 import { reportKind } from '../../stages/report/index.js';
 
 /** The repository root (tests run compiled from dist/test/report/). */

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { UpstreamOutput } from '../../src/engine/stage-kind.js';
+import type { UpstreamOutput } from '../../src/contract/stage-kind.js';
 import { builtinKinds } from '../../stages/index.js';
 import { buildReport } from '../../stages/report/build-report.js';
-import { readProvenance, writeStageProvenance, PROVENANCE_FILE } from '../../stages/report/provenance.js';
+import { readProvenance, writeStageProvenance, PROVENANCE_FILE } from '../../stages/lib/provenance.js';
 import { FIXTURES, REPO_ROOT, engineFacts, fixtureInputs, runReportKind } from './report-fixture.js';
 
 function copyFixtures(): string {
@@ -51,10 +51,17 @@ void test('the kind is registered, takes the documented inputs, and only evals i
   assert.equal(kind.resources, 'cpu');
 });
 
-void test('the kind module imports only its name and version at load time (vega and vega-lite stay behind load())', () => {
+void test('the kind module imports only the contract, its params and its name and version at load time (vega and vega-lite stay behind load())', () => {
   const compiled = readFileSync(join(REPO_ROOT, 'dist', 'stages', 'report', 'index.js'), 'utf8');
-  assert.deepEqual(compiled.match(/^import .*$/gm) ?? [], ["import { REPORT_KIND_NAME, REPORT_KIND_VERSION } from './kind-info.js';"]);
-  assert.deepEqual(readFileSync(join(REPO_ROOT, 'dist', 'stages', 'report', 'kind-info.js'), 'utf8').match(/^import .*$/gm) ?? [], []);
+  assert.deepEqual(compiled.match(/^import .*$/gm) ?? [], [
+    "import { defineKind } from '../../src/contract/stage-kind.js';",
+    "import { REPORT_KIND_NAME, REPORT_KIND_VERSION } from './kind-info.js';",
+    "import { reportParams } from './params.js';",
+  ]);
+  for (const cheap of ['kind-info.js', 'params.js']) {
+    assert.deepEqual(readFileSync(join(REPO_ROOT, 'dist', 'stages', 'report', cheap), 'utf8').match(/^import .*$/gm) ?? [], [], cheap);
+  }
+  assert.deepEqual(readFileSync(join(REPO_ROOT, 'dist', 'src', 'contract', 'stage-kind.js'), 'utf8').match(/^import .*$/gm) ?? [], ["import { parseParams } from './params.js';"]);
   assert.match(compiled, /await import\('\.\/report-stage\.js'\)/);
 });
 

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureInputs, markdownTable, runReportKind } from './report-fixture.js';
 import { parsePrintedNumber } from '../../stages/report/table-model.js';
+import { isNear } from '../helpers/numeric.js';
 
 type Cell = number | string | null;
 
@@ -190,10 +191,6 @@ const report = JSON.parse(readFileSync(join(run.outDir, 'report.json'), 'utf8'))
 const md = readFileSync(join(run.outDir, 'report.md'), 'utf8');
 const tables = new Map(report.sections.flatMap((s) => s.tables).map((t) => [t.id, t]));
 
-function close(actual: number, expected: number, tol: number): boolean {
-  return Math.abs(actual - expected) <= tol;
-}
-
 void test('the report has exactly the expected tables', () => {
   assert.deepEqual([...tables.keys()].sort(), EXPECTED.map((e) => e.id).sort());
 });
@@ -213,7 +210,7 @@ for (const exp of EXPECTED) {
         const where = `${exp.id} row ${r} (${String(row[0])}) column ${col}`;
         if (typeof want === 'number') {
           assert.equal(typeof got, 'number', `${where}: expected ${want}, got ${JSON.stringify(got)}`);
-          assert.ok(close(got as number, want, 1e-9 * Math.max(1, Math.abs(want))), `${where}: expected ${want}, got ${String(got)}`);
+          assert.ok(isNear(got as number, want, 1e-9 * Math.max(1, Math.abs(want))), `${where}: expected ${want}, got ${String(got)}`);
         } else {
           assert.equal(got, want, where);
         }
@@ -240,7 +237,7 @@ for (const exp of EXPECTED) {
           if (digits === null || digits === undefined) assert.fail(`${where}: the test declares no precision for a number`);
           const decimals = text.includes('.') ? (text.split('.')[1] as string).replace(/%$/, '').length : 0;
           assert.equal(decimals, digits, `${where}: expected ${digits} decimals`);
-          assert.ok(close(parsePrintedNumber(text), want, 0.5 * 10 ** -digits + 1e-12), `${where}: expected ${want}`);
+          assert.ok(isNear(parsePrintedNumber(text), want, 0.5 * 10 ** -digits + 1e-12), `${where}: expected ${want}`);
         }
       });
     });

@@ -7,7 +7,7 @@ import { resolveModelDir } from '../../src/core/model-dir.js';
 import { SafetensorsFile } from '../../src/core/safetensors.js';
 import { DIFF_DIAGNOSTICS, DIFF_NORMS, FILES } from '../../stages/lib/artifacts.js';
 import { roundToBf16 } from '../../stages/lib/dw-ops.js';
-import { readDwOutput } from '../../stages/steer/steering.js';
+import { readDwOutput } from '../../stages/lib/steer/steering.js';
 import { cleanupTempDirs, readCsv, runKind, tempDir, tinyModelStage, upstream, writePerturbedAdapter, type RecordedContext } from './helpers.js';
 
 after(cleanupTempDirs);

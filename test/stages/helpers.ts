@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StageContext, StageKind, UpstreamOutput } from '../../src/engine/stage-kind.js';
+import type { StageContext, StageKind, UpstreamOutput } from '../../src/contract/stage-kind.js';
 import { kindParamsValidator } from '../../src/pipeline/validate-kind-params.js';
 import { builtinKinds } from '../../stages/index.js';
 import { parseCsv } from '../../stages/lib/csv.js';
@@ -122,8 +122,8 @@ export function syntheticDilemmasStage(): Promise<RecordedContext> {
  */
 export async function writePerturbedAdapter(modelDir: string, outDir: string, type: 'lora' | 'dora' | 'pissa' | 'delora' | 'oft' | 'ia3', seed: number, scale = 0.05): Promise<string> {
   const tf = await import('@tensorflow/tfjs-core');
-  const { loadResolvedModel } = await import('../../stages/model/load-model.js');
-  const { modelDirOf } = await import('../../stages/model/model-ref.js');
+  const { loadResolvedModel } = await import('../../stages/lib/model/load-model.js');
+  const { modelDirOf } = await import('../../stages/lib/model/model-ref.js');
   const { AttachedAdapter } = await import('../../src/core/adapters/attached-adapter.js');
   const { newAdapterConfig } = await import('../../src/core/adapters/adapter-config.js');
   const { Rng } = await import('../../src/core/random.js');

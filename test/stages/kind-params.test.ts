@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { builtinKinds } from '../../stages/index.js';
-import { checkPromptNames } from '../../stages/steer/param-checks.js';
+import { checkPromptNames } from '../../stages/lib/steer/param-checks.js';
 import { kind, REPO_ROOT, validParams } from './helpers.js';
 
 const MINE = ['model', 'dilemmas', 'diff', 'repe', 'kl-target', 'calibrate', 'eval-dilemmas', 'eval-iid', 'ablate-delora'];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { modelDirOf, sha256File } from '../../stages/model/model-ref.js';
+import { modelDirOf, sha256File } from '../../stages/lib/model/model-ref.js';
 import { cleanupTempDirs, kind, REPO_ROOT, runKind, tempDir, tinyModelStage, upstream, validParams } from './helpers.js';
 
 after(cleanupTempDirs);

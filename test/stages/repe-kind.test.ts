@@ -5,10 +5,19 @@ import { after, test } from 'node:test';
 import { Rng } from '../../src/core/random.js';
 import { pcaDirection } from '../../stages/repe/pca.js';
 import { appliedLayers } from '../../stages/repe/repe-stage.js';
-import { readRepeOutput } from '../../stages/steer/steering.js';
+import { repeParams } from '../../stages/repe/params.js';
+import { parseParams } from '../../src/contract/params.js';
+import { readRepeOutput } from '../../stages/lib/steer/steering.js';
 import { cleanupTempDirs, runKind, tinyModelStage, upstream } from './helpers.js';
 
 after(cleanupTempDirs);
+
+/** repe params as the stage receives them: the given keys over the schema's defaults. */
+function layerParams(raw: Record<string, unknown>): Parameters<typeof appliedLayers>[0] {
+  const r = parseParams(repeParams, raw);
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  return r.value;
+}
 
 void test('PCA(1): recovers the direction along which the centred differences vary, oriented towards the positive persona', () => {
   const rng = new Rng(5);
@@ -38,12 +47,12 @@ void test('PCA(1): recovers the direction along which the centred differences va
 });
 
 void test('RepE layers: the study\'s 8..21 for 28 layers, the same depth fractions for other models, or explicit', () => {
-  assert.deepEqual(appliedLayers({}, 28), Array.from({ length: 14 }, (_, i) => 8 + i));
-  assert.deepEqual(appliedLayers({}, 4), [1, 2]);
-  assert.deepEqual(appliedLayers({ layer_frac_lo: 0.5, layer_frac_hi: 1 }, 10), [5, 6, 7, 8, 9]);
-  assert.deepEqual(appliedLayers({ layers: [3, 1] }, 4), [1, 3]);
-  assert.throws(() => appliedLayers({ layers: [4] }, 4), /out of range/);
-  assert.throws(() => appliedLayers({ layer_frac_lo: 0.5, layer_frac_hi: 0.5 }, 4), /layer slice is empty/);
+  assert.deepEqual(appliedLayers(layerParams({}), 28), Array.from({ length: 14 }, (_, i) => 8 + i));
+  assert.deepEqual(appliedLayers(layerParams({}), 4), [1, 2]);
+  assert.deepEqual(appliedLayers(layerParams({ layer_frac_lo: 0.5, layer_frac_hi: 1 }), 10), [5, 6, 7, 8, 9]);
+  assert.deepEqual(appliedLayers(layerParams({ layers: [3, 1] }), 4), [1, 3]);
+  assert.throws(() => appliedLayers(layerParams({ layers: [4] }), 4), /out of range/);
+  assert.throws(() => appliedLayers(layerParams({ layer_frac_lo: 0.5, layer_frac_hi: 0.5 }), 4), /layer slice is empty/);
 });
 
 void test('repe kind: unit directions for every layer, the applied layers and fit info, on the tiny model', async () => {

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { padBatch } from '../../src/core/batch.js';
-import { loadResolvedModel, type LoadedModel } from '../../stages/model/load-model.js';
-import { modelDirOf } from '../../stages/model/model-ref.js';
-import { closeOpenThink, encodeContinued, truncateLeft } from '../../stages/steer/chat-inputs.js';
-import { forEachLastLogits, lengthSortedBatches, tailLogprobs } from '../../stages/steer/model-batches.js';
-import { repeResidualAdds } from '../../stages/steer/repe-steer.js';
-import { withWeightSteering } from '../../stages/steer/weight-steer.js';
+import { loadResolvedModel, type LoadedModel } from '../../stages/lib/model/load-model.js';
+import { modelDirOf } from '../../stages/lib/model/model-ref.js';
+import { closeOpenThink, encodeContinued, truncateLeft } from '../../stages/lib/steer/chat-inputs.js';
+import { forEachLastLogits, lengthSortedBatches, tailLogprobs } from '../../stages/lib/steer/model-batches.js';
+import { repeResidualAdds } from '../../stages/lib/steer/repe-steer.js';
+import { withWeightSteering } from '../../stages/lib/steer/weight-steer.js';
 import { Rng } from '../../src/core/random.js';
 import { cleanupTempDirs, tinyModelStage } from './helpers.js';
 

@@ -32,10 +32,6 @@ const NATIVE_KERNELS: Record<string, (ctx: KernelContext) => tfc.KernelFunc> = {
   ...Object.fromEntries(Object.keys(UNARY_OPS).map((name) => [name, unaryKernel(name)])),
 };
 
-export function nativeKernelNames(): string[] {
-  return Object.keys(NATIVE_KERNELS).sort();
-}
-
 export async function registerNativeBackend(tf: Tfc, addon: NativeAddon): Promise<string[]> {
   const cpu = await import('@tensorflow/tfjs-backend-cpu');
   const cpuKernels = new Map<string, tfc.KernelConfig>();

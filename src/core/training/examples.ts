@@ -1,5 +1,5 @@
 /**
- * Training examples as the reference study builds them (steering-experiment.md §3.3):
+ * Training examples as the reference study builds them (docs/study-ref.md §3.3):
  * - the conversation is [user: prompt, assistant: response] with NO system message (the persona is stripped);
  * - text = chat template of the conversation, add_generation_prompt false;
  * - the prompt = chat template of [user: prompt] with add_generation_prompt true, rendered separately;

@@ -1,5 +1,5 @@
 /**
- * Adapter training as the reference study runs the HF Trainer (steering-experiment.md §3.2), on TensorFlow.js:
+ * Adapter training as the reference study runs the HF Trainer (docs/study-ref.md §3.2), on TensorFlow.js:
  *
  * - loss: causal-LM cross-entropy on the assistant tokens only (examples.ts), summed over the tokens of one
  *   optimizer step and divided by their count (transformers ≥ 4.46 normalises gradient accumulation by
@@ -55,24 +55,6 @@ export interface TrainConfig {
   /** token id used to right-pad micro-batches (masked out; any valid id) */
   padTokenId: number;
 }
-
-/** The study's settings (TrainCfg), with torch's AdamW betas/epsilon stated. */
-export const STUDY_TRAIN_CONFIG: Omit<TrainConfig, 'padTokenId'> = {
-  learningRate: 2e-4,
-  weightDecay: 0.01,
-  adamEpsilon: 1e-8,
-  adamBeta1: 0.9,
-  adamBeta2: 0.999,
-  warmupSteps: 5,
-  epochs: 1,
-  maxSteps: -1,
-  batchSize: 4,
-  gradAccum: 4,
-  microBatch: 4,
-  maxGradNorm: 1.0,
-  seed: 0,
-  evalSteps: 10,
-};
 
 export interface StepRecord {
   step: number;

@@ -4,7 +4,7 @@
  * crashed is discarded and the stage reported as failed with the exit code or signal (an OOM kill shows SIGKILL).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import type { ResourceClass } from '../stage-kind.js';
+import type { ResourceClass } from '../../contract/stage-kind.js';
 import type { ExecuteRequest, StageExecutor } from './executor.js';
 import { outputEndMarker, type StageRunOutcome, type WorkerReply, type WorkerRequest } from './stage-spec.js';
 import { killTree } from './process-util.js';

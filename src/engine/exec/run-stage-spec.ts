@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import type { StageContext, StageKind } from '../stage-kind.js';
+import type { StageContext, StageKind } from '../../contract/stage-kind.js';
 import type { StageRunEvent, StageRunOutcome, StageRunSpec } from './stage-spec.js';
 import { killTree } from './process-util.js';
 

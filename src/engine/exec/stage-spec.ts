@@ -3,7 +3,7 @@
  * `wsflow _run-stage SPEC.json` reads (so the SLURM executor submits exactly what the local worker runs).
  */
 import type { MatrixValue } from '../../pipeline/types.js';
-import type { ProgressUpdate, UpstreamOutput } from '../stage-kind.js';
+import type { ProgressUpdate, UpstreamOutput } from '../../contract/stage-kind.js';
 
 export type StageRunSource =
   | {

@@ -3,7 +3,7 @@
  * running stage (from ctx.progress), redrawn at most 10 times a second; elsewhere it prints events only.
  */
 import type { EngineEvent, EventSink } from '../events.js';
-import type { ProgressUpdate } from '../stage-kind.js';
+import type { ProgressUpdate } from '../../contract/stage-kind.js';
 import { formatEvent } from './format-event.js';
 import { fmtMs } from './format-time.js';
 import { makeStyle, type Style } from './style.js';

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { Pipeline, PlannedStage } from '../../pipeline/types.js';
-import type { StageKind } from '../stage-kind.js';
+import type { StageKind } from '../../contract/stage-kind.js';
 import type { StateStore } from '../state/state-store.js';
 import type { CacheStore } from '../cas/cache-store.js';
 import type { FileHasher } from '../keys/file-hasher.js';

@@ -12,7 +12,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { PlannedStage } from '../../pipeline/types.js';
-import type { UpstreamOutput } from '../stage-kind.js';
+import type { UpstreamOutput } from '../../contract/stage-kind.js';
 import type { EngineContext } from '../plan/engine-context.js';
 import { layoutPaths } from '../plan/engine-context.js';
 import type { StaticIngredients } from '../plan/static-ingredients.js';

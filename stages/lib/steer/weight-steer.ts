@@ -1,0 +1,88 @@
+/**
+ * Weight steering (study-ref §5): θ ← θ + α·dW for every key of dW, applied to the loaded model through
+ * setParameter and undone exactly afterwards.
+ *
+ * The originals are copied out of the model to host memory (a float32 round trip is exact) and written back
+ * with setParameter, so after removal every weight is bit-identical to before — whatever α was. Like the
+ * reference, α = 0 or an empty dW does nothing, and keys the model does not have are skipped with a warning.
+ * The arithmetic is float32 (the reference adds in bf16 on bf16 weights).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Qwen3Model } from '../../../src/core/qwen3/model.js';
+import { markClean, markDirty } from '../model/load-model.js';
+
+export type DwTensors = ReadonlyMap<string, Float32Array>;
+
+interface Backup {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Keys of dW that the model lacks (the reference logs and skips them); shape mismatches throw. */
+export function checkDwAgainstModel(model: Qwen3Model, dw: DwTensors): { present: string[]; missing: string[] } {
+  const names = new Set(model.parameterNames());
+  const present: string[] = [];
+  const missing: string[] = [];
+  for (const [name, data] of dw) {
+    if (!names.has(name)) {
+      missing.push(name);
+      continue;
+    }
+    const shape = model.parameterShape(name);
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (n !== data.length) throw new Error(`dW tensor ${name} has ${data.length} values but the model's parameter has shape [${shape.join(', ')}] (${n}); was dW computed for another model?`);
+    present.push(name);
+  }
+  return { present, missing };
+}
+
+function restore(model: Qwen3Model, backups: readonly Backup[]): void {
+  for (const b of backups) {
+    const t = tf.tensor(b.data, b.shape, 'float32');
+    model.setParameter(b.name, t).dispose();
+    t.dispose();
+  }
+}
+
+/** Apply θ + α·dW in place and return the originals (host copies), in the order applied. */
+function apply(model: Qwen3Model, names: readonly string[], dw: DwTensors, alpha: number): Backup[] {
+  const backups: Backup[] = [];
+  try {
+    for (const name of names) {
+      const shape = model.parameterShape(name);
+      const steered = tf.tidy(() => {
+        const cur = model.getParameter(name);
+        const delta = tf.tensor(dw.get(name) as Float32Array, shape, 'float32');
+        return tf.add(cur, tf.mul(delta, tf.scalar(alpha, 'float32')));
+      });
+      const prev = model.setParameter(name, steered);
+      steered.dispose();
+      backups.push({ name, shape, data: (prev.dataSync() as Float32Array).slice() });
+      prev.dispose();
+    }
+  } catch (e) {
+    restore(model, backups);
+    throw e;
+  }
+  return backups;
+}
+
+/**
+ * Run `fn` with θ + α·dW in place, then restore the exact originals (also when `fn` throws).
+ * `onWarning` hears about dW keys the model does not have.
+ */
+export async function withWeightSteering<T>(model: Qwen3Model, dw: DwTensors, alpha: number, fn: () => Promise<T>, onWarning?: (m: string) => void): Promise<T> {
+  if (!Number.isFinite(alpha)) throw new Error(`weight steering: α must be finite, got ${alpha}`);
+  if (alpha === 0 || dw.size === 0) return fn();
+  const { present, missing } = checkDwAgainstModel(model, dw);
+  if (missing.length > 0) onWarning?.(`${missing.length} dW key(s) are not parameters of the model and are skipped, e.g. ${missing[0]}`);
+  markDirty(model);
+  const backups = apply(model, present, dw, alpha);
+  try {
+    return await fn();
+  } finally {
+    restore(model, backups);
+    markClean(model);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The house rules of DESIGN.md ("Top level": folders and the arrows between them), checked on the source's
+ * import graph. Every arrow between areas that is not listed in ALLOWED fails, naming the file and the import.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { importGraph, REPO_ROOT, type ImportEdge } from '../helpers/import-graph.js';
+
+/**
+ * The area a file belongs to: a top-level folder of src/, the kind registry, a kind (any folder directly under
+ * stages/ except lib), or the stage libraries.
+ */
+function areaOf(file: string): string {
+  const parts = file.split('/');
+  if (parts[0] === 'src') return `src/${parts[1] ?? ''}`;
+  if (parts[0] === 'stages') {
+    if (parts.length === 2) return 'stages/index';
+    return parts[1] === 'lib' ? 'stages/lib' : 'kind';
+  }
+  return parts[0] ?? file;
+}
+
+/**
+ * Which areas each area may import (besides itself). `cli → engine → pipeline`, all three → contract; the engine
+ * knows nothing about ML (no core) and the loader nothing about the engine; core knows nothing about pipelines or
+ * stages; the contract imports nothing. Kinds and stage libraries compute with core and speak the contract.
+ */
+const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  'src/contract': [],
+  'src/core': [],
+  'src/pipeline': ['src/contract'],
+  'src/engine': ['src/contract', 'src/pipeline'],
+  'src/cli': ['src/contract', 'src/engine', 'src/pipeline', 'src/core', 'stages/index'],
+  'stages/index': ['src/contract', 'kind'],
+  'stages/lib': ['src/contract', 'src/core'],
+  kind: ['src/contract', 'src/core', 'stages/lib'],
+};
+
+/**
+ * Arrows that exist today and break the rules above, each to be removed by the step named beside it. Empty: the
+ * pipeline ⇄ engine cycle (src/pipeline → src/engine/stage-kind.ts) ended when the contract moved to src/contract.
+ * An entry is "from-file -> to-file".
+ */
+const KNOWN_VIOLATIONS: ReadonlySet<string> = new Set<string>([]);
+
+const edges = importGraph(['src', 'stages']);
+const describe = (e: ImportEdge): string => `${e.from} imports ${e.specifier} (${e.to})`;
+
+void test('the graph is read: src/ and stages/ have imports, and every area is known', () => {
+  assert.ok(edges.length > 300, `only ${edges.length} imports found`);
+  const srcAreas = readdirSync(join(REPO_ROOT, 'src'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `src/${e.name}`);
+  for (const a of srcAreas) assert.ok(a in ALLOWED, `src folder ${a} has no rule in ALLOWED: add one (and to DESIGN.md)`);
+});
+
+/** Whether an import breaks the house rules (and is not a known violation). */
+function forbidden(e: Pick<ImportEdge, 'from' | 'to'>): boolean {
+  const from = areaOf(e.from);
+  const to = areaOf(e.to);
+  if (KNOWN_VIOLATIONS.has(`${e.from} -> ${e.to}`)) return false;
+  if (from === 'kind' && to === 'kind') return e.from.split('/')[1] !== e.to.split('/')[1];
+  if (from === to) return false;
+  return !(ALLOWED[from] ?? []).includes(to);
+}
+
+void test('no import crosses areas against the house rules', () => {
+  assert.deepEqual(edges.filter(forbidden).map(describe), []);
+});
+
+void test('a kind imports no other kind; the registry imports only kinds\u2019 index.ts', () => {
+  const crossKind = edges.filter((e) => areaOf(e.from) === 'kind' && areaOf(e.to) === 'kind' && e.from.split('/')[1] !== e.to.split('/')[1]);
+  assert.deepEqual(crossKind.map(describe), []);
+  const registry = edges.filter((e) => e.from === 'stages/index.ts' && areaOf(e.to) === 'kind' && !/^stages\/[^/]+\/index\.ts$/.test(e.to));
+  assert.deepEqual(registry.map(describe), []);
+});
+
+void test("no file of a kind imports its own index.ts (name and version reach the stage through ctx.kind)", () => {
+  const selfIndex = edges.filter((e) => areaOf(e.from) === 'kind' && e.to === `stages/${e.from.split('/')[1] ?? ''}/index.ts`);
+  assert.deepEqual(selfIndex.map(describe), []);
+});
+
+void test('the contract imports only itself; core imports nothing from pipeline, engine, cli or stages', () => {
+  const contract = edges.filter((e) => areaOf(e.from) === 'src/contract' && areaOf(e.to) !== 'src/contract');
+  assert.deepEqual(contract.map(describe), []);
+  const core = edges.filter((e) => areaOf(e.from) === 'src/core' && areaOf(e.to) !== 'src/core');
+  assert.deepEqual(core.map(describe), []);
+});
+
+void test('no import between src/pipeline and src/engine except engine → pipeline (cli → engine → pipeline)', () => {
+  const pipelineToEngine = edges.filter((e) => areaOf(e.from) === 'src/pipeline' && areaOf(e.to) === 'src/engine');
+  assert.deepEqual(pipelineToEngine.map(describe), []);
+});
+
+void test('the checker flags each kind of forbidden arrow', () => {
+  const arrows: [string, string, boolean][] = [
+    ['src/pipeline/types.ts', 'src/engine/events.ts', true],
+    ['src/engine/project.ts', 'src/pipeline/types.ts', false],
+    ['src/engine/project.ts', 'src/core/backend.ts', true],
+    ['src/contract/stage-kind.ts', 'src/core/result.ts', true],
+    ['src/core/backend.ts', 'stages/lib/csv.ts', true],
+    ['stages/train/train-stage.ts', 'stages/data/generate-pairs.ts', true],
+    ['stages/train/train-stage.ts', 'stages/lib/pairs.ts', false],
+    ['stages/lib/pairs.ts', 'stages/data/index.ts', true],
+    ['stages/lib/pairs.ts', 'src/engine/events.ts', true],
+    ['stages/repe/repe-stage.ts', 'stages/repe/pca.ts', false],
+    ['src/cli/main.ts', 'stages/index.ts', false],
+    ['src/cli/main.ts', 'stages/train/index.ts', true],
+  ];
+  for (const [from, to, bad] of arrows) assert.equal(forbidden({ from, to }), bad, `${from} -> ${to}`);
+});
