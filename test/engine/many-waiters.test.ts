@@ -44,10 +44,11 @@ void test('onAbort: callbacks run once on abort; unsubscribed ones do not; sleep
   assert.deepEqual(calls, ['a', 'a'], 'once');
 });
 
-function parallelPipeline(n: number, cls: 'accel' | 'cpu', sleepMs: number): string {
+function parallelPipeline(n: number, cls: 'accel' | 'cpu', gate?: string): string {
   const lines = ['stages:'];
+  const gateParam = gate === undefined ? '' : `, gate: "${gate}"`;
   for (let i = 0; i < n; i++) {
-    lines.push(`  s${i}:`, '    uses: ./kinds/write.js', `    with: { text: "s${i}", sleepMs: ${sleepMs} }`, `    resources: { class: ${cls} }`);
+    lines.push(`  s${i}:`, '    uses: ./kinds/write.js', `    with: { text: "s${i}"${gateParam} }`, `    resources: { class: ${cls} }`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -55,7 +56,7 @@ function parallelPipeline(n: number, cls: 'accel' | 'cpu', sleepMs: number): str
 const WARNING = /MaxListenersExceededWarning|memory leak/;
 
 void test('30 stages queued on the accel slot: no listener warning', async () => {
-  const rig = new Rig({ files: { 'pipeline.yaml': parallelPipeline(30, 'accel', 0) } });
+  const rig = new Rig({ files: { 'pipeline.yaml': parallelPipeline(30, 'accel') } });
   try {
     const r = await rig.exec(['run']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -67,11 +68,18 @@ void test('30 stages queued on the accel slot: no listener warning', async () =>
 });
 
 void test('12 stages running at once, and a second run waiting for all 12: no listener warning', async () => {
-  const rig = new Rig({ files: { 'pipeline.yaml': parallelPipeline(12, 'cpu', 1_500) } });
+  // The first run's stages finish only once the test writes `release`, after the second run has said it waits for
+  // every one of them: a loaded machine cannot let a stage finish before the second run gets to wait for it.
+  const rig = new Rig({ files: { 'pipeline.yaml': parallelPipeline(12, 'cpu', 'release') } });
   try {
     const first = rig.spawn(['run', '-j', '12']);
-    await waitFor(() => rig.invocations().length === 12, 20_000, 'all 12 stages to start');
-    const second = await rig.exec(['run', '-j', '12']);
+    await waitFor(() => rig.invocations().length === 12, 60_000, 'all 12 stages to start');
+    let secondOut = '';
+    const secondChild = rig.spawn(['run', '-j', '12']);
+    secondChild.stdout?.on('data', (t: string) => (secondOut += t));
+    await waitFor(() => (secondOut.match(/… waiting for s\d+/g) ?? []).length === 12, 60_000, 'the second run to wait for all 12');
+    rig.write('release', '');
+    const second = await secondChild.result;
     const a = await first.result;
     assert.equal(a.code, 0, a.stdout + a.stderr);
     assert.equal(second.code, 0, second.stdout + second.stderr);
