@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'cache/**', 'out/**', '.wsflow/**', 'native/**/build/**', 'test/fixtures/**', '**/*.cjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'cache/**', 'out/**', '.wsflow/**', 'native/**/build/**', 'test/fixtures/**', '**/*.cjs', '.gpu-pack*/**', '.bench-study/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

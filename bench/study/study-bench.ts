@@ -1,0 +1,203 @@
+/**
+ * The real study's graph (pipeline.yaml) on a random model of Qwen3-0.6B's shape with the real tokenizer, its
+ * counts cut (study-plan.ts: CUT), run once through `wsflow run report --json -j 1` on one backend; each stage's
+ * time is the engine's own record (the stage-succeeded events' durationMs, the train stages' train_seconds
+ * metric), and the full study's wall time is projected from them (study-plan.ts states the model).
+ *
+ *   node dist/bench/study/study-bench.js --backend native [--shape full|tiny] [--timeout-min 20] [--report-only]
+ *
+ * Everything is written under .bench-study/ in the repository (git-ignored): the model (kept between runs),
+ * the generated project (pipeline.yaml, cache/, out/; made afresh each run), result.json and result.md.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { writeTinyQwen3 } from '../../src/core/tiny-qwen3.js';
+import { parseFlags } from '../gpu/check-shapes.js';
+import { COUNT_OF_STAGE, CUT, CUT_COUNTS, FULL_COUNTS, type MeasuredStage, project, projectionMarkdown, sequencesTrained, stageName } from './study-plan.js';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const WSFLOW = join(REPO, 'bin', 'wsflow.js');
+
+const SHAPES = {
+  // Qwen3-0.6B, stored as BF16 like the real checkpoint (so the model stage fingerprints as many bytes)
+  full: { numLayers: 28, hiddenSize: 1024, intermediateSize: 3072, numHeads: 16, numKvHeads: 8, headDim: 128, dtype: 'BF16' as const },
+  // the smoke profile's tiny model
+  tiny: { numLayers: 4, hiddenSize: 64, intermediateSize: 128, numHeads: 4, numKvHeads: 2, headDim: 16, dtype: 'F32' as const },
+};
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`study-bench: ${message}\n`);
+  process.exit(code);
+}
+
+const flags = parseFlags(process.argv.slice(2), ['backend', 'shape', 'timeout-min', 'report-only']);
+if (!flags.ok) fail(flags.error);
+const backend = flags.value.get('backend') ?? fail('--backend NAME is required (native, wasm, cpu, webgpu, …)');
+const shapeName = flags.value.get('shape') ?? 'full';
+if (shapeName !== 'full' && shapeName !== 'tiny') fail(`--shape must be full or tiny, got "${shapeName}"`);
+const shape = SHAPES[shapeName];
+const timeoutMin = Number(flags.value.get('timeout-min') ?? '0');
+if (!(timeoutMin >= 0)) fail(`--timeout-min must be a number of minutes, got "${flags.value.get('timeout-min')}"`);
+
+const reportOnly = flags.value.get('report-only') === 'true';
+const base = join(REPO, '.bench-study');
+const modelDir = join(base, `model-${shapeName}`);
+const work = join(base, `${shapeName}-${backend}`);
+const projectDir = join(work, 'project');
+
+function log(line: string): void {
+  process.stderr.write(`[study-bench] ${line}\n`);
+}
+
+// 1. the model, once
+if (!existsSync(join(modelDir, 'model.safetensors'))) {
+  const t0 = performance.now();
+  const { dtype, ...dims } = shape;
+  writeTinyQwen3(modelDir, { seed: 0, ...dims, dtype });
+  log(`wrote the random ${shapeName} model (${dtype}) to ${modelDir} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+interface RunRecord {
+  started: string;
+  load: { before: number; after: number };
+  fixedSeconds: number;
+  durations: Array<[string, number]>;
+  incomplete: string | null;
+}
+
+/** Steps 2–4, recorded in run.json so that --report-only can redo step 5 without rerunning the study. */
+async function runStudy(): Promise<RunRecord> {
+  // 2. the study's pipeline.yaml, counts cut, pointing at the model and the shipped synthetic dilemmas
+  const doc = parseDocument(readFileSync(join(REPO, 'pipeline.yaml'), 'utf8'));
+  const set = (path: string[], value: unknown): void => doc.setIn(path, doc.createNode(value));
+  set(['params', 'model'], modelDir);
+  set(['params', 'tiny'], null);
+  set(['params', 'questions'], join(REPO, 'data', 'questions.json'));
+  set(['params', 'dilemmas', 'dataset'], { hf: null, path: join(REPO, 'data', 'synthetic-dilemmas') });
+  set(['params', 'dilemmas', 'n_dilemmas'], CUT.n_dilemmas);
+  for (const [k, v] of Object.entries(CUT.data)) set(['params', 'data', k], v);
+  for (const [k, v] of Object.entries(CUT.train)) set(['params', 'train', k], v);
+  set(['params', 'repe', 'n_train_topics'], CUT.repe.n_train_topics);
+  for (const [k, v] of Object.entries(CUT.kl)) set(['params', 'kl', k], v);
+  set(['params', 'iid', 'n_held_out'], CUT.iid.n_held_out);
+  set(['matrix', 'adapter'], [CUT.adapter]);
+  if (doc.errors.length > 0) fail(`pipeline.yaml: ${doc.errors[0]?.message ?? 'parse error'}`);
+  rmSync(projectDir, { recursive: true, force: true });
+  mkdirSync(projectDir, { recursive: true });
+  writeFileSync(join(projectDir, 'pipeline.yaml'), `# generated by bench/study/study-bench.ts from the repository's pipeline.yaml: counts cut\n${doc.toString()}`);
+
+  const env = { ...process.env, WSFLOW_BACKEND: backend };
+
+  // 3. a model stage's fixed cost: a process that starts, loads the backend and the model, scores one token
+  const tFixed = performance.now();
+  const fixedRun = spawnSync(process.execPath, [WSFLOW, 'model', 'logits', modelDir, '--ids', '1', '--backend', backend], { cwd: projectDir, env, encoding: 'utf8' });
+  const fixedSeconds = (performance.now() - tFixed) / 1000;
+  if (fixedRun.status !== 0) fail(`wsflow model logits on ${backend} failed: ${fixedRun.stderr.trim().split('\n').slice(-2).join(' | ')}`, 1);
+  log(`fixed cost of a model stage (wsflow model logits, 1 token): ${fixedSeconds.toFixed(1)} s`);
+
+  // 4. the run, one stage at a time so that stage times do not overlap
+  const load = { before: loadavg()[0] ?? NaN, after: NaN };
+  const started = new Date();
+  const durations = new Map<string, number>();
+  let failure: string | null = null;
+  const child = spawn(process.execPath, [WSFLOW, 'run', 'report', '--json', '-j', '1'], { cwd: projectDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const timer = timeoutMin > 0 ? setTimeout(() => { failure = `over --timeout-min ${timeoutMin}`; child.kill('SIGINT'); }, timeoutMin * 60_000) : undefined;
+  let pending = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      const e = JSON.parse(line) as { type: string; stageId?: string; durationMs?: number; error?: string };
+      if (e.type === 'stage-succeeded' && e.stageId !== undefined && e.durationMs !== undefined) {
+        durations.set(e.stageId, e.durationMs / 1000);
+        log(`${e.stageId}: ${(e.durationMs / 1000).toFixed(1)} s`);
+      } else if (e.type === 'stage-failed') {
+        failure ??= `${e.stageId ?? '?'} failed: ${e.error ?? ''}`;
+      }
+    }
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (c: string) => { stderr += c; });
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  if (timer !== undefined) clearTimeout(timer);
+  load.after = loadavg()[0] ?? NaN;
+  // a failed or timed-out run still reports the stages it finished, marked incomplete (exit 1)
+  const incomplete = code !== 0 || failure !== null
+    ? `wsflow run report: ${failure ?? `exit ${code}`}${stderr.trim() === '' ? '' : `: ${stderr.trim().split('\n').slice(-3).join(' | ')}`}`
+    : null;
+  return { started: started.toISOString(), load, fixedSeconds, durations: [...durations], incomplete };
+}
+
+const runFile = join(work, 'run.json');
+let record: RunRecord;
+if (reportOnly) {
+  if (!existsSync(runFile)) fail(`${runFile}: no recorded run to report (run without --report-only first)`);
+  record = JSON.parse(readFileSync(runFile, 'utf8')) as RunRecord;
+} else {
+  record = await runStudy();
+  writeFileSync(`${runFile}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
+  renameSync(`${runFile}.tmp`, runFile);
+}
+const { load, fixedSeconds, incomplete } = record;
+const started = new Date(record.started);
+const durations = new Map(record.durations);
+if (incomplete !== null) log(incomplete);
+if (durations.size === 0) fail(incomplete ?? 'no stage ran', 1);
+
+// 5. the train stages' own records: train_seconds, and the training set from train_summary.json
+const metrics = spawnSync(process.execPath, [WSFLOW, 'metrics', '--json'], { cwd: projectDir, encoding: 'utf8' });
+if (metrics.status !== 0) fail(`wsflow metrics --json failed: ${metrics.stderr.trim()}`, 1);
+const trainSeconds = trainSecondsByStage(metrics.stdout);
+
+/** `wsflow metrics --json`: { executions: [{ stage, metrics: [{ name, value }] }] } */
+function trainSecondsByStage(json: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const doc = JSON.parse(json) as { executions?: Array<{ stage?: string; metrics?: Array<{ name?: string; value?: unknown }> }> };
+  for (const e of doc.executions ?? []) {
+    const m = e.metrics?.find((x) => x.name === 'train_seconds');
+    if (e.stage !== undefined && typeof m?.value === 'number') out.set(e.stage, m.value);
+  }
+  return out;
+}
+
+function trainSummary(stageId: string): { train: number; sequencesRun: number } {
+  // out/<stage>/<matrix values as folders>/train_summary.json
+  const file = join(projectDir, 'out', stageName(stageId), ...stageId.slice(stageId.indexOf('@') + 1).split('-'), 'train_summary.json');
+  if (!existsSync(file)) fail(`${file}: missing (the train summary of ${stageId})`, 1);
+  const s = JSON.parse(readFileSync(file, 'utf8')) as { data: { train: number }; train: { steps_run: number; batchSize: number; gradAccum: number } };
+  return { train: s.data.train, sequencesRun: sequencesTrained(s.data.train, s.train.batchSize, s.train.gradAccum, s.train.steps_run) };
+}
+
+const measured: MeasuredStage[] = [...durations].map(([stageId, seconds]) => {
+  if (!stageName(stageId).startsWith('train_')) return { stageId, seconds };
+  const ts = trainSeconds.get(stageId);
+  if (ts === undefined) fail(`wsflow metrics has no train_seconds for ${stageId}`, 1);
+  const summary = trainSummary(stageId);
+  return { stageId, seconds, trainSeconds: ts, trainExamples: summary.train, trainSequencesRun: summary.sequencesRun };
+});
+const projection = project(measured, fixedSeconds);
+if ('error' in projection) fail(projection.error, 1);
+
+const missing = Object.keys(COUNT_OF_STAGE).filter((n) => !projection.stages.some((st) => st.stage === n));
+const header = [
+  ...(incomplete === null ? [] : [`INCOMPLETE (${incomplete.split('\n')[0] ?? ''}): not measured, so not in the totals: ${missing.join(', ')}`]),
+  `study-bench ${started.toISOString()}: backend ${backend}, model ${shapeName} shape (random weights, real tokenizer), load ${load.before.toFixed(2)} → ${load.after.toFixed(2)}`,
+  `cut counts: ${JSON.stringify(CUT_COUNTS)}; full: ${JSON.stringify(FULL_COUNTS)}; fixed cost of a model stage ${fixedSeconds.toFixed(1)} s`,
+  '',
+].join('\n');
+const md = header + projectionMarkdown(projection);
+process.stdout.write(md);
+for (const [name, text] of [['result.md', md], ['result.json', `${JSON.stringify({ date: started.toISOString(), incomplete, missing, backend, shape: shapeName, load, fixedSeconds, cut: CUT, cutCounts: CUT_COUNTS, fullCounts: FULL_COUNTS, measured, projection }, null, 2)}\n`]] as const) {
+  writeFileSync(join(work, `${name}.tmp`), text);
+  renameSync(join(work, `${name}.tmp`), join(work, name));
+}
+log(`wrote ${join(work, 'result.md')} and result.json`);
+if (incomplete !== null) process.exitCode = 1;
