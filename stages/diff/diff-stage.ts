@@ -31,13 +31,14 @@ function modelTypeOf(dir: string): string {
 }
 
 /** τ of one adapter: merged − base for every module it adapts, kept when touched. */
-function tauOf(loaded: LoadedModel, ckpt: Checkpoint, adapterDir: string, dtype: MergeDtype, seed: number, log: (m: string) => void): Map<string, Float32Array> {
+async function tauOf(loaded: LoadedModel, ckpt: Checkpoint, adapterDir: string, dtype: MergeDtype, seed: number, log: (m: string) => void): Promise<Map<string, Float32Array>> {
   const model = loaded.model;
   const tau = new Map<string, Float32Array>();
   markDirty(model);
-  const att = AttachedAdapter.load(model, adapterDir, { modelType: modelTypeOf(loaded.resolved.dir), seed, onWarning: (w) => log(`${adapterDir}: ${w}`) });
+  // asynchronous reads: webgpu cannot read a tensor synchronously in Node
+  const att = await AttachedAdapter.loadAsync(model, adapterDir, { modelType: modelTypeOf(loaded.resolved.dir), seed, onWarning: (w) => log(`${adapterDir}: ${w}`) });
   try {
-    for (const w of att.mergedWeights()) {
+    for await (const w of att.mergedWeightsAsync()) {
       if (!ckpt.has(w.name)) throw new Error(`${adapterDir}: adapts ${w.name}, which the base checkpoint does not have`);
       tau.set(w.name, tauTensor(w.name, w.data, ckpt.readFloat32(w.name), dtype));
     }
@@ -75,10 +76,10 @@ async function run(ctx: KindContext<DiffParams>): Promise<void> {
   let tauPos: Map<string, Float32Array>;
   let tauNeg: Map<string, Float32Array>;
   try {
-    tauPos = tauOf(loaded, ckpt, posDir, dtype, seed, (m) => ctx.log(m));
+    tauPos = await tauOf(loaded, ckpt, posDir, dtype, seed, (m) => ctx.log(m));
     ctx.progress({ done: 1, total: 2, unit: 'adapters' });
     if (ctx.signal.aborted) throw new Error('aborted');
-    tauNeg = tauOf(loaded, ckpt, negDir, dtype, seed, (m) => ctx.log(m));
+    tauNeg = await tauOf(loaded, ckpt, negDir, dtype, seed, (m) => ctx.log(m));
     ctx.progress({ done: 2, total: 2, unit: 'adapters' });
   } finally {
     ckpt.close();

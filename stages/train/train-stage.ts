@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KindContext, KindImplementation } from '../../src/contract/stage-kind.js';
-import { currentBackend, initBackend } from '../../src/core/backend.js';
+import { currentBackend, ensureBackend, initBackend } from '../../src/core/backend.js';
 import { Checkpoint } from '../../src/core/checkpoint.js';
 import { readQwen3Config } from '../../src/core/qwen3/config.js';
 import { loadTokenizer } from '../../src/core/tokenizer.js';
@@ -19,8 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AttachedAdapter } from '../../src/core/adapters/attached-adapter.js';
 import { newAdapterConfig } from '../../src/core/adapters/adapter-config.js';
 import type { AdapterType, NewAdapterOptions } from '../../src/core/adapters/adapter-config.js';
-import { writeSafetensorsStream } from '../../src/core/adapters/safetensors-stream.js';
-import { encodeFloat32 } from '../../src/core/adapters/safetensors-stream.js';
+import { encodeFloat32, writeSafetensorsStreamAsync } from '../../src/core/adapters/safetensors-stream.js';
 import { buildExample, exampleStats, trainValSplit } from '../../src/core/training/examples.js';
 import type { TrainingExample } from '../../src/core/training/examples.js';
 import { estimateTrainingMemory, formatMiB, largestFittingMicroBatch } from '../../src/core/training/memory-estimate.js';
@@ -117,6 +116,8 @@ export const trainImplementation: KindImplementation<TrainParams> = {
     }
     ctx.log(`backend ${backend}, micro-batch ${microBatch} of ${batchSize}; estimated peak ${formatMiB(estimate.totalBytes)}`);
     ctx.annotate('backend', backend);
+    // which adapter/library ran (vendor, architecture, driver on webgpu): explain shows it; outputs stay free of it
+    ctx.annotate('backend_detail', (await ensureBackend()).detail);
     ctx.annotate('micro_batch', microBatch);
     ctx.annotate('layered_backward', layered);
 
@@ -126,7 +127,7 @@ export const trainImplementation: KindImplementation<TrainParams> = {
     const adapterConfig = newAdapterConfig(type, adapterOptions(type, p, config.numLayers, label));
     sm.editing();
     let ckpt: Checkpoint | null = null;
-    const adapter = AttachedAdapter.create(sm.model, adapterConfig, {
+    const adapter = await AttachedAdapter.createAsync(sm.model, adapterConfig, {
       modelType: 'qwen3',
       seed,
       // PiSSA replaces base weights by residuals: re-read originals from disk on detach instead of holding them
@@ -167,17 +168,18 @@ export const trainImplementation: KindImplementation<TrainParams> = {
       }, layered ? { byLayer: variablesByBlock(adapter.layers) } : {});
 
       // --- outputs
-      adapter.save(join(ctx.outDir, ADAPTER_SUBDIR), label);
+      // every read is asynchronous: webgpu cannot read a tensor synchronously in Node
+      await adapter.saveAsync(join(ctx.outDir, ADAPTER_SUBDIR), label);
       const mergedLayers = adapter.layers;
-      const merged = adapter.mergedWeights();
-      writeSafetensorsStream(
+      const merged = adapter.mergedWeightsAsync();
+      await writeSafetensorsStreamAsync(
         join(ctx.outDir, MERGED_FILE),
         mergedLayers.map((l) => ({
           name: `${l.module}.weight`,
           dtype: 'F32' as const,
           shape: [l.outFeatures, l.inFeatures],
-          bytes: () => {
-            const next = merged.next();
+          bytes: async () => {
+            const next = await merged.next();
             if (next.done === true || next.value.name !== `${l.module}.weight`) throw new Error(`internal: merged weights out of order at ${l.module}`);
             return encodeFloat32(next.value.data, 'F32');
           },

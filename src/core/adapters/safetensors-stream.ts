@@ -26,15 +26,15 @@ export function encodeFloat32(data: Float32Array, dtype: 'F32' | 'BF16'): Uint8A
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** Write `path` (which the caller makes atomic, e.g. inside a temp directory renamed at the end). */
-export function writeSafetensorsStream(path: string, tensors: readonly StreamedTensor[], metadata: Record<string, string> = { format: 'pt' }): void {
+/** The header bytes (8-byte length + padded JSON) for `tensors` in order; duplicate names throw. */
+function headerOf(path: string, tensors: readonly { name: string; dtype: StreamDtype; shape: readonly number[] }[], metadata: Record<string, string>): { len: Buffer; header: Buffer } {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   const seen = new Set<string>();
   for (const t of tensors) {
     if (seen.has(t.name)) throw new Error(`${path}: duplicate tensor name "${t.name}"`);
     seen.add(t.name);
-    const size = t.shape.reduce((a, b) => a * b, 1) * BYTES[t.dtype];
+    const size = byteSize(t);
     header[t.name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + size] };
     offset += size;
   }
@@ -43,17 +43,47 @@ export function writeSafetensorsStream(path: string, tensors: readonly StreamedT
   const headerBytes = Buffer.from(json, 'utf8');
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(headerBytes.length));
+  return { len, header: headerBytes };
+}
+
+function byteSize(t: { dtype: StreamDtype; shape: readonly number[] }): number {
+  return t.shape.reduce((a, b) => a * b, 1) * BYTES[t.dtype];
+}
+
+function writeTensorBytes(fd: number, path: string, t: { name: string; dtype: StreamDtype; shape: readonly number[] }, bytes: Uint8Array): void {
+  const want = byteSize(t);
+  if (bytes.length !== want) throw new Error(`${path}: tensor "${t.name}" produced ${bytes.length} bytes, expected ${want}`);
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+}
+
+/** Write `path` (which the caller makes atomic, e.g. inside a temp directory renamed at the end). */
+export function writeSafetensorsStream(path: string, tensors: readonly StreamedTensor[], metadata: Record<string, string> = { format: 'pt' }): void {
+  const { len, header } = headerOf(path, tensors, metadata);
   const fd = openSync(path, 'w');
   try {
     writeSync(fd, len);
-    writeSync(fd, headerBytes);
-    for (const t of tensors) {
-      const bytes = t.bytes();
-      const want = t.shape.reduce((a, b) => a * b, 1) * BYTES[t.dtype];
-      if (bytes.length !== want) throw new Error(`${path}: tensor "${t.name}" produced ${bytes.length} bytes, expected ${want}`);
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    }
+    writeSync(fd, header);
+    for (const t of tensors) writeTensorBytes(fd, path, t, t.bytes());
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface AsyncStreamedTensor extends Omit<StreamedTensor, 'bytes'> {
+  /** the tensor's bytes, possibly read back from the device asynchronously (called once, in header order) */
+  bytes: () => Promise<Uint8Array>;
+}
+
+/** writeSafetensorsStream for producers that read asynchronously (webgpu cannot read synchronously in Node). */
+export async function writeSafetensorsStreamAsync(path: string, tensors: readonly AsyncStreamedTensor[], metadata: Record<string, string> = { format: 'pt' }): Promise<void> {
+  const { len, header } = headerOf(path, tensors, metadata);
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, len);
+    writeSync(fd, header);
+    for (const t of tensors) writeTensorBytes(fd, path, t, await t.bytes());
     fsyncSync(fd);
   } finally {
     closeSync(fd);

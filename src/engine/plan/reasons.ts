@@ -4,6 +4,7 @@
  */
 import { canonicalJson } from '../keys/canonical-json.js';
 import type { KeyIngredients, UpstreamIngredient } from '../keys/key-ingredients.js';
+import { shellQuote } from '../../pipeline/shell-quote.js';
 import { describeSlurmJob, type SlurmJobView } from '../exec/slurm/slurm-job-view.js';
 
 export type Reason =
@@ -52,12 +53,12 @@ export function diffIngredients(old: KeyIngredients, cur: KeyIngredients): Reaso
 
 /**
  * A cmd that interpolates a param changes whenever that param does; saying both is noise. Drop "cmd changed" when
- * substituting the changed params' new values for their old ones turns the old command into the new one.
+ * substituting the changed params' new values for their old ones (as `cmd:` splices them: shell-quoted, or as is
+ * for `${raw:…}`) turns the old command into the new one.
  */
 function dropCmdChangeExplainedByParams(old: KeyIngredients, cur: KeyIngredients, reasons: Reason[]): Reason[] {
   const cmd = reasons.find((r): r is Extract<Reason, { type: 'cmd-changed' }> => r.type === 'cmd-changed');
   if (!cmd) return reasons;
-  let rewritten = cmd.old;
   const pairs: [string, string][] = [];
   for (const [name, before] of Object.entries(old.globalParams ?? {})) {
     const after = cur.globalParams?.[name];
@@ -68,8 +69,51 @@ function dropCmdChangeExplainedByParams(old: KeyIngredients, cur: KeyIngredients
   flatten(old.params, '', a);
   flatten(cur.params, '', b);
   for (const [k, v] of a) if (b.has(k) && canonicalJson(v) !== canonicalJson(b.get(k))) pairs.push([scalarText(v), scalarText(b.get(k))]);
-  for (const [from, to] of pairs) if (from !== '') rewritten = rewritten.split(from).join(to);
-  return rewritten === cmd.new && pairs.length > 0 ? reasons.filter((r) => r !== cmd) : reasons;
+  if (pairs.length === 0) return reasons;
+  // a value sits in the command shell-quoted (`${x}`) or as is (`${raw:x}`); a bare value (`hi`) may be either, and
+  // may turn into a quoted one (`'a b'`), so each pair is tried both ways. Few params change at once: the
+  // candidates stay few, and are capped so a pathological edit costs nothing
+  let candidates = new Set([cmd.old]);
+  for (const [from, to] of pairs) {
+    const next = new Set<string>();
+    for (const c of candidates) for (const r of substituteValue(c, from, to)) if (next.size < 64) next.add(r);
+    candidates = next;
+  }
+  return candidates.has(cmd.new) ? reasons.filter((r) => r !== cmd) : reasons;
+}
+
+/**
+ * `text` with every occurrence of the value `from` replaced by `to`, in one pass: the quoted form by the quoted
+ * form, the raw text by the raw text. Where both forms are the same text (a bare word) it is either: one result
+ * for each reading.
+ */
+function substituteValue(text: string, from: string, to: string): string[] {
+  const quotedFrom = shellQuote(from);
+  const quotedTo = shellQuote(to);
+  const forms = new Map<string, string>();
+  if (from !== '') forms.set(from, to);
+  forms.set(quotedFrom, quotedTo); // a bare word: read as quoted here, as raw below
+  const results = [replaceAll(text, forms)];
+  if (quotedFrom === from && quotedTo !== to) results.push(replaceAll(text, new Map([[from, to]])));
+  return results;
+}
+
+/** Replace each key of `forms` by its value in one left-to-right pass, the longest key first where they overlap. */
+function replaceAll(text: string, forms: ReadonlyMap<string, string>): string {
+  const keys = [...forms.keys()].sort((x, y) => y.length - x.length);
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const key = keys.find((k) => text.startsWith(k, i));
+    if (key === undefined) {
+      out += text[i];
+      i++;
+    } else {
+      out += forms.get(key) as string;
+      i += key.length;
+    }
+  }
+  return out;
 }
 
 function scalarText(v: unknown): string {

@@ -55,10 +55,13 @@ export async function loadResolvedModel(resolved: ResolvedModel, log?: (m: strin
   return loaded;
 }
 
-/** The stage's `model` input, loaded; records the backend and model on the execution. */
+/** The stage's `model` input, loaded; records the backend (and what it ran on) and model on the execution. */
 export async function loadModelForStage(ctx: StageContext): Promise<LoadedModel> {
   const loaded = await loadResolvedModel(modelFromContext(ctx), (m) => ctx.log(m));
   ctx.annotate('backend', loaded.backend);
+  // which adapter or library ran (on webgpu: vendor, architecture, driver), for explain; never in an output file,
+  // since it names the machine, not the inputs
+  ctx.annotate('backend_detail', (await ensureBackend()).detail);
   ctx.annotate('model', loaded.resolved.ref.id);
   return loaded;
 }

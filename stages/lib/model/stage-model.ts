@@ -61,8 +61,10 @@ export async function loadStageModel(ctx: StageContext): Promise<StageModel> {
       release: () => undefined,
     };
   }
-  const backend = (await ensureBackend()).name;
+  const info = await ensureBackend();
+  const backend = info.name;
   ctx.annotate('backend', backend);
+  ctx.annotate('backend_detail', info.detail);
   ctx.annotate('model', label);
   const tokenizer = loadTokenizer(modelDir.dir);
   if (!tokenizer.hasChatTemplate) throw new Error(`${modelDir.dir}: the tokenizer has no chat template; the study's prompts are chat-templated`);

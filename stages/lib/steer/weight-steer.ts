@@ -46,7 +46,7 @@ function restore(model: Qwen3Model, backups: readonly Backup[]): void {
 }
 
 /** Apply θ + α·dW in place and return the originals (host copies), in the order applied. */
-function apply(model: Qwen3Model, names: readonly string[], dw: DwTensors, alpha: number): Backup[] {
+async function apply(model: Qwen3Model, names: readonly string[], dw: DwTensors, alpha: number): Promise<Backup[]> {
   const backups: Backup[] = [];
   try {
     for (const name of names) {
@@ -58,7 +58,7 @@ function apply(model: Qwen3Model, names: readonly string[], dw: DwTensors, alpha
       });
       const prev = model.setParameter(name, steered);
       steered.dispose();
-      backups.push({ name, shape, data: (prev.dataSync() as Float32Array).slice() });
+      backups.push({ name, shape, data: ((await prev.data()) as Float32Array).slice() });
       prev.dispose();
     }
   } catch (e) {
@@ -78,7 +78,7 @@ export async function withWeightSteering<T>(model: Qwen3Model, dw: DwTensors, al
   const { present, missing } = checkDwAgainstModel(model, dw);
   if (missing.length > 0) onWarning?.(`${missing.length} dW key(s) are not parameters of the model and are skipped, e.g. ${missing[0]}`);
   markDirty(model);
-  const backups = apply(model, present, dw, alpha);
+  const backups = await apply(model, present, dw, alpha);
   try {
     return await fn();
   } finally {
