@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { KindContext, KindImplementation } from '../../src/contract/stage-kind.js';
 import { loadQuestionPool, trainingQuestions } from '../lib/question-pool.js';
 import { generatePairs } from './generate-pairs.js';
+import { behaviorFile, loadBehaviorDefinition, personaSet, topicPrompts, type BehaviorDefinition } from '../lib/behavior-definition.js';
 import { checkPairsDiverged, DATA_SUMMARY_FILE, formatPairs, PAIRS_FILE } from '../lib/pairs.js';
 import type { DataParams } from './params.js';
 import { sha256File } from '../lib/model/model-ref.js';
@@ -15,6 +16,13 @@ import { stageFacts } from '../lib/steer/stage-outputs.js';
 import { projectFile } from '../lib/model/model-source.js';
 import { loadStageModel } from '../lib/model/stage-model.js';
 
+/** The first n of the definition's topic prompts; a pipeline asking for more than there are is an error. */
+function firstTopics(def: BehaviorDefinition, n: number): string[] {
+  const all = topicPrompts(def);
+  if (all.length < n) throw new Error(`n_topics = ${n}, but ${def.file} lists ${all.length} topics`);
+  return all.slice(0, n);
+}
+
 export const dataImplementation: KindImplementation<DataParams> = {
   async run(ctx: KindContext<DataParams>): Promise<void> {
     const t0 = performance.now();
@@ -22,15 +30,19 @@ export const dataImplementation: KindImplementation<DataParams> = {
     const poolParam = p.pool;
     const poolPath = projectFile(ctx, 'pool', poolParam);
     const nTopics = p.n_topics;
-    const questions = trainingQuestions(loadQuestionPool(poolPath, { thinking: false }), nTopics);
+    const def = loadBehaviorDefinition(behaviorFile(ctx.projectDir, p.behavior));
+    if (!def.ok) throw new Error(def.error);
+    const behavior = def.value;
+    const personas = personaSet(behavior, p.personas);
+    const questions = behavior.questions.source === 'pool' ? trainingQuestions(loadQuestionPool(poolPath, { thinking: false }), nTopics) : firstTopics(behavior, nTopics);
     const sm = await loadStageModel(ctx);
     const { model, tokenizer: tok } = sm;
     const md = sm.modelDir;
     try {
       const opts = {
         questions,
-        behavior: 'honesty' as const,
-        personas: p.personas,
+        behavior,
+        personas: personas.set,
         nPersonas: p.n_personas,
         nSamples: p.n_samples,
         maxNewTokens: p.max_new_tokens,
@@ -56,10 +68,10 @@ export const dataImplementation: KindImplementation<DataParams> = {
       writeFileSync(join(ctx.outDir, PAIRS_FILE), formatPairs(rows));
       const summary = {
         pairs: rows.length,
-        behavior: opts.behavior,
-        personas: opts.personas,
+        behavior: behavior.name,
+        personas: personas.name,
         n_topics: nTopics,
-        n_personas: Math.min(opts.nPersonas, opts.personas === 'e2' ? 5 : 1),
+        n_personas: Math.min(opts.nPersonas, personas.set.pos.length),
         n_samples: opts.nSamples,
         generation: { max_new_tokens: opts.maxNewTokens, min_new_tokens: opts.minNewTokens, temperature: sampling.temperature, top_p: sampling.topP, top_k: sampling.topK, min_p: sampling.minP, enable_thinking: opts.enableThinking, batch_size: opts.batchSize, seed: opts.seed },
         divergence: stats,

@@ -1,5 +1,6 @@
 /**
- * Contrastive pair generation as the reference study (study-ref §2.4–2.6):
+ * Contrastive pair generation as the reference study (study-ref §2.4–2.6), for any behaviour definition
+ * (stages/lib/behavior-definition.ts: its persona template and set):
  * - specs = topic × persona × sample (itertools.product order), reordered by a seeded permutation;
  * - each spec is generated twice by the base model: [system: positive persona, user: question] and
  *   [system: negative persona, user: question], chat template with add_generation_prompt (no enable_thinking
@@ -15,14 +16,14 @@ import { Rng } from '../../src/core/random.js';
 import type { Qwen3Model } from '../../src/core/qwen3/model.js';
 import type { Tokenizer } from '../../src/core/tokenizer.js';
 import { pyStrip } from '../lib/py-compat.js';
-import { honestyPersonaPrompt, PERSONA_SETS } from '../lib/prompts.js';
-import type { PersonaSetName } from '../lib/prompts.js';
+import { personaPrompt, type BehaviorDefinition, type PersonaSet } from '../lib/behavior-definition.js';
 import type { PairRow } from '../lib/pairs.js';
 
 export interface PairGenerationOptions {
   questions: readonly string[];
-  behavior: 'honesty';
-  personas: PersonaSetName;
+  /** the behaviour's definition (its persona template) and the persona set it uses */
+  behavior: BehaviorDefinition;
+  personas: PersonaSet;
   nPersonas: number;
   nSamples: number;
   maxNewTokens: number;
@@ -73,7 +74,8 @@ interface Generated {
 }
 
 export async function generatePairs(model: Qwen3Model, tok: Tokenizer, o: PairGenerationOptions): Promise<{ rows: PairRow[]; sampling: ReturnType<typeof samplingParams> }> {
-  const set = PERSONA_SETS[o.personas];
+  const set = o.personas;
+  const sysPrompt = (persona: string): string => personaPrompt(o.behavior, persona);
   const nPersonas = Math.min(o.nPersonas, set.pos.length);
   const rng = new Rng(o.seed);
   const specs = shuffledSpecs(o.questions.length, nPersonas, o.nSamples, rng);
@@ -93,7 +95,7 @@ export async function generatePairs(model: Qwen3Model, tok: Tokenizer, o: PairGe
       const prompts = batch.map((s) =>
         tok.encodeChat(
           [
-            { role: 'system', content: honestyPersonaPrompt(personas[s.personaIdx] as string) },
+            { role: 'system', content: sysPrompt(personas[s.personaIdx] as string) },
             { role: 'user', content: o.questions[s.topicIdx] as string },
           ],
           chatOptions,
@@ -125,14 +127,14 @@ export async function generatePairs(model: Qwen3Model, tok: Tokenizer, o: PairGe
     prompt: o.questions[s.topicIdx] as string,
     response_pos: (pos[i] as Generated).text,
     response_neg: (neg[i] as Generated).text,
-    sys_prompt_pos: honestyPersonaPrompt(set.pos[s.personaIdx] as string),
-    sys_prompt_neg: honestyPersonaPrompt(set.neg[s.personaIdx] as string),
+    sys_prompt_pos: sysPrompt(set.pos[s.personaIdx] as string),
+    sys_prompt_neg: sysPrompt(set.neg[s.personaIdx] as string),
     persona_pos: set.pos[s.personaIdx] as string,
     persona_neg: set.neg[s.personaIdx] as string,
     topic_idx: s.topicIdx,
     persona_idx: s.personaIdx,
     sample_idx: s.sampleIdx,
-    behavior: o.behavior,
+    behavior: o.behavior.name,
     pos_hit_max_tokens: (pos[i] as Generated).hitMax,
     neg_hit_max_tokens: (neg[i] as Generated).hitMax,
   }));

@@ -1,9 +1,10 @@
 /**
  * The `data` stage kind: the base model generates contrastive pairs under positive and negative persona system
- * prompts from the question pool (study-ref §2). Cheap to import: generation is behind load().
+ * prompts (study-ref §2); the behaviour's personas and questions come from data/behaviors/<behavior>.yaml. Cheap to import: generation is behind load().
  */
 import { isAbsolute, join } from 'node:path';
 import { defineKind } from '../../src/contract/stage-kind.js';
+import { behaviorFile, loadBehaviorDefinition } from '../lib/behavior-definition.js';
 import { MODEL_INPUT, modelExternalInputs } from '../lib/model/model-source.js';
 import { dataParams } from './params.js';
 
@@ -19,7 +20,14 @@ export const dataKind = defineKind({
     if (!model.ok) return model;
     const pool = params.pool;
     const poolPath = isAbsolute(pool) ? pool : join(env.projectDir, pool);
-    return { ok: true, inputs: [...model.inputs, { label: 'pool', path: poolPath }] };
+    // the definition is checked here, so a bad one is a planning error (file:line:col) before anything runs
+    const defPath = behaviorFile(env.projectDir, params.behavior);
+    const def = loadBehaviorDefinition(defPath);
+    if (!def.ok) return { ok: false, error: def.error, param: 'behavior' };
+    if (params.personas !== null && def.value.personaSets[params.personas] === undefined) {
+      return { ok: false, error: `personas: behaviour ${params.behavior} has no persona set ${JSON.stringify(params.personas)} (${defPath} has ${Object.keys(def.value.personaSets).join(', ')}); null takes its default_persona_set`, param: 'personas' };
+    }
+    return { ok: true, inputs: [...model.inputs, { label: 'pool', path: poolPath }, { label: 'behavior', path: defPath }] };
   },
   async load() {
     const { dataImplementation } = await import('./data-stage.js');

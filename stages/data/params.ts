@@ -10,9 +10,9 @@ export const dataParams = {
   properties: {
     model: MODEL_PARAM_SCHEMA,
     pool: { type: 'string', minLength: 1, default: DEFAULT_POOL, description: 'question pool JSON ({cat, suffix, user_msg} entries), relative to the project' },
-    behavior: { type: 'string', enum: ['honesty'], default: 'honesty', description: 'the persona axis (honesty: "Pretend you\'re {persona} person. ")' },
-    personas: { type: 'string', enum: ['e2', 'latest'], default: 'e2', description: 'persona pairs: e2 = five paraphrase pairs, latest = honest/dishonest only' },
-    n_topics: { type: 'integer', minimum: 1, default: 20, description: 'first n user_msgs of the pool, in file order' },
+    behavior: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$', default: 'honesty', description: 'the behaviour: its definition data/behaviors/<behavior>.yaml gives the personas and the questions' },
+    personas: { type: ['string', 'null'], minLength: 1, default: null, description: 'a persona set of the definition (honesty: e2 = five paraphrase pairs, latest = honest/dishonest only; sycophancy: e1); null: its default_persona_set' },
+    n_topics: { type: 'integer', minimum: 1, default: 20, description: 'first n questions: user_msgs of the pool in file order, or the definition\'s topics' },
     n_personas: { type: 'integer', minimum: 1, default: 5, description: 'persona pairs used (clamped to the set size)' },
     n_samples: { type: 'integer', minimum: 1, default: 10, description: 'samples per (topic, persona)' },
     max_new_tokens: { type: 'integer', minimum: 1, default: 96 },

@@ -6,6 +6,7 @@
  * Cheap to import: the implementation is behind load().
  */
 import { defineKind } from '../../src/contract/stage-kind.js';
+import { behaviorFile, loadBehaviorDefinition } from '../lib/behavior-definition.js';
 import { questionsExternalInput } from '../lib/questions-param.js';
 import { repeParams } from './params.js';
 
@@ -17,7 +18,12 @@ export const repeKind = defineKind({
   inputs: { model: { description: 'the base model (a model stage)' } },
   resources: 'accel',
   externalInputs(params, env) {
-    return questionsExternalInput(params, env.projectDir);
+    const questions = questionsExternalInput(params, env.projectDir);
+    if (!questions.ok) return questions;
+    const defPath = behaviorFile(env.projectDir, params.behavior);
+    const def = loadBehaviorDefinition(defPath);
+    if (!def.ok) return { ok: false, error: def.error, param: 'behavior' };
+    return { ok: true, inputs: [...questions.inputs, { label: 'behavior', path: defPath }] };
   },
   async load() {
     const { repeImplementation } = await import('./repe-stage.js');

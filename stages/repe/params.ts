@@ -13,7 +13,7 @@ export const repeParams = {
   additionalProperties: false,
   properties: {
     questions: QUESTIONS_PARAM,
-    behavior: { enum: ['honesty', 'sycophancy'], default: 'honesty', description: 'honesty: pool entries with an assistant prefix; sycophancy: the claim prompts' },
+    behavior: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$', default: 'honesty', description: 'the behaviour (data/behaviors/<behavior>.yaml): persona pair 0 of its default set, fit on pool entries with an assistant prefix (honesty) or on its topic prompts (sycophancy)' },
     n_train_topics: { type: 'integer', minimum: 2, default: 20, description: 'fit on the first n pool entries (20 in the study; 50 in KL v3)' },
     max_length: { type: 'integer', minimum: 8, default: 256 },
     batch_size: { type: 'integer', minimum: 1, default: 8 },

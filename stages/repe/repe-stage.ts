@@ -11,7 +11,8 @@ import { writeSafetensors } from '../../src/core/safetensors.js';
 import type { KindContext, KindImplementation } from '../../src/contract/stage-kind.js';
 import { FILES } from '../lib/artifacts.js';
 import { layerSlice } from '../lib/layers.js';
-import { prefixConversation, REPE_SYSTEM_PROMPTS, SYCOPHANCY_TOPICS, sycophancyTrainPrompt } from '../lib/prompts.js';
+import { behaviorFile, loadBehaviorDefinition, personaPrompt, personaSet, topicPrompts } from '../lib/behavior-definition.js';
+import { prefixConversation } from '../lib/prompts.js';
 import { loadQuestionPool, repeTrainEntries } from '../lib/question-pool.js';
 import { loadModelForStage } from '../lib/model/load-model.js';
 import { writeStageProvenance } from '../lib/provenance.js';
@@ -41,18 +42,23 @@ async function run(ctx: KindContext<RepeParams>): Promise<void> {
   const loaded = await loadModelForStage(ctx);
   const { model, tokenizer: tok } = loaded;
   const layers = appliedLayers(ctx.params, model.numLayers);
-  const sys = REPE_SYSTEM_PROMPTS[behavior];
+  const def = loadBehaviorDefinition(behaviorFile(ctx.projectDir, behavior));
+  if (!def.ok) throw new Error(def.error);
+  // study-ref §7.1: persona pair 0 of the behaviour
+  const pair0 = personaSet(def.value, null).set;
+  const sys = { pos: personaPrompt(def.value, pair0.pos[0] as string), neg: personaPrompt(def.value, pair0.neg[0] as string) };
   let pos: number[][];
   let neg: number[][];
   let prompts: string[];
-  if (behavior === 'honesty') {
+  if (def.value.repePrompts === 'pool') {
     const entries = repeTrainEntries(loadQuestionPool(questionsPath(ctx.params, ctx.projectDir), { thinking: false }), n);
     pos = entries.map((e) => encodeContinued(tok, prefixConversation(sys.pos, e.user_msg, e.suffix), maxLength, { closeThink: false }).ids);
     neg = entries.map((e) => encodeContinued(tok, prefixConversation(sys.neg, e.user_msg, e.suffix), maxLength, { closeThink: false }).ids);
     prompts = entries.map((e) => e.user_msg);
   } else {
-    if (n > 20) throw new Error(`n_train_topics: sycophancy has 20 training topics, got ${n}`);
-    const topics = SYCOPHANCY_TOPICS.slice(0, n).map(([c, qn]) => sycophancyTrainPrompt(c, qn));
+    const all = topicPrompts(def.value);
+    if (n > all.length) throw new Error(`n_train_topics: ${def.value.file} lists ${all.length} topics, got ${n}`);
+    const topics = all.slice(0, n);
     pos = topics.map((t) => encodeForGeneration(tok, [{ role: 'system', content: sys.pos }, { role: 'user', content: t }], maxLength).ids);
     neg = topics.map((t) => encodeForGeneration(tok, [{ role: 'system', content: sys.neg }, { role: 'user', content: t }], maxLength).ids);
     prompts = topics;

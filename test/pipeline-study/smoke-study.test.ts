@@ -1,14 +1,17 @@
 /**
  * The study's pipeline.yaml as CI runs it (issue 6), on the smoke profile, in a fresh copy of the project:
- *   1. cold: every stage of the graph executes exactly once and the report says it is a smoke run;
+ *   0. with the profile's behaviour axis cut to [honesty], cold; then the shipped [honesty, sycophancy]: the
+ *      honesty stages keep their keys and stay fresh, and exactly the sycophancy stages are added (issue 16);
+ *   1. cold: every stage of the graph executes exactly once and each behaviour's report says it is a smoke run;
  *   2. unchanged: nothing executes and `wsflow status` exits 0;
  *   3. `-S eval.anchor=…` (null before: the format's own): `wsflow status` names the anchor change first, then
  *      exactly the evaluation stages and what depends on them execute — no model, data, train, diff, repe, KL or calibration stage.
- * Takes about a minute and a half on two busy cores (the whole smoke study runs once, the evaluations twice).
+ * Two behaviours double the stages (106): measured 1236 s for the cold run at load ~20 on two shared cores
+ * (honesty alone 813 s, then sycophancy 423 s); the evaluations run twice.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -76,22 +79,53 @@ before(() => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+const BOTH = 'behavior: [honesty, sycophancy]';
+
+/** Stage id → key from `wsflow status --json` (null where an upstream has not run). */
+async function keys(): Promise<Map<string, { key: string | null; state: string }>> {
+  const r = await wsflow(['status', '--profile', 'smoke', '--json']);
+  const doc = JSON.parse(r.stdout) as { stages: { id: string; key: string | null; state: string }[] };
+  return new Map(doc.stages.map((s) => [s.id, { key: s.key, state: s.state }]));
+}
+
 const isEval = (id: string): boolean => /^(eval|eval_repe|eval_prompts|eval_calibrated|eval_calibrated_repe|ablate|report)@/.test(id);
 
 void test('smoke study: cold run, unchanged rerun, then an anchor change reruns exactly the evaluations and the report', async (t) => {
   const all = await smokeStages();
   assert.ok(all.length >= 50, `the smoke graph has every adapter and baseline (${all.length} stages)`);
   for (const a of ['lora', 'dora', 'pissa', 'delora', 'oft', 'ia3']) assert.ok(all.includes(`train_pos@honesty-${a}-0`) && all.includes(`eval_calibrated@honesty-${a}-0`), a);
-  for (const s of ['repe@honesty', 'eval_prompts@honesty', 'kl_target@honesty', 'calibrate_repe@honesty', 'iid_repe@honesty', 'ablate@honesty-0', 'report@honesty']) assert.ok(all.includes(s), s);
+  for (const b of ['honesty', 'sycophancy']) {
+    for (const s of [`data@${b}`, `repe@${b}`, `eval_prompts@${b}`, `kl_target@${b}`, `calibrate_repe@${b}`, `iid_repe@${b}`, `ablate@${b}-0`, `report@${b}`]) assert.ok(all.includes(s), s);
+  }
+  const honesty = all.filter((id) => !id.includes('sycophancy'));
+  const sycophancy = all.filter((id) => id.includes('sycophancy'));
 
-  // 1. cold
+  // 0. honesty alone, then the matrix edit that adds sycophancy
+  const shipped = readFileSync(join(dir, 'pipeline.yaml'), 'utf8');
+  assert.ok(shipped.includes(BOTH), 'the smoke profile runs both behaviours');
+  writeFileSync(join(dir, 'pipeline.yaml'), shipped.replace(BOTH, 'behavior: [honesty]'));
+  const first = await wsflow(['run', 'report', '--profile', 'smoke', '--json']);
+  assert.equal(first.code, 0, `honesty-only run failed:\n${first.stderr}\n${first.stdout.slice(-3000)}`);
+  assert.deepEqual([...events(first.stdout).executed].sort(), [...honesty].sort(), 'honesty alone: every honesty stage once');
+  const before = await keys();
+  writeFileSync(join(dir, 'pipeline.yaml'), shipped);
+  const afterEdit = await keys();
+  for (const id of honesty) {
+    assert.ok(before.get(id)?.key != null, `${id} has a key after running`);
+    assert.deepEqual(afterEdit.get(id), before.get(id), `${id}: the matrix edit leaves its key and state alone`);
+  }
+  for (const id of sycophancy) assert.ok(afterEdit.has(id) && !before.has(id), `${id} is added by the matrix edit`);
+
+  // 1. cold (the second behaviour; the first is cached)
   const cold = await wsflow(['run', 'report', '--profile', 'smoke', '--json']);
   assert.equal(cold.code, 0, `cold run failed:\n${cold.stderr}\n${cold.stdout.slice(-3000)}`);
   const c = events(cold.stdout);
-  assert.deepEqual([...c.executed].sort(), [...all].sort(), 'every stage executed exactly once');
-  t.diagnostic(`cold smoke run: ${(cold.ms / 1000).toFixed(1)} s for ${c.executed.length} stages`);
-  const report = readFileSync(join(dir, 'out', 'honesty', 'report.html'), 'utf8');
-  assert.match(report, /SMOKE RUN/);
+  assert.deepEqual([...c.executed].sort(), [...sycophancy].sort(), 'exactly the sycophancy stages execute, each once');
+  assert.deepEqual([...c.fresh].sort(), [...honesty].sort(), 'the honesty stages are fresh');
+  t.diagnostic(`cold smoke run: ${((first.ms + cold.ms) / 1000).toFixed(1)} s for ${all.length} stages (honesty ${(first.ms / 1000).toFixed(1)} s, then sycophancy ${(cold.ms / 1000).toFixed(1)} s)`);
+  for (const b of ['honesty', 'sycophancy']) assert.match(readFileSync(join(dir, 'out', b, 'report.html'), 'utf8'), /SMOKE RUN/, b);
+  const sycPairs = readFileSync(join(dir, 'out', 'data', 'sycophancy', 'pairs.jsonl'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { prompt: string; sys_prompt_pos: string; behavior: string });
+  assert.ok(sycPairs.length > 0 && sycPairs.every((r) => r.behavior === 'sycophancy' && r.prompt.startsWith('I think ') && r.sys_prompt_pos.startsWith('You are ')), 'the sycophancy pairs use its topics and personas');
 
   // 2. unchanged
   const again = await wsflow(['run', 'report', '--profile', 'smoke', '--json']);

@@ -84,7 +84,7 @@ void test('data: `with: model` (a directory) works like the model input and is a
   const { dataKind } = await import('../../stages/data/index.js');
   const ext = dataKind.externalInputs?.({ model: model.outDir, pool: 'data/questions.json' }, { projectDir: process.cwd() });
   assert.ok(ext?.ok);
-  assert.deepEqual(ext.inputs.map((i) => i.label), ['model', 'pool']);
+  assert.deepEqual(ext.inputs.map((i) => i.label), ['model', 'pool', 'behavior'], 'the behaviour definition (data/behaviors/honesty.yaml) is an input too');
   const missing = dataKind.externalInputs?.({ model: 'no/such-model' }, { projectDir: process.cwd() });
   assert.ok(missing !== undefined && !missing.ok && missing.param === 'model');
 });
