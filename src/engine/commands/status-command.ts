@@ -6,7 +6,7 @@ import type { Pipeline } from '../../pipeline/types.js';
 import { selectStages } from '../plan/select-stages.js';
 import { computeAllStatic } from '../plan/static-ingredients.js';
 import { assessAll, type StageStatus } from '../plan/stage-status.js';
-import { formatReason, formatReasons, MAX_SHOWN_REASONS, type Reason } from '../plan/reasons.js';
+import { formatReason, formatReasons, MAX_SHOWN_REASONS, type Reason, type RunningJob } from '../plan/reasons.js';
 import { isHolderGone } from '../exec/leases.js';
 import type { ExecutorCatalog, JobDescription } from '../exec/executor.js';
 import { openProjectForReading } from '../project.js';
@@ -48,7 +48,8 @@ export interface StatusJson {
 /** What status found, and for the text output each running stage's job as its executor words it. */
 export interface StatusReport {
   data: StatusJson;
-  jobTexts: ReadonlyMap<string, string>;
+  /** by stage id: the job behind a running stage, where its executor describes one */
+  jobs: ReadonlyMap<string, RunningJob>;
 }
 
 export async function statusData(
@@ -77,7 +78,7 @@ export async function statusData(
     if (s.state === 'cached' && s.hit) entry.restorableFrom = { runId: s.hit.run_id, executionId: s.hit.id };
     stages.push(entry);
   }
-  const jobTexts = await describeRunningJobs(ctx, stages, executors);
+  const jobs = await describeRunningJobs(ctx, stages, executors);
   return {
     data: {
       pipeline: ctx.pipeline.file,
@@ -86,7 +87,7 @@ export async function statusData(
       counts,
       upToDate: counts.fresh === stages.length,
     },
-    jobTexts,
+    jobs,
   };
 }
 
@@ -94,8 +95,8 @@ export async function statusData(
  * Stages a run executes through an executor that describes its jobs (a cluster's job id and state): one call per
  * executor, and its code loaded, only when there are any.
  */
-async function describeRunningJobs(ctx: EngineContext, stages: StageStatusJson[], executors: ExecutorCatalog): Promise<Map<string, string>> {
-  const texts = new Map<string, string>();
+async function describeRunningJobs(ctx: EngineContext, stages: StageStatusJson[], executors: ExecutorCatalog): Promise<Map<string, RunningJob>> {
+  const found = new Map<string, RunningJob>();
   const byExecutor = new Map<string, { entry: StageStatusJson; executionId: number }[]>();
   for (const entry of stages) {
     if (!entry.running && entry.state !== 'running') continue;
@@ -113,10 +114,10 @@ async function describeRunningJobs(ctx: EngineContext, stages: StageStatusJson[]
       const job = jobs.get(executionId);
       if (!job) continue;
       attachJob(entry, name, job);
-      texts.set(entry.id, job.text);
+      found.set(entry.id, { executor: name, ...job });
     }
   }
-  return texts;
+  return found;
 }
 
 function attachJob(entry: StageStatusJson, executor: string, job: JobDescription): void {
@@ -145,19 +146,20 @@ function colorState(state: StageStatus['state'], s: Style): (t: string) => strin
   }
 }
 
-export function renderStatus({ data, jobTexts }: StatusReport, s: Style): string {
+export function renderStatus({ data, jobs }: StatusReport, s: Style): string {
   const idWidth = Math.min(48, Math.max(...data.stages.map((x) => x.id.length), 5));
   const stateWidth = 10;
   const lines: string[] = [];
   for (const st of data.stages) {
     // "never-run ← never run" says nothing twice; other reasons of a never-run stage (upstream pending) stay
-    const reasonLines = formatReasons(st.state === 'never-run' ? st.reasons.filter((r) => r.type !== 'never-run') : st.reasons);
+    const job = jobs.get(st.id);
+    const reasons = job ? st.reasons.map((r) => (r.type === 'running' ? { ...r, job } : r)) : st.reasons;
+    const reasonLines = formatReasons(st.state === 'never-run' ? reasons.filter((r) => r.type !== 'never-run') : reasons);
     if (st.state === 'cached' && st.restorableFrom) reasonLines.push(`restorable from run #${st.restorableFrom.runId}`);
     // a running stage's first reason already says where (its lease would say it twice)
     if (st.running && st.state !== 'running') {
       const where = `running now in pid ${st.running.pid} on ${st.running.host} (run #${st.running.runId})`;
-      const job = jobTexts.get(st.id);
-      reasonLines.unshift(job ? `${where}: ${job}` : where);
+      reasonLines.unshift(job ? `${where}: ${job.text}` : where);
     }
     const head = `${st.id.padEnd(idWidth)}  ${colorState(st.state, s)(st.state.padEnd(stateWidth))}`;
     if (reasonLines.length === 0) lines.push(head.trimEnd());
