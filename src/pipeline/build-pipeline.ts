@@ -112,19 +112,9 @@ export async function buildPipeline(input: BuildInput): Promise<Result<Built, Di
   return { ok: true, value: { pipeline, resolvedKinds } };
 }
 
-/** `executors:` (already schema-checked) with its keys in our spelling. */
+/** `executors:` (already schema-checked), as written: each executor reads its own settings. */
 function readExecutors(node: SourceNode | undefined): ExecutorSettings | undefined {
-  if (!node) return undefined;
-  const plain = toPlain(node) as { slurm?: { partition?: string; account?: string; extra_args?: string[] } };
-  if (!plain.slurm) return {};
-  const { partition, account, extra_args: extraArgs } = plain.slurm;
-  return {
-    slurm: {
-      ...(partition !== undefined ? { partition } : {}),
-      ...(account !== undefined ? { account } : {}),
-      ...(extraArgs !== undefined ? { extraArgs: [...extraArgs] } : {}),
-    },
-  };
+  return node ? (toPlain(node) as ExecutorSettings) : undefined;
 }
 
 async function resolveKinds(

@@ -114,14 +114,8 @@ export interface Pipeline {
   executors?: ExecutorSettings;
 }
 
-/** `executors:` in pipeline.yaml, as the schema validates it. */
-export interface ExecutorSettings {
-  slurm?: {
-    /** sbatch --partition */
-    partition?: string;
-    /** sbatch --account */
-    account?: string;
-    /** further sbatch arguments (`extra_args:`), appended after wsflow's own */
-    extraArgs?: string[];
-  };
-}
+/**
+ * `executors:` in pipeline.yaml, as the schema validates it: each executor's settings as written, keyed by the
+ * executor's name; the executor reads its own (the loader knows no executor).
+ */
+export type ExecutorSettings = Readonly<Record<string, Readonly<Record<string, unknown>>>>;

@@ -9,10 +9,11 @@ import type { CommandRegistrar } from '../command-registrar.js';
 import { addPipelineOptions, loadOptionsOf, type PipelineCliOptions } from '../load-pipeline-for-cli.js';
 import type { CommandEnv } from '../../engine/commands/command-env.js';
 import type { Pipeline } from '../../pipeline/types.js';
+import { executorCatalog } from '../executor-catalog.js';
 
 /** The options `run` and `watch` share (addRunOptions). */
 interface RunOptions extends PipelineCliOptions {
-  executor: 'local' | 'slurm';
+  executor: string;
   jobs?: number;
   accel?: number;
   retries: number;
@@ -45,6 +46,7 @@ function commandEnv(): CommandEnv {
     stderr: process.stderr,
     kindSource: { builtinKindsDir: stagesDir, builtinRegistryModule: path.join(stagesDir, 'index.js') },
     workerEntry: path.resolve(here, '../../engine/worker/stage-worker.js'),
+    executors: executorCatalog,
   };
 }
 
@@ -84,7 +86,7 @@ function addRunOptions(command: Command): Command {
     .option('--accel <n>', 'parallel accel-class (model-heavy) stages (default 1; SLURM: as -j)', positiveInt('--accel'))
     .addOption(
       new Option('--executor <name>', 'where stages run: local worker processes, or one SLURM job each (sbatch)')
-        .choices(['local', 'slurm'])
+        .choices([...executorCatalog.keys()])
         .default('local'),
     )
     .option('--retries <n>', 'run a failed stage again up to N times (never after Ctrl-C)', intAtLeast(0, '--retries'), 0)

@@ -1,8 +1,10 @@
 /**
- * What the engine's commands need from the CLI: output streams, where the built-in kinds and the worker entry are.
+ * What the engine's commands need from the CLI: output streams, where the built-in kinds and the worker entry are,
+ * and which executors there are.
  */
 import type { KindSource } from '../plan/engine-context.js';
 import type { PlanError } from '../plan/static-ingredients.js';
+import type { ExecutorCatalog } from '../exec/executor.js';
 import { makeStyle, colorWanted, type Style } from '../loggers/style.js';
 
 export type OutStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -14,6 +16,8 @@ export interface CommandEnv {
   kindSource: Omit<KindSource, 'kinds'>;
   /** compiled local worker entry */
   workerEntry: string;
+  /** the executors --executor offers, by name (the first is the default) */
+  executors: ExecutorCatalog;
 }
 
 export function styleFor(stream: OutStream): Style {

@@ -2,13 +2,11 @@
  * `wsflow run [TARGET...]`: plan (exit 2 on a planning error, writing nothing), then either print what would
  * happen (`--dry-run`) or bring the targets up to date.
  */
-import { availableParallelism } from 'node:os';
 import type { Pipeline } from '../../pipeline/types.js';
 import type { EngineEvent, EventSink } from '../events.js';
 import { ConsoleLogger, jsonLinesSink } from '../loggers/console-logger.js';
 import { colorWanted } from '../loggers/style.js';
 import type { StageExecutor } from '../exec/executor.js';
-import { lazyExecutor } from '../exec/lazy-executor.js';
 import { selectStages } from '../plan/select-stages.js';
 import { computeAllStatic } from '../plan/static-ingredients.js';
 import { assessAll } from '../plan/stage-status.js';
@@ -30,35 +28,24 @@ export interface RunCommandOptions {
   argv: readonly string[];
   /** watch mode: failed keys not retried */
   skipFailedKeys?: ReadonlySet<string>;
-  /** where stages run: local worker processes (default) or one SLURM job each */
-  executor?: ExecutorName;
+  /** where stages run: a name in env.executors (default: its first) */
+  executor?: string;
   /** called once planning succeeded, before anything is written (the CLI saves its pipeline load cache) */
   onPlanned?: () => void;
 }
 
-export type ExecutorName = 'local' | 'slurm';
-
-/**
- * The executor, and how many stages of each class it keeps going at once. On SLURM the cluster schedules: -j and
- * --accel only cap the jobs in flight (default SLURM_DEFAULT_IN_FLIGHT each).
- */
+/** The executor, and how many stages of each class it keeps going at once (its kind's defaults for -j/--accel). */
 async function executorFor(
-  name: ExecutorName,
+  name: string | undefined,
   pipeline: Pipeline,
   o: Pick<RunCommandOptions, 'jobs' | 'accel'>,
   env: CommandEnv,
 ): Promise<{ executor: StageExecutor; jobs: number; accel: number }> {
-  if (name === 'slurm') {
-    const { createSlurmExecutor, SLURM_DEFAULT_IN_FLIGHT } = await import('../exec/slurm/create-slurm-executor.js');
-    const jobs = o.jobs ?? SLURM_DEFAULT_IN_FLIGHT;
-    return { executor: createSlurmExecutor(pipeline), jobs, accel: o.accel ?? jobs };
-  }
-  const executor = lazyExecutor('local', async () => new (await import('../exec/local-executor.js')).LocalExecutor({ workerEntry: env.workerEntry }));
-  return { executor, jobs: o.jobs ?? defaultJobs(), accel: o.accel ?? 1 };
-}
-
-export function defaultJobs(): number {
-  return Math.max(1, availableParallelism());
+  const load = name === undefined ? env.executors.values().next().value : env.executors.get(name);
+  if (!load) throw new Error(`unknown executor ${name ?? '(none configured)'}`);
+  const kind = await load();
+  const slots = kind.slots({ ...(o.jobs !== undefined ? { jobs: o.jobs } : {}), ...(o.accel !== undefined ? { accel: o.accel } : {}) });
+  return { executor: await kind.create(pipeline, { workerEntry: env.workerEntry }), ...slots };
 }
 
 export function makeSink(env: CommandEnv, json: boolean, verbose: boolean): { sink: EventSink; stop(): void } {
@@ -94,7 +81,7 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
       return { exitCode: 0, result: null };
     }
     project = openProjectForWriting(reading);
-    const { executor, jobs, accel } = await executorFor(o.executor ?? 'local', pipeline, o, env);
+    const { executor, jobs, accel } = await executorFor(o.executor, pipeline, o, env);
     let result: RunResult;
     try {
       result = await runPipeline({

@@ -1,6 +1,6 @@
 /**
  * `wsflow _run-stage SPEC.json [--events FILE]` (hidden): runs exactly one stage from a spec file, as a local
- * worker does, writing its events as JSON lines (to FILE, else stdout). What a SLURM job runs.
+ * worker does, writing its events as JSON lines (to FILE, else stdout). What a cluster executor's job runs.
  * Exit 0 on success, 1 on failure (the error is the last event), 130 when interrupted.
  */
 import { appendFileSync, readFileSync } from 'node:fs';

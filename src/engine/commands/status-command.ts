@@ -6,9 +6,9 @@ import type { Pipeline } from '../../pipeline/types.js';
 import { selectStages } from '../plan/select-stages.js';
 import { computeAllStatic } from '../plan/static-ingredients.js';
 import { assessAll, type StageStatus } from '../plan/stage-status.js';
-import { formatReason, formatReasons, MAX_SHOWN_REASONS, type Reason } from '../plan/reasons.js';
+import { formatReason, formatReasons, MAX_SHOWN_REASONS, type Reason, type RunningJob } from '../plan/reasons.js';
 import { isHolderGone } from '../exec/leases.js';
-import { describeSlurmJob, isRunningOnSlurm, type SlurmJobView } from '../exec/slurm/slurm-job-view.js';
+import type { ExecutorCatalog, JobDescription } from '../exec/executor.js';
 import { openProjectForReading } from '../project.js';
 import type { EngineContext } from '../plan/engine-context.js';
 import type { ExecutionRow } from '../state/state-store.js';
@@ -22,13 +22,16 @@ export interface StatusCommandOptions {
   onPlanned?: () => void;
 }
 
+/** A reason as --json gives it; a running stage's job is under its executor's name. */
+export type ReasonJson = Reason & { text: string } & { [executor: string]: unknown };
+
 export interface StageStatusJson {
   id: string;
   state: StageStatus['state'];
   key: string | null;
-  reasons: (Reason & { text: string })[];
-  /** another wsflow process is running this stage right now */
-  running?: { pid: number; host: string; runId: number; slurm?: SlurmJobView };
+  reasons: ReasonJson[];
+  /** another wsflow process is running this stage right now; its job under its executor's name, if it has one */
+  running?: { pid: number; host: string; runId: number } & { [executor: string]: unknown };
   /** the run a cached stage would be restored from */
   restorableFrom?: { runId: number; executionId: number };
   warnings: string[];
@@ -42,7 +45,19 @@ export interface StatusJson {
   upToDate: boolean;
 }
 
-export async function statusData(ctx: EngineContext, order: readonly string[], statuses: Map<string, StageStatus>): Promise<StatusJson> {
+/** What status found, and for the text output each running stage's job as its executor words it. */
+export interface StatusReport {
+  data: StatusJson;
+  /** by stage id: the job behind a running stage, where its executor describes one */
+  jobs: ReadonlyMap<string, RunningJob>;
+}
+
+export async function statusData(
+  ctx: EngineContext,
+  order: readonly string[],
+  statuses: Map<string, StageStatus>,
+  executors: ExecutorCatalog,
+): Promise<StatusReport> {
   const now = Date.now();
   const counts: StatusJson['counts'] = { fresh: 0, stale: 0, cached: 0, failed: 0, running: 0, 'never-run': 0 };
   const stages: StageStatusJson[] = [];
@@ -63,32 +78,55 @@ export async function statusData(ctx: EngineContext, order: readonly string[], s
     if (s.state === 'cached' && s.hit) entry.restorableFrom = { runId: s.hit.run_id, executionId: s.hit.id };
     stages.push(entry);
   }
-  // stages a run executes on SLURM: the job id and SLURM's state (one squeue call, and the SLURM code loaded, only
-  // when there are any)
-  const running = stages.filter((e) => e.running || e.state === 'running');
-  const latest = (id: string): ExecutionRow | undefined => ctx.store.latestExecutionOfStage(id);
-  const onSlurm = running.filter((e) => isRunningOnSlurm(latest(e.id)));
-  const jobs =
-    onSlurm.length === 0
-      ? new Map<string, SlurmJobView>()
-      : (await import('../exec/slurm/slurm-status.js')).slurmJobsOfRunningStages(ctx.cache.dir, latest, onSlurm.map((e) => e.id));
-  for (const e of onSlurm) {
-    const job = jobs.get(e.id);
-    if (!job) continue;
-    if (e.running) e.running.slurm = job;
-    for (const r of e.reasons) {
-      if (r.type !== 'running') continue;
-      r.slurm = job;
-      r.text = formatReason(r);
+  const jobs = await describeRunningJobs(ctx, stages, executors);
+  return {
+    data: {
+      pipeline: ctx.pipeline.file,
+      profile: ctx.pipeline.profile,
+      stages,
+      counts,
+      upToDate: counts.fresh === stages.length,
+    },
+    jobs,
+  };
+}
+
+/**
+ * Stages a run executes through an executor that describes its jobs (a cluster's job id and state): one call per
+ * executor, and its code loaded, only when there are any.
+ */
+async function describeRunningJobs(ctx: EngineContext, stages: StageStatusJson[], executors: ExecutorCatalog): Promise<Map<string, RunningJob>> {
+  const found = new Map<string, RunningJob>();
+  const byExecutor = new Map<string, { entry: StageStatusJson; executionId: number }[]>();
+  for (const entry of stages) {
+    if (!entry.running && entry.state !== 'running') continue;
+    const e: ExecutionRow | undefined = ctx.store.latestExecutionOfStage(entry.id);
+    if (!e || e.status !== 'running' || !executors.has(e.executor)) continue;
+    const list = byExecutor.get(e.executor) ?? [];
+    list.push({ entry, executionId: e.id });
+    byExecutor.set(e.executor, list);
+  }
+  for (const [name, list] of byExecutor) {
+    const kind = await executors.get(name)?.();
+    if (!kind?.describeJobs) continue;
+    const jobs = await kind.describeJobs(ctx.cache.dir, list.map((x) => x.executionId));
+    for (const { entry, executionId } of list) {
+      const job = jobs.get(executionId);
+      if (!job) continue;
+      attachJob(entry, name, job);
+      found.set(entry.id, { executor: name, ...job });
     }
   }
-  return {
-    pipeline: ctx.pipeline.file,
-    profile: ctx.pipeline.profile,
-    stages,
-    counts,
-    upToDate: counts.fresh === stages.length,
-  };
+  return found;
+}
+
+function attachJob(entry: StageStatusJson, executor: string, job: JobDescription): void {
+  if (entry.running) entry.running[executor] = job.data;
+  for (const r of entry.reasons) {
+    if (r.type !== 'running') continue;
+    r[executor] = job.data;
+    r.text = formatReason({ ...r, job: { executor, ...job } });
+  }
 }
 
 function colorState(state: StageStatus['state'], s: Style): (t: string) => string {
@@ -108,18 +146,20 @@ function colorState(state: StageStatus['state'], s: Style): (t: string) => strin
   }
 }
 
-export function renderStatus(data: StatusJson, s: Style): string {
+export function renderStatus({ data, jobs }: StatusReport, s: Style): string {
   const idWidth = Math.min(48, Math.max(...data.stages.map((x) => x.id.length), 5));
   const stateWidth = 10;
   const lines: string[] = [];
   for (const st of data.stages) {
     // "never-run ← never run" says nothing twice; other reasons of a never-run stage (upstream pending) stay
-    const reasonLines = formatReasons(st.state === 'never-run' ? st.reasons.filter((r) => r.type !== 'never-run') : st.reasons);
+    const job = jobs.get(st.id);
+    const reasons = job ? st.reasons.map((r) => (r.type === 'running' ? { ...r, job } : r)) : st.reasons;
+    const reasonLines = formatReasons(st.state === 'never-run' ? reasons.filter((r) => r.type !== 'never-run') : reasons);
     if (st.state === 'cached' && st.restorableFrom) reasonLines.push(`restorable from run #${st.restorableFrom.runId}`);
     // a running stage's first reason already says where (its lease would say it twice)
     if (st.running && st.state !== 'running') {
       const where = `running now in pid ${st.running.pid} on ${st.running.host} (run #${st.running.runId})`;
-      reasonLines.unshift(st.running.slurm ? `${where}: ${describeSlurmJob(st.running.slurm)}` : where);
+      reasonLines.unshift(job ? `${where}: ${job.text}` : where);
     }
     const head = `${st.id.padEnd(idWidth)}  ${colorState(st.state, s)(st.state.padEnd(stateWidth))}`;
     if (reasonLines.length === 0) lines.push(head.trimEnd());
@@ -155,9 +195,9 @@ export async function statusCommand(pipeline: Pipeline, o: StatusCommandOptions,
     }
     o.onPlanned?.();
     const statuses = assessAll(project.ctx, statics.value, selection.order);
-    const data = await statusData(project.ctx, selection.order, statuses);
-    env.stdout.write(o.json ? `${JSON.stringify(data, null, 2)}\n` : renderStatus(data, styleFor(env.stdout)));
-    return data.upToDate ? 0 : 1;
+    const report = await statusData(project.ctx, selection.order, statuses, env.executors);
+    env.stdout.write(o.json ? `${JSON.stringify(report.data, null, 2)}\n` : renderStatus(report, styleFor(env.stdout)));
+    return report.data.upToDate ? 0 : 1;
   } finally {
     project.close();
   }

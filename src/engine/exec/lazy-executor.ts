@@ -1,6 +1,6 @@
 /**
  * An executor whose code is imported when the first stage needs it: a no-op `wsflow run` (everything fresh or
- * restored) then never loads node:child_process or the SLURM client.
+ * restored) then never loads node:child_process or a cluster client.
  */
 import type { ExecuteRequest, StageExecutor } from './executor.js';
 import type { StageRunOutcome } from './stage-spec.js';

@@ -4,7 +4,7 @@
  *
  * A lease is held by a run (pid, host) and refreshed by the run's heartbeat. It is taken over, with no `--unlock`
  * ever needed, when its holder is provably dead (same host, pid gone) or its heartbeat is older than the TTL
- * (another host: a SLURM node that vanished).
+ * (another host: a cluster node that vanished).
  */
 import type { StateStore, LeaseRow, RunRow } from '../state/state-store.js';
 import { HOST, isPidAlive } from './process-util.js';

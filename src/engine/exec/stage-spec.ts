@@ -1,6 +1,6 @@
 /**
  * What it takes to run one stage, as plain JSON: the message a local worker receives, and the file that
- * `wsflow _run-stage SPEC.json` reads (so the SLURM executor submits exactly what the local worker runs).
+ * `wsflow _run-stage SPEC.json` reads (so a cluster executor submits exactly what the local worker runs).
  */
 import type { MatrixValue } from '../../pipeline/types.js';
 import type { ProgressUpdate, UpstreamOutput } from '../../contract/stage-kind.js';

@@ -5,7 +5,6 @@
 import { canonicalJson } from '../keys/canonical-json.js';
 import type { KeyIngredients, UpstreamIngredient } from '../keys/key-ingredients.js';
 import { shellQuote } from '../../pipeline/shell-quote.js';
-import { describeSlurmJob, type SlurmJobView } from '../exec/slurm/slurm-job-view.js';
 
 export type Reason =
   | { type: 'never-run' }
@@ -35,15 +34,22 @@ export type Reason =
       type: 'running';
       runId: number;
       executionId: number;
-      /** the wsflow process running it (for SLURM, the submitting one) */
+      /** the wsflow process running it (for a cluster executor, the submitting one) */
       pid: number | null;
       host: string;
       executor: string;
-      /** set by `wsflow status` for a stage running on SLURM: its job, with SLURM's state */
-      slurm?: SlurmJobView;
+      /** set by `wsflow status` where the executor describes its job (ExecutorKind.describeJobs) */
+      job?: RunningJob;
     }
   | { type: 'interrupted'; runId: number; executionId: number; error: string }
   | { type: 'key-changed' };
+
+/** An executor's job behind a running stage; --json reports `data` under the executor's name, not as `job`. */
+export interface RunningJob {
+  executor: string;
+  data: Readonly<Record<string, unknown>>;
+  text: string;
+}
 
 /** The differences between the ingredients of a recorded execution and the current ones. */
 export function diffIngredients(old: KeyIngredients, cur: KeyIngredients): Reason[] {
@@ -314,7 +320,7 @@ export function formatReason(r: Reason): string {
       return `failed in run #${r.runId}: ${firstLine(r.error)}`;
     case 'running': {
       const where = `running now in ${r.pid !== null ? `pid ${r.pid} ` : ''}on ${r.host} (run #${r.runId})`;
-      return `${where}${r.slurm ? `: ${describeSlurmJob(r.slurm)}` : ''}; its result will be known when it finishes`;
+      return `${where}${r.job ? `: ${r.job.text}` : ''}; its result will be known when it finishes`;
     }
     case 'interrupted':
       return `interrupted in run #${r.runId}${r.error === 'interrupted' ? '' : `: ${firstLine(r.error)}`}`;

@@ -1,6 +1,6 @@
 /**
  * A SLURM job as `wsflow status` shows it. Kept apart from slurm-status.ts (which runs squeue) so that status
- * reasons can name a job without loading the SLURM code on every start.
+ * can name a job without loading the squeue client.
  */
 import type { JobPhase } from './job-states.js';
 
@@ -27,9 +27,4 @@ export function describeSlurmJob(job: SlurmJobView): string {
     case 'unknown':
       return `SLURM job ${job.jobId} (squeue does not answer)`;
   }
-}
-
-/** An execution that is running as a SLURM job (what slurm-status.ts looks up). */
-export function isRunningOnSlurm(e: { status: string; executor: string } | undefined): boolean {
-  return e !== undefined && e.status === 'running' && e.executor === 'slurm';
 }

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { jobFile, readJson, type JobRecord } from './job-files.js';
 import { phaseOf } from './job-states.js';
-import { isRunningOnSlurm, type SlurmJobView } from './slurm-job-view.js';
+import type { SlurmJobView } from './slurm-job-view.js';
 
 /** cache/slurm: where the executor keeps one directory per execution */
 export function slurmJobsDirOf(cacheDir: string): string {
@@ -43,26 +43,6 @@ export function slurmJobsOf(cacheDir: string, executionIds: readonly number[]): 
         ? { jobId, state: s.state, phase: phaseOf(s.state), reason: s.reason, ...(s.node ? { node: s.node } : {}) }
         : { jobId, state: 'UNKNOWN', phase: 'unknown', reason: 'None' },
     );
-  }
-  return out;
-}
-
-/** For stages whose latest execution is running on SLURM: their job, by stage id. */
-export function slurmJobsOfRunningStages(
-  cacheDir: string,
-  latestExecution: (stageId: string) => { id: number; status: string; executor: string } | undefined,
-  stageIds: readonly string[],
-): Map<string, SlurmJobView> {
-  const executions = new Map<number, string>();
-  for (const id of stageIds) {
-    const e = latestExecution(id);
-    if (e && isRunningOnSlurm(e)) executions.set(e.id, id);
-  }
-  const out = new Map<string, SlurmJobView>();
-  if (executions.size === 0) return out;
-  for (const [executionId, job] of slurmJobsOf(cacheDir, [...executions.keys()])) {
-    const stageId = executions.get(executionId);
-    if (stageId) out.set(stageId, job);
   }
   return out;
 }
