@@ -67,6 +67,12 @@ export function ratioWeakWrite(summary: readonly SubspaceSummaryRow[]): number {
   return nanmean(summary.filter((s) => (RESIDUAL_WRITERS as readonly string[]).includes(s.kind)).map((s) => s.mean_ratio_weak));
 }
 
+/**
+ * The weak basis of the last unembedding seen: every subspace stage of a study shares one base model, and a worker
+ * runs them one after another, so the vocab×hidden Gram matrix is formed once per worker rather than once per dW.
+ */
+let lastWeak: { key: string; basis: WeakBasis } | undefined;
+
 function unembeddingName(ckpt: Checkpoint, tied: boolean): string {
   if (!tied && ckpt.has('lm_head.weight')) return 'lm_head.weight';
   if (ckpt.has('model.embed_tokens.weight')) return 'model.embed_tokens.weight';
@@ -104,10 +110,14 @@ async function run(ctx: KindContext<SubspaceParams>): Promise<void> {
       let weakCols = { energy_weak: NaN, null_weak: NaN, ratio_weak: NaN };
       if ((RESIDUAL_WRITERS as readonly string[]).includes(kind)) {
         if (weak === undefined) {
-          const e = ckpt.info(unembed);
-          if (e?.shape.length !== 2) throw new Error(`${unembed} in the base checkpoint is not 2-D`);
-          const [vocab, hidden] = e.shape as [number, number];
-          weak = weakReadoutBasis(atPrecision(ckpt.readFloat32(unembed)), vocab, hidden, ctx.params.weak_frac);
+          const key = `${resolved.ref.fingerprint}|${unembed}|${info.merge_dtype}|${ctx.params.weak_frac}`;
+          if (lastWeak?.key !== key) {
+            const e = ckpt.info(unembed);
+            if (e?.shape.length !== 2) throw new Error(`${unembed} in the base checkpoint is not 2-D`);
+            const [vocab, hidden] = e.shape as [number, number];
+            lastWeak = { key, basis: weakReadoutBasis(atPrecision(ckpt.readFloat32(unembed)), vocab, hidden, ctx.params.weak_frac) };
+          }
+          weak = lastWeak.basis;
         }
         weakCols = weakAlignment(weak, w, rowsN, colsN);
       }
