@@ -253,3 +253,11 @@ void test('subspace: a dW tensor of the wrong size is an error naming it', async
   writeFileSync(join(dir, 'dw_info.json'), JSON.stringify({ adapter: 'lora', merge_dtype: 'f32', mode: 'dw', n_keys: 1, n_params: 3, norm: 0 }));
   await assert.rejects(runSubspace(model.outDir, dir), /tensor model\.layers\.1\.self_attn\.o_proj\.weight has 3 values but the base weight is/);
 });
+
+void test('a dW whose dw_info.json names an unknown precision is refused, naming the file and key', async () => {
+  const model = await tinyModelStage();
+  const base = readAll(join(model.outDir, 'model.safetensors'));
+  const dir = writeDw(base, 'f32', 1);
+  writeFileSync(join(dir, 'dw_info.json'), JSON.stringify({ adapter: 'lora', merge_dtype: 'fp8', mode: 'dw', n_keys: 1, n_params: 1, norm: 1 }));
+  await assert.rejects(runSubspace(model.outDir, dir), /dw_info\.json: key "merge_dtype" must be "f32" or "bf16", got "fp8"/);
+});
