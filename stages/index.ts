@@ -16,6 +16,7 @@ import { evalIidKind } from './eval-iid/index.js';
 import { ablateDeloraKind } from './ablate-delora/index.js';
 import { dataKind } from './data/index.js';
 import { trainKind } from './train/index.js';
+import { subspaceKind } from './subspace/index.js';
 
 const kinds: StageKind[] = [
   reportKind,
@@ -29,6 +30,7 @@ const kinds: StageKind[] = [
   calibrateKind,
   evalIidKind,
   ablateDeloraKind,
+  subspaceKind,
   // contrastive data and adapter training (stages/data, stages/train)
   dataKind,
   trainKind,
@@ -52,6 +54,7 @@ const codePaths: Readonly<Record<string, readonly string[]>> = {
   model: ['model', 'lib/json-file.js', 'lib/model', 'lib/provenance.js', 'lib/stage-inputs.js', '../src/contract', '../src/core'],
   repe: ['repe', 'lib/artifacts.js', 'lib/behavior-definition.js', 'lib/choice-ids.js', 'lib/csv.js', 'lib/dilemmas-dataset.js', 'lib/group-by.js', 'lib/json-file.js', 'lib/layers.js', 'lib/model', 'lib/numeric.js', 'lib/prompts.js', 'lib/provenance.js', 'lib/py-compat.js', 'lib/question-pool.js', 'lib/questions-param.js', 'lib/read-dilemmas.js', 'lib/si.js', 'lib/stage-inputs.js', 'lib/steer', '../src/contract', '../src/core'],
   report: ['report', 'lib/artifacts.js', 'lib/csv.js', 'lib/group-by.js', 'lib/numeric.js', 'lib/provenance.js', 'lib/si.js', '../src/contract'],
+  subspace: ['subspace', 'lib/artifacts.js', 'lib/choice-ids.js', 'lib/csv.js', 'lib/dilemmas-dataset.js', 'lib/dw-ops.js', 'lib/group-by.js', 'lib/json-file.js', 'lib/model', 'lib/numeric.js', 'lib/prompts.js', 'lib/provenance.js', 'lib/py-compat.js', 'lib/read-dilemmas.js', 'lib/si.js', 'lib/stage-inputs.js', 'lib/steer', '../src/contract', '../src/core'],
   train: ['train', 'lib/artifacts.js', 'lib/choice-ids.js', 'lib/csv.js', 'lib/dilemmas-dataset.js', 'lib/group-by.js', 'lib/json-file.js', 'lib/layers.js', 'lib/model', 'lib/numeric.js', 'lib/pairs.js', 'lib/prompts.js', 'lib/provenance.js', 'lib/py-compat.js', 'lib/read-dilemmas.js', 'lib/si.js', 'lib/stage-inputs.js', 'lib/steer', '../src/contract', '../src/core'],
 };
 

@@ -224,7 +224,7 @@ export function float32ToBf16(src: Float32Array): Uint16Array {
   for (let i = 0; i < src.length; i++) {
     const x = u[i] as number;
     if ((x & 0x7f800000) === 0x7f800000 && (x & 0x007fffff) !== 0) {
-      out[i] = ((x >>> 16) | 0x0040) & 0xffff; // quiet NaN
+      out[i] = 0x7fc0; // every NaN becomes the canonical quiet NaN, as c10::detail::round_to_nearest_even does
       continue;
     }
     const lsb = (x >>> 16) & 1;

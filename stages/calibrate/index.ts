@@ -10,7 +10,7 @@ import { calibrateParams } from './params.js';
 
 export const calibrateKind = defineKind({
   name: 'calibrate',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'KL-calibrated α* of one steering method (dW or RepE) against the shared budget, with audit and search history',
   paramsSchema: calibrateParams,
   inputs: {

@@ -9,7 +9,7 @@ import { diffParams } from './params.js';
 
 export const diffKind = defineKind({
   name: 'diff',
-  version: '1.0.0',
+  version: '2.0.0',
   description: 'Weight diff dW = τ+ − τ− of a positive and a negative adapter (merged − base), with norms and diagnostics',
   paramsSchema: diffParams,
   inputs: {

@@ -7,8 +7,8 @@ export const diffParams = {
   properties: {
     merge_dtype: {
       enum: ['f32', 'bf16'],
-      default: 'f32',
-      description: 'f32: τ in float32 (default); bf16: round weights and differences to bf16 as the study merged (small updates can round away, hitting IA3/OFT hardest)',
+      default: 'bf16',
+      description: 'the study\'s precision. bf16 (default, the reference\'s): weights, τ and dW rounded to bf16 as the study merged, and every stage that steers with this dW holds θ + α·dW in bf16 (small updates round away, hitting IA3/OFT hardest); f32: float32 throughout',
     },
     mode: { enum: ['dw', 'bisector'], default: 'dw', description: 'dw: τ+ − τ− (paper eq. 1); bisector: τ+/‖τ+‖ − τ−/‖τ−‖ rescaled to ‖τ+ − τ−‖' },
     adapter: {

@@ -14,7 +14,7 @@ import { evalDilemmasParams } from './params.js';
 
 export const evalDilemmasKind = defineKind({
   name: 'eval-dilemmas',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'Daily-dilemmas Yes/No scores (logratio, pmass) and surgical informedness for a dW, RepE, or the prompt baselines',
   paramsSchema: evalDilemmasParams,
   inputs: {

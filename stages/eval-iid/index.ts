@@ -10,7 +10,7 @@ import { evalIidParams } from './params.js';
 
 export const evalIidKind = defineKind({
   name: 'eval-iid',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'Held-out Yes/No claims under a dW or RepE: mean logratio per coeff and the shift vs α = 0',
   paramsSchema: evalIidParams,
   inputs: {

@@ -386,3 +386,35 @@ export const ABLATION_SUMMARY = table('summary.csv', {
   delta_neg: 'number',
 });
 export type AblationSummaryRow = RowOf<typeof ABLATION_SUMMARY.types>;
+
+// ------------------------------------------------------------------------------------------ subspace analysis (§6)
+
+/** §6 per tensor: SVD-of-W alignment for every 2-D dW tensor; the weak-readout columns only for o_proj/down_proj (NaN elsewhere). */
+export const SUBSPACE_PER_LAYER = table('subspace_per_layer.csv', {
+  name: 'string',
+  layer_idx: 'integer',
+  kind: 'string',
+  shape: 'string',
+  norm: 'number',
+  k: 'integer',
+  r: 'integer',
+  energy_top: 'number',
+  null_top: 'number',
+  ratio_top: 'number',
+  energy_weak: 'number',
+  null_weak: 'number',
+  ratio_weak: 'number',
+});
+export type SubspacePerLayerRow = RowOf<typeof SUBSPACE_PER_LAYER.types>;
+
+/** §6 summary, one row per module kind (NaNs skipped as pandas does; std with ddof 1). */
+export const SUBSPACE_SUMMARY = table('subspace_summary.csv', {
+  kind: 'string',
+  mean_ratio_top: 'number',
+  std_ratio_top: 'number',
+  mean_ratio_weak: 'number',
+  std_ratio_weak: 'number',
+  mean_norm: 'number',
+  n: 'integer',
+});
+export type SubspaceSummaryRow = RowOf<typeof SUBSPACE_SUMMARY.types>;

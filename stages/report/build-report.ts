@@ -22,6 +22,7 @@ import {
 } from './dilemma-tables.js';
 import { groupBy } from '../lib/group-by.js';
 import { diffTable, trainingTable } from './diff-training-tables.js';
+import { subspaceTable } from './subspace-table.js';
 import { iidTable } from './iid-table.js';
 import { REPORT_KIND_NAME, REPORT_KIND_VERSION } from './kind-info.js';
 import { loadReportInputs, type ReportInputs } from './load-inputs.js';
@@ -153,6 +154,16 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportDocum
       inputs.diff.length > 0 ? [diffTable(inputs.diff)] : [],
       [],
       inputs.diff.length > 0 ? [] : [{ id: 'weight-diffs', title: 'Weight diff table', reason: 'no "diff" input is connected to the report' }],
+    ),
+  );
+  sections.push(
+    await section(
+      'subspace',
+      'Subspace analysis',
+      'Where dW lives relative to the base weights (§6): their top singular block, and the residual directions the unembedding reads least.',
+      inputs.subspace.length > 0 ? [subspaceTable(inputs.subspace)] : [],
+      [],
+      inputs.subspace.length > 0 ? [] : [{ id: 'subspace', title: 'Subspace table', reason: 'no "subspace" input is connected to the report' }],
     ),
   );
   if (inputs.training.length > 0) {

@@ -30,6 +30,7 @@ export const reportKind = defineKind({
     ablation: { description: 'ablate-delora stages (dilemmas_per_row.csv with a variant column)', multiple: true, optional: true },
     training: { description: 'train stages (loss_curve.csv, val_loss.csv)', multiple: true, optional: true },
     diff: { description: 'diff stages (diff_diagnostics.csv)', multiple: true, optional: true },
+    subspace: { description: 'subspace stages (subspace_summary.csv)', multiple: true, optional: true },
   },
   resources: 'cpu',
   async load() {

@@ -18,12 +18,14 @@ import {
   KL_SUMMARY,
   KL_SUMMARY_V3,
   LOSS_CURVE,
+  SUBSPACE_SUMMARY,
   VAL_LOSS,
   type AblationPerRowRow,
   type DiffDiagnosticsRow,
   type DilemmasPerRowRow,
   type IidPerRowRow,
   type LossCurveRow,
+  type SubspaceSummaryRow,
   type ValLossRow,
 } from '../lib/artifacts.js';
 import { csvHeader, readTable, type ColumnTypes, type RowOf, type TableSpec } from '../lib/csv.js';
@@ -38,7 +40,7 @@ export class ReportInputError extends Error {
 }
 
 /** The report kind's named inputs (pipeline.yaml `needs:` keys). Only `evals` is required. */
-export const REPORT_INPUTS = ['evals', 'calibration', 'calibrated', 'iid', 'ablation', 'training', 'diff'] as const;
+export const REPORT_INPUTS = ['evals', 'calibration', 'calibrated', 'iid', 'ablation', 'training', 'diff', 'subspace'] as const;
 export type ReportInputName = (typeof REPORT_INPUTS)[number];
 
 export interface StageRows<T> {
@@ -108,6 +110,7 @@ export interface ReportInputs {
   ablation: StageRows<AblationPerRowRow>[];
   training: TrainingInput[];
   diff: StageRows<DiffDiagnosticsRow>[];
+  subspace: StageRows<SubspaceSummaryRow>[];
   sources: SourceStage[];
   /** non-fatal problems (e.g. an unreadable provenance.json) */
   warnings: string[];
@@ -122,6 +125,7 @@ const MARKER: Readonly<Record<ReportInputName, string>> = {
   iid: IID_PER_ROW.file,
   training: LOSS_CURVE.file,
   diff: DIFF_DIAGNOSTICS.file,
+  subspace: SUBSPACE_SUMMARY.file,
 };
 
 /**
@@ -192,6 +196,7 @@ export function loadReportInputs(raw: Readonly<Record<string, readonly UpstreamO
     ablation: get('ablation').map((up) => readRows('ablation', up, ABLATION_PER_ROW)),
     training: get('training').map(readTraining),
     diff: get('diff').map((up) => readRows('diff', up, DIFF_DIAGNOSTICS)),
+    subspace: get('subspace').map((up) => readRows('subspace', up, SUBSPACE_SUMMARY)),
     sources,
     warnings,
   };

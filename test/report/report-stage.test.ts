@@ -45,7 +45,7 @@ async function expectFailure(inputs: Record<string, UpstreamOutput[]>): Promise<
 void test('the kind is registered, takes the documented inputs, and only evals is required', () => {
   const kind = builtinKinds.get('report');
   assert.ok(kind);
-  assert.deepEqual(Object.keys(kind.inputs), ['evals', 'calibration', 'calibrated', 'iid', 'ablation', 'training', 'diff']);
+  assert.deepEqual(Object.keys(kind.inputs), ['evals', 'calibration', 'calibrated', 'iid', 'ablation', 'training', 'diff', 'subspace']);
   const required = Object.entries(kind.inputs).filter(([, s]) => s.optional !== true).map(([n]) => n);
   assert.deepEqual(required, ['evals']);
   assert.equal(kind.resources, 'cpu');
@@ -184,6 +184,7 @@ void test('with only evals, the other tables are omitted with a note saying whic
     ['IID mean_lr shift table', 'iid'],
     ['DeLoRA ablation table', 'ablation'],
     ['Weight diff table', 'diff'],
+    ['Subspace table', 'subspace'],
     ['Training loss table and curves', 'training'],
   ] as const) {
     assert.match(md, new RegExp(`> \\*\\*${title.replace(/[*]/g, '\\*')}\\*\\* omitted: no "${input}" input`), `${title} omitted`);

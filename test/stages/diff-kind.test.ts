@@ -39,7 +39,7 @@ async function diff(a: { model: RecordedContext; pos: string; neg: string }, par
 
 void test('diff: dW = τ+ − τ− under the base parameter names equals an independent merge_and_unload of each adapter minus the base', async () => {
   const a = await adapters('lora');
-  const d = await diff(a);
+  const d = await diff(a, { merge_dtype: 'f32' });
   for (const f of [FILES.dw, DIFF_NORMS.file, DIFF_DIAGNOSTICS.file, 'dw_info.json', 'provenance.json']) assert.ok(existsSync(join(d.outDir, f)), f);
   const md = resolveModelDir(a.model.outDir);
   assert.ok(md.ok);
@@ -89,15 +89,15 @@ void test('diff: dW = τ+ − τ− under the base parameter names equals an ind
 
 void test('diff: merge_dtype bf16 rounds as the study merged and records it; bisector keeps the norm of τ+ − τ−', async () => {
   const a = await adapters('lora');
-  const f32 = readDwOutput((await diff(a)).outDir);
-  const bf = await diff(a, { merge_dtype: 'bf16' });
+  const f32 = readDwOutput((await diff(a, { merge_dtype: 'f32' })).outDir);
+  const bf = await diff(a);
   const b = readDwOutput(bf.outDir);
   assert.equal(b.info.merge_dtype, 'bf16');
   for (const [name, w] of b.dw) {
     assert.deepEqual(roundToBf16(w), w, `${name}: every value is bf16-representable`);
     assert.ok(f32.dw.has(name));
   }
-  const bis = readDwOutput((await diff(a, { mode: 'bisector' })).outDir);
+  const bis = readDwOutput((await diff(a, { mode: 'bisector', merge_dtype: 'f32' })).outDir);
   assert.equal(bis.info.mode, 'bisector');
   assert.ok(Math.abs(bis.info.norm - f32.info.norm) < 1e-4 * f32.info.norm, `bisector norm ${bis.info.norm} vs dW norm ${f32.info.norm}`);
 });

@@ -30,7 +30,7 @@ void test('every experiment kind is registered with a semantic version, a schema
   assert.equal(validParams(kind('eval-iid'), {})['n_held_out'], 12);
   assert.equal(validParams(kind('repe'), {})['n_train_topics'], 20);
   assert.deepEqual(validParams(kind('ablate-delora'), {})['variants'], ['full', 'dir_only', 'mag_only', 'random_norm']);
-  assert.equal(validParams(kind('diff'), {})['merge_dtype'], 'f32');
+  assert.equal(validParams(kind('diff'), {})['merge_dtype'], 'bf16');
   assert.throws(() => validParams(kind('eval-dilemmas'), { anchr: 'x' }));
   assert.throws(() => validParams(kind('eval-dilemmas'), { format: 'f3' }), 'F3 (guided CoT) needs generation and is not offered');
 });

@@ -16,19 +16,11 @@ import { readJsonFile } from '../json-file.js';
 import { optionalInput } from '../stage-inputs.js';
 import { repeResidualAdds, type RepeDirections } from './repe-steer.js';
 import { withWeightSteering, type DwTensors } from './weight-steer.js';
+import { readDwOutput, type DwInfo } from './dw-file.js';
 
-export const DW_INFO_FILE = 'dw_info.json';
+export { DW_INFO_FILE, readDwOutput, type DwInfo } from './dw-file.js';
+
 export const REPE_INFO_FILE = 'repe_info.json';
-
-export interface DwInfo {
-  /** the label of the method: dW:<adapter> */
-  adapter: string;
-  merge_dtype: 'f32' | 'bf16';
-  mode: 'dw' | 'bisector';
-  n_keys: number;
-  n_params: number;
-  norm: number;
-}
 
 export interface RepeInfo {
   layers: number[];
@@ -42,23 +34,6 @@ export type SteeringMethod =
   | { kind: 'dw'; method: MethodName; dw: DwTensors; info: DwInfo; source: string }
   | { kind: 'repe'; method: MethodName; repe: RepeDirections; info: RepeInfo; source: string }
   | { kind: 'prompt'; method: MethodName; systemPrompt: string };
-
-/** A diff stage's output: dw.safetensors (keys = the base model's parameter names) and dw_info.json. */
-export function readDwOutput(dir: string): { dw: Map<string, Float32Array>; info: DwInfo } {
-  const info = readJsonFile<DwInfo>(join(dir, DW_INFO_FILE), 'the "dw" input must be a diff stage (uses: diff)');
-  if (typeof info.adapter !== 'string' || info.adapter === '') throw new Error(`${join(dir, DW_INFO_FILE)}: key "adapter" must be a non-empty string`);
-  const file = join(dir, FILES.dw);
-  if (!existsSync(file)) throw new Error(`${file} is missing; the "dw" input must be a diff stage (uses: diff)`);
-  const st = SafetensorsFile.open(file);
-  try {
-    const dw = new Map<string, Float32Array>();
-    for (const name of st.tensors.keys()) dw.set(name, st.readFloat32(name));
-    if (dw.size === 0) throw new Error(`${file} holds no tensors`);
-    return { dw, info };
-  } finally {
-    st.close();
-  }
-}
 
 /** A repe stage's output: directions.safetensors ("directions" [L, D]) and repe_info.json (the applied layers). */
 export function readRepeOutput(dir: string): { repe: RepeDirections; info: RepeInfo } {
@@ -107,7 +82,7 @@ export function steeringFromInputs(ctx: Pick<StageContext, 'inputs' | 'stageId'>
 export async function withSteering<T>(model: Qwen3Model, m: SteeringMethod, alpha: number, fn: (forward: ForwardOptions) => Promise<T>, onWarning?: (msg: string) => void): Promise<T> {
   switch (m.kind) {
     case 'dw':
-      return withWeightSteering(model, m.dw, alpha, () => fn({}), onWarning);
+      return withWeightSteering(model, m.dw, alpha, () => fn({}), onWarning, m.info.merge_dtype);
     case 'repe': {
       if (m.repe.directions[0]?.length !== model.config.hiddenSize) {
         throw new Error(`RepE directions have width ${m.repe.directions[0]?.length} but the model's hidden size is ${model.config.hiddenSize} (fit on another model?)`);
