@@ -56,6 +56,8 @@ export const COUNT_OF_STAGE: Record<string, WorkCount> = {
   train_pos: 'trainSequences',
   train_neg: 'trainSequences',
   diff: 'none',
+  // SVDs of the base weights and dW: fixed by the model's shape, not by any count the bench cuts
+  subspace: 'none',
   repe: 'repeTopics',
   kl_target: 'klPrompts',
   calibrate: 'calibPrompts',
