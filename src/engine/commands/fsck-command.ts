@@ -15,7 +15,7 @@ import { evictCorruptObject } from '../cas/evict-corrupt.js';
 import { hashFileSync } from '../keys/file-hasher.js';
 import type { TreeHash } from '../keys/hashing.js';
 import { cacheDirOf } from '../plan/engine-context.js';
-import { isHolderGone, recoverCrashedRuns } from '../exec/leases.js';
+import { firstLiveRun } from '../exec/leases.js';
 import { openRecordedState } from '../project.js';
 import { FAULT_EXIT_CODE } from '../faults.js';
 import { fmtBytes } from './explain-command.js';
@@ -52,11 +52,9 @@ export function fsckCommand(o: FsckCommandOptions, env: CommandEnv): number {
     const { store } = state;
     const cache = new CacheStore(cacheDirOf(o.projectDir));
     const now = Date.now();
-    recoverCrashedRuns(store, now);
-    const live = store.runningRuns().filter((r) => !isHolderGone(r, now));
-    if (live.length) {
-      const r = live[0];
-      env.stderr.write(`error: run #${r?.id} (pid ${r?.pid} on ${r?.host}) is in progress; its objects are being written. Try again when it ends.\n`);
+    const r = firstLiveRun(store, now);
+    if (r) {
+      env.stderr.write(`error: run #${r.id} (pid ${r.pid} on ${r.host}) is in progress; its objects are being written. Try again when it ends.\n`);
       return FAULT_EXIT_CODE;
     }
     const report = check(store, cache, (line) => {

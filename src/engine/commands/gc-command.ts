@@ -9,7 +9,7 @@ import { CACHE_NAMES, CacheStore, removeTree } from '../cas/cache-store.js';
 import type { TreeHash } from '../keys/hashing.js';
 import { cacheDirOf } from '../plan/engine-context.js';
 import type { StateStore } from '../state/state-store.js';
-import { isHolderGone, recoverCrashedRuns } from '../exec/leases.js';
+import { firstLiveRun } from '../exec/leases.js';
 import { openRecordedState } from '../project.js';
 import { fmtBytes } from './explain-command.js';
 import { styleFor, type CommandEnv } from './command-env.js';
@@ -43,12 +43,10 @@ export function gcCommand(o: GcCommandOptions, env: CommandEnv): number {
     const { store } = state;
     const cache = new CacheStore(cacheDirOf(o.projectDir));
     const now = Date.now();
-    recoverCrashedRuns(store, now);
-    const live = store.runningRuns().filter((r) => !isHolderGone(r, now));
-    if (live.length) {
-      const r = live[0];
+    const r = firstLiveRun(store, now);
+    if (r) {
       env.stderr.write(
-        `error: run #${r?.id} (pid ${r?.pid} on ${r?.host}) is in progress; gc would race with its results. Try again when it ends.\n`,
+        `error: run #${r.id} (pid ${r.pid} on ${r.host}) is in progress; gc would race with its results. Try again when it ends.\n`,
       );
       return 1;
     }

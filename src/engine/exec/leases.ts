@@ -68,3 +68,12 @@ export function recoverCrashedRuns(store: StateStore, now: number): RunRow[] {
   for (const r of crashed) store.markRunCrashed(r.id, now);
   return crashed;
 }
+
+/**
+ * The first run still in progress after dead runs are recovered: gc and fsck must not touch the cache while one
+ * is writing objects into it.
+ */
+export function firstLiveRun(store: StateStore, now: number): RunRow | undefined {
+  recoverCrashedRuns(store, now);
+  return store.runningRuns().find((r) => !isHolderGone(r, now));
+}
