@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { ConsoleLogger, jsonLinesSink } from '../../src/engine/loggers/console-logger.js';
-import { colorWanted } from '../../src/engine/loggers/style.js';
+import { ConsoleLogger, jsonLinesSink } from '../../src/cli/loggers/console-logger.js';
+import { colorWanted } from '../../src/cli/loggers/style.js';
 import { Rig } from '../helpers/rig.js';
 
 class Capture extends Writable {

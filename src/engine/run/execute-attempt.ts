@@ -10,7 +10,7 @@ import type { StageRunEvent } from '../exec/stage-spec.js';
 import { HOST } from '../exec/process-util.js';
 import { CorruptObjectError, removeTree } from '../cas/cache-store.js';
 import { describeFault } from '../faults.js';
-import { fmtMs } from '../loggers/format-time.js';
+import { fmtMs } from '../format-time.js';
 import type { MetricRow } from '../state/state-store.js';
 import { commitOutput, prepareCmdOuts, removePartialOuts } from './commit-output.js';
 import { inputsOf } from './stage-inputs.js';

@@ -2,10 +2,10 @@
  * The human logger: one line per stage event. On a TTY it also keeps a live footer with one progress bar per
  * running stage (from ctx.progress), redrawn at most 10 times a second; elsewhere it prints events only.
  */
-import type { EngineEvent, EventSink } from '../events.js';
+import type { EngineEvent, EventSink } from '../../engine/events.js';
 import type { ProgressUpdate } from '../../contract/stage-kind.js';
 import { formatEvent } from './format-event.js';
-import { fmtMs } from './format-time.js';
+import { fmtMs } from '../../engine/format-time.js';
 import { makeStyle, type Style } from './style.js';
 
 export interface ConsoleLoggerOptions {

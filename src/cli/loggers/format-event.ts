@@ -1,9 +1,9 @@
 /**
  * One line (or a few, for failures) per engine event: the text every human-facing logger prints.
  */
-import type { EngineEvent, SkipCause } from '../events.js';
-import { firstLine, formatReasons } from '../plan/reasons.js';
-import { fmtMs, formatAge } from './format-time.js';
+import type { EngineEvent, SkipCause } from '../../engine/events.js';
+import { firstLine, formatReasons } from '../../engine/plan/reasons.js';
+import { fmtMs, formatAge } from '../../engine/format-time.js';
 import type { Style } from './style.js';
 
 function skipText(cause: SkipCause): string {

@@ -2,10 +2,10 @@
  * What the engine's commands need from the CLI: output streams, where the built-in kinds and the worker entry are,
  * and which executors there are.
  */
-import type { KindSource } from '../plan/engine-context.js';
-import type { PlanError } from '../plan/static-ingredients.js';
-import type { ExecutorCatalog } from '../exec/executor.js';
-import { makeStyle, colorWanted, type Style } from '../loggers/style.js';
+import type { KindSource } from '../engine/plan/engine-context.js';
+import type { PlanError } from '../engine/plan/static-ingredients.js';
+import type { ExecutorCatalog } from '../engine/exec/executor.js';
+import { makeStyle, colorWanted, type Style } from './loggers/style.js';
 
 export type OutStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 

@@ -4,9 +4,9 @@
  * Exit 0 on success, 1 on failure (the error is the last event), 130 when interrupted.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
-import { runStageSpec } from '../exec/run-stage-spec.js';
-import type { StageRunEvent, StageRunSpec } from '../exec/stage-spec.js';
-import type { CommandEnv } from './command-env.js';
+import { runStageSpec } from '../../engine/exec/run-stage-spec.js';
+import type { StageRunEvent, StageRunSpec } from '../../engine/exec/stage-spec.js';
+import type { CommandEnv } from '../command-env.js';
 
 export async function runStageCommand(specFile: string, eventsFile: string | undefined, env: CommandEnv): Promise<number> {
   let spec: StageRunSpec;
