@@ -28,7 +28,7 @@ export async function runStageCommand(specFile: string, eventsFile: string | und
   try {
     const outcome = await runStageSpec(spec, (e: StageRunEvent) => write({ type: 'event', event: e }), controller.signal);
     write({ type: 'finished', outcome });
-    return outcome.ok ? 0 : outcome.interrupted ? 130 : 1;
+    return outcome.ok ? 0 : outcome.error.reason === 'interrupted' ? 130 : 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
