@@ -5,6 +5,10 @@
 import type { KindSource } from '../engine/plan/engine-context.js';
 import type { PlanError } from '../engine/plan/static-ingredients.js';
 import type { ExecutorCatalog } from '../engine/exec/executor.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { formatDiagnostic } from '../pipeline/format-diagnostic.js';
+import type { Diagnostic } from '../pipeline/types.js';
 import { makeStyle, colorWanted, type Style } from './loggers/style.js';
 
 export type OutStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -24,15 +28,29 @@ export function styleFor(stream: OutStream): Style {
   return makeStyle(colorWanted(stream));
 }
 
-/** `pipeline.yaml:12:5: error: stage train_pos@lora: model: /path does not exist` */
-export function formatPlanError(e: PlanError, style: Style): string {
-  const where = e.span ? `${e.span.file}:${e.span.line}:${e.span.col}: ` : '';
+/** A planning error as a diagnostic: `stage train_pos@lora (with.model): …` at the span of the offending value. */
+export function planDiagnostic(e: PlanError): Diagnostic {
   const param = e.param ? ` (with.${e.param})` : '';
-  return `${where}${style.red('error')}: stage ${e.stageId}${param}: ${e.message}`;
+  return { severity: 'error', message: `stage ${e.stageId}${param}: ${e.message}`, ...(e.span ? { span: e.span } : {}) };
 }
 
+/**
+ * Planning errors printed as load errors are (format-diagnostic.ts: the `file:line:col: error:` line, the source line
+ * and a caret under the span), then the count. Spans name the pipeline file as the user typed it from the cwd.
+ */
 export function printPlanErrors(errors: readonly PlanError[], env: CommandEnv): void {
-  const s = styleFor(env.stderr);
-  for (const e of errors) env.stderr.write(`${formatPlanError(e, s)}\n`);
+  const texts = new Map<string, string | undefined>();
+  const textOf = (file: string): string | undefined => {
+    if (!texts.has(file)) {
+      try {
+        texts.set(file, readFileSync(resolve(file), 'utf8'));
+      } catch {
+        texts.set(file, undefined);
+      }
+    }
+    return texts.get(file);
+  };
+  const color = colorWanted(env.stderr);
+  for (const e of errors) env.stderr.write(`${formatDiagnostic(planDiagnostic(e), e.span && textOf(e.span.file), { color })}\n`);
   env.stderr.write(`${errors.length} planning error${errors.length === 1 ? '' : 's'}; nothing was run or written\n`);
 }
