@@ -2,8 +2,8 @@
  * Dawn (the `webgpu` npm package, an optional dependency) and the GPU adapter it offers. Loaded only when the
  * webgpu backend is asked for or probed: `import('webgpu')` maps a 21 MB native module.
  */
-import type { Result } from '../result.js';
-import { err, ok } from '../result.js';
+import type { Result } from '../../contract/result.js';
+import { err, ok } from '../../contract/result.js';
 
 /** The parts of WebGPU's GPUAdapter we use (the `webgpu` package's own types need @webgpu/types globally). */
 export interface GpuAdapterLike {
