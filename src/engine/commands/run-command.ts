@@ -14,6 +14,7 @@ import type { DryRunAction } from '../events.js';
 import { openProjectForReading, openProjectForWriting } from '../project.js';
 import { runPipeline, type RunResult } from '../run/run-pipeline.js';
 import { printPlanErrors, type CommandEnv } from './command-env.js';
+import { updateLockAfterRun } from '../lock/update-lock.js';
 
 export interface RunCommandOptions {
   targets: readonly string[];
@@ -103,6 +104,10 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
       await executor.close();
     }
     const exitCode = result.status === 'succeeded' ? 0 : result.status === 'interrupted' ? 130 : 1;
+    if (exitCode === 0) {
+      const locked = updateLockAfterRun(pipeline, env.kindSource, selection.order);
+      if (!locked.ok) env.stderr.write(`warning: wsflow.lock not updated: ${locked.error}\n`);
+    }
     return { exitCode, result };
   } finally {
     project.close();
