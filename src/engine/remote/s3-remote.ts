@@ -35,6 +35,8 @@ export class S3Remote implements Remote {
       region: spec.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
     };
     if (spec.endpoint !== undefined) config.endpoint = spec.endpoint;
+    // errors are one line: the SDK's multi-line notice about its future Node requirement is not about this run
+    process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
     this.#client = new S3Client(config);
   }
 
