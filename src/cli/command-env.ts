@@ -38,7 +38,7 @@ export function planDiagnostic(e: PlanError): Diagnostic {
  * Planning errors printed as load errors are (format-diagnostic.ts: the `file:line:col: error:` line, the source line
  * and a caret under the span), then the count. Spans name the pipeline file as the user typed it from the cwd.
  */
-export function printPlanErrors(errors: readonly PlanError[], env: CommandEnv): void {
+export function printPlanErrors(errors: readonly PlanError[], env: Pick<CommandEnv, 'stderr'>, outcome = 'nothing was run or written'): void {
   const texts = new Map<string, string | undefined>();
   const textOf = (file: string): string | undefined => {
     if (!texts.has(file)) {
@@ -52,5 +52,5 @@ export function printPlanErrors(errors: readonly PlanError[], env: CommandEnv): 
   };
   const color = colorWanted(env.stderr);
   for (const e of errors) env.stderr.write(`${formatDiagnostic(planDiagnostic(e), e.span && textOf(e.span.file), { color })}\n`);
-  env.stderr.write(`${errors.length} planning error${errors.length === 1 ? '' : 's'}; nothing was run or written\n`);
+  env.stderr.write(`${errors.length} planning error${errors.length === 1 ? '' : 's'}; ${outcome}\n`);
 }

@@ -20,6 +20,7 @@ export const AREAS: readonly { commands: readonly string[]; load(): Promise<Comm
   { commands: ['adapter'], load: async () => (await import('./commands/adapter-commands.js')).registerAdapterCommands },
   { commands: ['report'], load: async () => (await import('./commands/report-command.js')).registerReportCommand },
   { commands: ['backends'], load: async () => (await import('./commands/backends-command.js')).registerBackendsCommand },
+  { commands: ['push', 'pull'], load: async () => (await import('./commands/remote-commands.js')).registerRemoteCommands },
 ];
 
 /** The registrars a command line needs: its subcommand's area, or every area. */

@@ -24,7 +24,11 @@ export type CrashPoint =
   /** out/ holds the result; stage_heads not yet updated */
   | 'out-written'
   /** a materialised tree is complete under its staging name, not yet renamed into cache/trees */
-  | 'tree-staged';
+  | 'tree-staged'
+  /** push: an object's copy is complete under its temporary name on a directory remote, not yet renamed */
+  | 'remote-object-staged'
+  /** push: one more object is on the remote (under its final name), the rest of the push not yet */
+  | 'remote-object-pushed';
 
 export function crashPoint(point: CrashPoint): void {
   if (target !== point) return;

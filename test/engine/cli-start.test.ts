@@ -59,6 +59,10 @@ const NOT_ON_THE_START_PATH = [
   /\/exec\/(local-executor|run-stage-spec)\.js$/,
   /\/pipeline\/(build-pipeline|parse-yaml|validate-schema)\.js$/,
   /\/node_modules\/(yaml|ajv|chokidar)\//,
+  // remotes (issue 14): status reads wsflow.lock, never the remote code or the AWS SDK
+  /\/node_modules\/@aws-sdk\//,
+  /\/engine\/remote\//,
+  /\/cli\/commands\/remote-commands\.js$/,
 ];
 
 void test('status and a no-op run on a cmd pipeline load neither stage kinds, executors, SLURM code nor the YAML parser', async () => {

@@ -115,11 +115,19 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       .command('run')
       .description('bring the targets (default: every stage) up to date, running only what changed')
       .argument('[targets...]', 'stage ids (eval@lora), names (all cells) or patterns (train@lora-*)')
-      .option('-n, --dry-run', 'print what would run and why; execute nothing', false),
+      .option('-n, --dry-run', 'print what would run and why; execute nothing', false)
+      .option('--pull', 'first fetch from a remote what wsflow.lock records (wsflow pull), then run', false)
+      .option('-r, --remote <name>', 'the remote for --pull (default: wsflow.config.yaml default_remote)'),
   );
-  addPipelineOptions(run).action(async (targets: string[], options: RunOptions & { dryRun: boolean }) => {
+  addPipelineOptions(run).action(async (targets: string[], options: RunOptions & { dryRun: boolean; pull: boolean; remote?: string }) => {
     const loaded = await load(options);
     if (!loaded) return setExitCode(2);
+    if (options.pull && !options.dryRun) {
+      // a stage the remote could not supply runs instead; a bad remote config stops before anything runs
+      const { pullInto } = await import('./remote-commands.js');
+      const pulled = await pullInto(loaded.pipeline, { targets, checkout: false, ...(options.remote ? { remote: options.remote } : {}) }, { stdout: process.stderr, stderr: process.stderr });
+      if (pulled >= 2) return setExitCode(pulled);
+    }
     const { runCommand } = await import('./run-command.js');
     const interrupt = interruptSignal();
     try {

@@ -13,6 +13,7 @@ import { computeAllStatic } from '../../engine/plan/static-ingredients.js';
 import { openProjectForReading, openProjectForWriting } from '../../engine/project.js';
 import { runPipeline, type RunResult } from '../../engine/run/run-pipeline.js';
 import { printPlanErrors, type CommandEnv } from '../command-env.js';
+import { updateLockAfterRun } from '../../engine/lock/update-lock.js';
 
 export interface RunCommandOptions {
   targets: readonly string[];
@@ -102,6 +103,10 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
       await executor.close();
     }
     const exitCode = result.status === 'succeeded' ? 0 : result.status === 'interrupted' ? 130 : 1;
+    if (exitCode === 0) {
+      const locked = updateLockAfterRun(pipeline, env.kindSource, selection.order);
+      if (!locked.ok) env.stderr.write(`warning: wsflow.lock not updated: ${locked.error}\n`);
+    }
     return { exitCode, result };
   } finally {
     project.close();

@@ -11,6 +11,8 @@ import { openProjectForReading } from '../../engine/project.js';
 import { statusData, type StatusReport } from '../../engine/api/status-report.js';
 import { printPlanErrors, styleFor, type CommandEnv } from '../command-env.js';
 import type { Style } from '../loggers/style.js';
+import { readLock, stagesOfProfile } from '../../engine/lock/lock-file.js';
+import { assessAllWithLock } from '../../engine/lock/lock-status.js';
 
 export interface StatusCommandOptions {
   targets: readonly string[];
@@ -33,12 +35,15 @@ function colorState(state: StageStatus['state'], s: Style): (t: string) => strin
       return s.cyan;
     case 'never-run':
       return s.yellow;
+    case 'fresh-by-lock':
+      return s.cyan;
   }
 }
 
 export function renderStatus({ data, jobs }: StatusReport, s: Style): string {
   const idWidth = Math.min(48, Math.max(...data.stages.map((x) => x.id.length), 5));
-  const stateWidth = 10;
+  // wide enough for 'never-run'; a lock's 'fresh-by-lock' widens it only where it appears
+  const stateWidth = Math.max(10, ...data.stages.map((x) => x.state.length + 2));
   const lines: string[] = [];
   for (const st of data.stages) {
     // "never-run ← never run" says nothing twice; other reasons of a never-run stage (upstream pending) stay
@@ -46,6 +51,7 @@ export function renderStatus({ data, jobs }: StatusReport, s: Style): string {
     const reasons = job ? st.reasons.map((r) => (r.type === 'running' ? { ...r, job } : r)) : st.reasons;
     const reasonLines = formatReasons(st.state === 'never-run' ? reasons.filter((r) => r.type !== 'never-run') : reasons);
     if (st.state === 'cached' && st.restorableFrom) reasonLines.push(`restorable from run #${st.restorableFrom.runId}`);
+    if (st.state === 'fresh-by-lock') reasonLines.push('recorded in wsflow.lock: restorable from a remote (wsflow pull)');
     // a running stage's first reason already says where (its lease would say it twice)
     if (st.running && st.state !== 'running') {
       const where = `running now in pid ${st.running.pid} on ${st.running.host} (run #${st.running.runId})`;
@@ -65,6 +71,7 @@ export function renderStatus({ data, jobs }: StatusReport, s: Style): string {
   if (c.failed) parts.push(`${c.failed} failed`);
   if (c.running) parts.push(`${c.running} running`);
   if (c.cached) parts.push(`${c.cached} restorable from cache`);
+  if (c['fresh-by-lock']) parts.push(`${c['fresh-by-lock']} fresh by wsflow.lock (wsflow pull)`);
   if (c.fresh) parts.push(`${c.fresh} fresh`);
   lines.push(data.upToDate ? s.green(`Everything up to date (${c.fresh} stages)`) : parts.join(', '));
   return `${lines.join('\n')}\n`;
@@ -83,8 +90,15 @@ export async function statusCommand(pipeline: Pipeline, o: StatusCommandOptions,
       printPlanErrors(statics.errors, env);
       return 2;
     }
+    const lock = readLock(pipeline.projectDir);
+    if (!lock.ok) {
+      env.stderr.write(`error: ${lock.error}\n`);
+      return 2;
+    }
     o.onPlanned?.();
-    const statuses = assessAll(project.ctx, statics.value, selection.order);
+    const statuses = lock.value
+      ? assessAllWithLock(project.ctx, statics.value, selection.order, stagesOfProfile(lock.value, pipeline.profile))
+      : assessAll(project.ctx, statics.value, selection.order);
     const report = await statusData(project.ctx, selection.order, statuses, env.executors);
     env.stdout.write(o.json ? `${JSON.stringify(report.data, null, 2)}\n` : renderStatus(report, styleFor(env.stdout)));
     return report.data.upToDate ? 0 : 1;

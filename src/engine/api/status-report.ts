@@ -28,7 +28,8 @@ export interface StatusJson {
   pipeline: string;
   profile: string | null;
   stages: StageStatusJson[];
-  counts: Record<StageStatus['state'], number>;
+  /** `fresh-by-lock` only where some stage is (a project with a wsflow.lock) */
+  counts: Record<Exclude<StageStatus['state'], 'fresh-by-lock'>, number> & { 'fresh-by-lock'?: number };
   upToDate: boolean;
 }
 
@@ -52,7 +53,7 @@ export async function statusData(
   for (const id of order) {
     const s = statuses.get(id);
     if (!s) continue;
-    counts[s.state]++;
+    counts[s.state] = (counts[s.state] ?? 0) + 1;
     const entry: StageStatusJson = {
       id,
       state: s.state,

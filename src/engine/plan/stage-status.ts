@@ -13,8 +13,12 @@ import { changedPaths, inspectOutputs } from './output-check.js';
 import { diffIngredients, type Reason } from './reasons.js';
 import { withUpstream, type StaticIngredients } from './static-ingredients.js';
 
-/** `running`: a live run (another process) is executing this very key; what comes of it is known when it ends. */
-export type StageState = 'fresh' | 'stale' | 'cached' | 'failed' | 'running' | 'never-run';
+/**
+ * `running`: a live run (another process) is executing this very key; what comes of it is known when it ends.
+ * `fresh-by-lock`: only status with a lock file says it (src/engine/lock/lock-status.ts): this checkout has no
+ * result, the committed lock records one for this very key (`wsflow pull` restores it).
+ */
+export type StageState = 'fresh' | 'stale' | 'cached' | 'failed' | 'running' | 'never-run' | 'fresh-by-lock';
 
 export interface StageStatus {
   stageId: string;
