@@ -4,13 +4,13 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { StageContext, UpstreamOutput } from '../../src/contract/stage-kind.js';
 import { reportKind } from '../../stages/report/index.js';
 
 /** The repository root (tests run compiled from dist/test/report/). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+import { REPO_ROOT } from '../helpers/repo-root.js';
+export { REPO_ROOT };
 export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'report');
 
 /** The key byte of each fixture's stage key, as the engine would hand it over (key = that byte × 32). */

@@ -8,12 +8,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { behaviorFile, loadBehaviorDefinition, parseBehaviorDefinition, personaPrompt, personaSet, topicPrompts } from '../../stages/lib/behavior-definition.js';
 import * as p from '../../stages/lib/prompts.js';
 import { dataKind } from '../../stages/data/index.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { REPO_ROOT } from '../helpers/repo-root.js';
 const tmp = mkdtempSync(join(tmpdir(), 'wsflow-behaviors-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import type { StageContext, StageKind } from '../../contract/stage-kind.js';
 import type { StageRunEvent, StageRunOutcome, StageRunSpec } from './stage-spec.js';
-import { killTree } from './process-util.js';
+import { killTree } from '../util/process-util.js';
 import { err, ok } from '../../contract/result.js';
 
 const INTERRUPTED = err({ reason: 'interrupted' } as const);
