@@ -3,7 +3,7 @@
  * shape, and the one table that puts them side by side (printed, and written as markdown and JSON).
  */
 import { readFileSync } from 'node:fs';
-import { err, ok, type Result } from '../../src/core/result.js';
+import { err, ok, type Result } from '../../src/contract/result.js';
 import type { ModelShape } from './check-shapes.js';
 
 export interface IdsFile {

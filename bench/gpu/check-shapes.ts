@@ -3,7 +3,7 @@
  * 1 × 64 and 4 × 128, a LoRA step at 4 × 512, on Qwen3-0.6B's dimensions; `tiny` is the same path at a few tokens
  * on a 2-layer model, for CPU tests), the study's LoRA settings, the text the ids come from, and the flag parser.
  */
-import { err, ok, type Result } from '../../src/core/result.js';
+import { err, ok, type Result } from '../../src/contract/result.js';
 
 export type ShapeName = 'full' | 'tiny';
 

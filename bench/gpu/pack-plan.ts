@@ -5,7 +5,7 @@
  */
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { err, ok, type Result } from '../../src/core/result.js';
+import { err, ok, type Result } from '../../src/contract/result.js';
 
 /** What src/core imports (tfjs, tokenizers, chat template, ml-matrix for SVD) and the tokenizer's data files. */
 export const ROOT_PACKAGES = [

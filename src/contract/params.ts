@@ -12,6 +12,8 @@
  * properties, required, additionalProperties, default. Anything else maps to `unknown`.
  */
 
+import type { Result } from './result.js';
+
 type JsonTypeName = 'string' | 'number' | 'integer' | 'boolean' | 'null' | 'array' | 'object';
 
 /** A JSON schema as the built-in kinds write it (draft 2020-12 / ajv); other keywords pass through to ajv. */
@@ -85,8 +87,8 @@ export interface ParamError {
   message: string;
 }
 
-/** The repository's Result shape (src/core/result.ts); restated here because the contract imports nothing. */
-export type ParamsResult<T> = { ok: true; value: T } | { ok: false; error: ParamError };
+/** A parse of a kind's params: its typed value, or the key that does not fit. */
+export type ParamsResult<T> = Result<T, ParamError>;
 
 function jsonTypeOf(v: unknown): JsonTypeName {
   if (v === null) return 'null';
@@ -107,7 +109,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function check(schema: ParamSchema, value: unknown, path: string): { ok: true; value: unknown } | { ok: false; error: ParamError } {
+function check(schema: ParamSchema, value: unknown, path: string): Result<unknown, ParamError> {
   const fail = (message: string): { ok: false; error: ParamError } => ({ ok: false, error: { param: path, message } });
   if (schema.enum !== undefined && !schema.enum.some((e) => e === value)) {
     return fail(`${JSON.stringify(value)} is not one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}`);
@@ -131,7 +133,7 @@ function check(schema: ParamSchema, value: unknown, path: string): { ok: true; v
   return { ok: true, value };
 }
 
-function checkObject(schema: ParamSchema, value: Readonly<Record<string, unknown>>, path: string): { ok: true; value: unknown } | { ok: false; error: ParamError } {
+function checkObject(schema: ParamSchema, value: Readonly<Record<string, unknown>>, path: string): Result<unknown, ParamError> {
   const props = schema.properties ?? {};
   const at = (k: string): string => (path === '' ? k : `${path}.${k}`);
   if (schema.additionalProperties === false) {

@@ -2,8 +2,8 @@
  * The ML core's public API. Importing this module loads TensorFlow.js; code that must stay cheap (stage kinds at
  * planning time) imports `src/core/model-dir.js` directly instead.
  */
-export type { Result } from './result.js';
-export { ok, err } from './result.js';
+export type { Result } from '../contract/result.js';
+export { ok, err } from '../contract/result.js';
 export { initBackend, ensureBackend, currentBackend, memoryInfo, parseBackendName, BACKEND_NAMES } from './backend.js';
 export type { BackendInfo, BackendName, MemoryInfo } from './backend.js';
 export { resolveModelDir, describeModelDir, hfHubCacheDir } from './model-dir.js';

@@ -9,7 +9,7 @@ import { resolveModelDir, type ResolveOptions } from './model-dir.js';
 import { qwen3ParameterCount, readQwen3Config, type Qwen3Config } from './qwen3/config.js';
 import { checkConfigAgainstWeights } from './qwen3/config-vs-weights.js';
 import { qwen3ParamSpecs } from './qwen3/weights.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../contract/result.js';
 
 export interface ModelInspection {
   dir: string;

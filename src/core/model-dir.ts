@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../contract/result.js';
 
 export interface ModelDir {
   /** absolute path of the directory holding config.json */

@@ -2,6 +2,7 @@
  * What happens during a run, as a discriminated union. The scheduler only emits these; loggers (TTY with
  * progress bars, plain, JSON lines) turn them into output. Nothing in the engine prints.
  */
+import type { Failure } from '../contract/failure.js';
 import type { ProgressUpdate } from '../contract/stage-kind.js';
 import type { Reason } from './plan/reasons.js';
 import type { StageState } from './plan/stage-status.js';
@@ -76,7 +77,8 @@ export interface StageFailure {
   stageId: string;
   executionId: number;
   durationMs: number;
-  error: string;
+  /** why it failed (describeFailure gives the line) */
+  failure: Failure;
   logPath: string | null;
   /** last lines of the stage's output, for the failure report */
   logTail: string[];

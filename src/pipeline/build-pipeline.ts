@@ -20,7 +20,8 @@ import type { StageDeclaration } from './stage-declarations.js';
 import { entryValue, isMapNode, toPlain } from './source-tree.js';
 import type { MapNode, PlainValue, SourceNode } from './source-tree.js';
 import { topologicalOrder } from './topological-order.js';
-import type { Diagnostic, ExecutorSettings, Pipeline, PlannedStage, Result } from './types.js';
+import type { Diagnostic, ExecutorSettings, Pipeline, PlannedStage } from './types.js';
+import type { Result } from '../contract/result.js';
 import { validateAgainstSchema } from './validate-schema.js';
 
 export interface BuildInput {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StageKind } from '../contract/stage-kind.js';
 import { closestMatch, didYouMean, listNames } from './suggest.js';
-import type { Result } from './types.js';
+import type { Result } from '../contract/result.js';
 
 export interface ResolvedKind {
   kind: StageKind;

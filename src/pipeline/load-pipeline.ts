@@ -12,7 +12,8 @@ import type { KindResolver } from './kind-resolver.js';
 import { checkOutsOnDisk } from './project-paths.js';
 import { cacheKey, decodeEntry, encodeEntry, kindFingerprint, pipelineFromEntry } from './load-cache.js';
 import type { PipelineLoadCache } from './load-cache.js';
-import type { Diagnostic, Pipeline, Result } from './types.js';
+import type { Diagnostic, Pipeline } from './types.js';
+import type { Result } from '../contract/result.js';
 
 export interface LoadPipelineOptions {
   /** path of pipeline.yaml, absolute or relative to the process's cwd; diagnostics name the file exactly so */

@@ -3,7 +3,7 @@
  * cannot: a limit of zero (`0m`, `0s`, `0M`) and values no scheduler can take. Both reach sbatch as they are.
  */
 import type { PlainValue } from './source-tree.js';
-import type { Result } from './types.js';
+import type { Result } from '../contract/result.js';
 
 const MEM_UNITS_MB: Record<string, number> = { K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 };
 const TIME_UNITS_MIN: Record<string, number> = { d: 24 * 60, h: 60, m: 1, s: 1 / 60 };

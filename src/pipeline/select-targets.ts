@@ -4,7 +4,8 @@
  * targets and everything they need, in pipeline order.
  */
 import { didYouMean } from './suggest.js';
-import type { Pipeline, Result } from './types.js';
+import type { Pipeline } from './types.js';
+import type { Result } from '../contract/result.js';
 
 function matchTarget(pipeline: Pipeline, target: string): string[] {
   if (pipeline.stages.has(target)) return [target];

@@ -25,8 +25,6 @@ export interface Diagnostic {
   notes?: { message: string; span?: SourceSpan }[];
 }
 
-export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
-
 export type MatrixValue = string | number | boolean;
 
 /** Where a stage comes from: a built-in or project-local kind (`uses:`), or a shell command (`cmd:`). */

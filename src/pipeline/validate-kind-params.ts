@@ -8,7 +8,7 @@ import type { StageKind } from '../contract/stage-kind.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import { reportAjvErrors } from './validate-schema.js';
 import type { PlainValue, Range, SourceNode } from './source-tree.js';
-import type { Result } from './types.js';
+import type { Result } from '../contract/result.js';
 
 const Ajv = AjvModule.default;
 

@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode, YAMLMap } from 'yaml';
-import { err, ok, type Result } from '../../src/core/result.js';
+import { err, ok, type Result } from '../../src/contract/result.js';
 import { fillTemplate } from './prompts.js';
 
 /** Where a project keeps its behaviour definitions, relative to the project directory. */

@@ -72,7 +72,7 @@ void test('status and a no-op run on a cmd pipeline load neither stage kinds, ex
     assert.equal(first.code, 0, first.stdout + first.stderr);
     for (const args of [['status'], ['run'], ['status', '--json']]) {
       const loaded = modulesLoadedBy(rig, args);
-      assert.ok(loaded.some((u) => u.endsWith('/engine/commands/status-command.js') || u.endsWith('/engine/commands/run-command.js')));
+      assert.ok(loaded.some((u) => u.endsWith('/cli/commands/status-command.js') || u.endsWith('/cli/commands/run-command.js')));
       for (const pattern of NOT_ON_THE_START_PATH) {
         assert.deepEqual(
           loaded.filter((u) => pattern.test(u)),

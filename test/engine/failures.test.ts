@@ -200,3 +200,49 @@ stages:
     rig.cleanup();
   }
 });
+
+void test('a stage failure is a typed reason end to end: exit status, signal, kind threw, output missing', async () => {
+  const rig = new Rig({
+    files: {
+      'pipeline.yaml': `
+stages:
+  exits: { cmd: "exit 7", outs: [a.txt] }
+  killed: { cmd: "kill -9 $$", outs: [b.txt] }
+  threw:
+    uses: ./kinds/write.js
+    with: { text: t, fail: true }
+  no_out: { cmd: "true", outs: [c.txt] }
+`,
+    },
+  });
+  try {
+    const run = await rig.exec(['run', '--keep-going', '--json']);
+    assert.equal(run.code, 1, run.stderr);
+    const failed = new Map(
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; stageId?: string; failure?: Record<string, unknown>; error?: string })
+        .filter((e) => e.type === 'stage-failed')
+        .map((e) => [e.stageId, e]),
+    );
+    assert.deepEqual(failed.get('exits')?.failure, { reason: 'exit-status', status: 7 });
+    assert.equal(failed.get('exits')?.error, 'command exited with status 7', 'the JSON line also carries the text');
+    assert.deepEqual(failed.get('killed')?.failure, { reason: 'signal', signal: 'SIGKILL' });
+    assert.equal(failed.get('threw')?.failure?.reason, 'kind-threw');
+    assert.match(String(failed.get('threw')?.failure?.message), /^Error: threw was told to fail/);
+    assert.deepEqual(failed.get('no_out')?.failure, { reason: 'output-missing', message: 'the command did not write its declared out c.txt' });
+    // the state database keeps the failure's line, as before
+    const errors = rig.withDb((db) => db.prepare(`SELECT stage_id, error FROM executions ORDER BY stage_id`).all() as { stage_id: string; error: string }[]);
+    assert.deepEqual(
+      errors.filter((e) => e.stage_id !== 'threw'),
+      [
+        { stage_id: 'exits', error: 'command exited with status 7' },
+        { stage_id: 'killed', error: 'command killed by SIGKILL' },
+        { stage_id: 'no_out', error: 'the command did not write its declared out c.txt' },
+      ],
+    );
+  } finally {
+    rig.cleanup();
+  }
+});

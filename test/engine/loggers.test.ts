@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { ConsoleLogger, jsonLinesSink } from '../../src/engine/loggers/console-logger.js';
-import { colorWanted } from '../../src/engine/loggers/style.js';
+import { ConsoleLogger, jsonLinesSink } from '../../src/cli/loggers/console-logger.js';
+import { colorWanted } from '../../src/cli/loggers/style.js';
 import { Rig } from '../helpers/rig.js';
 
 class Capture extends Writable {
@@ -92,4 +92,22 @@ void test('run --json prints one JSON event per line', async () => {
   } finally {
     rig.cleanup();
   }
+});
+
+void test('a failure is rendered from its reason: the line, and in JSON the reason with the line beside it', () => {
+  const out = new Capture(false);
+  const logger = new ConsoleLogger({ out, color: false, live: false, verbose: false });
+  const failed = { stageId: 's', executionId: 3, durationMs: 1200, logPath: null, logTail: [] };
+  logger.sink({ type: 'stage-failed', ...failed, failure: { reason: 'exit-status', status: 7 } });
+  logger.sink({ type: 'stage-retry', ...failed, failure: { reason: 'signal', signal: 'SIGKILL' }, retry: { n: 1, of: 2 } });
+  logger.sink({ type: 'stage-failed', ...failed, failure: { reason: 'failed-elsewhere', runId: 4, message: 'Error: boom' } });
+  logger.stop();
+  assert.match(out.text, /✗ s failed after 1\.2s: command exited with status 7\n/);
+  assert.match(out.text, /↻ s failed after 1\.2s: command killed by SIGKILL; retry 1\/2\n/);
+  assert.match(out.text, /✗ s failed after 1\.2s: failed in run #4: Error: boom\n/);
+  const json = new Capture(false);
+  jsonLinesSink(json)({ type: 'stage-failed', ...failed, failure: { reason: 'interrupted', detail: 'stage worker process exited with code 1' } });
+  const line = JSON.parse(json.text) as { failure: unknown; error: string };
+  assert.deepEqual(line.failure, { reason: 'interrupted', detail: 'stage worker process exited with code 1' });
+  assert.equal(line.error, 'stage worker process exited with code 1');
 });

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress } from 'node:zlib';
-import { err, ok, type Result } from '../../src/core/result.js';
+import { err, ok, type Result } from '../../src/contract/result.js';
 
 export const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 

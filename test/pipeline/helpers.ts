@@ -7,7 +7,8 @@ import type { StageKind, StageContext } from '../../src/contract/stage-kind.js';
 import { createKindResolver } from '../../src/pipeline/kind-resolver.js';
 import { loadPipeline } from '../../src/pipeline/load-pipeline.js';
 import type { PipelineLoadCache } from '../../src/pipeline/load-cache.js';
-import type { Diagnostic, Pipeline, Result } from '../../src/pipeline/types.js';
+import type { Diagnostic, Pipeline } from '../../src/pipeline/types.js';
+import type { Result } from '../../src/contract/result.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const fixturesDir = path.join(repoRoot, 'test', 'fixtures');

@@ -450,6 +450,7 @@ void describe('wsflow run --executor slurm', { skip: SKIP_REASON }, () => {
     assert.equal(r.code, 1);
     const failed = r.events.find((e) => e.type === 'stage-failed');
     assert.equal(failed?.stageId, 'seed');
+    assert.deepEqual(failed?.failure, { reason: 'exit-status', status: 7 });
     assert.equal(failed?.error, 'command exited with status 7');
     assert.equal(readFileSync(join(project, 'data', 'lone.txt'), 'utf8'), 'lone\n');
     assert.deepEqual(started(r).sort(), ['lone', 'seed']);

@@ -7,6 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BACKEND_NAMES } from '../../src/core/backend.js';
 import type { BackendsReport } from '../../src/core/backend-report.js';
 import { WSFLOW_BIN } from '../helpers/rig.js';
@@ -56,4 +59,18 @@ void test('wsflow backends prints a readable report; bad options are one line an
   const bad = wsflow(['backends', '--size', 'x']);
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr, 'wsflow backends: --size must be an integer in [1, 4096], got "x"\n');
+});
+
+void test('probing webgpu writes nothing into the home directory (driver shader caches stay off)', { skip: process.env['WSFLOW_WEBGPU_TESTS'] === '1' ? false : 'needs a Vulkan driver: WSFLOW_WEBGPU_TESTS=1' }, () => {
+  const home = mkdtempSync(join(tmpdir(), 'wsflow-home-'));
+  try {
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+    for (const k of ['WSFLOW_BACKEND', 'XDG_CACHE_HOME', 'MESA_SHADER_CACHE_DIR', 'MESA_SHADER_CACHE_DISABLE', 'MESA_DISK_CACHE_DISABLE', '__GL_SHADER_DISK_CACHE', '__GL_SHADER_DISK_CACHE_PATH']) delete env[k];
+    const r = spawnSync(process.execPath, [WSFLOW_BIN, 'backends', '--json', '--seconds', '0.1', '--size', '16'], { encoding: 'utf8', env, timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok((JSON.parse(r.stdout) as BackendsReport).rows[0]?.loads, 'webgpu loaded, so the driver ran');
+    assert.deepEqual(readdirSync(home), [], 'nothing written under HOME');
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 });

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, Option, type Command } from '../commander.js';
 import type { CommandRegistrar } from '../command-registrar.js';
 import { addPipelineOptions, loadOptionsOf, type PipelineCliOptions } from '../load-pipeline-for-cli.js';
-import type { CommandEnv } from '../../engine/commands/command-env.js';
+import type { CommandEnv } from '../command-env.js';
 import type { Pipeline } from '../../pipeline/types.js';
 import { executorCatalog } from '../executor-catalog.js';
 
@@ -128,7 +128,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       const pulled = await pullInto(loaded.pipeline, { targets, checkout: false, ...(options.remote ? { remote: options.remote } : {}) }, { stdout: process.stderr, stderr: process.stderr });
       if (pulled >= 2) return setExitCode(pulled);
     }
-    const { runCommand } = await import('../../engine/commands/run-command.js');
+    const { runCommand } = await import('./run-command.js');
     const interrupt = interruptSignal();
     try {
       const { exitCode } = await runCommand(
@@ -151,7 +151,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
   addPipelineOptions(status).action(async (targets: string[], options: PipelineCliOptions & { json: boolean }) => {
     const loaded = await load(options);
     if (!loaded) return setExitCode(2);
-    const { statusCommand } = await import('../../engine/commands/status-command.js');
+    const { statusCommand } = await import('./status-command.js');
     setExitCode(await statusCommand(loaded.pipeline, { targets, json: options.json, onPlanned: loaded.onPlanned }, commandEnv()));
   });
 
@@ -163,7 +163,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
   addPipelineOptions(explain).action(async (stage: string, options: PipelineCliOptions & { json: boolean }) => {
     const loaded = await load(options);
     if (!loaded) return setExitCode(2);
-    const { explainCommand } = await import('../../engine/commands/explain-command.js');
+    const { explainCommand } = await import('./explain-command.js');
     setExitCode(explainCommand(loaded.pipeline, { stage, json: options.json, onPlanned: loaded.onPlanned }, commandEnv()));
   });
 
@@ -175,7 +175,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       .addOption(new Option('--debounce <ms>', 'quiet period before rerunning').default(300).argParser(positiveInt('--debounce'))),
   );
   addPipelineOptions(watch).action(async (targets: string[], options: RunOptions & { debounce: number }) => {
-    const { watchCommand } = await import('../../engine/commands/watch-command.js');
+    const { watchCommand } = await import('./watch-command.js');
     const interrupt = interruptSignal();
     try {
       setExitCode(
@@ -204,7 +204,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('--json', 'machine-readable output', false)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .action(async (options: { dryRun: boolean; json: boolean; file?: string }) => {
-      const { gcCommand } = await import('../../engine/commands/gc-command.js');
+      const { gcCommand } = await import('./gc-command.js');
       setExitCode(gcCommand({ projectDir: projectDirOf(options), dryRun: options.dryRun, json: options.json }, commandEnv()));
     });
 
@@ -214,7 +214,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('--json', 'machine-readable output', false)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .action(async (options: { json: boolean; file?: string }) => {
-      const { fsckCommand } = await import('../../engine/commands/fsck-command.js');
+      const { fsckCommand } = await import('./fsck-command.js');
       setExitCode(fsckCommand({ projectDir: projectDirOf(options), json: options.json }, commandEnv()));
     });
 
@@ -226,7 +226,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('--json', 'machine-readable output, with every point of each curve', false)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .action(async (stages: string[], options: { all: boolean; json: boolean; file?: string }) => {
-      const { metricsCommand } = await import('../../engine/commands/metrics-command.js');
+      const { metricsCommand } = await import('./metrics-command.js');
       setExitCode(metricsCommand({ projectDir: projectDirOf(options), stages, all: options.all, json: options.json }, commandEnv()));
     });
 
@@ -237,7 +237,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('--execution <n>', 'a specific execution number (see wsflow explain)', positiveInt('--execution'))
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .action(async (stage: string, options: { execution?: number; file?: string }) => {
-      const { logsCommand } = await import('../../engine/commands/logs-command.js');
+      const { logsCommand } = await import('./logs-command.js');
       setExitCode(
         logsCommand(
           { projectDir: projectDirOf(options), stage, ...(options.execution !== undefined ? { execution: options.execution } : {}) },
@@ -252,7 +252,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .argument('<spec>', 'stage spec JSON file')
     .option('--events <file>', 'append events as JSON lines to this file instead of stdout')
     .action(async (spec: string, options: { events?: string }) => {
-      const { runStageCommand } = await import('../../engine/commands/run-stage-command.js');
+      const { runStageCommand } = await import('./run-stage-command.js');
       setExitCode(await runStageCommand(spec, options.events, commandEnv()));
     });
 };

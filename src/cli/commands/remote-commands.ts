@@ -17,7 +17,7 @@ interface RemoteCliOptions extends PipelineCliOptions {
   remote?: string;
 }
 
-type Out = { write(text: string): unknown };
+type Out = NodeJS.WritableStream & { isTTY?: boolean };
 
 function builtinKindSource(): { builtinKindsDir: string; builtinRegistryModule: string } {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,10 +59,8 @@ async function remoteFailure(e: unknown, remote: Remote, stderr: Out): Promise<n
 
 async function printPlanFailure(error: PullFailure, stderr: Out): Promise<number> {
   if (error.type === 'plan') {
-    const { formatPlanError } = await import('../../engine/commands/command-env.js');
-    const { makeStyle } = await import('../../engine/loggers/style.js');
-    for (const e of error.errors) stderr.write(`${formatPlanError(e, makeStyle(false))}\n`);
-    stderr.write(`${error.errors.length} planning error${error.errors.length === 1 ? '' : 's'}; nothing was transferred\n`);
+    const { printPlanErrors } = await import('../command-env.js');
+    printPlanErrors(error.errors, { stderr }, 'nothing was transferred');
     return 2;
   }
   stderr.write(`error: ${error.message}\n`);
@@ -81,7 +79,7 @@ async function push(targets: string[], options: RemoteCliOptions): Promise<numbe
   if (!remote) return 2;
   try {
     const { pushStages } = await import('../../engine/remote/push.js');
-    const { fmtBytes } = await import('../../engine/commands/explain-command.js');
+    const { fmtBytes } = await import('../loggers/format-bytes.js');
     const r = await pushStages(pipeline, builtinKindSource(), targets, remote);
     if (!r.ok) return printPlanFailure(r.error, process.stderr);
     const { pushed, unavailable, failed, counts } = r.value;
@@ -116,7 +114,7 @@ export async function pullInto(
   if (!remote) return 2;
   try {
     const { pullStages } = await import('../../engine/remote/pull.js');
-    const { fmtBytes } = await import('../../engine/commands/explain-command.js');
+    const { fmtBytes } = await import('../loggers/format-bytes.js');
     const r = await pullStages(pipeline, builtinKindSource(), { targets: o.targets, checkout: o.checkout, argv: process.argv.slice(2) }, remote);
     if (!r.ok) return printPlanFailure(r.error, out.stderr);
     const { fetched, checkedOut, fresh, notLocked, failed, counts } = r.value;

@@ -6,7 +6,7 @@
  * tensor. The full per-tensor check (load.ts `checkCheckpoint`) runs after it, on a config now known to be sane.
  */
 import type { Checkpoint, CheckpointTensorInfo } from '../checkpoint.js';
-import { err, ok, type Result } from '../result.js';
+import { err, ok, type Result } from '../../contract/result.js';
 import type { Qwen3Config } from './config.js';
 import { EMBED, FINAL_NORM, LM_HEAD } from './weights.js';
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { err, ok, type Result } from '../result.js';
+import { err, ok, type Result } from '../../contract/result.js';
 
 export interface Qwen3Config {
   vocabSize: number;

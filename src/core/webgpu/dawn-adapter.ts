@@ -2,8 +2,8 @@
  * Dawn (the `webgpu` npm package, an optional dependency) and the GPU adapter it offers. Loaded only when the
  * webgpu backend is asked for or probed: `import('webgpu')` maps a 21 MB native module.
  */
-import type { Result } from '../result.js';
-import { err, ok } from '../result.js';
+import type { Result } from '../../contract/result.js';
+import { err, ok } from '../../contract/result.js';
 
 /** The parts of WebGPU's GPUAdapter we use (the `webgpu` package's own types need @webgpu/types globally). */
 export interface GpuAdapterLike {
@@ -51,7 +51,22 @@ export const RAISED_LIMITS = [
 
 let gpu: Promise<Result<GpuLike, string>> | undefined;
 
+/**
+ * Vulkan drivers keep an on-disk shader cache in the user's home by default (Mesa: ~/.cache/mesa_shader_cache*,
+ * NVIDIA: ~/.cache/nvidia). wsflow writes nothing outside the project (DESIGN.md, "Paths"), so unless the
+ * user chose a cache location or policy themselves, the caches are switched off before the driver loads: the
+ * drivers read these variables once, at initialisation, from this process's environment.
+ */
+export function keepDriverCachesOutOfHome(env: NodeJS.ProcessEnv = process.env): void {
+  const chose = (k: string): boolean => env[k] !== undefined;
+  if (!chose('MESA_SHADER_CACHE_DIR') && !chose('MESA_SHADER_CACHE_DISABLE') && !chose('MESA_DISK_CACHE_DISABLE')) {
+    env['MESA_SHADER_CACHE_DISABLE'] = 'true';
+  }
+  if (!chose('__GL_SHADER_DISK_CACHE') && !chose('__GL_SHADER_DISK_CACHE_PATH')) env['__GL_SHADER_DISK_CACHE'] = '0';
+}
+
 async function loadGpu(): Promise<Result<GpuLike, string>> {
+  keepDriverCachesOutOfHome();
   let pkg: WebgpuPackage;
   try {
     // computed specifier: an optional dependency, and TypeScript must not need its types

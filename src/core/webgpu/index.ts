@@ -5,8 +5,8 @@
  * Our own kernels (kernels/) are registered for the backend here too.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
-import type { Result } from '../result.js';
-import { err, ok } from '../result.js';
+import type { Result } from '../../contract/result.js';
+import { err, ok } from '../../contract/result.js';
 import type { AdapterReport } from './dawn-adapter.js';
 import { adapterLine, dawnGpu, describeAdapter, gpuAdapter, requiredLimits } from './dawn-adapter.js';
 import { registerWebgpuKernels } from './kernels/index.js';

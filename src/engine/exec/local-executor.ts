@@ -9,6 +9,8 @@ import type { ExecuteRequest, StageExecutor } from './executor.js';
 import { outputEndMarker, type StageRunOutcome, type WorkerReply, type WorkerRequest } from './stage-spec.js';
 import { killTree } from './process-util.js';
 import { onAbort } from './on-abort.js';
+import { err } from '../../contract/result.js';
+import { describeFailure } from '../../contract/failure.js';
 
 const ABORT_GRACE_MS = 5_000;
 
@@ -52,8 +54,8 @@ export class LocalExecutor implements StageExecutor {
   }
 
   execute(request: ExecuteRequest): Promise<StageRunOutcome> {
-    if (this.#closed) return Promise.resolve({ ok: false, error: 'executor closed' });
-    if (request.signal.aborted) return Promise.resolve({ ok: false, error: 'interrupted', interrupted: true });
+    if (this.#closed) return Promise.resolve(err({ reason: 'executor-error', message: 'executor closed' }));
+    if (request.signal.aborted) return Promise.resolve(err({ reason: 'interrupted' }));
     const worker = this.#idle.get(request.resources.class)?.pop() ?? this.#spawn(request.resources.class);
     return new Promise<StageRunOutcome>((resolve) => {
       let abortTimer: NodeJS.Timeout | undefined;
@@ -76,7 +78,8 @@ export class LocalExecutor implements StageExecutor {
           worker.job = null;
           if (!worker.exited && !this.#closed && !request.signal.aborted) this.#park(worker);
           else this.#retire(worker);
-          resolve(request.signal.aborted && !outcome.ok ? { ...outcome, interrupted: true } : outcome);
+          // aborted: whatever the stage's process said as it went, the stage was interrupted
+          resolve(request.signal.aborted && !outcome.ok && outcome.error.reason !== 'interrupted' ? err({ reason: 'interrupted', detail: describeFailure(outcome.error) }) : outcome);
         },
       };
       const unsubscribe = onAbort(request.signal, abort);
@@ -164,7 +167,7 @@ export class LocalExecutor implements StageExecutor {
         const how = signal
           ? `killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory, or killed from outside)' : ''}`
           : `exited with code ${code}`;
-        job.resolve({ ok: false, error: `stage worker process ${how}` });
+        job.resolve(err({ reason: 'worker-died', message: `stage worker process ${how}` }));
       }
     });
     return worker;

@@ -8,6 +8,9 @@ import { pathToFileURL } from 'node:url';
 import type { StageContext, StageKind } from '../../contract/stage-kind.js';
 import type { StageRunEvent, StageRunOutcome, StageRunSpec } from './stage-spec.js';
 import { killTree } from './process-util.js';
+import { err, ok } from '../../contract/result.js';
+
+const INTERRUPTED = err({ reason: 'interrupted' } as const);
 
 const PROGRESS_INTERVAL_MS = 100;
 const CMD_KILL_GRACE_MS = 3_000;
@@ -20,15 +23,14 @@ export async function runStageSpec(
   try {
     if (spec.source.type === 'cmd') return await runCmd(spec.source.cmd, spec, emit, signal);
     const kind = await loadKind(spec.source);
-    if (signal.aborted) return { ok: false, error: 'interrupted', interrupted: true };
+    if (signal.aborted) return INTERRUPTED;
     const impl = await kind.load();
     await impl.run(makeContext(spec, emit, signal));
-    if (signal.aborted) return { ok: false, error: 'interrupted', interrupted: true };
-    return { ok: true };
-  } catch (err) {
-    if (signal.aborted) return { ok: false, error: 'interrupted', interrupted: true };
-    const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    return { ok: false, error };
+    if (signal.aborted) return INTERRUPTED;
+    return ok(null);
+  } catch (e) {
+    if (signal.aborted) return INTERRUPTED;
+    return err({ reason: 'kind-threw', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   }
 }
 
@@ -99,16 +101,16 @@ function runCmd(cmd: string, spec: StageRunSpec, emit: (e: StageRunEvent) => voi
       }, CMD_KILL_GRACE_MS);
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (err) => {
+    child.on('error', (e) => {
       signal.removeEventListener('abort', onAbort);
-      resolve({ ok: false, error: `could not start sh: ${err.message}` });
+      resolve(err({ reason: 'spawn-error', message: e.message }));
     });
     child.on('close', (code, sig) => {
       signal.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
-      if (signal.aborted) resolve({ ok: false, error: 'interrupted', interrupted: true });
-      else if (code === 0) resolve({ ok: true });
-      else resolve({ ok: false, error: sig ? `command killed by ${sig}` : `command exited with status ${code}` });
+      if (signal.aborted) resolve(INTERRUPTED);
+      else if (code === 0) resolve(ok(null));
+      else resolve(err(sig ? { reason: 'signal', signal: sig } : { reason: 'exit-status', status: code ?? -1 }));
     });
   });
 }

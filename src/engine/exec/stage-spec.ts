@@ -2,6 +2,8 @@
  * What it takes to run one stage, as plain JSON: the message a local worker receives, and the file that
  * `wsflow _run-stage SPEC.json` reads (so a cluster executor submits exactly what the local worker runs).
  */
+import type { Result } from '../../contract/result.js';
+import type { Failure } from '../../contract/failure.js';
 import type { MatrixValue } from '../../pipeline/types.js';
 import type { ProgressUpdate, UpstreamOutput } from '../../contract/stage-kind.js';
 
@@ -39,7 +41,8 @@ export type StageRunEvent =
   | { type: 'metric'; name: string; value: number; step?: number }
   | { type: 'annotate'; key: string; value: string | number | boolean };
 
-export type StageRunOutcome = { ok: true } | { ok: false; error: string; interrupted?: boolean };
+/** How one execution ended: `ok(null)`, or why it failed. */
+export type StageRunOutcome = Result<null, Failure>;
 
 /** Parent → worker. */
 export type WorkerRequest = { type: 'run'; spec: StageRunSpec; seq: number } | { type: 'abort' };

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MatrixValue } from '../../pipeline/types.js';
-import type { Result } from '../../pipeline/types.js';
+import type { Result } from '../../contract/result.js';
 import type { DepIngredient, SourceIngredient } from '../keys/key-ingredients.js';
 import type { StageKey, TreeHash } from '../keys/hashing.js';
 

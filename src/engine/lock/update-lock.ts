@@ -4,7 +4,7 @@
  * stages pipeline.yaml no longer declares are dropped.
  */
 import type { Pipeline } from '../../pipeline/types.js';
-import type { Result } from '../../pipeline/types.js';
+import type { Result } from '../../contract/result.js';
 import type { KindSource } from '../plan/engine-context.js';
 import { computeAllStatic } from '../plan/static-ingredients.js';
 import { assessAll } from '../plan/stage-status.js';

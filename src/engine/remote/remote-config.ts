@@ -16,7 +16,8 @@ import { parseYaml } from '../../pipeline/parse-yaml.js';
 import { closestMatch } from '../../pipeline/suggest.js';
 import type { DiagnosticSink } from '../../pipeline/diagnostics.js';
 import type { MapNode, SourceNode } from '../../pipeline/source-tree.js';
-import type { Diagnostic, Result } from '../../pipeline/types.js';
+import type { Diagnostic } from '../../pipeline/types.js';
+import type { Result } from '../../contract/result.js';
 
 export const REMOTE_CONFIG_NAME = 'wsflow.config.yaml';
 

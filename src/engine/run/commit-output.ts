@@ -23,6 +23,9 @@ export interface CommitRequest {
   annotations: Record<string, string | number | boolean>;
 }
 
+/** A cmd stage exited 0 without writing an out it declared. */
+export class OutputMissingError extends Error {}
+
 export function commitOutput(scope: RunScope, n: ScheduledNode, r: CommitRequest): { hash: TreeHash; durationMs: number } {
   const { store, cache, pipeline } = scope.ctx;
   const layout = n.st.layout;
@@ -32,7 +35,7 @@ export function commitOutput(scope: RunScope, n: ScheduledNode, r: CommitRequest
   } else {
     for (const p of layout.paths) guardedOutPath(pipeline.projectDir, p);
     const listed = listOutputFiles(pipeline.projectDir, layout);
-    if (!listed.ok) throw new Error(`the command did not write its declared out ${listed.missing}`);
+    if (!listed.ok) throw new OutputMissingError(`the command did not write its declared out ${listed.missing}`);
     stored = cache.ingestFilesByCopy(listed.files);
   }
   crashPoint('ingested');

@@ -6,13 +6,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageStatus } from '../plan/stage-status.js';
 import type { StageFailure } from '../events.js';
-import type { StageRunEvent } from '../exec/stage-spec.js';
+import type { StageRunEvent, StageRunOutcome } from '../exec/stage-spec.js';
 import { HOST } from '../exec/process-util.js';
 import { CorruptObjectError, removeTree } from '../cas/cache-store.js';
 import { describeFault } from '../faults.js';
-import { fmtMs } from '../loggers/format-time.js';
+import { fmtMs } from '../format-time.js';
 import type { MetricRow } from '../state/state-store.js';
-import { commitOutput, prepareCmdOuts, removePartialOuts } from './commit-output.js';
+import { commitOutput, OutputMissingError, prepareCmdOuts, removePartialOuts } from './commit-output.js';
+import { err } from '../../contract/result.js';
+import { describeFailure, type Failure } from '../../contract/failure.js';
 import { inputsOf } from './stage-inputs.js';
 import { StageLog } from './stage-log.js';
 import type { Done, RunScope, ScheduledNode } from './run-types.js';
@@ -95,7 +97,7 @@ export async function executeAttempt(scope: RunScope, n: ScheduledNode, status: 
     }
   };
 
-  let outcome;
+  let outcome: StageRunOutcome;
   try {
     const inputs = inputsOf(scope, n);
     if (st.source.type === 'cmd') prepareCmdOuts(pipeline.projectDir, n.stage.outs);
@@ -124,12 +126,12 @@ export async function executeAttempt(scope: RunScope, n: ScheduledNode, status: 
       onEvent,
       signal: scope.opts.signal,
     });
-  } catch (err) {
-    const error =
-      err instanceof CorruptObjectError
-        ? `input ${err.message}, and the project holds no intact copy: evicted it; run again to rebuild it`
-        : (describeFault(err) ?? (err instanceof Error ? err.message : String(err)));
-    outcome = { ok: false as const, error };
+  } catch (e) {
+    outcome = err(
+      e instanceof CorruptObjectError
+        ? { reason: 'input-corrupt', message: `input ${e.message}, and the project holds no intact copy: evicted it; run again to rebuild it` }
+        : faultOr(e, 'executor-error'),
+    );
   } finally {
     clearInterval(metricTimer);
   }
@@ -143,8 +145,8 @@ export async function executeAttempt(scope: RunScope, n: ScheduledNode, status: 
       log.close();
       removeTree(staging);
       return { outcome: 'executed', outputHash: committed.hash, executionId };
-    } catch (err) {
-      outcome = { ok: false as const, error: describeFault(err) ?? (err instanceof Error ? err.message : String(err)) };
+    } catch (e) {
+      outcome = err(e instanceof OutputMissingError ? { reason: 'output-missing', message: e.message } : faultOr(e, 'commit-failed'));
     }
   }
   removeTree(staging);
@@ -152,15 +154,16 @@ export async function executeAttempt(scope: RunScope, n: ScheduledNode, status: 
   // the space a command that filled the disk took, so that recording the failure and the next run can proceed
   if (st.source.type === 'cmd') removePartialOuts(pipeline.projectDir, n.stage.outs);
   const ended = Date.now();
-  const interrupted = 'interrupted' in outcome && outcome.interrupted === true;
+  const failure = outcome.error;
+  const interrupted = failure.reason === 'interrupted';
   store.endExecution(executionId, interrupted ? 'interrupted' : 'failed', {
-    error: outcome.error,
+    error: describeFailure(failure),
     now: ended,
     durationMs: ended - started,
     backend,
     annotations,
   });
-  log.line(`# ${interrupted ? 'interrupted' : 'failed'} after ${fmtMs(ended - started)}: ${outcome.error}`);
+  log.line(`# ${interrupted ? 'interrupted' : 'failed'} after ${fmtMs(ended - started)}: ${describeFailure(failure)}`);
   log.close();
   if (interrupted) {
     scope.counts.interrupted++;
@@ -169,6 +172,12 @@ export async function executeAttempt(scope: RunScope, n: ScheduledNode, status: 
   }
   return {
     outcome: 'failed',
-    failure: { stageId: n.id, executionId, durationMs: ended - started, error: outcome.error, logPath, logTail: log.tail(), key },
+    failure: { stageId: n.id, executionId, durationMs: ended - started, failure, logPath, logTail: log.tail(), key },
   };
+}
+
+/** A fault of the machine as such; anything else thrown as the given reason, with its message. */
+function faultOr(e: unknown, reason: 'executor-error' | 'commit-failed'): Failure {
+  const fault = describeFault(e);
+  return fault !== undefined ? { reason: 'fault', message: fault } : { reason, message: e instanceof Error ? e.message : String(e) };
 }

@@ -48,7 +48,7 @@ export async function processStage(scope: RunScope, n: ScheduledNode): Promise<D
           stageId: n.id,
           executionId: latest.id,
           durationMs: latest.duration_ms ?? 0,
-          error: `failed in run #${latest.run_id}: ${firstLine(latest.error ?? 'failed')}`,
+          failure: { reason: 'failed-elsewhere', runId: latest.run_id, message: firstLine(latest.error ?? 'failed') },
           logPath: latest.log_path,
           logTail: [],
         });

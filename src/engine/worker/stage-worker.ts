@@ -30,7 +30,7 @@ process.on('message', (raw: unknown) => {
     return;
   }
   if (current) {
-    send({ type: 'finished', outcome: { ok: false, error: 'worker is busy' } });
+    send({ type: 'finished', outcome: { ok: false, error: { reason: 'executor-error', message: 'worker is busy' } } });
     return;
   }
   const controller = new AbortController();

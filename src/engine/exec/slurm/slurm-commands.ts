@@ -3,7 +3,7 @@
  * with a timeout. Errors are values: a cluster that is down or slow is an expected condition the executor reports.
  */
 import { execFile } from 'node:child_process';
-import type { Result } from '../../../pipeline/types.js';
+import type { Result } from '../../../contract/result.js';
 import { parseSacct, parseScontrolJob, parseSqueue, SQUEUE_FORMAT, type JobStatus } from './job-states.js';
 
 export interface CommandOutput {

@@ -16,6 +16,7 @@ import type { StageRunEvent, StageRunOutcome, StageRunSpec } from '../stage-spec
 import { HOST, isPidAlive } from '../process-util.js';
 import { removeTree } from '../../cas/cache-store.js';
 import { onAbort } from '../on-abort.js';
+import { describeFailure } from '../../../contract/failure.js';
 import { jobNameFor, sbatchArgs, type SlurmSettings } from './sbatch-args.js';
 import { sbatch, scancel, squeueStates } from './slurm-commands.js';
 import { JobWatcher, type JobUpdate } from './job-watcher.js';
@@ -81,7 +82,7 @@ export class SlurmExecutor implements StageExecutor {
     try {
       return await this.#execute(request);
     } catch (err) {
-      return { ok: false, error: `SLURM executor: ${err instanceof Error ? err.message : String(err)}` };
+      return fail('executor-error', `SLURM executor: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -94,7 +95,7 @@ export class SlurmExecutor implements StageExecutor {
 
   async #execute(request: ExecuteRequest): Promise<StageRunOutcome> {
     const { spec, signal, onEvent } = request;
-    if (this.#closed) return { ok: false, error: 'executor closed' };
+    if (this.#closed) return fail('executor-error', 'executor closed');
     if (signal.aborted) return interrupted();
     if (!this.#swept) {
       this.#swept = true;
@@ -116,7 +117,7 @@ export class SlurmExecutor implements StageExecutor {
     const submitted = await sbatch(args, scriptPath);
     if (!submitted.ok) {
       this.#cleanup(jobDir);
-      return { ok: false, error: `could not submit ${spec.stageId} to SLURM: ${submitted.error}` };
+      return fail('executor-error', `could not submit ${spec.stageId} to SLURM: ${submitted.error}`);
     }
     const jobId = submitted.value;
     this.#inFlight.add(jobId);
@@ -216,14 +217,14 @@ export class SlurmExecutor implements StageExecutor {
       const visible = spec.source.type === 'kind' ? await this.#awaitOutputs(jobDir, spec.outDir) : null;
       outcome =
         visible === null
-          ? { ok: true }
-          : { ok: false, error: `SLURM job ${jobId} finished, but its output is not visible here: ${visible}` };
-    } else if (!killedBySlurm && finished && !finished.ok && !finished.interrupted) {
-      // the stage itself failed (an exception, a command's exit status): its own error, as locally
-      outcome = { ok: false, error: finished.error };
+          ? { ok: true, value: null }
+          : fail('output-missing', `SLURM job ${jobId} finished, but its output is not visible here: ${visible}`);
+    } else if (!killedBySlurm && finished && !finished.ok && finished.error.reason !== 'interrupted') {
+      // the stage itself failed (an exception, a command's exit status): its own failure, as locally
+      outcome = finished;
     } else {
-      const stageSaw = finished && !finished.ok ? `; the stage reported: ${firstLine(finished.error)}` : '';
-      outcome = { ok: false, error: `${explain(end, finished, jobDir, seen.vanished)}${stageSaw}` };
+      const stageSaw = finished && !finished.ok ? `; the stage reported: ${firstLine(describeFailure(finished.error))}` : '';
+      outcome = fail(failureOf(end, finished), `${explain(end, finished, jobDir, seen.vanished)}${stageSaw}`);
     }
     this.#cleanup(jobDir);
     return outcome;
@@ -285,7 +286,20 @@ function firstLine(text: string): string {
 }
 
 function interrupted(): StageRunOutcome {
-  return { ok: false, error: 'interrupted', interrupted: true };
+  return { ok: false, error: { reason: 'interrupted' } };
+}
+
+type MessageReason = 'timeout' | 'output-missing' | 'job-ended' | 'executor-error';
+
+function fail(reason: MessageReason, message: string): StageRunOutcome {
+  return { ok: false, error: { reason, message } };
+}
+
+/** The reason of a job SLURM ended, or that ended without leaving its outcome where we can read it. */
+function failureOf(end: JobEnd, finished: StageRunOutcome | null): MessageReason {
+  if (end.cause === 'time-limit') return 'timeout';
+  if (end.cause === 'completed' && !finished) return 'output-missing';
+  return 'job-ended';
 }
 
 function delay(ms: number): Promise<void> {

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Pipeline } from '../../pipeline/types.js';
 import { runCommand, type RunCommandOptions } from './run-command.js';
-import { styleFor, type CommandEnv } from './command-env.js';
-import { onAbort } from '../exec/on-abort.js';
+import { styleFor, type CommandEnv } from '../command-env.js';
+import { onAbort } from '../../engine/exec/on-abort.js';
 
 export interface WatchCommandOptions {
   targets: readonly string[];

@@ -3,18 +3,17 @@
  * happen (`--dry-run`) or bring the targets up to date.
  */
 import type { Pipeline } from '../../pipeline/types.js';
-import type { EngineEvent, EventSink } from '../events.js';
+import type { EventSink } from '../../engine/events.js';
+import { dryRun } from '../../engine/run/dry-run.js';
 import { ConsoleLogger, jsonLinesSink } from '../loggers/console-logger.js';
 import { colorWanted } from '../loggers/style.js';
-import type { StageExecutor } from '../exec/executor.js';
-import { selectStages } from '../plan/select-stages.js';
-import { computeAllStatic } from '../plan/static-ingredients.js';
-import { assessAll } from '../plan/stage-status.js';
-import type { DryRunAction } from '../events.js';
-import { openProjectForReading, openProjectForWriting } from '../project.js';
-import { runPipeline, type RunResult } from '../run/run-pipeline.js';
-import { printPlanErrors, type CommandEnv } from './command-env.js';
-import { updateLockAfterRun } from '../lock/update-lock.js';
+import type { StageExecutor } from '../../engine/exec/executor.js';
+import { selectStages } from '../../engine/plan/select-stages.js';
+import { computeAllStatic } from '../../engine/plan/static-ingredients.js';
+import { openProjectForReading, openProjectForWriting } from '../../engine/project.js';
+import { runPipeline, type RunResult } from '../../engine/run/run-pipeline.js';
+import { printPlanErrors, type CommandEnv } from '../command-env.js';
+import { updateLockAfterRun } from '../../engine/lock/update-lock.js';
 
 export interface RunCommandOptions {
   targets: readonly string[];
@@ -112,34 +111,4 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
   } finally {
     project.close();
   }
-}
-
-function dryRun(
-  ctx: Parameters<typeof assessAll>[0],
-  statics: Parameters<typeof assessAll>[1],
-  order: readonly string[],
-  sink: EventSink,
-  skipFailedKeys: ReadonlySet<string> | undefined,
-): void {
-  const statuses = assessAll(ctx, statics, order);
-  const counts = { toRun: 0, toRestore: 0, fresh: 0, failedUnchanged: 0, waiting: 0 };
-  for (const id of order) {
-    const s = statuses.get(id);
-    if (!s) continue;
-    let action: DryRunAction;
-    if (s.state === 'fresh') action = 'skip';
-    else if (s.state === 'cached') action = 'restore';
-    else if (s.state === 'running') action = 'wait';
-    else if (s.key === null) action = 'run-unless-cut-off';
-    else if (skipFailedKeys?.has(s.key)) action = 'fail';
-    else action = 'run';
-    if (action === 'skip') counts.fresh++;
-    else if (action === 'restore') counts.toRestore++;
-    else if (action === 'fail') counts.failedUnchanged++;
-    else if (action === 'wait') counts.waiting++;
-    else counts.toRun++;
-    const event: EngineEvent = { type: 'dry-run-stage', stageId: id, state: s.key === null ? 'pending' : s.state, action, reasons: s.reasons };
-    sink(event);
-  }
-  sink({ type: 'dry-run-end', ...counts });
 }

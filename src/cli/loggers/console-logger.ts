@@ -2,10 +2,11 @@
  * The human logger: one line per stage event. On a TTY it also keeps a live footer with one progress bar per
  * running stage (from ctx.progress), redrawn at most 10 times a second; elsewhere it prints events only.
  */
-import type { EngineEvent, EventSink } from '../events.js';
+import { describeFailure } from '../../contract/failure.js';
+import type { EngineEvent, EventSink } from '../../engine/events.js';
 import type { ProgressUpdate } from '../../contract/stage-kind.js';
 import { formatEvent } from './format-event.js';
-import { fmtMs } from './format-time.js';
+import { fmtMs } from '../../engine/format-time.js';
 import { makeStyle, type Style } from './style.js';
 
 export interface ConsoleLoggerOptions {
@@ -140,6 +141,8 @@ export class ConsoleLogger {
 /** One JSON object per event per line (`--json`): for scripts and CI. */
 export function jsonLinesSink(out: NodeJS.WritableStream): EventSink {
   return (e) => {
-    out.write(`${JSON.stringify(e)}\n`);
+    // a failure also as its line (`error`), for readers of the JSON lines that do not know the reasons
+    const line = e.type === 'stage-failed' || e.type === 'stage-retry' ? { ...e, error: describeFailure(e.failure) } : e;
+    out.write(`${JSON.stringify(line)}\n`);
   };
 }

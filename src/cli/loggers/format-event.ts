@@ -1,9 +1,10 @@
 /**
  * One line (or a few, for failures) per engine event: the text every human-facing logger prints.
  */
-import type { EngineEvent, SkipCause } from '../events.js';
-import { firstLine, formatReasons } from '../plan/reasons.js';
-import { fmtMs, formatAge } from './format-time.js';
+import { describeFailure } from '../../contract/failure.js';
+import type { EngineEvent, SkipCause } from '../../engine/events.js';
+import { firstLine, formatReasons } from '../../engine/plan/reasons.js';
+import { fmtMs, formatAge } from '../../engine/format-time.js';
 import type { Style } from './style.js';
 
 function skipText(cause: SkipCause): string {
@@ -50,13 +51,13 @@ export function formatEvent(e: EngineEvent, s: Style, verbose: boolean, now = Da
       return [`${s.green('✓')} ${e.stageId}  ${fmtMs(e.durationMs)}${backend}${cutoff}`];
     }
     case 'stage-failed': {
-      const lines = [`${s.red('✗')} ${e.stageId} failed after ${fmtMs(e.durationMs)}: ${firstLine(e.error)}`];
+      const lines = [`${s.red('✗')} ${e.stageId} failed after ${fmtMs(e.durationMs)}: ${firstLine(describeFailure(e.failure))}`];
       for (const l of e.logTail) lines.push(s.dim(`    │ ${l}`));
       if (e.logPath) lines.push(s.dim(`    log: wsflow logs ${e.stageId}  (${e.logPath})`));
       return lines;
     }
     case 'stage-retry':
-      return [`${s.yellow('↻')} ${e.stageId} failed after ${fmtMs(e.durationMs)}: ${firstLine(e.error)}; retry ${e.retry.n}/${e.retry.of}`];
+      return [`${s.yellow('↻')} ${e.stageId} failed after ${fmtMs(e.durationMs)}: ${firstLine(describeFailure(e.failure))}; retry ${e.retry.n}/${e.retry.of}`];
     case 'stage-interrupted':
       return [`${s.yellow('■')} ${e.stageId} interrupted`];
     case 'stage-skipped':

@@ -1,20 +1,19 @@
 /**
- * `wsflow metrics [STAGE...] [--all] [--json]`: metrics stages recorded through ctx.metric, from the state
- * database. Default: the latest successful execution of each stage (a stage's curve summarised by its last
- * value). `--all`: every execution that recorded metrics, with the params that differ between them.
+ * The metrics stages recorded, as data: per stage the execution whose result is in out/ (else the latest successful,
+ * else the latest), or with `all` every execution and the params that differ between them.
  */
 import { canonicalJson } from '../keys/canonical-json.js';
 import { stateDbPathOf } from '../plan/engine-context.js';
-import { formatValue } from '../plan/reasons.js';
 import { parseIngredients, type ExecutionRow, type MetricRow } from '../state/state-store.js';
 import { openRecordedState } from '../project.js';
-import { styleFor, type CommandEnv } from './command-env.js';
 
-export interface MetricsCommandOptions {
+export interface MetricsQuery {
   projectDir: string;
+  /** stage ids or names (all cells); empty: every stage */
   stages: readonly string[];
   all: boolean;
-  json: boolean;
+  /** also every point of each curve */
+  series: boolean;
 }
 
 export interface MetricSummary {
@@ -72,12 +71,12 @@ function flatParams(e: ExecutionRow): Map<string, unknown> {
   return out;
 }
 
-export function metricsCommand(o: MetricsCommandOptions, env: CommandEnv): number {
+/** No state database yet (its path), or the executions with metrics. */
+export type MetricsOutcome = { type: 'no-state'; stateDb: string } | { type: 'done'; executions: ExecutionMetrics[] };
+
+export function metricsData(o: MetricsQuery): MetricsOutcome {
   const state = openRecordedState(o.projectDir, { readOnly: true });
-  if (!state) {
-    env.stderr.write(`error: no executions recorded yet (no ${stateDbPathOf(o.projectDir)})\n`);
-    return 1;
-  }
+  if (!state) return { type: 'no-state', stateDb: stateDbPathOf(o.projectDir) };
   try {
     const { store } = state;
     const withMetrics = store.db
@@ -112,7 +111,7 @@ export function metricsCommand(o: MetricsCommandOptions, env: CommandEnv): numbe
           params: Object.fromEntries(differing.map((k) => [k, params[i]?.get(k)])),
           metrics: summarize(rows),
         };
-        if (o.json) {
+        if (o.series) {
           const series: Record<string, { step: number | null; value: number }[]> = {};
           for (const r of rows) (series[r.name] ??= []).push({ step: r.step, value: r.value });
           entry.series = series;
@@ -120,38 +119,8 @@ export function metricsCommand(o: MetricsCommandOptions, env: CommandEnv): numbe
         results.push(entry);
       });
     }
-    if (o.json) {
-      env.stdout.write(`${JSON.stringify({ executions: results }, null, 2)}\n`);
-      return 0;
-    }
-    if (results.length === 0) {
-      env.stdout.write(o.stages.length ? `No metrics recorded for ${o.stages.join(', ')}.\n` : 'No metrics recorded yet.\n');
-      return 0;
-    }
-    env.stdout.write(renderMetrics(results, o.all, styleFor(env.stdout)));
-    return 0;
+    return { type: 'done', executions: results };
   } finally {
     state.close();
   }
-}
-
-function renderMetrics(results: readonly ExecutionMetrics[], all: boolean, s: ReturnType<typeof styleFor>): string {
-  const rows: string[][] = [];
-  const header = all ? ['stage', 'exec', 'run', 'status', 'params', 'metric', 'value', 'step', 'points'] : ['stage', 'metric', 'value', 'step', 'points'];
-  for (const r of results) {
-    const params = Object.entries(r.params).map(([k, v]) => `${k}=${formatValue(v)}`).join(' ');
-    for (const m of r.metrics) {
-      const cells = [fmtNum(m.value), m.step === null ? '' : String(m.step), String(m.points)];
-      rows.push(all ? [r.stage, `#${r.executionId}`, `#${r.runId}`, r.status, params, m.name, ...cells] : [r.stage, m.name, ...cells]);
-    }
-  }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return `${s.bold(line(header))}\n${rows.map(line).join('\n')}\n`;
-}
-
-function fmtNum(v: number): string {
-  if (Number.isInteger(v)) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(4) : v.toPrecision(6).replace(/\.?0+$/, '');
 }

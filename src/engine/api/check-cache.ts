@@ -1,12 +1,7 @@
 /**
- * `wsflow fsck [--json]`: verifies the whole cache, like `git fsck`. Every object in cache/objects must hash to its
- * name; every materialised tree in cache/trees must hold exactly its manifest's bytes; every execution recorded as
- * succeeded must still have its manifest and objects. What fails is evicted (the object, the trees sharing it, the
- * executions that can no longer be restored: their stages run again when next needed) and reported.
- * Links and names wsflow did not create are reported and left alone (lstat, never followed).
- *
- * Exit codes: 0 the cache is intact; 1 damage was found and evicted; 3 the check could not run (another run is in
- * progress; a fault of the machine, reported by the CLI with the same code).
+ * The cache check behind `wsflow fsck`: every object against its content hash, every materialised tree against its
+ * manifest, every succeeded execution still restorable. What fails is evicted; each finding is reported as it is
+ * made (an event), the totals at the end. Refused while a run is live: its objects are being written.
  */
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
@@ -16,15 +11,8 @@ import { hashFileSync } from '../keys/file-hasher.js';
 import type { TreeHash } from '../keys/hashing.js';
 import { cacheDirOf } from '../plan/engine-context.js';
 import { firstLiveRun } from '../exec/leases.js';
+import type { RunRow, StateStore } from '../state/state-store.js';
 import { openRecordedState } from '../project.js';
-import { FAULT_EXIT_CODE } from '../faults.js';
-import { fmtBytes } from './explain-command.js';
-import { styleFor, type CommandEnv } from './command-env.js';
-
-export interface FsckCommandOptions {
-  projectDir: string;
-  json: boolean;
-}
 
 export interface FsckReport {
   checkedObjects: number;
@@ -41,48 +29,32 @@ export interface FsckReport {
   ok: boolean;
 }
 
+/** One thing the check found wrong, and what it did about it. */
+export type FsckFinding =
+  /** an object whose bytes do not match its name: evicted, with the trees and executions that used it */
+  | { type: 'corrupt-object'; hash: string; bytes: number; trees: number; executions: number }
+  /** a materialised tree that does not hold its manifest's bytes: removed (made again from the objects) */
+  | { type: 'damaged-tree'; tree: string; problem: string }
+  /** a succeeded execution whose output can no longer be restored: marked evicted */
+  | { type: 'unrestorable-execution'; executionId: number; stageId: string; problem: string };
 
-export function fsckCommand(o: FsckCommandOptions, env: CommandEnv): number {
-  const state = openRecordedState(o.projectDir);
-  if (!state) {
-    env.stdout.write(o.json ? `${JSON.stringify({ nothing: true, ok: true })}\n` : 'No cache here yet: nothing to check.\n');
-    return 0;
-  }
+/** No state recorded yet, a live run in the way, or the check's totals. */
+export type FsckOutcome = { type: 'nothing' } | { type: 'busy'; run: RunRow } | { type: 'done'; report: FsckReport };
+
+export function checkCache(projectDir: string, onFinding: (finding: FsckFinding) => void): FsckOutcome {
+  const state = openRecordedState(projectDir);
+  if (!state) return { type: 'nothing' };
   try {
     const { store } = state;
-    const cache = new CacheStore(cacheDirOf(o.projectDir));
-    const now = Date.now();
-    const r = firstLiveRun(store, now);
-    if (r) {
-      env.stderr.write(`error: run #${r.id} (pid ${r.pid} on ${r.host}) is in progress; its objects are being written. Try again when it ends.\n`);
-      return FAULT_EXIT_CODE;
-    }
-    const report = check(store, cache, (line) => {
-      if (!o.json) env.stdout.write(`${line}\n`);
-    });
-    if (o.json) env.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else {
-      const s = styleFor(env.stdout);
-      const head = `Checked ${report.checkedObjects} objects (${fmtBytes(report.checkedBytes)}) and ${report.checkedTrees} trees`;
-      env.stdout.write(
-        report.ok
-          ? `${s.green(head)}: all intact.\n`
-          : `${head}: ${s.red(`${report.corruptObjects.length} corrupt objects evicted`)}, ${report.removedTrees} trees removed, ` +
-              `${report.evictedExecutions} executions no longer restorable (their stages run again when needed).\n`,
-      );
-      if (report.foreign.length > 0) {
-        env.stdout.write(
-          `Left alone ${report.foreign.length} entries wsflow did not create: ${report.foreign.slice(0, 3).join(', ')}${report.foreign.length > 3 ? ', …' : ''}\n`,
-        );
-      }
-    }
-    return report.ok ? 0 : 1;
+    const run = firstLiveRun(store, Date.now());
+    if (run) return { type: 'busy', run };
+    return { type: 'done', report: check(store, new CacheStore(cacheDirOf(projectDir)), onFinding) };
   } finally {
     state.close();
   }
 }
 
-function check(store: Parameters<typeof evictCorruptObject>[0], cache: CacheStore, say: (line: string) => void): FsckReport {
+function check(store: StateStore, cache: CacheStore, say: (finding: FsckFinding) => void): FsckReport {
   const report: FsckReport = {
     checkedObjects: 0,
     checkedBytes: 0,
@@ -120,7 +92,7 @@ function check(store: Parameters<typeof evictCorruptObject>[0], cache: CacheStor
       report.corruptObjects.push({ hash, bytes: st.size });
       report.removedTrees += evicted.trees;
       report.evictedExecutions += evicted.executions;
-      say(`corrupt: object ${hash.slice(0, 12)} (${fmtBytes(st.size)}) does not match its content hash: evicted, with ${evicted.trees} trees and ${evicted.executions} executions that used it`);
+      say({ type: 'corrupt-object', hash, bytes: st.size, trees: evicted.trees, executions: evicted.executions });
     }
   }
   // 2. every materialised tree holds its manifest's bytes (files not hard-linked to a checked object are hashed)
@@ -136,7 +108,7 @@ function check(store: Parameters<typeof evictCorruptObject>[0], cache: CacheStor
     if (problem === undefined) continue;
     removeTree(dir);
     report.removedTrees++;
-    say(`damaged: tree ${name.slice(0, 12)}: ${problem}: removed (it is made again from the objects when a stage needs it)`);
+    say({ type: 'damaged-tree', tree: name, problem });
   }
   // 3. every execution recorded as succeeded can still be restored
   const gone: number[] = [];
@@ -145,7 +117,7 @@ function check(store: Parameters<typeof evictCorruptObject>[0], cache: CacheStor
     const v = cache.verifyTree(e.output_hash as TreeHash);
     if (v.ok) continue;
     gone.push(e.id);
-    say(`missing: execution #${e.id} of ${e.stage_id}: ${v.problem}: no longer restorable`);
+    say({ type: 'unrestorable-execution', executionId: e.id, stageId: e.stage_id, problem: v.problem });
   }
   store.markEvicted(gone);
   report.evictedExecutions += gone.length;

@@ -3,61 +3,21 @@
  * execution recorded in the state database.
  */
 import type { Pipeline } from '../../pipeline/types.js';
-import { resolveTargets, selectStages } from '../plan/select-stages.js';
-import { computeAllStatic } from '../plan/static-ingredients.js';
-import { assessAll } from '../plan/stage-status.js';
-import { diffIngredients, formatReason, formatValue, type Reason } from '../plan/reasons.js';
-import { keyMaterial, type KeyIngredients } from '../keys/key-ingredients.js';
-import { displayParamName } from '../plan/reasons.js';
-import { parseIngredients, type ExecutionRow } from '../state/state-store.js';
-import { shortHash } from '../keys/hashing.js';
-import { fmtMs, formatAge } from '../loggers/format-time.js';
-import { openProjectForReading } from '../project.js';
-import { printPlanErrors, styleFor, type CommandEnv } from './command-env.js';
+import { resolveTargets, selectStages } from '../../engine/plan/select-stages.js';
+import { computeAllStatic } from '../../engine/plan/static-ingredients.js';
+import { displayParamName, formatValue } from '../../engine/plan/reasons.js';
+import { explainData, type ExplainReport } from '../../engine/api/explain-report.js';
+import { shortHash } from '../../engine/keys/hashing.js';
+import { fmtMs, formatAge } from '../../engine/format-time.js';
+import { openProjectForReading } from '../../engine/project.js';
+import { fmtBytes } from '../loggers/format-bytes.js';
+import { printPlanErrors, styleFor, type CommandEnv } from '../command-env.js';
 
 export interface ExplainCommandOptions {
   stage: string;
   json: boolean;
   /** called once planning succeeded (the CLI saves its pipeline load cache) */
   onPlanned?: () => void;
-}
-
-interface ExecutionSummary {
-  executionId: number;
-  runId: number;
-  status: string;
-  key: string;
-  startedAt: string;
-  durationMs: number | null;
-  host: string;
-  executor: string;
-  backend: string | null;
-  annotations: Record<string, unknown>;
-  outputHash: string | null;
-  outputBytes: number | null;
-  outputFiles: number | null;
-  logPath: string | null;
-  kindFingerprint: string | null;
-}
-
-function summarize(e: ExecutionRow): ExecutionSummary {
-  return {
-    executionId: e.id,
-    runId: e.run_id,
-    status: e.status,
-    key: e.key,
-    startedAt: new Date(e.started_at).toISOString(),
-    durationMs: e.duration_ms,
-    host: e.host,
-    executor: e.executor,
-    backend: e.backend,
-    annotations: JSON.parse(e.annotations) as Record<string, unknown>,
-    outputHash: e.output_hash,
-    outputBytes: e.output_bytes,
-    outputFiles: e.output_files,
-    logPath: e.log_path,
-    kindFingerprint: e.kind_fingerprint,
-  };
 }
 
 export function explainCommand(pipeline: Pipeline, o: ExplainCommandOptions, env: CommandEnv): number {
@@ -85,56 +45,21 @@ export function explainCommand(pipeline: Pipeline, o: ExplainCommandOptions, env
       return 2;
     }
     o.onPlanned?.();
-    const status = assessAll(ctx, statics.value, selection.order).get(id);
-    const st = statics.value.get(id);
-    if (!status || !st) throw new Error(`no status for ${id}`);
-    const lastSuccess = ctx.store.latestSuccessOfStage(id) ?? null;
-    const latest = ctx.store.latestExecutionOfStage(id) ?? null;
-    const ing = status.ingredients;
-    const diff: Reason[] = lastSuccess ? diffIngredients(parseIngredients(lastSuccess), ing) : [];
-    const data = {
-      stage: id,
-      state: status.state,
-      key: status.key,
-      reasons: status.reasons.map((r) => ({ ...r, text: formatReason(r) })),
-      ingredients: ing,
-      keyMaterial: status.key ? keyMaterial(ing) : null,
-      kindFingerprint: st.kindFingerprint,
-      modulePath: st.resolved?.modulePath ?? null,
-      outputs: st.layout,
-      lastSuccess: lastSuccess ? summarize(lastSuccess) : null,
-      latestExecution: latest ? summarize(latest) : null,
-      diffFromLastSuccess: diff.map((r) => ({ ...r, text: formatReason(r) })),
-      warnings: status.warnings,
-    };
+    const data = explainData(ctx, statics.value, selection.order, id);
     if (o.json) {
       env.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
       return 0;
     }
-    env.stdout.write(renderExplain(data, ing, status.state, styleFor(env.stdout)));
+    env.stdout.write(renderExplain(data, styleFor(env.stdout)));
     return 0;
   } finally {
     project.close();
   }
 }
 
-function renderExplain(
-  d: {
-    stage: string;
-    key: string | null;
-    kindFingerprint: string | null;
-    modulePath: string | null;
-    outputs: { type: 'dir'; path: string } | { type: 'paths'; paths: readonly string[] };
-    lastSuccess: ExecutionSummary | null;
-    latestExecution: ExecutionSummary | null;
-    diffFromLastSuccess: { text: string }[];
-    reasons: { text: string }[];
-    warnings: string[];
-  },
-  ing: KeyIngredients,
-  state: string,
-  s: ReturnType<typeof styleFor>,
-): string {
+function renderExplain(d: ExplainReport, s: ReturnType<typeof styleFor>): string {
+  const ing = d.ingredients;
+  const state = d.state;
   const out: string[] = [];
   const h = (t: string): void => {
     out.push('', s.bold(t));
@@ -218,11 +143,4 @@ function flattenParams(params: Readonly<Record<string, unknown>>): [string, unkn
   };
   visit(params, '');
   return out;
-}
-
-export function fmtBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }

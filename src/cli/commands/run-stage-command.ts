@@ -4,9 +4,9 @@
  * Exit 0 on success, 1 on failure (the error is the last event), 130 when interrupted.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
-import { runStageSpec } from '../exec/run-stage-spec.js';
-import type { StageRunEvent, StageRunSpec } from '../exec/stage-spec.js';
-import type { CommandEnv } from './command-env.js';
+import { runStageSpec } from '../../engine/exec/run-stage-spec.js';
+import type { StageRunEvent, StageRunSpec } from '../../engine/exec/stage-spec.js';
+import type { CommandEnv } from '../command-env.js';
 
 export async function runStageCommand(specFile: string, eventsFile: string | undefined, env: CommandEnv): Promise<number> {
   let spec: StageRunSpec;
@@ -28,7 +28,7 @@ export async function runStageCommand(specFile: string, eventsFile: string | und
   try {
     const outcome = await runStageSpec(spec, (e: StageRunEvent) => write({ type: 'event', event: e }), controller.signal);
     write({ type: 'finished', outcome });
-    return outcome.ok ? 0 : outcome.interrupted ? 130 : 1;
+    return outcome.ok ? 0 : outcome.error.reason === 'interrupted' ? 130 : 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -1,24 +1,15 @@
 /**
- * `wsflow gc [--dry-run]`: removes cache objects and trees not referenced by the latest successful execution of
- * any stage, and says what that frees. Older executions whose outputs go are marked evicted (no longer hits).
- * Refuses to run while another wsflow run is live: its results are in cache/ before they are committed.
+ * Garbage collection of the cache: keep what the latest successful execution of each stage needs, remove the rest
+ * (or, dry, count it). Refused while a run is live: it would race with that run's results.
  */
 import { lstatSync, readdirSync, unlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_NAMES, CacheStore, removeTree } from '../cas/cache-store.js';
 import type { TreeHash } from '../keys/hashing.js';
 import { cacheDirOf } from '../plan/engine-context.js';
-import type { StateStore } from '../state/state-store.js';
+import type { RunRow, StateStore } from '../state/state-store.js';
 import { firstLiveRun } from '../exec/leases.js';
 import { openRecordedState } from '../project.js';
-import { fmtBytes } from './explain-command.js';
-import { styleFor, type CommandEnv } from './command-env.js';
-
-export interface GcCommandOptions {
-  projectDir: string;
-  dryRun: boolean;
-  json: boolean;
-}
 
 export interface GcReport {
   dryRun: boolean;
@@ -33,38 +24,17 @@ export interface GcReport {
   foreign: string[];
 }
 
-export function gcCommand(o: GcCommandOptions, env: CommandEnv): number {
-  const state = openRecordedState(o.projectDir);
-  if (!state) {
-    env.stdout.write(o.json ? `${JSON.stringify({ nothing: true })}\n` : 'No cache here yet: nothing to collect.\n');
-    return 0;
-  }
+/** No state recorded yet, a live run in the way, or what was (or would be) collected. */
+export type GcOutcome = { type: 'nothing' } | { type: 'busy'; run: RunRow } | { type: 'done'; report: GcReport };
+
+export function collectGarbage(projectDir: string, dryRun: boolean): GcOutcome {
+  const state = openRecordedState(projectDir);
+  if (!state) return { type: 'nothing' };
   try {
     const { store } = state;
-    const cache = new CacheStore(cacheDirOf(o.projectDir));
-    const now = Date.now();
-    const r = firstLiveRun(store, now);
-    if (r) {
-      env.stderr.write(
-        `error: run #${r.id} (pid ${r.pid} on ${r.host}) is in progress; gc would race with its results. Try again when it ends.\n`,
-      );
-      return 1;
-    }
-    const report = collect(store, cache, o.dryRun);
-    if (o.json) env.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else {
-      const s = styleFor(env.stdout);
-      const verb = o.dryRun ? 'Would remove' : 'Removed';
-      env.stdout.write(
-        `${s.bold(verb)} ${report.removedObjects} objects (${fmtBytes(report.removedBytes)}) and ${report.removedTrees} trees; ` +
-          `${report.evictedExecutions} older executions ${o.dryRun ? 'would no longer be' : 'are no longer'} restorable.\n` +
-          `Kept ${report.keptObjects} objects (${fmtBytes(report.keptBytes)}) for the latest successful execution of ${report.keptExecutions} stages.\n` +
-          (report.foreign.length > 0
-            ? `Left alone ${report.foreign.length} entries wsflow did not create (links or unexpected names): ${report.foreign.slice(0, 3).join(', ')}${report.foreign.length > 3 ? ', …' : ''}\n`
-            : ''),
-      );
-    }
-    return 0;
+    const run = firstLiveRun(store, Date.now());
+    if (run) return { type: 'busy', run };
+    return { type: 'done', report: collect(store, new CacheStore(cacheDirOf(projectDir)), dryRun) };
   } finally {
     state.close();
   }
