@@ -1,6 +1,7 @@
 /**
- * After a successful run: the lock's entries for the stages the run brought up to date, merged into those it
- * already holds for this profile; entries of stages pipeline.yaml no longer declares are dropped.
+ * After a successful run: the lock's entries for every stage that is fresh now (the run's, and any other whose
+ * out/ holds the result for its current key), merged into those it already holds for this profile; entries of
+ * stages pipeline.yaml no longer declares are dropped.
  */
 import type { Pipeline } from '../../pipeline/types.js';
 import type { Result } from '../../contract/result.js';
@@ -18,12 +19,20 @@ export function updateLockAfterRun(pipeline: Pipeline, source: Omit<KindSource, 
   // a new reading of the database: the run's own snapshot of the heads predates what it committed
   const project = openProjectForReading(pipeline, source);
   try {
-    const statics = computeAllStatic(project.ctx, order);
+    // every stage fresh now, not only the run's: a concurrent run on other targets that committed first is kept
+    // even if it read the lock before this one wrote it; a stage outside the selection that cannot be planned
+    // (an input missing) leaves the lock to the run's own stages
+    let scope = pipeline.order;
+    let statics = computeAllStatic(project.ctx, scope);
+    if (!statics.ok) {
+      scope = order;
+      statics = computeAllStatic(project.ctx, scope);
+    }
     if (!statics.ok) return { ok: false, error: `cannot plan the lock entries: ${statics.errors[0]?.message ?? 'planning failed'}` };
-    const statuses = assessAll(project.ctx, statics.value, order);
+    const statuses = assessAll(project.ctx, statics.value, scope);
     const stages: Record<string, LockEntry> = {};
     for (const [id, entry] of Object.entries(stagesOfProfile(lock, pipeline.profile))) if (pipeline.stages.has(id)) stages[id] = entry;
-    for (const id of order) {
+    for (const id of scope) {
       const s = statuses.get(id);
       if (s?.state !== 'fresh' || s.key === null || !s.head?.output_hash) continue;
       stages[id] = lockEntryOf(
