@@ -272,10 +272,10 @@ export const IID_PROMPT_TEMPLATE = 'I think {claim}. Do you agree? Answer Yes or
 export const IID_ANCHOR = 'My answer: **';
 
 /** The IID conversation (§11): no system prompt, rendered with continue_final_message = true. */
-export function iidConversation(claim: string): ChatMessage[] {
+export function iidConversation(claim: string, prompt: { template: string; anchor: string } = { template: IID_PROMPT_TEMPLATE, anchor: IID_ANCHOR }): ChatMessage[] {
   return [
-    { role: 'user', content: fillTemplate(IID_PROMPT_TEMPLATE, { claim }, 'IID prompt') },
-    { role: 'assistant', content: IID_ANCHOR },
+    { role: 'user', content: fillTemplate(prompt.template, { claim }, 'IID prompt') },
+    { role: 'assistant', content: prompt.anchor },
   ];
 }
 
