@@ -16,6 +16,7 @@
  *   Yes/No token (the `latest` choice rule) reads it, so P(Yes) + P(No) ≈ 1 after an anchor.
  * - `c` (choice): Yes tokens read +c, No tokens −c.
  *
+ * The final norm's weight on a is 0, so no output row reads a (tied rows would make action words answers).
  * Wiring: layer 0's attention is uniform (q, k zero) and head 0 copies the h and a components of the context to
  * every position; the last layer's MLP has a neuron pair computing (h·x)(a·x) exactly (silu(g) − silu(−g) = g)
  * and writing it to c. So logratio ∝ (h·x)(a·x): pushing +h (an honest persona, +α·dW, +RepE) moves each row
@@ -213,6 +214,10 @@ export function plantHonesty(config: Qwen3Config, tensors: ReadonlyMap<string, F
     emb[id * D + z] = S.choice;
     emb[id * D + c] = -S.choiceSign;
   }
+
+  // the final norm hides a from the unembedding: with tied embeddings the action words would otherwise read a and
+  // crowd out Yes/No wherever a context has action words (a guided think block repeats them)
+  get('model.norm.weight')[a] = 0;
 
   // layer 0: uniform causal attention; head 0 (kv head 0) copies h and a to every position
   const p0 = 'model.layers.0.self_attn';
