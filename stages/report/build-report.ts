@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import type { UpstreamOutput } from '../../src/contract/stage-kind.js';
+import type { RunFacts, UpstreamOutput } from '../../src/contract/stage-kind.js';
 import { ablationTable } from './ablation-table.js';
 import { calibrationTable } from './calibration-table.js';
 import {
@@ -24,6 +24,7 @@ import { groupBy } from '../lib/group-by.js';
 import { diffTable, trainingTable } from './diff-training-tables.js';
 import { subspaceTable } from './subspace-table.js';
 import { iidTable } from './iid-table.js';
+import { buildHeader } from './report-header.js';
 import { REPORT_KIND_NAME, REPORT_KIND_VERSION } from './kind-info.js';
 import { loadReportInputs, type ReportInputs } from './load-inputs.js';
 import { buildUnits, collectMethods } from './method-units.js';
@@ -50,6 +51,10 @@ export interface BuildReportOptions {
   behavior: string;
   title?: string;
   builtBy: { stageId: string; runId: string | null; stageKey: string | null; created: string };
+  /** how the pipeline was loaded for this run (ctx.run; absent when a test builds the context by hand) */
+  run?: RunFacts;
+  /** the project root, where the header reads the git commit (default: the current directory) */
+  projectDir?: string;
   log?: (message: string) => void;
 }
 
@@ -184,6 +189,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportDocum
     title: opts.title ?? `Weight steering report — ${behavior}`,
     behavior,
     builtBy: opts.builtBy,
+    header: buildHeader(opts.run, opts.projectDir ?? process.cwd(), inputs.sources),
     smoke: smokeVerdict(inputs.sources),
     warnings,
     sections,
@@ -269,6 +275,17 @@ function writeReport(outDir: string, doc: ReportDocument, inputs: ReportInputs):
     title: doc.title,
     behavior: doc.behavior,
     built_by: doc.builtBy,
+    header: {
+      profile: doc.header.profile,
+      overrides: doc.header.overrides,
+      param_changes: doc.header.paramChanges,
+      pipeline_sha256: doc.header.pipelineSha256,
+      run_recorded: doc.header.runKnown,
+      git_commit: doc.header.git?.commit ?? null,
+      git_dirty: doc.header.git?.dirty ?? null,
+      wsflow_version: doc.header.wsflowVersion,
+      backends: doc.header.backends,
+    },
     smoke: doc.smoke,
     warnings: doc.warnings,
     sections: doc.sections.map((s) => ({

@@ -4,6 +4,7 @@
  */
 import type { RenderedPlot, ReportDocument, ReportSection, SourceStage } from './report-document.js';
 import { formatCell, type ReportTable } from './table-model.js';
+import { headerLines } from './report-header.js';
 import { PROVENANCE_HEADERS, provenanceCells, shortHash, smokeBannerText } from './report-text.js';
 
 const CSS = `
@@ -33,6 +34,10 @@ figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: 0.85rem; color: #444; max-width: 60rem; }
 .table-wrap { overflow-x: auto; }
 code { font-size: 0.9em; }
+table.header { margin: 0.4rem 0 1rem; font-size: 0.85rem; }
+table.header caption { text-align: left; font-weight: 600; padding-bottom: 0.2rem; }
+table.header th { text-align: left; background: none; }
+table.header td { white-space: normal; overflow-wrap: anywhere; }
 `;
 
 export function renderHtml(doc: ReportDocument): string {
@@ -50,6 +55,11 @@ export function renderHtml(doc: ReportDocument): string {
       `<code>${esc(doc.builtBy.stageId)}</code> (run ${esc(doc.builtBy.runId ?? 'not recorded')}, key ` +
       `${esc(shortHash(doc.builtBy.stageKey))}). Every row names the stage it came from; the ` +
       '<a href="#provenance">provenance table</a> gives that stage\'s run, key, model, dataset, backend and date.</p>',
+  );
+  body.push(
+    '<table class="header" id="report-header" data-table="header"><caption>What produced this report</caption><tbody>' +
+      headerLines(doc.header).map((l) => `<tr><th scope="row">${esc(l.label)}</th><td>${esc(l.value)}</td></tr>`).join('') +
+      '</tbody></table>',
   );
   if (doc.warnings.length > 0) {
     body.push(`<div class="warnings"><b>Warnings</b><ul>${doc.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`);

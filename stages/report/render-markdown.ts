@@ -4,6 +4,7 @@
  */
 import type { ReportDocument, ReportSection, SourceStage } from './report-document.js';
 import { formatCell, type ReportTable } from './table-model.js';
+import { headerLines } from './report-header.js';
 import { PROVENANCE_HEADERS, provenanceCells, shortHash, smokeBannerText } from './report-text.js';
 
 export function plotFile(id: string): string {
@@ -25,6 +26,9 @@ export function renderMarkdown(doc: ReportDocument): string {
       ' model, dataset, backend and date.',
     '',
   );
+  out.push('**What produced this report**', '', '| | |', '| --- | --- |');
+  for (const l of headerLines(doc.header)) out.push(`| ${escapeCell(l.label)} | ${escapeCell(l.value)} |`);
+  out.push('');
   if (doc.warnings.length > 0) {
     out.push('**Warnings**', '');
     for (const w of doc.warnings) out.push(`- ${escapeInline(w)}`);

@@ -21,6 +21,8 @@ export const reportImplementation: KindImplementation<ReportParams> = {
         stageKey: ctx.key ?? null,
         created: new Date().toISOString(),
       },
+      ...(ctx.run === undefined ? {} : { run: ctx.run }),
+      projectDir: ctx.projectDir,
       log: (m) => ctx.log(m),
     });
     ctx.annotate('smoke', doc.smoke.smoke);

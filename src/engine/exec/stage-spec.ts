@@ -3,7 +3,7 @@
  * `wsflow _run-stage SPEC.json` reads (so a cluster executor submits exactly what the local worker runs).
  */
 import type { MatrixValue } from '../../pipeline/types.js';
-import type { ProgressUpdate, UpstreamOutput } from '../../contract/stage-kind.js';
+import type { ProgressUpdate, RunFacts, UpstreamOutput } from '../../contract/stage-kind.js';
 
 export type StageRunSource =
   | {
@@ -29,6 +29,8 @@ export interface StageRunSpec {
   /** empty directory the stage fills (kinds); cmd stages write their outs in the project */
   outDir: string;
   projectDir: string;
+  /** how the pipeline was loaded for this run (the report's header shows it) */
+  run?: RunFacts;
 }
 
 /** Events a running stage reports (worker → scheduler, or `_run-stage` → its events file). */
