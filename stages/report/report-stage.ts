@@ -15,6 +15,7 @@ export const reportImplementation: KindImplementation<ReportParams> = {
       outDir: ctx.outDir,
       behavior,
       ...(title === undefined ? {} : { title }),
+      perSeed: ctx.params.per_seed === true,
       builtBy: {
         stageId: ctx.stageId,
         runId: ctx.runId === undefined ? null : String(ctx.runId),

@@ -285,7 +285,7 @@ void test('a cmd stage hands over a tree with its outs: the report finds the fil
   const all = fixtureInputs();
   const ok = await runReportKind({ ...all, evals: [{ stageId: 'my_eval', dir: tree, matrix: {}, ...engineFacts('eval-lora') }] });
   const md = readFileSync(join(ok.outDir, 'report.md'), 'utf8');
-  assert.match(md, /\| dW:lora \| −6\.25 \|/);
+  assert.match(md, /\| dW:lora \| 1 \| 0\.00 \| −6\.25 \|/);
   assert.match(md, /\| my_eval \| evals \| eval-dilemmas@1\.0\.0 \| 7 \| a1a1a1a1a1a1 \|/, 'provenance.json is read next to the data file');
 
   cpSync(join(FIXTURES, 'eval-lora'), join(tree, 'out', 'other_eval'), { recursive: true });
