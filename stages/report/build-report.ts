@@ -200,7 +200,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportDocum
     sections.push(
       await section('training', 'Training', 'The adapter fine-tunes behind each dW.', [tr.table], [
         tr.curve.length > 0
-          ? { id: 'training-loss', title: 'Training loss curves', caption: 'Loss per optimiser step for each train stage (solid: training, dashed: validation).', spec: trainingLossSpec(tr.curve, 'Training loss'), marks: ['line'] }
+          ? { id: 'training-loss', title: 'Training loss curves', caption: 'Loss per optimiser step: one panel per adapter (its own y scale, since every fine-tune starts near the same loss), one curve per train stage (solid: training, dashed: validation).', spec: trainingLossSpec(tr.curve, 'Training loss'), marks: ['line'] }
           : omittedPlot('training-loss', 'Training loss curves', 'the train stages logged no steps'),
       ], []),
     );
