@@ -48,7 +48,7 @@ figure { overflow-x: auto; }
 code { font-size: 0.9em; }
 table.header { margin: 0.4rem 0 1rem; font-size: 0.85rem; }
 table.header caption { text-align: left; font-weight: 600; padding-bottom: 0.2rem; }
-table.header th { text-align: left; background: none; }
+table.header th { text-align: left; background: none; white-space: normal; vertical-align: top; }
 table.header td { white-space: normal; overflow-wrap: anywhere; }
 `;
 

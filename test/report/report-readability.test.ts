@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, fixtureInputs, runReportKind } from './report-fixture.js';
+import { FIXTURES, fixtureInputs, runReportKind, shippedShape } from './report-fixture.js';
 
 interface JsonTable {
   id: string;
@@ -22,27 +22,14 @@ function tables(outDir: string): Map<string, JsonTable> {
   return new Map(report.sections.flatMap((s) => s.tables).map((t) => [t.id, t]));
 }
 
-/** The shipped pipeline's matrix values: ablate expands over behavior and seed, diff and train over adapter too. */
-function shippedShape(root = FIXTURES): ReturnType<typeof fixtureInputs> {
-  const inputs = fixtureInputs(root);
-  const set = (name: string, f: (m: Record<string, string | number | boolean>, id: string) => Record<string, string | number | boolean>): void => {
-    inputs[name] = (inputs[name] ?? []).map((u) => ({ ...u, matrix: f({ ...u.matrix }, u.stageId) }));
-  };
-  set('ablation', () => ({ behavior: 'honesty', seed: 0 }));
-  set('diff', (m) => ({ behavior: 'honesty', adapter: m.adapter ?? '', seed: 0 }));
-  set('training', (m) => ({ behavior: 'honesty', adapter: m.adapter ?? '', seed: 0 }));
-  inputs.ablation = (inputs.ablation ?? []).map((u) => ({ ...u, stageId: 'ablate@honesty-0' }));
-  return inputs;
-}
-
 void test('the ablation table names the ablated adapter from its rows and emits the ‖dW‖_F note of the matching diff', async () => {
-  const t = tables((await runReportKind(shippedShape())).outDir).get('delora-ablation');
+  const t = tables((await runReportKind(shippedShape(fixtureInputs()))).outDir).get('delora-ablation');
   assert.ok(t);
   assert.deepEqual([...new Set(t.rows.map((r) => r.adapter))], ['delora'], 'not the stage id ablate@honesty-0');
   assert.ok(t.notes.includes('‖dW‖_F of delora = 33.43 (from diff@delora).'), t.notes.join(' | '));
 
   // no diff for that adapter and seed: the note says what is missing instead of staying silent
-  const inputs = shippedShape();
+  const inputs = shippedShape(fixtureInputs());
   inputs.diff = (inputs.diff ?? []).filter((d) => d.matrix.adapter !== 'delora');
   const without = tables((await runReportKind(inputs)).outDir).get('delora-ablation');
   assert.ok(without?.notes.some((n) => /‖dW‖_F of delora: no diff stage for adapter delora, seed 0/.test(n)));
@@ -63,7 +50,7 @@ void test('a non-converged α* search is flagged in the α* table', async () => 
 });
 
 void test('the loss plot has one panel per adapter with its own y scale, one curve per train stage', async () => {
-  const run = await runReportKind(shippedShape());
+  const run = await runReportKind(shippedShape(fixtureInputs()));
   const spec = JSON.parse(readFileSync(join(run.outDir, 'plots', 'training-loss.vl.json'), 'utf8')) as {
     facet: { field: string };
     resolve: { scale: { y: string } };

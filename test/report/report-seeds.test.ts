@@ -4,39 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, engineFacts, fixtureInputs, runReportKind } from './report-fixture.js';
+import { fixtureInputs, runReportKind, twoSeedInputs } from './report-fixture.js';
 
 interface JsonTable {
   id: string;
   columns: string[];
   rows: Record<string, number | string | null>[];
-}
-
-/** The fixtures plus eval@lora-1: dW:lora's rows again as dW:lora.s1, its +1 arm moved by `shift`. */
-function twoSeeds(shift: number): { root: string; inputs: ReturnType<typeof fixtureInputs> } {
-  const root = mkdtempSync(join(tmpdir(), 'wsflow-report-seeds-'));
-  cpSync(FIXTURES, root, { recursive: true });
-  cpSync(join(root, 'eval-lora'), join(root, 'eval-lora-s1'), { recursive: true });
-  const file = join(root, 'eval-lora-s1', 'dilemmas_per_row.csv');
-  const [header, ...lines] = readFileSync(file, 'utf8').trimEnd().split('\n');
-  const moved = lines.map((l) => {
-    const c = l.split(',');
-    c[0] = 'dW:lora.s1';
-    if (c[1] === '1') {
-      // logratio and logratio_honesty move together in the honest direction
-      const label = Number(c[8]);
-      c[4] = String(Number(c[4]) + shift * label);
-      c[9] = String(Number(c[9]) + shift);
-    }
-    return c.join(',');
-  });
-  writeFileSync(file, `${[header, ...moved].join('\n')}\n`);
-  const inputs = fixtureInputs(root);
-  inputs.evals = [...(inputs.evals ?? []), { stageId: 'eval@lora-1', dir: join(root, 'eval-lora-s1'), matrix: { adapter: 'lora', seed: 1 }, ...engineFacts('eval-lora') }];
-  return { root, inputs };
 }
 
 function tables(outDir: string): Map<string, JsonTable> {
@@ -45,7 +20,7 @@ function tables(outDir: string): Map<string, JsonTable> {
 }
 
 void test('two seeds give one row per method with the mean, the sample sd and n_seeds; plots list each method once', async () => {
-  const { root, inputs } = twoSeeds(1);
+  const { root, inputs } = twoSeedInputs(1);
   const single = tables((await runReportKind(fixtureInputs())).outDir).get('si-table');
   const run = await runReportKind(inputs);
   const t = tables(run.outDir);
