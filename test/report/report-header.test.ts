@@ -5,14 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildReport } from '../../stages/report/build-report.js';
 import { loadOk } from '../pipeline/helpers.js';
-import { REPO_ROOT, fixtureInputs } from './report-fixture.js';
+import { FIXTURES, REPO_ROOT, fixtureInputs } from './report-fixture.js';
 
 const YAML = `params:
   prompt: { anchor: "My choice:", style: plain }
@@ -108,4 +108,45 @@ void test('without run facts (a context built by hand) the header says so instea
   assert.match(html, /profile<\/th><td>not recorded \(the engine passed no run facts\)<\/td>/);
   assert.match(html, /git commit<\/th><td>not a git work tree<\/td>/);
   rmSync(outDir, { recursive: true, force: true });
+});
+
+void test('through the CLI: an -S the report reads reruns only the report, whose header names it; a new commit reruns nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wsflow-report-facts-'));
+  writeFileSync(
+    join(dir, 'pipeline.yaml'),
+    `params: { n: 1 }
+stages:
+  my_eval:
+    cmd: mkdir -p out/my_eval && cp ${join(FIXTURES, 'eval-lora', 'dilemmas_per_row.csv')} out/my_eval/
+    outs: [out/my_eval]
+  report:
+    uses: report
+    out: out/honesty
+    with: { title: "study n=\${params.n}" }
+    needs: { evals: [my_eval] }
+`,
+  );
+  git(dir, 'init', '-q');
+  git(dir, 'add', 'pipeline.yaml');
+  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@example.org', 'commit', '-q', '-m', 'study');
+  const cli = (...args: string[]): { status: number | null; stdout: string } =>
+    spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'wsflow.js'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+  assert.equal(cli('run', 'report').status, 0);
+  const run = cli('run', 'report', '-S', 'n=2', '--json');
+  assert.equal(run.status, 0, run.stdout);
+  const events = run.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; stageId?: string });
+  assert.ok(events.some((e) => e.type === 'stage-fresh' && e.stageId === 'my_eval'), 'the upstream stage is not rerun');
+  assert.ok(events.some((e) => e.type === 'stage-succeeded' && e.stageId === 'report'), 'the report is');
+  const md = readFileSync(join(dir, 'out', 'honesty', 'report.md'), 'utf8');
+  assert.match(md, /\| -S overrides \| n=2 \|/);
+  assert.match(md, /\| params changed from defaults \| n = 2 \(default 1\) \|/);
+  assert.match(md, new RegExp(`\\| pipeline\\.yaml sha256 \\| ${createHash('sha256').update(readFileSync(join(dir, 'pipeline.yaml'))).digest('hex')} \\|`));
+  assert.match(md, new RegExp(`\\| git commit \\| ${git(dir, 'rev-parse', 'HEAD')} \\(clean\\) \\|`), 'out/ is untracked: not dirty');
+
+  writeFileSync(join(dir, 'notes.txt'), 'a new commit\n');
+  git(dir, 'add', 'notes.txt');
+  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@example.org', 'commit', '-q', '-m', 'notes');
+  const status = cli('status', '-S', 'n=2');
+  assert.equal(status.status, 0, `a commit is outside every key: ${status.stdout}`);
+  rmSync(dir, { recursive: true, force: true });
 });
