@@ -61,6 +61,7 @@ function makeContext(spec: StageRunSpec, emit: (e: StageRunEvent) => void, signa
     runId: spec.runId,
     executionId: spec.executionId,
     key: spec.key,
+    ...(spec.run ? { run: spec.run } : {}),
     progress(update) {
       const now = Date.now();
       const final = update.total !== undefined && update.done >= update.total;

@@ -121,6 +121,7 @@ export async function executeAttempt(scope: RunScope, n: ScheduledNode, status: 
         inputs,
         outDir,
         projectDir: pipeline.projectDir,
+        ...(pipeline.origin ? { run: pipeline.origin } : {}),
       },
       resources: n.stage.resources,
       onEvent,
