@@ -124,7 +124,7 @@ void test('the checker flags each kind of forbidden arrow', () => {
  * (process liveness: util/process-util.ts), keys ⇄ state (the hash cache speaks to SQLite itself) and
  * root ⇄ plan (faults and crash points are util/, below everything).
  */
-const ENGINE_LAYERS: readonly string[] = ['util', 'keys', 'state', 'cas', 'plan', 'exec', 'root', 'run', 'api', 'worker'];
+const ENGINE_LAYERS: readonly string[] = ['util', 'keys', 'state', 'cas', 'plan', 'exec', 'root', 'lock', 'remote', 'run', 'api', 'worker'];
 
 function engineFolderOf(file: string): string | undefined {
   const parts = file.split('/');
