@@ -21,13 +21,23 @@ function collect(value: string, previous: string[]): string[] {
 export function addPipelineOptions(command: Command): Command {
   return command
     .option('-f, --file <path>', 'pipeline file', undefined)
-    .option('--profile <name>', 'apply a profile from pipeline.yaml (e.g. smoke)')
+    .option('--profile <name>', 'apply a profile from pipeline.yaml (e.g. smoke); default: $WSFLOW_PROFILE; "" for none')
     .option('-S, --set <key=value>', 'override a param for this run, e.g. -S train.lr=0.01 (repeatable)', collect, []);
+}
+
+/**
+ * The profile a command works in: `--profile NAME`, else the project's default in the environment variable
+ * WSFLOW_PROFILE (as Snakemake reads SNAKEMAKE_PROFILE), so that after `export WSFLOW_PROFILE=smoke` every command
+ * — status, explain, dag, report, push — means the smoke study. An empty value, on either, means no profile.
+ */
+export function profileOf(options: Pick<PipelineCliOptions, 'profile'>, env: NodeJS.ProcessEnv = process.env): string | null {
+  const chosen = options.profile ?? env['WSFLOW_PROFILE'];
+  return chosen === undefined || chosen === '' ? null : chosen;
 }
 
 /** The load options a command's `-f/--profile/-S` give, from the current directory, diagnostics to stderr. */
 export function loadOptionsOf(options: PipelineCliOptions): LoadForCliOptions {
-  return { cwd: process.cwd(), file: options.file, profile: options.profile ?? null, overrides: options.set, stderr: process.stderr };
+  return { cwd: process.cwd(), file: options.file, profile: profileOf(options), overrides: options.set, stderr: process.stderr };
 }
 
 export interface LoadForCliOptions {

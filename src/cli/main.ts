@@ -40,6 +40,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const setExitCode = (code: number): void => {
     exitCode = code;
   };
+  if (argv.length <= 2 || argv.some((a) => ['--version', '-V', '--help', '-h', 'help'].includes(a))) {
+    // read only when it can be printed or listed: `wsflow status` pays for nothing it does not print
+    const { wsflowVersion } = await import('../core/wsflow-version.js');
+    program.version(wsflowVersion() ?? 'unknown', '-V, --version', 'print the wsflow version');
+  }
   for (const register of await registrarsFor(argv)) register(program, setExitCode);
   try {
     await program.parseAsync([...argv]);

@@ -147,12 +147,13 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .command('status')
     .description('list stages as fresh / stale / cached / failed / running / never-run with the reasons; exit 1 unless all fresh')
     .argument('[targets...]', 'limit to these stages and what they need')
-    .option('--json', 'machine-readable output', false);
-  addPipelineOptions(status).action(async (targets: string[], options: PipelineCliOptions & { json: boolean }) => {
+    .option('--json', 'machine-readable output', false)
+    .option('--stale', 'list only the stages that are not fresh (the summary line still counts all)', false);
+  addPipelineOptions(status).action(async (targets: string[], options: PipelineCliOptions & { json: boolean; stale: boolean }) => {
     const loaded = await load(options);
     if (!loaded) return setExitCode(2);
     const { statusCommand } = await import('./status-command.js');
-    setExitCode(await statusCommand(loaded.pipeline, { targets, json: options.json, onPlanned: loaded.onPlanned }, commandEnv()));
+    setExitCode(await statusCommand(loaded.pipeline, { targets, json: options.json, onlyNotFresh: options.stale, onPlanned: loaded.onPlanned }, commandEnv()));
   });
 
   const explain = program

@@ -33,14 +33,8 @@ export const registerReportCommand: CommandRegistrar = (program, setExitCode) =>
       .option('--open', 'also open it in the default browser (xdg-open / open) when a display is available', false)
       .option('--stage <id>', 'which report stage, when the pipeline has several'),
   ).action(async (options: ReportCliOptions) => {
-    const { loadPipelineForCli } = await import('../load-pipeline-for-cli.js');
-    const pipeline = await loadPipelineForCli({
-      cwd: process.cwd(),
-      file: options.file,
-      profile: options.profile ?? null,
-      overrides: options.set,
-      stderr: process.stderr,
-    });
+    const { loadPipelineForCli, loadOptionsOf } = await import('../load-pipeline-for-cli.js');
+    const pipeline = await loadPipelineForCli(loadOptionsOf(options));
     if (pipeline === null) {
       setExitCode(2);
       return;
@@ -75,7 +69,7 @@ export async function reportAction(pipeline: Pipeline, options: Pick<ReportCliOp
     const page = path.join(pipeline.projectDir, stage.outDir, REPORT_PAGE);
     io.stdout.write(`${page}\n`);
     if (!existsSync(page)) {
-      const profile = options.profile === undefined ? '' : ` --profile ${options.profile}`;
+      const profile = pipeline.profile === null || options.profile === undefined ? '' : ` --profile ${pipeline.profile}`;
       io.stderr.write(`wsflow report: ${stage.id} has not been built yet; build it with: npx wsflow run ${stage.id}${profile}\n`);
       code = 1;
       continue;

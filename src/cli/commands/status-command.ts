@@ -17,6 +17,8 @@ import { assessAllWithLock } from '../../engine/lock/lock-status.js';
 export interface StatusCommandOptions {
   targets: readonly string[];
   json: boolean;
+  /** `--stale`: list only stages that are not fresh; counts and the exit code still cover every selected stage */
+  onlyNotFresh?: boolean;
   /** called once planning succeeded (the CLI saves its pipeline load cache) */
   onPlanned?: () => void;
 }
@@ -99,7 +101,8 @@ export async function statusCommand(pipeline: Pipeline, o: StatusCommandOptions,
     const statuses = lock.value
       ? assessAllWithLock(project.ctx, statics.value, selection.order, stagesOfProfile(lock.value, pipeline.profile))
       : assessAll(project.ctx, statics.value, selection.order);
-    const report = await statusData(project.ctx, selection.order, statuses, env.executors);
+    const full = await statusData(project.ctx, selection.order, statuses, env.executors);
+    const report = o.onlyNotFresh ? { ...full, data: { ...full.data, stages: full.data.stages.filter((x) => x.state !== 'fresh') } } : full;
     env.stdout.write(o.json ? `${JSON.stringify(report.data, null, 2)}\n` : renderStatus(report, styleFor(env.stdout)));
     return report.data.upToDate ? 0 : 1;
   } finally {

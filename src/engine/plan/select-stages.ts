@@ -3,8 +3,7 @@
  * matrix cell, or `name@*`) plus everything they need, in the pipeline's topological order. No target: all stages.
  */
 import type { Pipeline } from '../../pipeline/types.js';
-import { selectTargets } from '../../pipeline/select-targets.js';
-import { didYouMean } from '../../pipeline/suggest.js';
+import { selectTargets, unknownTarget } from '../../pipeline/select-targets.js';
 
 export type Selection = { ok: true; order: string[]; targets: string[] } | { ok: false; error: string };
 
@@ -21,8 +20,7 @@ export function resolveTargets(pipeline: Pipeline, targets: readonly string[]): 
       ids.push(...cells);
       continue;
     }
-    const names = new Set([...pipeline.stages.values()].flatMap((st) => [st.name, st.id]));
-    return { ok: false, error: `unknown target "${t}"${didYouMean(t, names)}` };
+    return { ok: false, error: unknownTarget(pipeline, t) };
   }
   return { ok: true, ids };
 }
