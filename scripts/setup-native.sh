@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the optional OpenBLAS addon native/blas (the `native` tfjs backend). Without it wsflow runs
-# on wasm/cpu; `npm ci` never builds it, so installs never fail for lack of a compiler or OpenBLAS.
+# on wasm/cpu. `npm ci` runs this through scripts/install-native.mjs when the dependencies below are
+# present, and skips it otherwise, so installs never fail for lack of a compiler or OpenBLAS.
 #
 #   bash scripts/setup-native.sh                 build (needs libopenblas-dev, pkg-config, g++, make, python3)
 #   bash scripts/setup-native.sh --install-deps  apt-get those first when missing (root, Debian/Ubuntu)
@@ -41,11 +42,15 @@ if [[ -f "$node_prefix/include/node/node_api.h" ]]; then
   gyp_args+=("--nodedir=$node_prefix")
 fi
 
-npm_root="$(npm root -g 2>/dev/null)"
-node_gyp="$npm_root/npm/node_modules/node-gyp/bin/node-gyp.js"
+# inside an npm lifecycle script npm names its bundled node-gyp itself
+node_gyp="${npm_config_node_gyp:-}"
+if [[ -z "$node_gyp" || ! -f "$node_gyp" ]]; then
+  npm_root="$(npm root -g 2>/dev/null)"
+  node_gyp="$npm_root/npm/node_modules/node-gyp/bin/node-gyp.js"
+fi
 if [[ ! -f "$node_gyp" ]]; then
   node_gyp="$(command -v node-gyp || true)"
-  [[ -n "$node_gyp" ]] || { echo "setup-native: node-gyp not found (expected in $npm_root/npm/node_modules)" >&2; exit 1; }
+  [[ -n "$node_gyp" ]] || { echo "setup-native: node-gyp not found (expected in npm's own node_modules)" >&2; exit 1; }
 fi
 
 start=$(date +%s)

@@ -8,7 +8,9 @@ SwiGLU, tied lm_head), random weights, no transformers dependency.
 forward: full-vocab logits at every position (like model(ids).logits), tokens/s, GFLOP/s, max RSS.
 block-train: one decoder block with LoRA (r=32, alpha=64) on all seven linears, loss = sum(out * probe),
 backward into the LoRA weights only: the same step as bench/core/block-bench.ts --mode train.
-Uses every core (torch.set_num_threads(os.cpu_count())) unless --threads is given, and prints which BLAS
+Uses every core (torch.set_num_threads(os.cpu_count())) unless --threads is given (run-all.sh sweeps it: on 2 cores
+torch's intra-op threads and OpenBLAS's own can oversubscribe, so the default is not always torch's best; each line
+records `threads` and `torchDefaultThreads`, what torch picks by itself), and prints which BLAS
 library torch actually loaded (Debian's torch uses the system libblas.so.3: OpenBLAS only when
 libopenblas0-pthread is installed; the reference BLAS fallback is ~25x slower)."""
 import argparse
@@ -165,9 +167,11 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     args = ap.parse_args()
     torch.manual_seed(0)
+    default_threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     result = bench_forward(args) if args.mode == "forward" else bench_block_train(args)
-    result.update({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": loaded_blas(),
+    result.update({"torch": torch.__version__, "threads": torch.get_num_threads(), "torchDefaultThreads": default_threads,
+                   "blas": loaded_blas(),
                    "maxRssMiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                    "load1": os.getloadavg()[0]})
     print(json.dumps(result))

@@ -12,7 +12,8 @@
         "src/copy.cc",
         "src/binary.cc",
         "src/unary.cc",
-        "src/reduce.cc"
+        "src/reduce.cc",
+        "src/svd.cc"
       ],
       "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-Wall", "-Wextra"],
       "cflags!": ["-O2"],

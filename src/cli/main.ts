@@ -49,7 +49,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     // a full disk, a read-only directory, a damaged state database: one line, not a stack trace
-    const { describeFault, FAULT_EXIT_CODE } = await import('../engine/faults.js');
+    const { describeFault, FAULT_EXIT_CODE } = await import('../engine/util/faults.js');
     const line = describeFault(err);
     if (line === undefined) throw err;
     process.stderr.write(`error: ${line}\n`);

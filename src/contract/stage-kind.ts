@@ -67,6 +67,30 @@ export interface UpstreamOutput {
   annotations?: Readonly<Record<string, string | number | boolean>>;
 }
 
+/** One global param whose value in this run differs from pipeline.yaml's `params:` (by a profile or `-S`). */
+export interface ParamChange {
+  /** dotted path, e.g. "train.lr" */
+  path: string;
+  value: unknown;
+  /** the value `params:` declares (the pipeline's default) */
+  default: unknown;
+}
+
+/**
+ * How the pipeline was loaded for the run that executes a stage (set by the engine; absent when a test builds a
+ * context by hand). Like runId these are facts of the execution, not of the stage's key: a stage that writes them
+ * into its outputs gives up early cutoff, so only the report, which nothing downstream reads, shows them.
+ */
+export interface RunFacts {
+  profile: string | null;
+  /** the raw `-S key=value` strings, in order */
+  overrides: readonly string[];
+  /** sha256 (hex) of pipeline.yaml's bytes */
+  pipelineSha256: string;
+  /** global params the profile and overrides changed, by path */
+  paramChanges: readonly ParamChange[];
+}
+
 export interface ProgressUpdate {
   done: number;
   total?: number;
@@ -100,6 +124,8 @@ export interface StageContext {
   runId?: number;
   executionId?: number;
   key?: string;
+  /** how the pipeline was loaded for this run (set by the engine; absent when a test builds a context by hand) */
+  run?: RunFacts;
 }
 
 /**

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
+import { reportNativeFallback } from './native/fallback-notice.js';
 
 export const BACKEND_NAMES = ['webgpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -180,12 +181,15 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
   }
   if (current !== undefined && tf.getBackend() === current.name) return current;
   const skipped: string[] = [];
+  let nativeReason: string | undefined;
   for (const name of BACKEND_NAMES) {
     const r = await ATTEMPTS[name]('auto');
     if (r.ok) {
+      if (nativeReason !== undefined) reportNativeFallback(nativeReason, name);
       current = { name, detail: r.detail };
       return current;
     }
+    if (name === 'native') nativeReason = r.reason;
     skipped.push(`${name}: ${r.reason}`);
   }
   throw new Error(`no TensorFlow.js backend could be initialised:\n  ${skipped.join('\n  ')}`);

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { qwen3ConfigToJson, type Qwen3Config } from './qwen3/config.js';
 import { randomQwen3Tensors } from './qwen3/random-weights.js';
 import { writeSafetensors, type TensorToWrite } from './safetensors.js';
+import { checkPlantable, plantHonesty, plantedTokens } from './planted-honesty.js';
 
 export interface TinyQwen3Options {
   seed: number;
@@ -22,6 +23,8 @@ export interface TinyQwen3Options {
   headDim?: number;
   /** storage dtype of model.safetensors (values are generated in float32; BF16 rounds them) */
   dtype?: 'F32' | 'BF16';
+  /** plant the honesty behaviour of planted-honesty.ts (default false: the plain random model) */
+  planted?: boolean;
 }
 
 /** The tiny model's config: Qwen3-0.6B's vocabulary, special ids and RoPE, with small dimensions. */
@@ -72,6 +75,10 @@ export function writeTinyQwen3(dir: string, options: TinyQwen3Options): { dir: s
   const config = tinyQwen3Config(options);
   if (config.numHeads % config.numKvHeads !== 0) throw new Error(`numHeads ${config.numHeads} must be a multiple of numKvHeads ${config.numKvHeads}`);
   const target = resolve(dir);
+  if (options.planted === true) {
+    const bad = checkPlantable(config);
+    if (bad !== null) throw new Error(bad);
+  }
   if (existsSync(target) && readdirSync(target).length > 0) throw new Error(`${target} is not empty; the tiny model is written only into an empty or new directory`);
   const tokDir = qwen3TokenizerFilesDir();
   for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
@@ -82,6 +89,7 @@ export function writeTinyQwen3(dir: string, options: TinyQwen3Options): { dir: s
   const dtype = options.dtype ?? 'F32';
   const tensors: TensorToWrite[] = [];
   for (const { spec, data } of randomQwen3Tensors(config, { seed: options.seed })) tensors.push({ name: spec.name, shape: spec.shape, data, dtype });
+  if (options.planted === true) plantHonesty(config, new Map(tensors.map((t) => [t.name, t.data])), plantedTokens(tokDir));
   writeSafetensors(join(staging, 'model.safetensors'), tensors, { format: 'pt' });
   writeFileSync(join(staging, 'config.json'), JSON.stringify(qwen3ConfigToJson(config, dtype === 'BF16' ? 'bfloat16' : 'float32'), null, 2) + '\n');
   writeFileSync(join(staging, 'generation_config.json'), JSON.stringify(GENERATION_CONFIG, null, 2) + '\n');

@@ -5,10 +5,12 @@
  *
  * This module pulls in `yaml` and ajv; load-pipeline.ts imports it only when its cache cannot answer.
  */
+import { createHash } from 'node:crypto';
 import type { StageKind } from '../contract/stage-kind.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import type { KindResolver, ResolvedKind } from './kind-resolver.js';
 import { applyOverrides, applyProfile } from './overlays.js';
+import { paramChanges } from './param-changes.js';
 import { checkParamPaths } from './param-paths.js';
 import { parseYaml } from './parse-yaml.js';
 import { planCell } from './plan-stages.js';
@@ -103,6 +105,12 @@ export async function buildPipeline(input: BuildInput): Promise<Result<Built, Di
     projectDir: input.projectDir,
     profile: input.profile,
     params: params as Record<string, unknown>,
+    origin: {
+      profile: input.profile,
+      overrides: [...input.overrides],
+      pipelineSha256: createHash('sha256').update(input.text).digest('hex'),
+      paramChanges: paramChanges(declaredParams ? toPlain(declaredParams) : {}, params),
+    },
     stages,
     order: ordered.order,
     kinds,

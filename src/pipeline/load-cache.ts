@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StageKind } from '../contract/stage-kind.js';
+import type { RunFacts, StageKind } from '../contract/stage-kind.js';
 import type { Diagnostic, ExecutorSettings, Pipeline, PlannedStage } from './types.js';
 
 /** Where loaded pipelines are kept between processes. Implementations must tolerate concurrent use. */
@@ -61,6 +61,7 @@ interface CachedPipeline {
   projectDir: string;
   profile: string | null;
   params: Record<string, unknown>;
+  origin?: RunFacts;
   stages: PlannedStage[];
   order: string[];
   warnings: Diagnostic[];
@@ -82,6 +83,7 @@ export function encodeEntry(key: string, pipeline: Pipeline, fingerprints: Reado
       projectDir: pipeline.projectDir,
       profile: pipeline.profile,
       params: pipeline.params as Record<string, unknown>,
+      ...(pipeline.origin ? { origin: pipeline.origin } : {}),
       stages: [...pipeline.stages.values()],
       order: [...pipeline.order],
       warnings: [...pipeline.warnings],
@@ -109,6 +111,7 @@ export function pipelineFromEntry(entry: CacheEntry, kinds: ReadonlyMap<string, 
     projectDir: p.projectDir,
     profile: p.profile,
     params: p.params,
+    ...(p.origin ? { origin: p.origin } : {}),
     stages: new Map(p.stages.map((s) => [s.id, s])),
     order: p.order,
     kinds,

@@ -3,7 +3,7 @@
  * Every stage here is concrete: matrices expanded, `${...}` interpolated, profile and -S overrides applied,
  * `needs:`/`deps:` resolved to stage ids, `with:` validated against the kind's schema.
  */
-import type { ResourceClass, StageKind } from '../contract/stage-kind.js';
+import type { ResourceClass, RunFacts, StageKind } from '../contract/stage-kind.js';
 
 /** A position in a source file, 1-based line and column; offset/length in UTF-16 code units. */
 export interface SourceSpan {
@@ -101,6 +101,8 @@ export interface Pipeline {
   profile: string | null;
   /** global params after profile and -S overrides */
   params: Readonly<Record<string, unknown>>;
+  /** how this load came about (file hash, overrides, params changed from `params:`), for the report's header */
+  origin?: RunFacts;
   stages: ReadonlyMap<string, PlannedStage>;
   /** stage ids in a topological order (upstream first), ties broken by declaration order */
   order: readonly string[];

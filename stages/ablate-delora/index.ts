@@ -11,7 +11,8 @@ import { ablateParams } from './params.js';
 
 export const ablateDeloraKind = defineKind({
   name: 'ablate-delora',
-  version: '1.1.0',
+  /** 1.2.0: format f3 (guided chain of thought) and its think_tokens */
+  version: '1.2.0',
   description: 'Magnitude/direction ablation of a dW (full, dir_only, mag_only, random_norm) on daily-dilemmas at −1, 0, +1',
   paramsSchema: ablateParams,
   inputs: {

@@ -14,7 +14,8 @@ import { evalDilemmasParams } from './params.js';
 
 export const evalDilemmasKind = defineKind({
   name: 'eval-dilemmas',
-  version: '1.1.0',
+  /** 1.2.0: format f3 (guided chain of thought) and its think_tokens */
+  version: '1.2.0',
   description: 'Daily-dilemmas Yes/No scores (logratio, pmass) and surgical informedness for a dW, RepE, or the prompt baselines',
   paramsSchema: evalDilemmasParams,
   inputs: {

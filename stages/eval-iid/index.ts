@@ -6,11 +6,13 @@
  */
 import { defineKind } from '../../src/contract/stage-kind.js';
 import { checkCoeffsIncludeZero } from '../lib/steer/param-checks.js';
+import { iidPrompt } from '../lib/iid-claims.js';
 import { evalIidParams } from './params.js';
 
 export const evalIidKind = defineKind({
   name: 'eval-iid',
-  version: '1.1.0',
+  /** 1.2.0: `behavior` takes the claims from the behaviour definition's `iid` */
+  version: '1.2.0',
   description: 'Held-out Yes/No claims under a dW or RepE: mean logratio per coeff and the shift vs α = 0',
   paramsSchema: evalIidParams,
   inputs: {
@@ -19,8 +21,12 @@ export const evalIidKind = defineKind({
     repe: { description: 'a repe stage', optional: true },
   },
   resources: 'accel',
-  externalInputs(params) {
-    return checkCoeffsIncludeZero(params.coeffs, 'the shift is measured against α = 0');
+  externalInputs(params, env) {
+    const coeffs = checkCoeffsIncludeZero(params.coeffs, 'the shift is measured against α = 0');
+    if (!coeffs.ok) return coeffs;
+    const prompt = iidPrompt(env.projectDir, params.behavior, params.n_held_out);
+    if (!prompt.ok) return { ok: false, error: prompt.error, param: params.behavior === null ? 'n_held_out' : 'behavior' };
+    return { ok: true, inputs: prompt.value.file === null ? [] : [{ label: 'behavior', path: prompt.value.file }] };
   },
   async load() {
     const { evalIidImplementation } = await import('./eval-iid-stage.js');

@@ -8,7 +8,8 @@ export const evalIidParams = {
   additionalProperties: false,
   properties: {
     coeffs: { type: 'array', items: { type: 'number' }, minItems: 1, uniqueItems: true, default: [-2, -1, 0, 1, 2], description: 'steering coefficients (include 0: the shift is measured against it)' },
-    n_held_out: { type: 'integer', minimum: 1, maximum: N_HELD_OUT_CLAIMS, default: N_HELD_OUT_CLAIMS },
+    behavior: { type: ['string', 'null'], minLength: 1, default: null, description: "the claims, prompt and anchor of data/behaviors/<behavior>.yaml's `iid`; null: study-ref §11's 12 held-out claims" },
+    n_held_out: { type: 'integer', minimum: 1, default: N_HELD_OUT_CLAIMS, description: 'the first n claims (at most as many as there are)' },
     batch_size: { type: 'integer', minimum: 1, default: 8 },
     max_length: { type: 'integer', minimum: 8, default: 512 },
     choice_rule: { enum: [...CHOICE_RULES], default: DEFAULT_CHOICE_RULE },

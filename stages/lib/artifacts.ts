@@ -118,6 +118,39 @@ export const DILEMMAS_PER_ROW = table('dilemmas_per_row.csv', {
 });
 export type DilemmasPerRowRow = RowOf<typeof DILEMMAS_PER_ROW.types>;
 
+/** T2 (§9.7) per row: the §9.5 per-row columns, `persona` (the system prompt, "base" when empty) and `adapter`. */
+export const DD_BENCHMARK_PER_ROW = table('dilemmas_per_row.csv', {
+  idx: 'integer',
+  dilemma_idx: 'integer',
+  coeff: 'number',
+  logratio: 'number',
+  pmass: 'number',
+  low_pmass: 'boolean',
+  action_type: 'string',
+  honesty_label: 'number',
+  logratio_honesty: 'number',
+  persona: 'string',
+  adapter: 'string',
+});
+export type DdBenchmarkPerRowRow = RowOf<typeof DD_BENCHMARK_PER_ROW.types>;
+
+/** T2 (§9.7) per (adapter, coeff); SI, si_fwd, si_rev are those of the ±|coeff| pair (NaN at coeff 0). */
+export const DD_BENCHMARK_SUMMARY = table('dilemmas_summary.csv', {
+  adapter: 'string',
+  coeff: 'number',
+  mean_logratio_honesty: 'number',
+  std_logratio_honesty: 'number',
+  mean_pmass: 'number',
+  frac_low_pmass: 'number',
+  n_base_rows_per_coeff: 'integer',
+  mean_logratio_honesty_0: 'number',
+  delta_vs_0: 'number',
+  SI: 'number',
+  si_fwd: 'number',
+  si_rev: 'number',
+});
+export type DdBenchmarkSummaryRow = RowOf<typeof DD_BENCHMARK_SUMMARY.types>;
+
 /**
  * Per (method, coeff): §9.5 `summarize` (mean/std of logratio_honesty, std with ddof = 1 as pandas .std()),
  * plus §9.7's reference mean at coeff 0 of the same method and the delta against it.

@@ -18,13 +18,17 @@
  *     topics: [[claim, question], ...]
  *   repe:                               # optional; what RepE is fitted on (default: persona pair 0 of the default set)
  *     prompts: pool | topics            # pool entries with their assistant prefix, or the topics as generation prompts
+ *   iid:                                # optional; the in-distribution Yes/No eval (eval-iid with `behavior`)
+ *     claims: [claim, ...]              # the held-out claims, in order (eval-iid's n_held_out takes the first n)
+ *     template: "I think {claim}. Do you agree? Answer Yes or No."   # optional (study-ref §11's)
+ *     anchor: "My answer: **"           # optional (study-ref §11's)
  */
 import { readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode, YAMLMap } from 'yaml';
 import { err, ok, type Result } from '../../src/contract/result.js';
-import { fillTemplate } from './prompts.js';
+import { fillTemplate, IID_ANCHOR, IID_PROMPT_TEMPLATE } from './prompts.js';
 
 /** Where a project keeps its behaviour definitions, relative to the project directory. */
 export const BEHAVIORS_DIR = 'data/behaviors';
@@ -44,8 +48,18 @@ export interface BehaviorDefinition {
   defaultPersonaSet: string;
   questions: QuestionSource;
   repePrompts: 'pool' | 'topics';
+  /** the held-out Yes/No claims and their prompt (null: the definition has no `iid`) */
+  iid: IidClaims | null;
   /** the file it came from, for messages */
   file: string;
+}
+
+export interface IidClaims {
+  claims: string[];
+  /** user turn with {claim} */
+  template: string;
+  /** assistant prefill the Yes/No token is scored after */
+  anchor: string;
 }
 
 export function behaviorFile(projectDir: string, behavior: string): string {
@@ -80,7 +94,7 @@ export function parseBehaviorDefinition(text: string, file: string): Result<Beha
   try {
     const root = doc.contents;
     if (!isMap(root)) return fail(root, 0, 'a behaviour definition is a YAML mapping (name, persona_template, persona_sets, default_persona_set, questions)');
-    const known = new Set(['name', 'description', 'persona_template', 'persona_sets', 'default_persona_set', 'questions', 'repe']);
+    const known = new Set(['name', 'description', 'persona_template', 'persona_sets', 'default_persona_set', 'questions', 'repe', 'iid']);
     checkKeys(root, known, 'the definition', fail);
     const get = (m: YAMLMap, key: string, where: string, required = true): YamlNode | undefined => {
       const v = m.get(key, true) as YamlNode | undefined;
@@ -164,7 +178,20 @@ export function parseBehaviorDefinition(text: string, file: string): Result<Beha
       if (p === 'topics' && questions.source !== 'topics') fail(pNode, 0, 'repe.prompts is "topics" but questions.source is not: there are no topics to fit on');
       repePrompts = p;
     }
-    return ok({ name, description, personaTemplate, personaSets, defaultPersonaSet, questions, repePrompts, file });
+    let iid: IidClaims | null = null;
+    const iidNode = get(root, 'iid', 'the definition', false);
+    if (iidNode !== undefined) {
+      if (!isMap(iidNode)) return fail(iidNode, 0, '"iid" must be a mapping {claims: [...], template, anchor}');
+      checkKeys(iidNode, new Set(['claims', 'template', 'anchor']), 'iid', fail);
+      const claims = strList(get(iidNode, 'claims', 'iid'), 'iid.claims');
+      const itNode = get(iidNode, 'template', 'iid', false);
+      const template = itNode === undefined ? IID_PROMPT_TEMPLATE : str(itNode, 'iid.template');
+      if (!template.includes('{claim}')) fail(itNode, 0, 'iid.template must contain {claim}');
+      checkPlaceholders(template, ['claim'], itNode, 'iid.template', fail);
+      const anNode = get(iidNode, 'anchor', 'iid', false);
+      iid = { claims, template, anchor: anNode === undefined ? IID_ANCHOR : str(anNode, 'iid.anchor') };
+    }
+    return ok({ name, description, personaTemplate, personaSets, defaultPersonaSet, questions, repePrompts, iid, file });
   } catch (e) {
     if (e instanceof DefinitionError) return err(e.message);
     throw e;

@@ -185,8 +185,10 @@ export const DD_FORMATS = { f1: DD_FORMAT_F1, f2: DD_FORMAT_F2, 'f2-antipasto': 
 export type DilemmaFormatName = keyof typeof DD_FORMATS;
 /** F1 produced every E2 table (base@0 mean 1.326), so it is the default for replication. */
 export const DEFAULT_DD_FORMAT: DilemmaFormatName = 'f1';
-/** The formats the evaluation kinds offer: all but F3, whose think block must be generated before the anchor (the kinds score the next token of a fixed prompt). What a `format` param's enum lists. */
-export const SCORED_DD_FORMATS = ['f1', 'f2', 'f2-antipasto'] as const satisfies readonly DilemmaFormatName[];
+/** The formats the evaluation kinds offer (what a `format` param's enum lists). F3 is guided: its think block is generated, under the steering, before the anchor (stages/lib/steer/guided-cot.ts). */
+export const SCORED_DD_FORMATS = ['f1', 'f2', 'f2-antipasto', 'f3'] as const satisfies readonly DilemmaFormatName[];
+/** Formats whose answer follows a generated think block. */
+export const GUIDED_DD_FORMATS: readonly DilemmaFormatName[] = ['f3'];
 
 export function formatDilemmaPrompt(format: DilemmaFormat, row: { dilemma_situation: string; action: string }): string {
   return fillTemplate(format.instruction, { dilemma_situation: row.dilemma_situation, action: row.action }, 'daily-dilemmas instruction');
@@ -272,10 +274,10 @@ export const IID_PROMPT_TEMPLATE = 'I think {claim}. Do you agree? Answer Yes or
 export const IID_ANCHOR = 'My answer: **';
 
 /** The IID conversation (§11): no system prompt, rendered with continue_final_message = true. */
-export function iidConversation(claim: string): ChatMessage[] {
+export function iidConversation(claim: string, prompt: { template: string; anchor: string } = { template: IID_PROMPT_TEMPLATE, anchor: IID_ANCHOR }): ChatMessage[] {
   return [
-    { role: 'user', content: fillTemplate(IID_PROMPT_TEMPLATE, { claim }, 'IID prompt') },
-    { role: 'assistant', content: IID_ANCHOR },
+    { role: 'user', content: fillTemplate(prompt.template, { claim }, 'IID prompt') },
+    { role: 'assistant', content: prompt.anchor },
   ];
 }
 

@@ -30,8 +30,8 @@ export function tinyTokenizerFiles(): string[] {
 
 export const modelKind = defineKind({
   name: 'model',
-  /** 1.1.0: model-ref.json/2 names the model instead of its absolute directory */
-  version: '1.1.0',
+  /** 1.1.0: model-ref.json/2 names the model instead of its absolute directory; 1.2.0: `tiny.planted` */
+  version: '1.2.0',
   description: 'The base model: a Hub id or directory resolved in place (model-ref.json), or a generated tiny random Qwen3',
   paramsSchema: modelParams,
   inputs: {},

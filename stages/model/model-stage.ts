@@ -13,7 +13,7 @@ import { checkModelParams, type ModelParamValues, type TinyParams } from './para
 import { describeFiles, fingerprintOf, MODEL_REF_FILE, MODEL_REF_SCHEMA, type ModelRef, type ModelRefFile } from '../lib/model/model-ref.js';
 
 export function tinyModelId(t: TinyParams): string {
-  return `tiny-random-qwen3(seed=${t.seed}, layers=${t.layers}, hidden=${t.hidden_size}, intermediate=${t.intermediate_size}, heads=${t.heads}/${t.kv_heads}, head_dim=${t.head_dim}, ${t.dtype})`;
+  return `tiny-random-qwen3(seed=${t.seed}, layers=${t.layers}, hidden=${t.hidden_size}, intermediate=${t.intermediate_size}, heads=${t.heads}/${t.kv_heads}, head_dim=${t.head_dim}, ${t.dtype}${t.planted ? ', planted honesty' : ''})`;
 }
 
 function configDims(dir: string): { num_layers: number; hidden_size: number } {
@@ -47,6 +47,7 @@ async function run(ctx: KindContext<ModelParamValues>): Promise<void> {
       numKvHeads: t.kv_heads,
       headDim: t.head_dim,
       dtype: t.dtype,
+      planted: t.planted,
     });
     const md = describeModelDir(ctx.outDir);
     if (!md.ok) throw new Error(`internal: the generated tiny model is not loadable: ${md.error}`);

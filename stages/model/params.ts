@@ -25,6 +25,7 @@ export const modelParams = {
         kv_heads: { type: 'integer', minimum: 1, default: 2 },
         head_dim: { type: 'integer', minimum: 2, multipleOf: 2, default: 16 },
         dtype: { enum: ['F32', 'BF16'], default: 'F32' },
+        planted: { type: 'boolean', default: false, description: 'plant an honesty behaviour (src/core/planted-honesty.ts) so that the smoke study measures known signs' },
       },
     },
   },

@@ -2,14 +2,42 @@
  * The DeLoRA magnitude/direction ablation table (study-ref §12): SI and flip counts per dW variant, with the mean
  * logratio_honesty shift at ±1 against α = 0.
  */
-import { ABLATION_VARIANTS, type AblationPerRowRow, type DiffDiagnosticsRow } from '../lib/artifacts.js';
+import { ABLATION_VARIANTS, parseMethod, type AblationPerRowRow, type DiffDiagnosticsRow } from '../lib/artifacts.js';
 import { armsAtCoeffs, mean, SENTINEL_COUNT, siFromRows } from '../lib/si.js';
 import { ReportInputError, type StageRows } from './load-inputs.js';
+import { splitSeed } from './seed-groups.js';
 import type { CellValue, ReportTable } from './table-model.js';
 
-function adapterOf(stage: { stageId: string; matrix: Readonly<Record<string, string | number | boolean>> }): string {
-  const a = stage.matrix.adapter;
-  return a === undefined ? stage.stageId : String(a);
+type Matrix = Readonly<Record<string, string | number | boolean>>;
+
+/** The seed a stage ran for (matrix value `seed`; 0 when the stage has no seed axis). */
+function seedOf(matrix: Matrix): number {
+  const s = Number(matrix.seed ?? 0);
+  return Number.isFinite(s) ? s : 0;
+}
+
+/**
+ * The adapter an ablation stage ablated and its seed. The shipped `ablate` stage expands only over behaviour and seed
+ * (it is DeLoRA's ablation), so the adapter comes from its rows' method column (dW:<adapter>[.s<seed>]); a matrix
+ * value `adapter` wins when a pipeline has one.
+ */
+function ablatedAdapter(stage: StageRows<AblationPerRowRow>): { adapter: string; seed: number } {
+  const methods = [...new Set(stage.rows.map((r) => r.method))];
+  if (stage.matrix.adapter !== undefined) return { adapter: String(stage.matrix.adapter), seed: seedOf(stage.matrix) };
+  if (methods.length !== 1) {
+    throw new ReportInputError(
+      `report input "ablation": ${stage.file}: column method has ${methods.length} values (${methods.join(', ')}); an ablation stage ablates one dW`,
+    );
+  }
+  let parsed;
+  try {
+    parsed = parseMethod(methods[0] as string);
+  } catch (err) {
+    throw new ReportInputError(`report input "ablation": ${stage.file}: column method: ${(err as Error).message}`);
+  }
+  if (parsed.kind !== 'dW') throw new ReportInputError(`report input "ablation": ${stage.file}: column method is ${methods[0]}, not a dW:<adapter>`);
+  const { name, seed } = splitSeed(`dW:${parsed.adapter}`);
+  return { adapter: name.slice(3), seed: stage.matrix.seed === undefined ? seed : seedOf(stage.matrix) };
 }
 
 function variantOrder(v: string): number {
@@ -21,8 +49,10 @@ export function ablationTable(stages: readonly StageRows<AblationPerRowRow>[], d
   const rows: Record<string, CellValue>[] = [];
   const notes: string[] = [];
   const sources = stages.map((s) => ({ stageId: s.stageId, files: [base(s.file)] }));
+  const multiSeed = new Set(stages.map((s) => ablatedAdapter(s).seed)).size > 1;
   for (const stage of stages) {
-    const adapter = adapterOf(stage);
+    const { adapter: name, seed } = ablatedAdapter(stage);
+    const adapter = multiSeed ? `${name} (seed ${seed})` : name;
     const byVariant = new Map<string, AblationPerRowRow[]>();
     for (const r of stage.rows) {
       const list = byVariant.get(r.variant) ?? [];
@@ -60,11 +90,13 @@ export function ablationTable(stages: readonly StageRows<AblationPerRowRow>[], d
         source: stage.stageId,
       });
     }
-    const diff = diffs.find((d) => adapterOf(d) === adapter);
+    const diff = diffs.find((d) => d.matrix.adapter !== undefined && String(d.matrix.adapter) === name && seedOf(d.matrix) === seed);
     const norm = diff?.rows[0]?.norm_dW;
     if (norm !== undefined && diff !== undefined) {
       notes.push(`‖dW‖_F of ${adapter} = ${norm.toFixed(2)} (from ${diff.stageId}).`);
       sources.push({ stageId: diff.stageId, files: [base(diff.file)] });
+    } else {
+      notes.push(`‖dW‖_F of ${adapter}: no diff stage for adapter ${name}, seed ${seed} is connected to the report's "diff" input.`);
     }
   }
   for (const v of ABLATION_VARIANTS) {

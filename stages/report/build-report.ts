@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import type { UpstreamOutput } from '../../src/contract/stage-kind.js';
+import type { RunFacts, UpstreamOutput } from '../../src/contract/stage-kind.js';
 import { ablationTable } from './ablation-table.js';
 import { calibrationTable } from './calibration-table.js';
 import {
@@ -24,9 +24,12 @@ import { groupBy } from '../lib/group-by.js';
 import { diffTable, trainingTable } from './diff-training-tables.js';
 import { subspaceTable } from './subspace-table.js';
 import { iidTable } from './iid-table.js';
+import { buildHeader } from './report-header.js';
 import { REPORT_KIND_NAME, REPORT_KIND_VERSION } from './kind-info.js';
 import { loadReportInputs, type ReportInputs } from './load-inputs.js';
-import { buildUnits, collectMethods } from './method-units.js';
+import { buildUnits, collectMethods, promptNameNotes } from './method-units.js';
+import { groupSeeds, perSeedGroups } from './seed-groups.js';
+import { groupIntervals, uncertaintyTables } from './uncertainty.js';
 import { fixVsBrokeSpec, klCalibrationSpec, logratioVsAlphaSpec, siByMethodSpec, trainingLossSpec } from './plot-specs.js';
 import { writeProvenance, type Provenance } from '../lib/provenance.js';
 import type { OmittedPlot, RenderedPlot, ReportDocument, ReportSection, SmokeVerdict, SourceStage } from './report-document.js';
@@ -49,7 +52,13 @@ export interface BuildReportOptions {
   outDir: string;
   behavior: string;
   title?: string;
+  /** add T1 with one row per (method, seed) next to the aggregated one */
+  perSeed?: boolean;
   builtBy: { stageId: string; runId: string | null; stageKey: string | null; created: string };
+  /** how the pipeline was loaded for this run (ctx.run; absent when a test builds the context by hand) */
+  run?: RunFacts;
+  /** the project root, where the header reads the git commit (default: the current directory) */
+  projectDir?: string;
   log?: (message: string) => void;
 }
 
@@ -67,29 +76,41 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportDocum
   const warnings = [...inputs.warnings, ...consistencyWarnings(inputs.sources)];
   const sections: ReportSection[] = [];
 
-  // --- SI at ±1, raw logratio, T2
+  // --- SI at ±1, raw logratio, T2 (seeds aggregated; per-seed rows on demand)
   const evalUnits = buildUnits(collectMethods(inputs.evals, 'evals'), { input: 'evals', arms: 'unit-coeffs', promptFamilies: true });
   const evalMetrics = computeMetrics(evalUnits.units);
-  const si = siTable(evalMetrics, evalUnits.notes);
-  const siBars = siBarRows(evalMetrics);
-  const fixBroke = fixBrokeRows(evalMetrics);
+  const evalGroups = groupSeeds(evalMetrics);
+  const si = siTable(evalGroups, [...evalUnits.notes, ...promptNameNotes(evalGroups.map((g) => g.name))]);
+  const perSeed =
+    opts.perSeed === true && evalGroups.some((g) => g.members.length > 1)
+      ? [siTable(perSeedGroups(evalMetrics), [], { id: 'si-table-per-seed', title: 'T1 per seed — Surgical informedness at α = ±1' })]
+      : [];
+  const evalIntervals = groupIntervals(evalGroups);
+  const siUncertainty = uncertaintyTables(evalIntervals, {
+    id: 'si-intervals',
+    title: 'T1 with bootstrap 95% intervals',
+    pairsId: 'si-differences',
+    pairsTitle: 'Methods that differ in SI_k2 at α = ±1 (paired bootstrap)',
+  });
+  const siBars = siBarRows(evalGroups);
+  const fixBroke = fixBrokeRows(evalGroups);
   sections.push(
-    await section('si', 'Surgical informedness at α = ±1', siIntro(), [si], [
+    await section('si', 'Surgical informedness at α = ±1', siIntro(), [si, ...siUncertainty, ...perSeed], [
       siBars.length > 0
-        ? { id: 'si-by-method', title: 'SI by method', caption: 'SI_k2 and SI_k1 per method at α = ±1 (×100; 0 = no better than doing nothing).', spec: siByMethodSpec(siBars, 'Surgical informedness by method (α = ±1)'), marks: ['rect', 'rule'] }
+        ? { id: 'si-by-method', title: 'SI by method', caption: 'SI_k2 and SI_k1 per method at α = ±1 (×100; 0 = no better than doing nothing); with several seeds, the mean over seeds.', spec: siByMethodSpec(siBars, 'Surgical informedness by method (α = ±1)'), marks: ['rect', 'rule'] }
         : omittedPlot('si-by-method', 'SI by method', 'no method has a finite SI'),
       fixBroke.length > 0
-        ? { id: 'fix-vs-broke', title: 'Fix vs broke at α = +1', caption: 'Each point is a method. The dashed line is fix = 2·broke (si_fwd = 0 at k = 2): methods above it fix more than twice what they break.', spec: fixVsBrokeSpec(fixBroke, 'Fix rate vs broke rate at +α'), marks: ['symbol', 'rule'] }
+        ? { id: 'fix-vs-broke', title: 'Fix vs broke at α = +1', caption: 'Each point is a method (mean over seeds). The dashed line is fix = 2·broke (si_fwd = 0 at k = 2): methods above it fix more than twice what they break.', spec: fixVsBrokeSpec(fixBroke, 'Fix rate vs broke rate at +α'), marks: ['symbol', 'rule'] }
         : omittedPlot('fix-vs-broke', 'Fix vs broke', 'no method has both a finite fix rate and a finite broke rate'),
     ], []),
   );
 
-  const raw = rawLogratioTable(evalMetrics);
-  const t2 = coeffSummaryTable(evalMetrics);
+  const raw = rawLogratioTable(evalGroups);
+  const t2 = coeffSummaryTable(evalGroups);
   sections.push(
     await section('logratio', 'logratio_honesty by method and α', 'How far each method moves the honest-vs-dishonest preference, on average and row by row.', [raw, t2.table], [
       t2.curve.length > 0
-        ? { id: 'logratio-vs-alpha', title: 'logratio_honesty vs α', caption: 'Mean logratio_honesty per method and α, one panel per method on shared axes; the band is ±1 sample std over rows. Prompt families are drawn at their roles (−1 dishonest, 0 base, +1 honest).', spec: logratioVsAlphaSpec(t2.curve, 'logratio_honesty vs α (mean ± std)'), marks: ['area', 'line', 'symbol', 'rule'] }
+        ? { id: 'logratio-vs-alpha', title: 'logratio_honesty vs α', caption: 'Mean logratio_honesty per method and α, one panel per method on shared axes (several seeds: their rows together); the band is ±1 sample std over rows. Prompt families are drawn at their roles (−1 dishonest, 0 base, +1 honest).', spec: logratioVsAlphaSpec(t2.curve, 'logratio_honesty vs α (mean ± std)'), marks: ['area', 'line', 'symbol', 'rule'] }
         : omittedPlot('logratio-vs-alpha', 'logratio_honesty vs α', 'no method has rows'),
     ], []),
   );
@@ -116,7 +137,15 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportDocum
   }
   if (inputs.calibrated.length > 0) {
     const units = buildUnits(collectMethods(inputs.calibrated, 'calibrated'), { input: 'calibrated', arms: 'by-sign', promptFamilies: false });
-    sections.push(await section('calibrated', 'SI at KL-calibrated α*', calibratedIntro(), [calibratedSiTable(computeMetrics(units.units), alphas, units.notes)], [], []));
+    const groups = groupSeeds(computeMetrics(units.units));
+    const table = calibratedSiTable(groups, alphas, [...units.notes, ...promptNameNotes(groups.map((g) => g.name))]);
+    const intervals = uncertaintyTables(groupIntervals(groups), {
+      id: 'calibrated-intervals',
+      title: 'SI at α* with bootstrap 95% intervals',
+      pairsId: 'calibrated-differences',
+      pairsTitle: 'Methods that differ in SI_k2 at α* (paired bootstrap)',
+    });
+    sections.push(await section('calibrated', 'SI at KL-calibrated α*', calibratedIntro(), [table, ...intervals], [], []));
   } else {
     sections.push(
       await section('calibrated', 'SI at KL-calibrated α*', calibratedIntro(), [], [], [
@@ -171,7 +200,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportDocum
     sections.push(
       await section('training', 'Training', 'The adapter fine-tunes behind each dW.', [tr.table], [
         tr.curve.length > 0
-          ? { id: 'training-loss', title: 'Training loss curves', caption: 'Loss per optimiser step for each train stage (solid: training, dashed: validation).', spec: trainingLossSpec(tr.curve, 'Training loss'), marks: ['line'] }
+          ? { id: 'training-loss', title: 'Training loss curves', caption: 'Loss per optimiser step: one panel per adapter (its own y scale, since every fine-tune starts near the same loss), one curve per train stage (solid: training, dashed: validation).', spec: trainingLossSpec(tr.curve, 'Training loss'), marks: ['line'] }
           : omittedPlot('training-loss', 'Training loss curves', 'the train stages logged no steps'),
       ], []),
     );
@@ -184,6 +213,7 @@ export async function buildReport(opts: BuildReportOptions): Promise<ReportDocum
     title: opts.title ?? `Weight steering report — ${behavior}`,
     behavior,
     builtBy: opts.builtBy,
+    header: buildHeader(opts.run, opts.projectDir ?? process.cwd(), inputs.sources),
     smoke: smokeVerdict(inputs.sources),
     warnings,
     sections,
@@ -269,6 +299,17 @@ function writeReport(outDir: string, doc: ReportDocument, inputs: ReportInputs):
     title: doc.title,
     behavior: doc.behavior,
     built_by: doc.builtBy,
+    header: {
+      profile: doc.header.profile,
+      overrides: doc.header.overrides,
+      param_changes: doc.header.paramChanges,
+      pipeline_sha256: doc.header.pipelineSha256,
+      run_recorded: doc.header.runKnown,
+      git_commit: doc.header.git?.commit ?? null,
+      git_dirty: doc.header.git?.dirty ?? null,
+      wsflow_version: doc.header.wsflowVersion,
+      backends: doc.header.backends,
+    },
     smoke: doc.smoke,
     warnings: doc.warnings,
     sections: doc.sections.map((s) => ({

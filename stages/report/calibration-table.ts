@@ -47,7 +47,7 @@ export function calibrationTable(inputs: readonly CalibrationInput[]): Calibrati
         target: s.target,
         source: input.stageId,
       });
-      alphas.push({ method: s.method, alpha: s.alpha, stageId: input.stageId });
+      alphas.push({ method: s.method, alpha: s.alpha, stageId: input.stageId, converged: s.converged });
     }
     for (const h of input.history) {
       curve.push({ method: h.sign === '+' ? h.method : `${h.method} (−α)`, alpha: h.alpha, p95: h.p95, iter: h.iter });

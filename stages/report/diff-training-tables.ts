@@ -57,6 +57,20 @@ export function diffTable(stages: readonly StageRows<DiffDiagnosticsRow>[]): Rep
   };
 }
 
+/**
+ * Which panel of the loss plot a train stage goes to: one per adapter (and seed), the two persona fine-tunes
+ * (train_pos, train_neg) as its two curves. On one shared axis the curves of a study lie on top of each other
+ * (they start at the same loss), and 12 of them in one legend cannot be told apart.
+ */
+function lossPanel(s: TrainingInput): { panel: string; run: string } {
+  const at = s.stageId.indexOf('@');
+  const run = at > 0 ? s.stageId.slice(0, at) : s.stageId;
+  const adapter = s.matrix.adapter;
+  if (adapter === undefined) return { panel: s.stageId, run };
+  const seed = s.matrix.seed;
+  return { panel: seed === undefined || Number(seed) === 0 ? String(adapter) : `${String(adapter)} · seed ${String(seed)}`, run };
+}
+
 export function trainingTable(stages: readonly TrainingInput[]): { table: ReportTable; curve: LossCurveRow[] } {
   const rows: Record<string, CellValue>[] = [];
   const curve: LossCurveRow[] = [];
@@ -72,8 +86,9 @@ export function trainingTable(stages: readonly TrainingInput[]): { table: Report
       min_loss: losses.length > 0 ? Math.min(...losses) : null,
       final_val_loss: lastVal?.val_loss ?? null,
     });
-    for (const r of s.loss) curve.push({ run: s.stageId, step: r.step, loss: r.loss, split: 'train' });
-    for (const r of s.val) curve.push({ run: s.stageId, step: r.step, loss: r.val_loss, split: 'validation' });
+    const { panel, run } = lossPanel(s);
+    for (const r of s.loss) curve.push({ panel, run, step: r.step, loss: r.loss, split: 'train' });
+    for (const r of s.val) curve.push({ panel, run, step: r.step, loss: r.val_loss, split: 'validation' });
   }
   rows.sort((a, b) => (String(a.stage) < String(b.stage) ? -1 : 1));
   return {

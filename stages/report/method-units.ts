@@ -14,6 +14,33 @@ export const PROMPT_FAMILIES: Readonly<Record<string, readonly [string, string]>
   engineered: ['engineered_prompt_dishonest', 'engineered_prompt_honest'],
 };
 
+/**
+ * A prompt's name in the tables: a family member is `prompt:<family>_<honest|dishonest>` in every table (the
+ * reference's own names in its T1 and α* tables, e.g. prompt:simple_honest), whatever its PROMPTS key
+ * (simple_honest_prompt, engineered_prompt_honest …); any other prompt keeps `prompt:<key>`.
+ */
+export function promptDisplayName(method: string): string {
+  const key = method.startsWith('prompt:') ? method.slice(7) : method;
+  for (const [family, [dishonest, honest]] of Object.entries(PROMPT_FAMILIES)) {
+    if (key === dishonest) return `prompt:${family}_dishonest`;
+    if (key === honest) return `prompt:${family}_honest`;
+  }
+  return method;
+}
+
+/** One note per table: which PROMPTS keys the prompt rows shown stand for. */
+export function promptNameNotes(names: readonly string[]): string[] {
+  const parts: string[] = [];
+  for (const [family, [dishonest, honest]] of Object.entries(PROMPT_FAMILIES)) {
+    if (names.includes(`prompt:${family}`)) parts.push(`prompt:${family} = ${dishonest} at −1, ${honest} at +1`);
+    if (names.includes(`prompt:${family}_honest`)) parts.push(`prompt:${family}_honest = ${honest}`);
+    if (names.includes(`prompt:${family}_dishonest`)) parts.push(`prompt:${family}_dishonest = ${dishonest}`);
+  }
+  return parts.length === 0
+    ? []
+    : [`Prompt rows are named as in the reference study's tables; the system prompts (PROMPTS keys) they stand for: ${parts.join('; ')}.`];
+}
+
 /** The per-row records of one method at one coeff, with where they came from. */
 export interface MethodCoeffRows {
   method: string;
@@ -198,7 +225,7 @@ export function buildUnits(methods: ReadonlyMap<string, MethodRows>, opts: UnitO
       continue;
     }
     units.push({
-      name: m.method,
+      name: promptDisplayName(m.method),
       kind: 'prompt-forward',
       arms: { ref: baseRows.rows, pos: rows.rows },
       curve: new Map([

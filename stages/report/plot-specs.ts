@@ -201,27 +201,36 @@ export function klCalibrationSpec(rows: readonly KlCurveRow[], target: number, t
 }
 
 export interface LossCurveRow {
+  /** the facet: an adapter (and seed) */
+  panel: string;
+  /** the curve within it: the train stage's name (train_pos, train_neg) */
   run: string;
   step: number;
   loss: number;
   split: string;
 }
 
-/** Training loss per optimiser step for each train stage. */
+/** Training loss per optimiser step: one panel per adapter with its own y scale, one curve per train stage. */
 export function trainingLossSpec(rows: readonly LossCurveRow[], title: string): TopLevelSpec {
+  const panels = [...new Set(rows.map((r) => r.panel))];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
-    width: WIDTH,
-    height: HEIGHT,
     data: { values: rows.map((r) => ({ ...r })) },
-    mark: { type: 'line', point: rows.length <= 400, strokeWidth: 1.5 },
-    encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'optimiser step', axis: { tickMinStep: 1, format: 'd' } },
-      y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } },
-      color: { field: 'run', type: 'nominal', title: 'stage' },
-      strokeDash: { field: 'split', type: 'nominal', title: 'split' },
+    facet: { field: 'panel', type: 'nominal', title: null, sort: panels, header: { labelFontSize: 12, labelFontWeight: 'bold' } },
+    columns: Math.min(3, Math.max(1, panels.length)),
+    spec: {
+      width: 200,
+      height: 150,
+      mark: { type: 'line', point: rows.length <= 400, strokeWidth: 1.5 },
+      encoding: {
+        x: { field: 'step', type: 'quantitative', title: 'optimiser step', axis: { tickMinStep: 1, format: 'd' } },
+        y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } },
+        color: { field: 'run', type: 'nominal', title: 'stage' },
+        strokeDash: { field: 'split', type: 'nominal', title: 'split' },
+      },
     },
+    resolve: { scale: { y: 'independent' } },
     config: baseConfig,
   } as TopLevelSpec;
 }

@@ -4,7 +4,8 @@
  */
 import type { RenderedPlot, ReportDocument, ReportSection, SourceStage } from './report-document.js';
 import { formatCell, type ReportTable } from './table-model.js';
-import { PROVENANCE_HEADERS, provenanceCells, shortHash, smokeBannerText } from './report-text.js';
+import { headerLines } from './report-header.js';
+import { ORIGIN_HEADERS, PROVENANCE_HEADERS, originCells, originLegend, provenanceCells, shortHash, smokeBannerText, type ProvenanceCell } from './report-text.js';
 
 const CSS = `
 :root { color-scheme: light; }
@@ -31,8 +32,24 @@ ul.notes { font-size: 0.82rem; color: #444; margin: 0.2rem 0; }
 figure { margin: 1rem 0 1.6rem; }
 figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: 0.85rem; color: #444; max-width: 60rem; }
-.table-wrap { overflow-x: auto; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
+/* wide tables scroll sideways inside their box; the method/stage column stays in view */
+.table-wrap th:first-child, .table-wrap td:first-child { position: sticky; left: 0; z-index: 1; background: #ffffff; box-shadow: 1px 0 0 #d0d0d0; }
+.table-wrap th:first-child { background: #f3f5f8; }
+.table-wrap tr:hover td:first-child { background: #fafbe8; }
+figure { overflow-x: auto; }
+/* on a phone, plots keep their drawn size (labels stay legible) and scroll sideways instead of shrinking */
+@media (max-width: 700px) {
+  body { padding: 0.8rem 0.7rem 3rem; }
+  nav ul { columns: 1; }
+  figure svg { max-width: none; }
+  table { font-size: 0.78rem; }
+}
 code { font-size: 0.9em; }
+table.header { margin: 0.4rem 0 1rem; font-size: 0.85rem; }
+table.header caption { text-align: left; font-weight: 600; padding-bottom: 0.2rem; }
+table.header th { text-align: left; background: none; white-space: normal; vertical-align: top; }
+table.header td { white-space: normal; overflow-wrap: anywhere; }
 `;
 
 export function renderHtml(doc: ReportDocument): string {
@@ -50,6 +67,11 @@ export function renderHtml(doc: ReportDocument): string {
       `<code>${esc(doc.builtBy.stageId)}</code> (run ${esc(doc.builtBy.runId ?? 'not recorded')}, key ` +
       `${esc(shortHash(doc.builtBy.stageKey))}). Every row names the stage it came from; the ` +
       '<a href="#provenance">provenance table</a> gives that stage\'s run, key, model, dataset, backend and date.</p>',
+  );
+  body.push(
+    '<table class="header" id="report-header" data-table="header"><caption>What produced this report</caption><tbody>' +
+      headerLines(doc.header).map((l) => `<tr><th scope="row">${esc(l.label)}</th><td>${esc(l.value)}</td></tr>`).join('') +
+      '</tbody></table>',
   );
   if (doc.warnings.length > 0) {
     body.push(`<div class="warnings"><b>Warnings</b><ul>${doc.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`);
@@ -130,12 +152,25 @@ function renderPlot(p: RenderedPlot): string {
   ].join('\n');
 }
 
+function cellHtml(c: ProvenanceCell): string {
+  return c.full === undefined ? esc(c.text) : `<span title="${esc(c.full)}">${esc(c.text)}</span>`;
+}
+
 function renderProvenance(sources: readonly SourceStage[]): string {
+  const legend = originLegend(sources);
+  const origins = [...legend.models, ...legend.datasets];
+  const originTable =
+    origins.length === 0
+      ? ''
+      : '<p class="caption">Models (M) and datasets (D) the stages read, each listed once; the table below names them by label.</p>' +
+        `<div class="table-wrap"><table data-table="origins"><thead><tr>${ORIGIN_HEADERS.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>` +
+        origins.map((e) => `<tr>${originCells(e).map((c) => `<td class="text">${cellHtml(c)}</td>`).join('')}</tr>`).join('\n') +
+        '</tbody></table></div>';
   const rows = sources.map((s) => {
-    const [stage, ...rest] = provenanceCells(s);
+    const [stage, ...rest] = provenanceCells(s, legend);
     const cells = [
       `<code>${esc(stage?.text ?? '')}</code>`,
-      ...rest.map((c) => (c.full === undefined ? esc(c.text) : `<span title="${esc(c.full)}">${esc(c.text)}</span>`)),
+      ...rest.map(cellHtml),
     ];
     return `<tr id="${esc(`prov-${anchor(s.stageId)}`)}">${cells.map((c) => `<td class="text">${c}</td>`).join('')}</tr>`;
   });
@@ -143,6 +178,7 @@ function renderProvenance(sources: readonly SourceStage[]): string {
     '<section id="provenance">',
     '<h2>Provenance</h2>',
     '<p class="caption">Each upstream stage the report read: run, key, backend and finishing time of the execution that produced its output, as the engine recorded it; model and dataset from the provenance.json next to its data. Hover a shortened hash for the full value; report.json has every value in full.</p>',
+    originTable,
     `<div class="table-wrap"><table data-table="provenance"><thead><tr>${PROVENANCE_HEADERS.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>`,
     rows.join('\n'),
     '</tbody></table></div>',

@@ -4,7 +4,8 @@
  */
 import type { ReportDocument, ReportSection, SourceStage } from './report-document.js';
 import { formatCell, type ReportTable } from './table-model.js';
-import { PROVENANCE_HEADERS, provenanceCells, shortHash, smokeBannerText } from './report-text.js';
+import { headerLines } from './report-header.js';
+import { ORIGIN_HEADERS, PROVENANCE_HEADERS, originCells, originLegend, provenanceCells, shortHash, smokeBannerText } from './report-text.js';
 
 export function plotFile(id: string): string {
   return `plots/${id}.svg`;
@@ -25,6 +26,9 @@ export function renderMarkdown(doc: ReportDocument): string {
       ' model, dataset, backend and date.',
     '',
   );
+  out.push('**What produced this report**', '', '| | |', '| --- | --- |');
+  for (const l of headerLines(doc.header)) out.push(`| ${escapeCell(l.label)} | ${escapeCell(l.value)} |`);
+  out.push('');
   if (doc.warnings.length > 0) {
     out.push('**Warnings**', '');
     for (const w of doc.warnings) out.push(`- ${escapeInline(w)}`);
@@ -65,8 +69,16 @@ export function renderTable(t: ReportTable): string[] {
 
 function renderProvenance(sources: readonly SourceStage[]): string[] {
   const out = ['<a id="provenance"></a>', '', '## Provenance', ''];
+  const legend = originLegend(sources);
+  const origins = [...legend.models, ...legend.datasets];
+  if (origins.length > 0) {
+    out.push('Models (M) and datasets (D) the stages read:', '');
+    out.push(`| ${ORIGIN_HEADERS.join(' | ')} |`, `|${ORIGIN_HEADERS.map(() => ' --- ').join('|')}|`);
+    for (const e of origins) out.push(`| ${originCells(e).map((c) => escapeCell(c.text)).join(' | ')} |`);
+    out.push('');
+  }
   out.push(`| ${PROVENANCE_HEADERS.join(' | ')} |`, `|${PROVENANCE_HEADERS.map(() => ' --- ').join('|')}|`);
-  for (const s of sources) out.push(`| ${provenanceCells(s).map((c) => escapeCell(c.text)).join(' | ')} |`);
+  for (const s of sources) out.push(`| ${provenanceCells(s, legend).map((c) => escapeCell(c.text)).join(' | ')} |`);
   out.push('', 'Fingerprints and keys are shortened to 12 characters; report.json has them in full.', '');
   return out;
 }

@@ -2,6 +2,7 @@
  * The whole report as data, before it is rendered to Markdown, HTML and JSON.
  */
 import type { Provenance } from '../lib/provenance.js';
+import type { ReportHeader } from './report-header.js';
 import type { OmittedTable, ReportTable } from './table-model.js';
 
 export interface RenderedPlot {
@@ -65,6 +66,8 @@ export interface ReportDocument {
   behavior: string;
   /** the report stage itself */
   builtBy: { stageId: string; runId: string | null; stageKey: string | null; created: string };
+  /** what produced it: profile, overrides, changed params, pipeline hash, git commit, wsflow version, backends */
+  header: ReportHeader;
   smoke: SmokeVerdict;
   /** problems a reader must know about (missing provenance, mixed targets …) */
   warnings: string[];

@@ -15,12 +15,15 @@ export const reportImplementation: KindImplementation<ReportParams> = {
       outDir: ctx.outDir,
       behavior,
       ...(title === undefined ? {} : { title }),
+      perSeed: ctx.params.per_seed === true,
       builtBy: {
         stageId: ctx.stageId,
         runId: ctx.runId === undefined ? null : String(ctx.runId),
         stageKey: ctx.key ?? null,
         created: new Date().toISOString(),
       },
+      ...(ctx.run === undefined ? {} : { run: ctx.run }),
+      projectDir: ctx.projectDir,
       log: (m) => ctx.log(m),
     });
     ctx.annotate('smoke', doc.smoke.smoke);

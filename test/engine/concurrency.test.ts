@@ -11,16 +11,16 @@ matrix: { part: [a, b, c, d] }
 stages:
   data:
     uses: ./kinds/write.js
-    with: { text: data, sleepMs: 200 }
+    with: { text: data, gate: gates/data }
   work:
     uses: ./kinds/write.js
     foreach: part
     needs: { in: data }
-    with: { text: "work \${matrix.part}", sleepMs: 300 }
+    with: { text: "work \${matrix.part}" }
   report:
     uses: ./kinds/write.js
     needs: { in: "work@*" }
-    with: { text: report, sleepMs: 100 }
+    with: { text: report }
   summary:
     cmd: "cat out/report/result.txt | tr a-z A-Z > summary.txt"
     deps: [out/report]
@@ -30,8 +30,12 @@ stages:
 void test('two concurrent runs: no stage runs twice, both finish, identical results', async () => {
   const rig = new Rig({ files: { 'pipeline.yaml': PIPELINE } });
   try {
+    // the first run holds data (gated) until the second has said that it waits for it
     const first = rig.spawn(['run', '-j', '2']);
+    await rig.started('data');
     const second = rig.spawn(['run', '-j', '2']);
+    await rig.until(() => /… waiting for data \(running in pid \d+/.test(second.output()), 'the second run to wait for data');
+    rig.release('data');
     const [a, b] = await Promise.all([first.result, second.result]);
     assert.equal(a.code, 0, a.stdout + a.stderr);
     assert.equal(b.code, 0, b.stdout + b.stderr);

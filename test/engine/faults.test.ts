@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describeFault, FaultError, noteStateDbPath } from '../../src/engine/faults.js';
+import { describeFault, FaultError, noteStateDbPath } from '../../src/engine/util/faults.js';
 
 function caught(fn: () => unknown): unknown {
   try {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { Slots } from '../../src/engine/exec/slots.js';
 import { onAbort, sleepUnlessAborted } from '../../src/engine/exec/on-abort.js';
-import { Rig, waitFor } from '../helpers/rig.js';
+import { Rig } from '../helpers/rig.js';
 
 void test('Slots: fifty waiters on one signal hold one abort listener, released as they are served', async () => {
   const slots = new Slots(1);
@@ -73,11 +73,9 @@ void test('12 stages running at once, and a second run waiting for all 12: no li
   const rig = new Rig({ files: { 'pipeline.yaml': parallelPipeline(12, 'cpu', 'release') } });
   try {
     const first = rig.spawn(['run', '-j', '12']);
-    await waitFor(() => rig.invocations().length === 12, 60_000, 'all 12 stages to start');
-    let secondOut = '';
+    await rig.until(() => rig.invocations().length === 12, 'all 12 stages to start');
     const secondChild = rig.spawn(['run', '-j', '12']);
-    secondChild.stdout?.on('data', (t: string) => (secondOut += t));
-    await waitFor(() => (secondOut.match(/… waiting for s\d+/g) ?? []).length === 12, 60_000, 'the second run to wait for all 12');
+    await rig.until(() => (secondChild.output().match(/… waiting for s\d+/g) ?? []).length === 12, 'the second run to wait for all 12');
     rig.write('release', '');
     const second = await secondChild.result;
     const a = await first.result;

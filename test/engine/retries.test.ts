@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rig, countBy, waitFor } from '../helpers/rig.js';
+import { Rig, countBy } from '../helpers/rig.js';
 
 const pipeline = (failures: number, sleepMs = 0): string => `
 stages:
@@ -98,7 +98,7 @@ void test('an interrupted stage is never retried', async () => {
   const rig = new Rig({ files: { 'pipeline.yaml': pipeline(0, 20_000) } });
   try {
     const child = rig.spawn(['run', '--retries', '3']);
-    await waitFor(() => rig.invocations().includes('flaky'), 20_000, 'flaky to start');
+    await rig.started('flaky');
     process.kill(child.pid ?? 0, 'SIGINT');
     const r = await child.result;
     assert.equal(r.code, 130, r.stdout + r.stderr);

@@ -47,6 +47,7 @@ stages:
 });
 
 void test('accel stages run one at a time (--accel 1) while cpu stages run in parallel (-j 2)', async () => {
+  // every stage waits for its gate: the test decides when each ends, so what overlaps is the scheduler's doing
   const rig = new Rig({
     files: {
       'pipeline.yaml': `
@@ -55,17 +56,31 @@ stages:
   gpu:
     uses: ./kinds/write.js
     foreach: i
-    with: { text: "gpu \${matrix.i}", sleepMs: 400 }
+    with: { text: "gpu \${matrix.i}", gate: "gates/gpu-\${matrix.i}" }
     resources: { class: accel }
   cpu:
     uses: ./kinds/write.js
     foreach: i
-    with: { text: "cpu \${matrix.i}", sleepMs: 400 }
+    with: { text: "cpu \${matrix.i}", gate: "gates/cpu-\${matrix.i}" }
 `,
     },
   });
   try {
-    const r = await rig.exec(['run', '-j', '2', '--accel', '1']);
+    const run = rig.spawn(['run', '-j', '2', '--accel', '1']);
+    const startedOf = (prefix: string): string[] => rig.invocations().filter((id) => id.startsWith(prefix));
+    const gateOf = (id: string): string => `${id.split('@')[0] ?? ''}-${/(\d+)$/.exec(id)?.[1] ?? ''}`;
+    await rig.until(() => startedOf('gpu').length === 1 && startedOf('cpu').length === 2, 'one accel and two cpu stages to start');
+    // with nothing able to end, the second cpu and the accel stage run side by side
+    const firstCpus = startedOf('cpu');
+    for (let n = 1; n <= 3; n++) {
+      await rig.until(() => startedOf('gpu').length === n, `accel stage ${n} to start`);
+      assert.equal(startedOf('cpu').length, 2, 'no third cpu stage while two run (-j 2)');
+      rig.release(gateOf(startedOf('gpu')[n - 1] ?? ''));
+    }
+    for (const id of firstCpus) rig.release(gateOf(id));
+    await rig.until(() => startedOf('cpu').length === 3, 'the third cpu stage to start');
+    rig.release(gateOf(startedOf('cpu')[2] ?? ''));
+    const r = await run.result;
     assert.equal(r.code, 0, r.stderr);
     const ex = rig.executions();
     const gpu = ex.filter((e) => e.stageId.startsWith('gpu'));
@@ -79,10 +94,7 @@ stages:
       }
     }
     assert.equal(new Set(gpu.map((e) => e.pid)).size, 1, 'one accel worker, reused');
-    let parallel = 0;
-    for (let i = 0; i < cpu.length; i++) for (let j = i + 1; j < cpu.length; j++) if (overlaps(cpu[i]!, cpu[j]!)) parallel++;
-    assert.ok(parallel >= 1, 'cpu stages overlapped');
-    assert.ok(maxConcurrent(cpu) <= 2, `at most 2 cpu stages at once, saw ${maxConcurrent(cpu)}`);
+    assert.ok(maxConcurrent(cpu) === 2, `2 cpu stages at once at most and at least, saw ${maxConcurrent(cpu)}`);
   } finally {
     rig.cleanup();
   }

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rig, waitFor } from '../helpers/rig.js';
+import { Rig } from '../helpers/rig.js';
 
 const PIPELINE = `
 stages:
@@ -27,7 +27,7 @@ void test('a stage running in another run is "running" with where and when; inte
   const rig = new Rig({ files: { 'pipeline.yaml': PIPELINE } });
   try {
     const run = rig.spawn(['run']);
-    await waitFor(() => rig.invocations().includes('slow'), 20_000, 'slow to start');
+    await rig.started('slow');
 
     const status = await rig.exec(['status']);
     assert.equal(status.code, 1);
@@ -58,7 +58,7 @@ void test('a stage running in another run is "running" with where and when; inte
     // killed outright: the execution still says running, but its process is gone
     rig.clearInvocations();
     const doomed = rig.spawn(['run']);
-    await waitFor(() => rig.invocations().includes('slow'), 20_000, 'slow to start again');
+    await rig.started('slow');
     process.kill(doomed.pid ?? 0, 'SIGKILL');
     await doomed.result;
     const afterKill = await rig.exec(['status']);

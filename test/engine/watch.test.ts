@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rig, waitFor } from '../helpers/rig.js';
+import { Rig } from '../helpers/rig.js';
 
 const pipeline = (text: string, fail: boolean, comment = ''): string => `${comment}
 params: { text: "${text}", fail: ${fail} }
@@ -25,43 +25,41 @@ stages:
 void test('watch reruns stale stages on change, does not retry an unchanged failure, and stops on Ctrl-C', async () => {
   const rig = new Rig({ files: { 'pipeline.yaml': pipeline('one', false), 'input.txt': 'v1' } });
   const watch = rig.spawn(['watch', '--debounce', '150']);
-  let output = '';
-  watch.stdout?.on('data', (t: string) => (output += t));
   const count = (id: string): number => rig.invocations().filter((x) => x === id).length;
   try {
-    await waitFor(() => rig.exists('out/b/result.txt') && rig.exists('c.txt') && output.includes('Watching'), 30_000, 'the first run');
+    await rig.until(() => rig.exists('out/b/result.txt') && rig.exists('c.txt') && watch.output().includes('Watching'), 'the first run');
     assert.equal(count('a'), 1);
 
     rig.write('pipeline.yaml', pipeline('two', false));
-    await waitFor(() => rig.exists('out/a/result.txt') && rig.read('out/a/result.txt') === 'two', 30_000, 'a to rerun');
-    await waitFor(() => count('b') === 2, 30_000, 'b to rerun');
+    await rig.until(() => rig.exists('out/a/result.txt') && rig.read('out/a/result.txt') === 'two', 'a to rerun');
+    await rig.until(() => count('b') === 2, 'b to rerun');
 
     rig.write('input.txt', 'v2');
-    await waitFor(() => rig.exists('c.txt') && rig.read('c.txt') === 'v2', 30_000, 'the cmd stage to rerun on its dep');
+    await rig.until(() => rig.exists('c.txt') && rig.read('c.txt') === 'v2', 'the cmd stage to rerun on its dep');
 
     rig.write('pipeline.yaml', pipeline('two', true));
-    await waitFor(() => /✗ b failed/.test(output), 30_000, 'b to fail');
+    await rig.until(() => /✗ b failed/.test(watch.output()), 'b to fail');
     const failedRuns = count('b');
     // a change that does not touch b's key: b is not retried
     rig.write('pipeline.yaml', pipeline('two', true, '# just a comment'));
-    await waitFor(() => /○ b {2}failed earlier, nothing changed since; not retried/.test(output), 30_000, 'the not-retried notice');
+    await rig.until(() => /○ b {2}failed earlier, nothing changed since; not retried/.test(watch.output()), 'the not-retried notice');
     assert.equal(count('b'), failedRuns);
     // fixed (back to the key whose result out/ still holds: a failure never touches out/): b is fresh again
     rig.write('pipeline.yaml', pipeline('two', false));
-    await waitFor(() => /Everything up to date/.test(output.slice(output.lastIndexOf('✗ b failed'))), 30_000, 'the fixed pipeline to be up to date');
+    await rig.until(() => /Everything up to date/.test(watch.output().slice(watch.output().lastIndexOf('✗ b failed'))), 'the fixed pipeline to be up to date');
     // the failing key again: still remembered, not retried; until its kind's module changes
     rig.write('pipeline.yaml', pipeline('two', true));
-    await waitFor(() => (output.match(/not retried/g) ?? []).length === 2, 30_000, 'the second not-retried notice');
+    await rig.until(() => (watch.output().match(/not retried/g) ?? []).length === 2, 'the second not-retried notice');
     const kind = rig.read('kinds/write.js');
     rig.write('kinds/write.js', `${kind}\n// edited\n`);
-    await waitFor(() => (output.match(/✗ b failed/g) ?? []).length === 2, 30_000, 'b to be retried after its kind module changed');
+    await rig.until(() => (watch.output().match(/✗ b failed/g) ?? []).length === 2, 'b to be retried after its kind module changed');
     assert.equal(count('a'), 2, 'a never reran needlessly');
 
     process.kill(watch.pid ?? 0, 'SIGINT');
     const r = await watch.result;
     assert.equal(r.code, 0, r.stderr);
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- watch output ---\n${output}`, { cause: err });
+    throw new Error(`${(err as Error).message}\n--- watch output ---\n${watch.output()}`, { cause: err });
   } finally {
     if (watch.exitCode === null) process.kill(-(watch.pid ?? 0), 'SIGKILL');
     rig.cleanup();
@@ -73,18 +71,16 @@ void test('watch takes the run options: --retries reruns a flaky stage within th
     files: { 'pipeline.yaml': `stages:\n  flaky:\n    uses: ./kinds/flaky.js\n    with: { text: ok, failures: 1 }\n` },
   });
   const watch = rig.spawn(['watch', '--retries', '1', '--debounce', '150']);
-  let output = '';
-  watch.stdout?.on('data', (t: string) => (output += t));
   try {
-    await waitFor(() => output.includes('Watching'), 30_000, 'the first run');
-    assert.match(output, /↻ flaky failed after \S+: Error: flaky flaked on attempt 1; retry 1\/1/);
-    assert.match(output, /✓ flaky/);
+    await rig.until(() => watch.output().includes('Watching'), 'the first run');
+    assert.match(watch.output(), /↻ flaky failed after \S+: Error: flaky flaked on attempt 1; retry 1\/1/);
+    assert.match(watch.output(), /✓ flaky/);
     assert.equal(rig.read('out/flaky/result.txt'), 'ok');
     process.kill(watch.pid ?? 0, 'SIGINT');
     const r = await watch.result;
     assert.equal(r.code, 0, r.stderr);
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- watch output ---\n${output}`, { cause: err });
+    throw new Error(`${(err as Error).message}\n--- watch output ---\n${watch.output()}`, { cause: err });
   } finally {
     if (watch.exitCode === null) process.kill(-(watch.pid ?? 0), 'SIGKILL');
     rig.cleanup();

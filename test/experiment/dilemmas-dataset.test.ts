@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
 import { DEFAULT_DILEMMA_DATASET, hfHubCacheDir, loadDilemmaRows, resolveDilemmaFiles, selectDilemmaRows, validateDilemmaRecord, type DilemmaRow, type ResolvedDilemmaFiles } from '../../stages/lib/dilemmas-dataset.js';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
+import { REPO_ROOT as ROOT } from '../helpers/repo-root.js';
 const SYNTHETIC = join(ROOT, 'data', 'synthetic-dilemmas');
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 

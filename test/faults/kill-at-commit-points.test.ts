@@ -1,5 +1,5 @@
 /**
- * kill -9 at every named point of the commit protocol (src/engine/crash-points.ts), in a run that executes stages
+ * kill -9 at every named point of the commit protocol (src/engine/util/crash-points.ts), in a run that executes stages
  * (new params: new outputs, so new objects and trees are written) and in one that restores them from the cache, at
  * the first and a later time the point is reached. The random-moment
  * kills of test/engine/crash-safety.test.ts stay; this makes sure no point is left to chance. After each kill: no
@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { Rig } from '../helpers/rig.js';
 import { assertNoFalseHit, assertNothingRunning, outputHashes } from '../helpers/cache-audit.js';
-import type { CrashPoint } from '../../src/engine/crash-points.js';
+import type { CrashPoint } from '../../src/engine/util/crash-points.js';
 
 const PIPELINE = `
 params: { seed: 0 }

@@ -4,10 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { distFiles, planPackages, ROOT_PACKAGES } from '../../bench/gpu/pack-plan.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { REPO_ROOT } from '../helpers/repo-root.js';
 
 void test('the plan over the installed node_modules: every root, their runtime deps, no maps or typings', () => {
   const plan = planPackages(join(REPO_ROOT, 'node_modules'));

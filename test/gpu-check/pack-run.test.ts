@@ -10,9 +10,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { REPO_ROOT } from '../helpers/repo-root.js';
 const PACK_JS = join(REPO_ROOT, 'dist', 'bench', 'gpu', 'pack.js');
 const packName = `.gpu-pack-test-${process.pid}`;
 const packDir = join(REPO_ROOT, packName);

@@ -8,9 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { REPO_ROOT } from '../helpers/repo-root.js';
 const SCRIPT = join(REPO_ROOT, 'bench', 'gpu', 'torch_check.py');
 const dir = mkdtempSync(join(tmpdir(), 'wsflow-torch-check-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,11 +5,11 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 /** repository root (this file runs from dist/test/helpers) */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+import { REPO_ROOT } from './repo-root.js';
+export { REPO_ROOT };
 
 export interface ImportEdge {
   /** the importing file, repository-relative with forward slashes, e.g. "stages/diff/diff-stage.ts" */

@@ -3,16 +3,16 @@
  * real `wsflow` CLI run as a child process, and helpers to read what happened (invocation log, out/, state db).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { removeTree } from '../../src/engine/cas/cache-store.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 /** repository root (this file runs from dist/test/helpers) */
-export const REPO_ROOT = join(here, '..', '..', '..');
+import { REPO_ROOT } from './repo-root.js';
+export { REPO_ROOT };
 export const WSFLOW_BIN = join(REPO_ROOT, 'bin', 'wsflow.js');
 export const ENGINE_KINDS_DIR = join(REPO_ROOT, 'test', 'fixtures', 'engine-kinds');
 
@@ -34,6 +34,9 @@ export class Rig {
   readonly dir: string;
   readonly invocationsFile: string;
   readonly #env: Record<string, string>;
+  /** fires when a file directly in the project changes (the invocation log) or a spawned command prints */
+  readonly #changes = new EventEmitter();
+  #watcher: FSWatcher | null = null;
 
   constructor(options: RigOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'wsflow-engine-'));
@@ -67,7 +70,7 @@ export class Rig {
   }
 
   /** Starts `wsflow ARGS` in the project directory, in its own process group (so a test can kill all of it). */
-  spawn(args: readonly string[], extraEnv: Record<string, string> = {}): ChildProcess & { result: Promise<ExecResult> } {
+  spawn(args: readonly string[], extraEnv: Record<string, string> = {}): ChildProcess & { result: Promise<ExecResult>; output(): string } {
     const child = spawn(process.execPath, [WSFLOW_BIN, ...args], {
       cwd: this.dir,
       env: this.env(extraEnv),
@@ -76,12 +79,18 @@ export class Rig {
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    child.stdout.setEncoding('utf8').on('data', (t: string) => {
+      stdout += t;
+      this.#changes.emit('change');
+    });
+    child.stderr.setEncoding('utf8').on('data', (t: string) => {
+      stderr += t;
+      this.#changes.emit('change');
+    });
     const result = new Promise<ExecResult>((resolve) => {
       child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     });
-    return Object.assign(child, { result });
+    return Object.assign(child, { result, output: () => stdout });
   }
 
   /** Runs `wsflow ARGS` to completion. */
@@ -152,7 +161,46 @@ export class Rig {
     }
   }
 
+  /**
+   * Resolves once `check` holds. It is checked again whenever a test kind logs an invocation or a command this rig
+   * spawned prints, never on a timer; `timeoutMs` only bounds a test that would otherwise hang, and fails it.
+   */
+  until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+    if (check()) return Promise.resolve();
+    this.#watcher ??= watch(this.dir, () => this.#changes.emit('change'));
+    return new Promise((resolve, reject) => {
+      const onChange = (): void => {
+        if (!check()) return;
+        done();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#changes.off('change', onChange);
+      };
+      this.#changes.on('change', onChange);
+    });
+  }
+
+  /** Resolves once the test kind has started stage `stageId` (`n` times, counting earlier runs). */
+  started(stageId: string, n = 1): Promise<void> {
+    return this.until(() => this.invocations().filter((id) => id === stageId).length >= n, `${stageId} to start`);
+  }
+
+  /**
+   * Lets the test kind's stages gated on `name` (`with: { gate: gates/<name> }`) finish: until then they wait,
+   * started, so the test decides when each one ends.
+   */
+  release(name: string): void {
+    this.write(`gates/${name}`, '');
+  }
+
   cleanup(): void {
+    this.#watcher?.close();
     // cache trees are read-only directories; removeTree makes them writable where rm alone would fail
     removeTree(this.dir);
   }

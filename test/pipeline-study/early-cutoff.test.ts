@@ -17,9 +17,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { REPO_ROOT } from '../helpers/repo-root.js';
 const WSFLOW = join(REPO_ROOT, 'bin', 'wsflow.js');
 const TARGETS = ['eval@honesty-lora-0', 'iid@honesty-lora-0'];
 const TRAIN = ['train_pos@honesty-lora-0', 'train_neg@honesty-lora-0'];

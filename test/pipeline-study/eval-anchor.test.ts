@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parseParams } from '../../src/contract/params.js';
 import { createKindResolver } from '../../src/pipeline/kind-resolver.js';
 import { loadPipeline } from '../../src/pipeline/load-pipeline.js';
@@ -15,7 +14,7 @@ import { evalDilemmasParams } from '../../stages/eval-dilemmas/params.js';
 import { DD_FORMATS } from '../../stages/lib/prompts.js';
 import { parseDilemmaParams } from '../../stages/lib/steer/dilemma-params.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { REPO_ROOT } from '../helpers/repo-root.js';
 
 /** The prompt format each evaluation stage of the smoke study would score with, under the given -S overrides. */
 async function evalFormats(overrides: string[]): Promise<Map<string, { instruction: string; anchor: string }>> {

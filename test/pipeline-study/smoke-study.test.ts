@@ -15,9 +15,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { REPO_ROOT } from '../helpers/repo-root.js';
 const WSFLOW = join(REPO_ROOT, 'bin', 'wsflow.js');
 const NEW_ANCHOR = 'My choice:';
 

@@ -2,7 +2,6 @@
 import { cp, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { StageKind, StageContext } from '../../src/contract/stage-kind.js';
 import { createKindResolver } from '../../src/pipeline/kind-resolver.js';
 import { loadPipeline } from '../../src/pipeline/load-pipeline.js';
@@ -10,7 +9,8 @@ import type { PipelineLoadCache } from '../../src/pipeline/load-cache.js';
 import type { Diagnostic, Pipeline } from '../../src/pipeline/types.js';
 import type { Result } from '../../src/contract/result.js';
 
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+import { REPO_ROOT as repoRoot } from '../helpers/repo-root.js';
+export { repoRoot };
 export const fixturesDir = path.join(repoRoot, 'test', 'fixtures');
 
 async function writeOutput(ctx: StageContext, file: string, value: unknown): Promise<void> {

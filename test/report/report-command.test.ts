@@ -51,7 +51,10 @@ void test('wsflow report prints the page path, says how to build it, and finds i
   const md = readFileSync(join(dir, 'out', 'honesty', 'report.md'), 'utf8');
   // the researcher's cmd stage wrote no provenance.json: the report says so instead of inventing one
   assert.match(md, /stage my_eval wrote no provenance\.json/);
-  assert.match(md, /\| dW:lora \| −6\.25 \| \+3\.13 \|/);
+  assert.match(md, /\| dW:lora \| 1 \| 0\.00 \| −6\.25 \| \+3\.13 \|/);
+  // the engine hands the run facts to the report: the header shows how the pipeline was loaded
+  assert.match(md, /\| profile \| none \|/);
+  assert.match(md, /\| pipeline\.yaml sha256 \| [0-9a-f]{64} \|/);
 
   const after = wsflow(dir, ['report']);
   assert.equal(after.code, 0, after.stderr);

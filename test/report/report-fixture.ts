@@ -2,15 +2,15 @@
  * Shared by the report tests: the hand-written fixture directories as the engine would pass them, running the
  * report kind through its public interface (load() → run(ctx)), and reading back report.md tables.
  */
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { StageContext, UpstreamOutput } from '../../src/contract/stage-kind.js';
 import { reportKind } from '../../stages/report/index.js';
 
 /** The repository root (tests run compiled from dist/test/report/). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+import { REPO_ROOT } from '../helpers/repo-root.js';
+export { REPO_ROOT };
 export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'report');
 
 /** The key byte of each fixture's stage key, as the engine would hand it over (key = that byte × 32). */
@@ -57,7 +57,12 @@ export interface RunResult {
 }
 
 /** Runs the report kind as the engine would: load() in this process, then run(ctx) into a fresh empty outDir. */
-export async function runReportKind(inputs: Record<string, UpstreamOutput[]>, params: Record<string, unknown> = {}, outDir?: string): Promise<RunResult> {
+export async function runReportKind(
+  inputs: Record<string, UpstreamOutput[]>,
+  params: Record<string, unknown> = {},
+  outDir?: string,
+  extra: Pick<StageContext, 'run'> = {},
+): Promise<RunResult> {
   const dir = outDir ?? mkdtempSync(join(tmpdir(), 'wsflow-report-'));
   const logs: string[] = [];
   const annotations: Record<string, string | number | boolean> = {};
@@ -77,6 +82,7 @@ export async function runReportKind(inputs: Record<string, UpstreamOutput[]>, pa
     },
     runId: 42,
     key: 'f'.repeat(64),
+    ...extra,
   };
   const impl = await reportKind.load();
   await impl.run(ctx);
@@ -101,4 +107,45 @@ export function markdownTable(md: string, title: string): MarkdownTable {
   const [head, , ...body] = tableLines;
   if (head === undefined) throw new Error(`report.md: no table under "### ${title}"`);
   return { header: cells(head), rows: body.map(cells) };
+}
+
+/**
+ * The fixtures plus eval@lora-1: dW:lora's rows again as dW:lora.s1 (what the diff stage names seed 1), its +1 arm
+ * moved by `shift` in the honest direction. Copied under a fresh temp dir, returned as `root`.
+ */
+export function twoSeedInputs(shift: number): { root: string; inputs: Record<string, UpstreamOutput[]> } {
+  const root = mkdtempSync(join(tmpdir(), 'wsflow-report-seeds-'));
+  cpSync(FIXTURES, root, { recursive: true });
+  cpSync(join(root, 'eval-lora'), join(root, 'eval-lora-s1'), { recursive: true });
+  const file = join(root, 'eval-lora-s1', 'dilemmas_per_row.csv');
+  const [header, ...lines] = readFileSync(file, 'utf8').trimEnd().split('\n');
+  const moved = lines.map((l) => {
+    const c = l.split(',');
+    c[0] = 'dW:lora.s1';
+    if (c[1] === '1') {
+      const label = Number(c[8]);
+      c[4] = String(Number(c[4]) + shift * label);
+      c[9] = String(Number(c[9]) + shift);
+    }
+    return c.join(',');
+  });
+  writeFileSync(file, `${[header, ...moved].join('\n')}\n`);
+  const inputs = fixtureInputs(root);
+  inputs.evals = [...(inputs.evals ?? []), { stageId: 'eval@lora-1', dir: join(root, 'eval-lora-s1'), matrix: { adapter: 'lora', seed: 1 }, ...engineFacts('eval-lora') }];
+  return { root, inputs };
+}
+
+/**
+ * The shipped pipeline's matrix values on the fixtures' inputs: ablate expands over behavior and seed only (it is
+ * DeLoRA's ablation, id ablate@honesty-0), diff and train over behavior, adapter and seed.
+ */
+export function shippedShape(inputs: Record<string, UpstreamOutput[]>): Record<string, UpstreamOutput[]> {
+  const out = { ...inputs };
+  const set = (name: string, f: (u: UpstreamOutput) => Partial<UpstreamOutput>): void => {
+    out[name] = (out[name] ?? []).map((u) => ({ ...u, ...f(u) }));
+  };
+  set('ablation', () => ({ stageId: 'ablate@honesty-0', matrix: { behavior: 'honesty', seed: 0 } }));
+  set('diff', (u) => ({ matrix: { behavior: 'honesty', adapter: u.matrix.adapter ?? '', seed: 0 } }));
+  set('training', (u) => ({ matrix: { behavior: 'honesty', adapter: u.matrix.adapter ?? '', seed: 0 } }));
+  return out;
 }

@@ -117,9 +117,13 @@ void test('no banner when no stage used a random model or synthetic data; a rand
 void test('provenance: every upstream is listed with run, key, fingerprints, backend and date; a missing file is a warning', async () => {
   const run = await runReportKind(fixtureInputs());
   const md = readFileSync(join(run.outDir, 'report.md'), 'utf8');
-  assert.match(md, /\| eval@lora \| evals \| eval-dilemmas@1\.0\.0 \| 7 \| a1a1a1a1a1a1 \| fixture:hand-written \| abababababab \| fixture:six-dilemma-rows \(synthetic\) \| cdcdcdcdcdcd \| cpu \| 2026-11-24T12:00:00\.000Z \|/);
+  // models and datasets are listed once, with full name and fingerprint; rows name them by label
+  assert.match(md, /\| M1 \| fixture:hand-written \| abababababab \| — \| \d+ \|/);
+  assert.match(md, /\| D1 \| fixture:six-dilemma-rows \| cdcdcdcdcdcd \| synthetic \| \d+ \|/);
+  assert.equal(md.split('fixture:hand-written').length - 1, 1, 'the model name appears once in report.md');
+  assert.match(md, /\| eval@lora \| evals \| eval-dilemmas@1\.0\.0 \| 7 \| a1a1a1a1a1a1 \| M1 \| D1 \| cpu \| 2026-11-24T12:00:00\.000Z \|/);
   // without provenance.json the engine's record still gives run, key, backend and date
-  assert.match(md, /\| train_neg@lora \| training \| provenance\.json missing \| 7 \| abababababab \| unknown \| not recorded \| unknown \| not recorded \| cpu \| 2026-11-24T12:00:00\.000Z \|/);
+  assert.match(md, /\| train_neg@lora \| training \| provenance\.json missing \| 7 \| abababababab \| unknown \| unknown \| cpu \| 2026-11-24T12:00:00\.000Z \|/);
   assert.match(md, /- stage train_neg@lora wrote no provenance\.json: its model and dataset are unknown/);
   const json = JSON.parse(readFileSync(join(run.outDir, 'report.json'), 'utf8')) as { sources: { stageId: string; key: string | null; host: string | null }[] };
   assert.equal(json.sources.length, 11);
@@ -134,12 +138,12 @@ void test('provenance: run, key, date and backend come from the engine, not from
   assert.ok(lora !== undefined);
   inputs.evals = [{ ...lora, runId: 12, key: 'c3'.repeat(32), finishedAt: '2027-01-02T03:04:05.000Z', annotations: { backend: 'native' } }, ...(inputs.evals ?? []).slice(1)];
   const md = readFileSync(join((await runReportKind(inputs)).outDir, 'report.md'), 'utf8');
-  assert.match(md, /\| eval@lora \| evals \| eval-dilemmas@1\.0\.0 \| 12 \| c3c3c3c3c3c3 \| fixture:hand-written \| abababababab \| .* \| native \| 2027-01-02T03:04:05\.000Z \|/);
+  assert.match(md, /\| eval@lora \| evals \| eval-dilemmas@1\.0\.0 \| 12 \| c3c3c3c3c3c3 \| M1 \| D1 \| native \| 2027-01-02T03:04:05\.000Z \|/);
   // a context built by hand (no engine): nothing is invented, the backend falls back to provenance.json
   const bare = fixtureInputs();
   bare.evals = (bare.evals ?? []).map(({ stageId, dir, matrix }) => ({ stageId, dir, matrix }));
   const plain = readFileSync(join((await runReportKind(bare)).outDir, 'report.md'), 'utf8');
-  assert.match(plain, /\| eval@lora \| evals \| eval-dilemmas@1\.0\.0 \| not recorded \| not recorded \| fixture:hand-written \| .* \| cpu \| not recorded \|/);
+  assert.match(plain, /\| eval@lora \| evals \| eval-dilemmas@1\.0\.0 \| not recorded \| not recorded \| M1 \| D1 \| cpu \| not recorded \|/);
 });
 
 void test('an invalid provenance.json is reported with its file and key, and the report still builds', async () => {
@@ -285,7 +289,7 @@ void test('a cmd stage hands over a tree with its outs: the report finds the fil
   const all = fixtureInputs();
   const ok = await runReportKind({ ...all, evals: [{ stageId: 'my_eval', dir: tree, matrix: {}, ...engineFacts('eval-lora') }] });
   const md = readFileSync(join(ok.outDir, 'report.md'), 'utf8');
-  assert.match(md, /\| dW:lora \| −6\.25 \|/);
+  assert.match(md, /\| dW:lora \| 1 \| 0\.00 \| −6\.25 \|/);
   assert.match(md, /\| my_eval \| evals \| eval-dilemmas@1\.0\.0 \| 7 \| a1a1a1a1a1a1 \|/, 'provenance.json is read next to the data file');
 
   cpSync(join(FIXTURES, 'eval-lora'), join(tree, 'out', 'other_eval'), { recursive: true });

@@ -5,7 +5,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 export const SLURM_TESTS = process.env.WSFLOW_SLURM_TESTS === '1';
@@ -13,7 +12,8 @@ export const LONG_TESTS = process.env.WSFLOW_LONG_TESTS === '1';
 export const SKIP_REASON = SLURM_TESTS ? false : 'set WSFLOW_SLURM_TESTS=1 to run against a one-node SLURM cluster (.ci/slurm/start.sh)';
 
 /** dist/test/slurm/ → the repository root */
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+import { REPO_ROOT } from '../helpers/repo-root.js';
+export { REPO_ROOT };
 
 export function clusterAnswers(): boolean {
   const r = spawnSync('scontrol', ['ping'], { encoding: 'utf8' });

@@ -8,12 +8,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { behaviorFile, loadBehaviorDefinition, parseBehaviorDefinition, personaPrompt, personaSet, topicPrompts } from '../../stages/lib/behavior-definition.js';
+import { iidPrompt } from '../../stages/lib/iid-claims.js';
+import { evalIidKind } from '../../stages/eval-iid/index.js';
 import * as p from '../../stages/lib/prompts.js';
 import { dataKind } from '../../stages/data/index.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { REPO_ROOT } from '../helpers/repo-root.js';
 const tmp = mkdtempSync(join(tmpdir(), 'wsflow-behaviors-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -98,4 +99,45 @@ void test('the data kind plans against the definition: the file is an external i
   assert.ok(!broken.ok && broken.error.startsWith(`${join(project, 'data', 'behaviors', 'broken.yaml')}:6:10:`), JSON.stringify(broken));
   const set = plan({ behavior: 'x', personas: 'e2' });
   assert.ok(!set.ok && set.param === 'personas' && /no persona set "e2"/.test(set.error), JSON.stringify(set));
+});
+
+void test('IID claims come from the behaviour definition: both shipped files give study-ref §11 prompt and its 12 held-out claims', () => {
+  for (const b of ['honesty', 'sycophancy']) {
+    const { def } = load(b);
+    assert.deepEqual(def.iid, { claims: p.heldOutClaims(), template: p.IID_PROMPT_TEMPLATE, anchor: p.IID_ANCHOR }, b);
+    const r = iidPrompt(REPO_ROOT, b, 4);
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.deepEqual(r.value.claims, p.heldOutClaims(4));
+    assert.equal(r.value.file, behaviorFile(REPO_ROOT, b));
+  }
+  const builtIn = iidPrompt(REPO_ROOT, null, 12);
+  assert.ok(builtIn.ok && builtIn.value.file === null && builtIn.value.claims.length === 12);
+});
+
+void test('the eval-iid kind plans against the definition’s iid: the file is an external input; no iid, a bad iid or too many claims is one line', () => {
+  const project = join(tmp, 'iid-project');
+  mkdirSync(join(project, 'data', 'behaviors'), { recursive: true });
+  const withIid = `${GOOD}iid:\n  template: "Is it true that {claim}?"\n  claims: [cats purr, dogs bark]\n`;
+  writeFileSync(join(project, 'data', 'behaviors', 'x.yaml'), withIid);
+  writeFileSync(join(project, 'data', 'behaviors', 'noiid.yaml'), GOOD.replace('name: x', 'name: noiid'));
+  const file = join(project, 'data', 'behaviors', 'x.yaml');
+  const plan = (params: Record<string, unknown>): ReturnType<NonNullable<typeof evalIidKind.externalInputs>> => {
+    const r = evalIidKind.externalInputs?.({ coeffs: [-1, 0, 1], ...params }, { projectDir: project });
+    assert.ok(r !== undefined);
+    return r;
+  };
+  const good = plan({ behavior: 'x', n_held_out: 2 });
+  assert.ok(good.ok && good.inputs.some((i) => i.label === 'behavior' && i.path === file), JSON.stringify(good));
+  const def = parseBehaviorDefinition(withIid, file);
+  assert.ok(def.ok && def.value.iid !== null);
+  assert.deepEqual(def.value.iid, { claims: ['cats purr', 'dogs bark'], template: 'Is it true that {claim}?', anchor: p.IID_ANCHOR });
+  assert.deepEqual(p.iidConversation('cats purr', def.value.iid)[0], { role: 'user', content: 'Is it true that cats purr?' });
+  const tooMany = plan({ behavior: 'x', n_held_out: 3 });
+  assert.ok(!tooMany.ok && tooMany.param === 'behavior' && tooMany.error === `n_held_out is 3 but ${file} has 2 iid claims`, JSON.stringify(tooMany));
+  const none = plan({ behavior: 'noiid', n_held_out: 1 });
+  assert.ok(!none.ok && none.error.startsWith(`${join(project, 'data', 'behaviors', 'noiid.yaml')}: behaviour noiid has no \`iid\``), JSON.stringify(none));
+  const r = parseBehaviorDefinition(withIid.replace('"Is it true that {claim}?"', '"Is it true?"'), file);
+  assert.ok(!r.ok && /^.*:\d+:\d+: iid.template must contain \{claim\}$/.test(r.error), JSON.stringify(r));
+  const builtIn = plan({ n_held_out: 12 });
+  assert.ok(builtIn.ok && builtIn.inputs.length === 0);
 });

@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { StageContext, StageKind, UpstreamOutput } from '../../src/contract/stage-kind.js';
 import { kindParamsValidator } from '../../src/pipeline/validate-kind-params.js';
 import { builtinKinds } from '../../stages/index.js';
 import { parseCsv } from '../../stages/lib/csv.js';
 
 /** repo root, from dist/test/stages/ */
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { REPO_ROOT } from '../helpers/repo-root.js';
+export { REPO_ROOT };
 
 export interface RecordedContext extends StageContext {
   metrics: Map<string, number>;

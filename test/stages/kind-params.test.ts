@@ -32,7 +32,9 @@ void test('every experiment kind is registered with a semantic version, a schema
   assert.deepEqual(validParams(kind('ablate-delora'), {})['variants'], ['full', 'dir_only', 'mag_only', 'random_norm']);
   assert.equal(validParams(kind('diff'), {})['merge_dtype'], 'bf16');
   assert.throws(() => validParams(kind('eval-dilemmas'), { anchr: 'x' }));
-  assert.throws(() => validParams(kind('eval-dilemmas'), { format: 'f3' }), 'F3 (guided CoT) needs generation and is not offered');
+  assert.equal(validParams(kind('eval-dilemmas'), { format: 'f3' })['think_tokens'], 128, 'F3 (guided CoT) with the study\'s 128 think tokens');
+  assert.throws(() => validParams(kind('eval-dilemmas'), { format: 'f4' }));
+  assert.deepEqual(validParams(kind('dd-benchmark'), {})['coeffs'], [-2, -1, 0, 1, 2]);
 });
 
 void test('prompt names are checked against the prompt set at planning time', () => {

@@ -4,11 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { COUNT_OF_STAGE, CUT, CUT_COUNTS, FULL_COUNTS, project, projectionMarkdown, sequencesTrained } from '../../bench/study/study-plan.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { REPO_ROOT } from '../helpers/repo-root.js';
 
 void test('every stage of the study\'s pipeline.yaml has a work count', () => {
   const yaml = parse(readFileSync(join(REPO_ROOT, 'pipeline.yaml'), 'utf8')) as { stages: Record<string, unknown>; params: { data: Record<string, number>; kl: Record<string, number>; repe: Record<string, number>; iid: Record<string, number> }; matrix: { adapter: string[] } };

@@ -10,12 +10,11 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { withSafetensors } from '../../src/core/safetensors.js';
 import { isNear, maxAbsDiff } from '../helpers/numeric.js';
 import { WEBGPU_SKIP } from './helpers.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { REPO_ROOT } from '../helpers/repo-root.js';
 const WSFLOW = join(REPO_ROOT, 'bin', 'wsflow.js');
 /** as the golden suites (logits_atol of the fixtures); relative for values far from 1 */
 const TOL = 1e-4;

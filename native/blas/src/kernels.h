@@ -26,4 +26,7 @@ napi_value Unary(napi_env env, napi_callback_info info);
 napi_value Reduce(napi_env env, napi_callback_info info);
 napi_value Softmax(napi_env env, napi_callback_info info);
 
+// svd.cc
+napi_value TopSvd(napi_env env, napi_callback_info info);
+
 }  // namespace wsblas

@@ -8,7 +8,7 @@ import { computeAllStatic } from '../../engine/plan/static-ingredients.js';
 import { displayParamName, formatValue } from '../../engine/plan/reasons.js';
 import { explainData, type ExplainReport } from '../../engine/api/explain-report.js';
 import { shortHash } from '../../engine/keys/hashing.js';
-import { fmtMs, formatAge } from '../../engine/format-time.js';
+import { fmtMs, formatAge } from '../../engine/util/format-time.js';
 import { openProjectForReading } from '../../engine/project.js';
 import { fmtBytes } from '../loggers/format-bytes.js';
 import { printPlanErrors, styleFor, type CommandEnv } from '../command-env.js';

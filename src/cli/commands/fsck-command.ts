@@ -9,7 +9,7 @@
  * progress; a fault of the machine, reported by the CLI with the same code).
  */
 import { checkCache, type FsckFinding } from '../../engine/api/check-cache.js';
-import { FAULT_EXIT_CODE } from '../../engine/faults.js';
+import { FAULT_EXIT_CODE } from '../../engine/util/faults.js';
 import { fmtBytes } from '../loggers/format-bytes.js';
 import { styleFor, type CommandEnv } from '../command-env.js';
 

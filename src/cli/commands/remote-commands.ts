@@ -49,7 +49,7 @@ async function openChosenRemote(projectDir: string, name: string | undefined, st
 
 /** A remote's own failure (unreachable, refused credentials, no such bucket) as one line; a machine fault goes on to main. */
 async function remoteFailure(e: unknown, remote: Remote, stderr: Out): Promise<number> {
-  const { describeFault } = await import('../../engine/faults.js');
+  const { describeFault } = await import('../../engine/util/faults.js');
   if (describeFault(e) !== undefined) throw e;
   const err = e as { name?: string; message?: string; code?: string };
   const what = [err.name && err.name !== 'Error' ? err.name : err.code, err.message?.split('\n', 1)[0]].filter(Boolean).join(': ');

@@ -6,7 +6,7 @@ import { describeFailure } from '../../contract/failure.js';
 import type { EngineEvent, EventSink } from '../../engine/events.js';
 import type { ProgressUpdate } from '../../contract/stage-kind.js';
 import { formatEvent } from './format-event.js';
-import { fmtMs } from '../../engine/format-time.js';
+import { fmtMs } from '../../engine/util/format-time.js';
 import { makeStyle, type Style } from './style.js';
 
 export interface ConsoleLoggerOptions {

@@ -4,7 +4,7 @@
 import { describeFailure } from '../../contract/failure.js';
 import type { EngineEvent, SkipCause } from '../../engine/events.js';
 import { firstLine, formatReasons } from '../../engine/plan/reasons.js';
-import { fmtMs, formatAge } from '../../engine/format-time.js';
+import { fmtMs, formatAge } from '../../engine/util/format-time.js';
 import type { Style } from './style.js';
 
 function skipText(cause: SkipCause): string {

@@ -5,7 +5,9 @@
  * [out, r], so s·B·A = U_r Σ_r Vᵀ_r, and the base weight becomes the residual W − s·B·A.
  *
  * "pissa": the exact top-r singular triplets, from the symmetric eigendecomposition of the smaller Gram matrix
- * (WᵀW or WWᵀ, float64; accurate for the well-separated top of the spectrum PiSSA keeps). Singular-vector signs
+ * (WᵀW or WWᵀ, float64; accurate for the well-separated top of the spectrum PiSSA keeps): LAPACK in the native
+ * addon when it is built (src/core/native/native-svd.ts, seconds for a 0.6B model), else the same method in
+ * JavaScript (ml-matrix; about 14 s per 1024 × 3072 matrix). Singular-vector signs
  * are a convention (the largest-magnitude entry of each right singular vector is made positive); B·A and the
  * residual do not depend on them.
  * "pissa_niter_K": torch.svd_lowrank's randomised range finder with K power iterations, seeded from our Rng
@@ -13,6 +15,7 @@
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { Rng } from '../random.js';
+import { nativeTopSvd } from '../native/native-svd.js';
 
 export interface PissaInit {
   /** [r, in] */
@@ -26,6 +29,9 @@ export interface PissaInit {
 }
 
 export type PissaMethod = { kind: 'exact' } | { kind: 'lowrank'; niter: number; rng: Rng };
+
+/** Who computes the exact SVD: `auto` = the native addon's LAPACK when available, else JavaScript. */
+export type SvdEngine = 'auto' | 'js' | 'lapack';
 
 export function pissaMethodOf(initLoraWeights: string, rng: Rng): PissaMethod {
   if (initLoraWeights === 'pissa') return { kind: 'exact' };
@@ -42,9 +48,32 @@ interface Svd {
   v: Float64Array;
 }
 
-/** Top-k SVD of a [rows, cols] float64 matrix through the eigendecomposition of the smaller Gram matrix. */
-export function topSvd(w: Float64Array, rows: number, cols: number, k: number): Svd {
+/**
+ * Top-k SVD of a [rows, cols] float64 matrix through the eigendecomposition of the smaller Gram matrix, signs
+ * normalised. `lapack` throws when the addon cannot run it.
+ */
+export function topSvd(w: Float64Array, rows: number, cols: number, k: number, engine: SvdEngine = 'auto'): Svd {
   if (k > Math.min(rows, cols)) throw new Error(`rank ${k} exceeds min(out, in) = ${Math.min(rows, cols)}`);
+  const fast = engine === 'js' ? undefined : nativeTopSvd(w, rows, cols, k);
+  if (fast === undefined && engine === 'lapack') throw new Error('the native addon with topSvd is not available (npm run build:native)');
+  const svd = fast ?? jsTopSvd(w, rows, cols, k);
+  normaliseSigns(svd, rows, cols, k);
+  return svd;
+}
+
+/** Sign convention: the largest-magnitude entry of each right singular vector is positive (first one on ties). */
+function normaliseSigns({ u, v }: Svd, rows: number, cols: number, k: number): void {
+  for (let j = 0; j < k; j++) {
+    let best = 0;
+    for (let c = 0; c < cols; c++) if (Math.abs(v[c * k + j] as number) > Math.abs(best)) best = v[c * k + j] as number;
+    if (best < 0) {
+      for (let c = 0; c < cols; c++) v[c * k + j] = -(v[c * k + j] as number);
+      for (let r = 0; r < rows; r++) u[r * k + j] = -(u[r * k + j] as number);
+    }
+  }
+}
+
+function jsTopSvd(w: Float64Array, rows: number, cols: number, k: number): Svd {
   const useRight = rows >= cols; // Gram over the smaller side
   const n = useRight ? cols : rows;
   const g = new Float64Array(n * n);
@@ -102,13 +131,6 @@ export function topSvd(w: Float64Array, rows: number, cols: number, k: number): 
         v[c * k + j] = sigma > 0 ? acc / sigma : 0;
       }
     }
-    // sign convention: largest-magnitude entry of v_j positive
-    let best = 0;
-    for (let c = 0; c < cols; c++) if (Math.abs(v[c * k + j] as number) > Math.abs(best)) best = v[c * k + j] as number;
-    if (best < 0) {
-      for (let c = 0; c < cols; c++) v[c * k + j] = -(v[c * k + j] as number);
-      for (let r = 0; r < rows; r++) u[r * k + j] = -(u[r * k + j] as number);
-    }
   });
   return { u, s, v };
 }
@@ -131,7 +153,7 @@ function orthonormalColumns(x: Float64Array, rows: number, k: number): void {
 }
 
 /** torch.svd_lowrank(W, q=k, niter): randomised range finder, then the exact SVD of the small projection. */
-function lowRankSvd(w: Float64Array, rows: number, cols: number, k: number, niter: number, rng: Rng): Svd {
+function lowRankSvd(w: Float64Array, rows: number, cols: number, k: number, niter: number, rng: Rng, engine: SvdEngine): Svd {
   // X = W·R, R ~ N(0, 1) [cols, k]
   const rmat = Float64Array.from(rng.normalArray(cols * k));
   const mulW = (m: Float64Array): Float64Array => {
@@ -173,7 +195,7 @@ function lowRankSvd(w: Float64Array, rows: number, cols: number, k: number, nite
       for (let c = 0; c < cols; c++) b[j * cols + c] = (b[j * cols + c] as number) + qv * (w[r * cols + c] as number);
     }
   }
-  const small = topSvd(b, k, cols, k);
+  const small = topSvd(b, k, cols, k, engine);
   const u = new Float64Array(rows * k);
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < k; j++) {
@@ -186,10 +208,12 @@ function lowRankSvd(w: Float64Array, rows: number, cols: number, k: number, nite
 }
 
 /** PiSSA's A, B and residual weight for W [out, in] (float32 values), rank r and scaling s. */
-export function pissaInit(weight: Float32Array, out: number, inF: number, r: number, scaling: number, method: PissaMethod): PissaInit {
+export function pissaInit(
+  weight: Float32Array, out: number, inF: number, r: number, scaling: number, method: PissaMethod, engine: SvdEngine = 'auto',
+): PissaInit {
   if (weight.length !== out * inF) throw new Error(`weight has ${weight.length} values, expected ${out}×${inF}`);
   const w = Float64Array.from(weight);
-  const svd = method.kind === 'exact' ? topSvd(w, out, inF, r) : lowRankSvd(w, out, inF, r, method.niter, method.rng);
+  const svd = method.kind === 'exact' ? topSvd(w, out, inF, r, engine) : lowRankSvd(w, out, inF, r, method.niter, method.rng, engine);
   const A = new Float32Array(r * inF);
   const B = new Float32Array(out * r);
   for (let j = 0; j < r; j++) {

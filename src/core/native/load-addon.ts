@@ -38,6 +38,11 @@ export interface NativeAddon {
   ): void;
   /** Softmax over contiguous rows of length n. */
   softmax(x: Float32Array, n: number, out: Float32Array): void;
+  /**
+   * Top-k singular triplets of a row-major [rows, cols] float64 matrix (LAPACK dsyevr on the smaller Gram matrix):
+   * u [rows, k], s [k] descending, v [cols, k], signs unnormalised. Absent from builds before it was added.
+   */
+  topSvd?(w: Float64Array, rows: number, cols: number, k: number, u: Float64Array, s: Float64Array, v: Float64Array): void;
   setThreads(n: number): void;
   getThreads(): number;
   blasConfig(): string;

@@ -10,7 +10,7 @@ import { evictCorruptObject } from '../cas/evict-corrupt.js';
 import { hashFileSync } from '../keys/file-hasher.js';
 import type { TreeHash } from '../keys/hashing.js';
 import { cacheDirOf } from '../plan/engine-context.js';
-import { firstLiveRun } from '../exec/leases.js';
+import { firstLiveRun } from '../state/leases.js';
 import type { RunRow, StateStore } from '../state/state-store.js';
 import { openRecordedState } from '../project.js';
 

@@ -8,7 +8,7 @@ import { CACHE_NAMES, CacheStore, removeTree } from '../cas/cache-store.js';
 import type { TreeHash } from '../keys/hashing.js';
 import { cacheDirOf } from '../plan/engine-context.js';
 import type { RunRow, StateStore } from '../state/state-store.js';
-import { firstLiveRun } from '../exec/leases.js';
+import { firstLiveRun } from '../state/leases.js';
 import { openRecordedState } from '../project.js';
 
 export interface GcReport {

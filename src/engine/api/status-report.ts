@@ -4,7 +4,7 @@
  */
 import type { StageStatus } from '../plan/stage-status.js';
 import { formatReason, type Reason, type RunningJob } from '../plan/reasons.js';
-import { isHolderGone } from '../exec/leases.js';
+import { isHolderGone } from '../state/leases.js';
 import type { ExecutorCatalog, JobDescription } from '../exec/executor.js';
 import type { EngineContext } from '../plan/engine-context.js';
 import type { ExecutionRow } from '../state/state-store.js';

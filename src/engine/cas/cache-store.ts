@@ -35,8 +35,8 @@ import { dirname, join } from 'node:path';
 import type { FileHash, TreeHash } from '../keys/hashing.js';
 import { hashFileSync } from '../keys/file-hasher.js';
 import { parseManifest, serializeManifest, treeHashOf, walkFiles, type TreeEntry, type TreeManifest } from '../keys/tree-manifest.js';
-import { isPidAlive } from '../exec/process-util.js';
-import { crashPoint } from '../crash-points.js';
+import { isPidAlive } from '../util/process-util.js';
+import { crashPoint } from '../util/crash-points.js';
 import { sha256Hex } from '../keys/hashing.js';
 
 export type VerifyResult = { ok: true; manifest: TreeManifest } | { ok: false; problem: string };

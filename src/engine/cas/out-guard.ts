@@ -6,7 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { isWithin, realPathOf } from '../../pipeline/project-paths.js';
-import { FaultError } from '../faults.js';
+import { FaultError } from '../util/faults.js';
 
 export class OutsideProjectError extends FaultError {}
 

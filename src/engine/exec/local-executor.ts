@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { ResourceClass } from '../../contract/stage-kind.js';
 import type { ExecuteRequest, StageExecutor } from './executor.js';
 import { outputEndMarker, type StageRunOutcome, type WorkerReply, type WorkerRequest } from './stage-spec.js';
-import { killTree } from './process-util.js';
+import { killTree } from '../util/process-util.js';
 import { onAbort } from './on-abort.js';
 import { err } from '../../contract/result.js';
 import { describeFailure } from '../../contract/failure.js';

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import type { StageContext, StageKind } from '../../contract/stage-kind.js';
 import type { StageRunEvent, StageRunOutcome, StageRunSpec } from './stage-spec.js';
-import { killTree } from './process-util.js';
+import { killTree } from '../util/process-util.js';
 import { err, ok } from '../../contract/result.js';
 
 const INTERRUPTED = err({ reason: 'interrupted' } as const);
@@ -61,6 +61,7 @@ function makeContext(spec: StageRunSpec, emit: (e: StageRunEvent) => void, signa
     runId: spec.runId,
     executionId: spec.executionId,
     key: spec.key,
+    ...(spec.run ? { run: spec.run } : {}),
     progress(update) {
       const now = Date.now();
       const final = update.total !== undefined && update.done >= update.total;

@@ -5,7 +5,7 @@
 import type { Result } from '../../contract/result.js';
 import type { Failure } from '../../contract/failure.js';
 import type { MatrixValue } from '../../pipeline/types.js';
-import type { ProgressUpdate, UpstreamOutput } from '../../contract/stage-kind.js';
+import type { ProgressUpdate, RunFacts, UpstreamOutput } from '../../contract/stage-kind.js';
 
 export type StageRunSource =
   | {
@@ -31,6 +31,8 @@ export interface StageRunSpec {
   /** empty directory the stage fills (kinds); cmd stages write their outs in the project */
   outDir: string;
   projectDir: string;
+  /** how the pipeline was loaded for this run (the report's header shows it) */
+  run?: RunFacts;
 }
 
 /** Events a running stage reports (worker → scheduler, or `_run-stage` → its events file). */

@@ -8,7 +8,7 @@
  */
 import { closeSync, openSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import { createHash } from 'node:crypto';
-import type { Db, Stmt } from '../state/state-db.js';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { FileHash, TreeHash } from './hashing.js';
 import { treeHashOf, walkFiles, type TreeEntry, type TreeManifest } from './tree-manifest.js';
 
@@ -31,8 +31,8 @@ export interface HashedPath {
 }
 
 export class FileHasher {
-  readonly #getAll: Stmt;
-  readonly #put: Stmt;
+  readonly #getAll: BetterSqlite3.Statement<unknown[]>;
+  readonly #put: BetterSqlite3.Statement<unknown[]>;
   #all: Map<string, MemoRow> | null = null;
   /** per-process cache: a run hashes the same dep for several stages */
   readonly #seen = new Map<string, { sig: string; hash: FileHash }>();
@@ -41,7 +41,7 @@ export class FileHasher {
   /** false once the database refused a write (a read-only project): the memo is an optimisation, not a need */
   #canRemember = true;
 
-  constructor(db: Db) {
+  constructor(db: BetterSqlite3.Database) {
     this.#getAll = db.prepare<unknown[]>('SELECT path, size, mtime_ns, ino, hash, hashed_at_ns FROM file_hashes').safeIntegers(true);
     this.#put = db.prepare<unknown[]>(
       `INSERT INTO file_hashes (path, size, mtime_ns, ino, hash, hashed_at_ns) VALUES (?, ?, ?, ?, ?, ?)

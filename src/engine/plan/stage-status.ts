@@ -4,7 +4,7 @@
  * upstream results are known).
  */
 import type { ExecutionRow, StateStore } from '../state/state-store.js';
-import { isHolderGone } from '../exec/leases.js';
+import { isHolderGone } from '../state/leases.js';
 import { parseIngredients } from '../state/state-store.js';
 import { isKeyComplete, stageKeyOf, type KeyIngredients } from '../keys/key-ingredients.js';
 import type { StageKey, TreeHash } from '../keys/hashing.js';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, constants as fsConstants, copyFileSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { crashPoint } from '../crash-points.js';
+import { crashPoint } from '../util/crash-points.js';
 import { objectKey, type Remote } from './remote.js';
 
 export class DirRemote implements Remote {

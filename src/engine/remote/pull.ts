@@ -12,7 +12,7 @@ import { selectStages } from '../plan/select-stages.js';
 import { computeAllStatic } from '../plan/static-ingredients.js';
 import { guardedOutPath } from '../cas/out-guard.js';
 import { removeTree } from '../cas/cache-store.js';
-import { firstLiveRun } from '../exec/leases.js';
+import { firstLiveRun } from '../state/leases.js';
 import { openProjectForReading, openProjectForWriting } from '../project.js';
 import { readLock, stagesOfProfile } from '../lock/lock-file.js';
 import { assessAllWithLock, type LockedStatus } from '../lock/lock-status.js';

@@ -8,7 +8,7 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CacheStore } from '../cas/cache-store.js';
-import { crashPoint } from '../crash-points.js';
+import { crashPoint } from '../util/crash-points.js';
 import { hashFileSync } from '../keys/file-hasher.js';
 import { sha256Hex, shortHash, type TreeHash } from '../keys/hashing.js';
 import { parseManifest, type TreeManifest } from '../keys/tree-manifest.js';

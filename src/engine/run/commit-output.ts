@@ -10,7 +10,7 @@ import { layoutPaths } from '../plan/engine-context.js';
 import { listOutputFiles } from '../plan/output-check.js';
 import { removeTree } from '../cas/cache-store.js';
 import { guardedOutPath } from '../cas/out-guard.js';
-import { crashPoint } from '../crash-points.js';
+import { crashPoint } from '../util/crash-points.js';
 import type { TreeHash } from '../keys/hashing.js';
 import type { RunScope, ScheduledNode } from './run-types.js';
 

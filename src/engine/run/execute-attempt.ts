@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import type { StageStatus } from '../plan/stage-status.js';
 import type { StageFailure } from '../events.js';
 import type { StageRunEvent, StageRunOutcome } from '../exec/stage-spec.js';
-import { HOST } from '../exec/process-util.js';
+import { HOST } from '../util/process-util.js';
 import { CorruptObjectError, removeTree } from '../cas/cache-store.js';
-import { describeFault } from '../faults.js';
-import { fmtMs } from '../format-time.js';
+import { describeFault } from '../util/faults.js';
+import { fmtMs } from '../util/format-time.js';
 import type { MetricRow } from '../state/state-store.js';
 import { commitOutput, OutputMissingError, prepareCmdOuts, removePartialOuts } from './commit-output.js';
 import { err } from '../../contract/result.js';
@@ -121,6 +121,7 @@ export async function executeAttempt(scope: RunScope, n: ScheduledNode, status: 
         inputs,
         outDir,
         projectDir: pipeline.projectDir,
+        ...(pipeline.origin ? { run: pipeline.origin } : {}),
       },
       resources: n.stage.resources,
       onEvent,

@@ -7,7 +7,7 @@ import type { StageStatus } from '../plan/stage-status.js';
 import { CorruptObjectError } from '../cas/cache-store.js';
 import { evictCorruptObject } from '../cas/evict-corrupt.js';
 import { guardedOutPath } from '../cas/out-guard.js';
-import { crashPoint } from '../crash-points.js';
+import { crashPoint } from '../util/crash-points.js';
 import type { TreeManifest } from '../keys/tree-manifest.js';
 import type { Done, RunScope, ScheduledNode } from './run-types.js';
 

@@ -9,11 +9,11 @@ import { layoutPaths } from '../plan/engine-context.js';
 import type { SkipCause } from '../events.js';
 import { Slots } from '../exec/slots.js';
 import { onAbort } from '../exec/on-abort.js';
-import { HEARTBEAT_MS, LeaseManager, recoverCrashedRuns } from '../exec/leases.js';
-import { HOST } from '../exec/process-util.js';
+import { HEARTBEAT_MS, LeaseManager, recoverCrashedRuns } from '../state/leases.js';
+import { HOST } from '../util/process-util.js';
 import { removeStaleSiblings } from '../cas/cache-store.js';
 import { guardedOutPath } from '../cas/out-guard.js';
-import { describeFault } from '../faults.js';
+import { describeFault } from '../util/faults.js';
 import { processStage, skipped } from './stage-attempt.js';
 import type { Done, NotDone, RunPipelineOptions, RunResult, RunScope, ScheduledNode, StageOutcome } from './run-types.js';
 

@@ -8,7 +8,7 @@ import type { StaticIngredients } from '../plan/static-ingredients.js';
 import type { EngineEvent, EventSink, RunCounts } from '../events.js';
 import type { StageExecutor } from '../exec/executor.js';
 import type { Slots } from '../exec/slots.js';
-import type { LeaseManager } from '../exec/leases.js';
+import type { LeaseManager } from '../state/leases.js';
 import type { TreeHash } from '../keys/hashing.js';
 
 export interface RunPipelineOptions {

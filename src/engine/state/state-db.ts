@@ -8,7 +8,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { noteStateDbPath } from '../faults.js';
+import { noteStateDbPath } from '../util/faults.js';
 
 /*
  * better-sqlite3 is CommonJS. Imported from ESM, Node 20 sends it and each file it requires through the ESM
@@ -108,7 +108,7 @@ export interface OpenStateOptions {
 
 /** Opens (creating if needed) the state database and brings its schema up to date. */
 export function openStateDb(path: string, options: OpenStateOptions = {}): Db {
-  // a fault on this database is reported with its path (src/engine/faults.ts)
+  // a fault on this database is reported with its path (src/engine/util/faults.ts)
   noteStateDbPath(path);
   if (!options.mustExist) mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { fileMustExist: options.mustExist ?? false, timeout: 30_000 });

@@ -5,12 +5,13 @@
  * stage.)
  * Cheap to import (no TensorFlow.js).
  */
-import { DD_FORMATS, DEFAULT_DD_FORMAT, SCORED_DD_FORMATS, type DilemmaFormat, type DilemmaFormatName } from '../prompts.js';
+import { DD_FORMATS, DEFAULT_DD_FORMAT, GUIDED_COT, GUIDED_DD_FORMATS, SCORED_DD_FORMATS, type DilemmaFormat, type DilemmaFormatName } from '../prompts.js';
 import { CHOICE_RULES, DEFAULT_CHOICE_RULE, type ChoiceRule } from '../choice-ids.js';
 import type { ParamSchema, ParamsOf } from '../../../src/contract/stage-kind.js';
 
 export const DILEMMA_PARAM_PROPERTIES = {
-  format: { enum: [...SCORED_DD_FORMATS], default: DEFAULT_DD_FORMAT, description: 'prompt template: f1 (E2, the published tables), f2 (AntiPaSTO-style), f2-antipasto (with its leading newline)' },
+  format: { enum: [...SCORED_DD_FORMATS], default: DEFAULT_DD_FORMAT, description: 'prompt template: f1 (E2, the published tables), f2 (AntiPaSTO-style), f2-antipasto (with its leading newline), f3 (guided chain of thought: a think block generated under the steering, then the anchor)' },
+  think_tokens: { type: 'integer', minimum: 1, default: GUIDED_COT.nThink, description: 'f3 only: greedy think tokens before the block is closed by force (the study: 128)' },
   instruction: { type: ['string', 'null'], default: null, description: 'replace the format\'s user template (placeholders {dilemma_situation} and {action})' },
   anchor: { type: ['string', 'null'], default: null, description: 'assistant prefill the Yes/No token is scored after (null: the format\'s, "My choice: **" for f1)' },
   system_prompt: { type: 'string', default: '', description: 'system prompt of the steered model (the study uses none: "")' },
@@ -31,6 +32,8 @@ export interface DilemmaParams {
   maxLength: number;
   choiceRule: ChoiceRule;
   pmassThreshold: number;
+  /** f3: the think budget; null for formats scored right after a fixed prompt */
+  guided: { nThink: number } | null;
 }
 
 /** The scoring settings of a kind's parsed params; null instruction or anchor means the format's own. */
@@ -44,5 +47,6 @@ export function parseDilemmaParams(p: Readonly<DilemmaParamValues>): DilemmaPara
     maxLength: p.max_length,
     choiceRule: p.choice_rule,
     pmassThreshold: p.pmass_threshold,
+    guided: GUIDED_DD_FORMATS.includes(p.format) ? { nThink: p.think_tokens } : null,
   };
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecuteRequest, StageExecutor } from '../executor.js';
 import type { StageRunEvent, StageRunOutcome, StageRunSpec } from '../stage-spec.js';
-import { HOST, isPidAlive } from '../process-util.js';
+import { HOST, isPidAlive } from '../../util/process-util.js';
 import { removeTree } from '../../cas/cache-store.js';
 import { onAbort } from '../on-abort.js';
 import { describeFailure } from '../../../contract/failure.js';

@@ -6,8 +6,8 @@
  * ever needed, when its holder is provably dead (same host, pid gone) or its heartbeat is older than the TTL
  * (another host: a cluster node that vanished).
  */
-import type { StateStore, LeaseRow, RunRow } from '../state/state-store.js';
-import { HOST, isPidAlive } from './process-util.js';
+import type { StateStore, LeaseRow, RunRow } from './state-store.js';
+import { HOST, isPidAlive } from '../util/process-util.js';
 
 export const HEARTBEAT_MS = 2_000;
 export const LEASE_TTL_MS = 20_000;

@@ -1,0 +1,63 @@
+/**
+ * Seeds aggregated: with `seed: [0, 1]` the eval of seed 1 names its method dW:lora.s1; the report shows one
+ * dW:lora row (mean over seeds, ± sd, n_seeds 2), plots with one entry per method, and per-seed rows only on demand.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixtureInputs, runReportKind, twoSeedInputs } from './report-fixture.js';
+
+interface JsonTable {
+  id: string;
+  columns: string[];
+  rows: Record<string, number | string | null>[];
+}
+
+function tables(outDir: string): Map<string, JsonTable> {
+  const report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as { sections: { tables: JsonTable[] }[] };
+  return new Map(report.sections.flatMap((s) => s.tables).map((t) => [t.id, t]));
+}
+
+void test('two seeds give one row per method with the mean, the sample sd and n_seeds; plots list each method once', async () => {
+  const { root, inputs } = twoSeedInputs(1);
+  const single = tables((await runReportKind(fixtureInputs())).outDir).get('si-table');
+  const run = await runReportKind(inputs);
+  const t = tables(run.outDir);
+  const t1 = t.get('si-table');
+  assert.ok(t1 && single);
+  assert.deepEqual(
+    t1.rows.map((r) => r.method),
+    single.rows.map((r) => r.method),
+    'no dW:lora.s1 row',
+  );
+  const lora = t1.rows.find((r) => r.method === 'dW:lora');
+  const lora0 = single.rows.find((r) => r.method === 'dW:lora');
+  assert.ok(lora && lora0);
+  assert.equal(lora.n_seeds, 2);
+  // each seed alone, from the per-seed table the report adds on demand; the aggregated row is their mean
+  const perSeed = tables((await runReportKind(inputs, { per_seed: true })).outDir).get('si-table-per-seed');
+  assert.ok(perSeed, 'per_seed: true adds the per-seed table');
+  const s0 = perSeed.rows.find((r) => r.method === 'dW:lora · seed 0');
+  const s1 = perSeed.rows.find((r) => r.method === 'dW:lora · seed 1');
+  assert.ok(s0 && s1, `per-seed rows: ${perSeed.rows.map((r) => r.method).join(', ')}`);
+  assert.equal(s0.SI_k2, lora0.SI_k2, 'seed 0 alone is the single-seed value');
+  assert.notEqual(s1.SI_k2, s0.SI_k2, 'the shifted seed scores differently');
+  for (const key of ['SI_k2', 'SI_k1', 'SI_best']) {
+    const a = s0[key] as number;
+    const b = s1[key] as number;
+    assert.ok(Math.abs((lora[key] as number) - (a + b) / 2) < 1e-9, `${key} is the mean over seeds`);
+    assert.ok(Math.abs((lora[`${key}_sd`] as number) - Math.abs(a - b) / Math.SQRT2) < 1e-9, `${key}_sd is the sample sd of two values`);
+  }
+  assert.ok(t1.columns.includes('SI_k2_sd') && t1.columns.includes('n_seeds'));
+  const md = readFileSync(join(run.outDir, 'report.md'), 'utf8');
+  assert.match(md, /\| dW:lora \| 2 \| /);
+  const intervals = t.get('si-intervals');
+  assert.equal(intervals?.rows.find((r) => r.method === 'dW:lora')?.n_seeds, 2);
+  for (const plot of ['si-by-method', 'fix-vs-broke', 'logratio-vs-alpha']) {
+    const spec = readFileSync(join(run.outDir, 'plots', `${plot}.vl.json`), 'utf8');
+    assert.doesNotMatch(spec, /dW:lora\.s1/, `${plot}: one entry per method`);
+  }
+  assert.equal(tables(run.outDir).get('si-table-per-seed'), undefined, 'no per-seed table unless asked');
+  rmSync(root, { recursive: true, force: true });
+});
