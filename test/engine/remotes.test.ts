@@ -284,30 +284,48 @@ for (const kind of ['dir', 's3'] as const) {
   });
 }
 
-void test('two processes pushing to one directory remote at once do not corrupt each other', async () => {
-  const remoteDir = mkdtempSync(join(tmpdir(), 'wsflow-remote-'));
-  // same data/train/eval results, different notes: most objects are pushed by both at the same time
-  const a = origin(dirConfig(remoteDir), 'notes of a\n');
-  const c = origin(dirConfig(remoteDir), 'notes of c\n');
-  const clones: Rig[] = [];
-  try {
-    await ok(a, ['run']);
-    await ok(c, ['run']);
-    const [ra, rc] = await Promise.all([a.exec(['push']), c.exec(['push'])]);
-    assert.equal(ra.code, 0, ra.stderr);
-    assert.equal(rc.code, 0, rc.stderr);
-    assert.ok(objectsUnder(remoteDir).every((o) => o.intact));
-    assert.deepEqual(filesUnder(remoteDir).filter((rel) => hashOfName(rel) === null), [], 'a temporary file was left behind');
-    for (const origin of [a, c]) {
-      const clone = cloneOf(origin);
-      clones.push(clone);
-      await ok(clone, ['pull']);
-      await ok(clone, ['run']);
-      assert.deepEqual(clone.invocations(), []);
-      assert.deepEqual(clone.snapshot('out'), origin.snapshot('out'));
+for (const kind of ['dir', 's3'] as const) {
+  void test(`${kind} remote: two processes pushing at once do not corrupt each other`, async () => {
+    const remoteDir = mkdtempSync(join(tmpdir(), 'wsflow-remote-'));
+    const config = kind === 'dir' ? dirConfig(remoteDir) : s3Config('proj-concurrent');
+    const where = kind === 'dir' ? remoteDir : join(s3Dir, BUCKET, 'proj-concurrent');
+    // same data/train/eval results, different notes: most objects are pushed by both at the same time
+    const a = origin(config, 'notes of a\n');
+    const c = origin(config, 'notes of c\n');
+    const clones: Rig[] = [];
+    try {
+      await ok(a, ['run']);
+      await ok(c, ['run']);
+      const [ra, rc] = await Promise.all([a.exec(['push'], s3Env), c.exec(['push'], s3Env)]);
+      assert.equal(ra.code, 0, ra.stderr);
+      assert.equal(rc.code, 0, rc.stderr);
+      assert.ok(objectsUnder(where).every((o) => o.intact));
+      if (kind === 'dir') assert.deepEqual(filesUnder(remoteDir).filter((rel) => hashOfName(rel) === null), [], 'a temporary file was left behind');
+      for (const from of [a, c]) {
+        const clone = cloneOf(from);
+        clones.push(clone);
+        await ok(clone, ['pull'], s3Env);
+        await ok(clone, ['run']);
+        assert.deepEqual(clone.invocations(), []);
+        assert.deepEqual(clone.snapshot('out'), from.snapshot('out'));
+      }
+    } finally {
+      for (const r of [a, c, ...clones]) r.cleanup();
+      removeTree(remoteDir);
     }
+  });
+}
+
+void test('pull without a wsflow.lock says there is nothing to pull, exit 0, and writes nothing', async () => {
+  const remoteDir = mkdtempSync(join(tmpdir(), 'wsflow-remote-'));
+  const rig = origin(dirConfig(remoteDir));
+  try {
+    const r = await rig.exec(['pull']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'no wsflow.lock next to pipeline.yaml: nothing says what to pull (a successful run writes it; commit it)\n');
+    assert.ok(!rig.exists('cache') && !rig.exists('out'));
   } finally {
-    for (const r of [a, c, ...clones]) r.cleanup();
+    rig.cleanup();
     removeTree(remoteDir);
   }
 });

@@ -117,7 +117,11 @@ export async function pullInto(
     const { fmtBytes } = await import('../loggers/format-bytes.js');
     const r = await pullStages(pipeline, builtinKindSource(), { targets: o.targets, checkout: o.checkout, argv: process.argv.slice(2) }, remote);
     if (!r.ok) return printPlanFailure(r.error, out.stderr);
-    const { fetched, checkedOut, fresh, notLocked, failed, counts } = r.value;
+    const { fetched, checkedOut, fresh, notLocked, failed, counts, noLock } = r.value;
+    if (noLock) {
+      out.stdout.write(`no wsflow.lock next to ${path.basename(pipeline.file)}: nothing says what to pull (a successful run writes it; commit it)\n`);
+      return 0;
+    }
     for (const f of failed) out.stderr.write(`error: stage ${f.stageId}: ${f.message}\n`);
     for (const n of notLocked.slice(0, 10)) out.stdout.write(`${n.stageId}: not in wsflow.lock as the pipeline is now (it will run)${n.reasons[0] ? ` ← ${n.reasons[0]}` : ''}\n`);
     if (notLocked.length > 10) out.stdout.write(`… and ${notLocked.length - 10} more stages not in wsflow.lock\n`);

@@ -31,6 +31,8 @@ export interface PullReport {
   fresh: string[];
   /** stages the lock does not vouch for: they must run (with status's reasons) */
   notLocked: { stageId: string; reasons: string[] }[];
+  /** the project has no wsflow.lock: nothing says what to pull */
+  noLock: boolean;
   /** stages whose results could not be fetched, one line each (missing or damaged on the remote) */
   failed: { stageId: string; message: string }[];
   counts: TransferCounts;
@@ -55,7 +57,7 @@ export async function pullStages(
     const statics = computeAllStatic(reading.ctx, selection.order);
     if (!statics.ok) return { ok: false, error: { type: 'plan', errors: statics.errors } };
     const statuses = assessAllWithLock(reading.ctx, statics.value, selection.order, lock.value ? stagesOfProfile(lock.value, pipeline.profile) : {});
-    const report: PullReport = { remote: remote.description, fetched: [], checkedOut: [], fresh: [], notLocked: [], failed: [], counts: zeroCounts() };
+    const report: PullReport = { remote: remote.description, fetched: [], checkedOut: [], fresh: [], notLocked: [], noLock: lock.value === null, failed: [], counts: zeroCounts() };
     const wanted: LockedStatus[] = [];
     for (const id of selection.order) {
       const s = statuses.get(id);
