@@ -78,14 +78,14 @@ export async function statusCommand(pipeline: Pipeline, o: StatusCommandOptions,
   }
   const project = openProjectForReading(pipeline, env.kindSource);
   try {
-    const statics = computeAllStatic(project.ctx, selection.order);
+    const statics = computeAllStatic(project.ctx, selection.value.order);
     if (!statics.ok) {
-      printPlanErrors(statics.errors, env);
+      printPlanErrors(statics.error, env);
       return 2;
     }
     o.onPlanned?.();
-    const statuses = assessAll(project.ctx, statics.value, selection.order);
-    const report = await statusData(project.ctx, selection.order, statuses, env.executors);
+    const statuses = assessAll(project.ctx, statics.value, selection.value.order);
+    const report = await statusData(project.ctx, selection.value.order, statuses, env.executors);
     env.stdout.write(o.json ? `${JSON.stringify(report.data, null, 2)}\n` : renderStatus(report, styleFor(env.stdout)));
     return report.data.upToDate ? 0 : 1;
   } finally {
