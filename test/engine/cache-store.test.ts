@@ -47,12 +47,12 @@ void test('an output directory is stored as objects plus a manifest, and verifie
     truncateSync(beta, 2);
     const truncated = cache.verifyTree(hash);
     assert.equal(truncated.ok, false);
-    assert.match(truncated.ok ? '' : truncated.problem, /sub\/b\.txt has 2 bytes, expected 4/);
+    assert.match(truncated.ok ? '' : truncated.error, /sub\/b\.txt has 2 bytes, expected 4/);
     unlinkSync(beta);
     const missing = cache.verifyTree(hash);
-    assert.match(missing.ok ? '' : missing.problem, /sub\/b\.txt is missing/);
+    assert.match(missing.ok ? '' : missing.error, /sub\/b\.txt is missing/);
     unlinkSync(cache.objectPath(hash));
-    assert.match((cache.verifyTree(hash) as { problem: string }).problem, /manifest .* is missing/);
+    assert.match((cache.verifyTree(hash) as { error: string }).error, /manifest .* is missing/);
   } finally {
     removeTree(root);
   }

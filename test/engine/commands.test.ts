@@ -186,13 +186,13 @@ void test('_run-stage runs one stage from a spec file exactly as a worker does',
     assert.equal(r.code, 0, r.stderr);
     assert.equal(readFileSync(join(outDir, 'result.txt'), 'utf8'), 'solo');
     const events = rig.read('events.jsonl').trim().split('\n').map((l) => JSON.parse(l) as { type: string; event?: { type: string }; outcome?: unknown });
-    assert.deepEqual(events.at(-1), { type: 'finished', outcome: { ok: true } });
+    assert.deepEqual(events.at(-1), { type: 'finished', outcome: { ok: true, value: null } });
     assert.ok(events.some((e) => e.event?.type === 'progress'));
     assert.ok(events.some((e) => e.event?.type === 'metric'));
     rig.write('spec.json', JSON.stringify({ ...spec, params: { ...spec.params, fail: true } }));
     const failed = await rig.exec(['_run-stage', 'spec.json']);
     assert.equal(failed.code, 1);
-    assert.match(failed.stdout, /"ok":false,"error":"Error: solo was told to fail/);
+    assert.match(failed.stdout, /"ok":false,"error":\{"reason":"kind-threw","message":"Error: solo was told to fail/);
   } finally {
     rig.cleanup();
   }

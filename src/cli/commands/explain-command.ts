@@ -26,11 +26,11 @@ export function explainCommand(pipeline: Pipeline, o: ExplainCommandOptions, env
     env.stderr.write(`error: ${resolved.error}\n`);
     return 2;
   }
-  if (resolved.ids.length !== 1) {
-    env.stderr.write(`error: ${o.stage} names ${resolved.ids.length} stages (${resolved.ids.join(', ')}); explain one of them\n`);
+  if (resolved.value.length !== 1) {
+    env.stderr.write(`error: ${o.stage} names ${resolved.value.length} stages (${resolved.value.join(', ')}); explain one of them\n`);
     return 2;
   }
-  const id = resolved.ids[0] ?? o.stage;
+  const id = resolved.value[0] ?? o.stage;
   const selection = selectStages(pipeline, [id]);
   if (!selection.ok) {
     env.stderr.write(`error: ${selection.error}\n`);
@@ -39,13 +39,13 @@ export function explainCommand(pipeline: Pipeline, o: ExplainCommandOptions, env
   const project = openProjectForReading(pipeline, env.kindSource);
   try {
     const { ctx } = project;
-    const statics = computeAllStatic(ctx, selection.order);
+    const statics = computeAllStatic(ctx, selection.value.order);
     if (!statics.ok) {
-      printPlanErrors(statics.errors, env);
+      printPlanErrors(statics.error, env);
       return 2;
     }
     o.onPlanned?.();
-    const data = explainData(ctx, statics.value, selection.order, id);
+    const data = explainData(ctx, statics.value, selection.value.order, id);
     if (o.json) {
       env.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
       return 0;

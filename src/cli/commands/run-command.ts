@@ -68,15 +68,15 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
   const reading = openProjectForReading(pipeline, env.kindSource);
   let project = reading;
   try {
-    const statics = computeAllStatic(reading.ctx, selection.order);
+    const statics = computeAllStatic(reading.ctx, selection.value.order);
     if (!statics.ok) {
-      printPlanErrors(statics.errors, env);
+      printPlanErrors(statics.error, env);
       return { exitCode: 2, result: null };
     }
     o.onPlanned?.();
     const { sink, stop } = makeSink(env, o.json, o.verbose);
     if (o.dryRun) {
-      dryRun(reading.ctx, statics.value, selection.order, sink, o.skipFailedKeys);
+      dryRun(reading.ctx, statics.value, selection.value.order, sink, o.skipFailedKeys);
       stop();
       return { exitCode: 0, result: null };
     }
@@ -87,7 +87,7 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
       result = await runPipeline({
         ctx: project.ctx,
         statics: statics.value,
-        order: selection.order,
+        order: selection.value.order,
         executor,
         jobs,
         accel,
@@ -104,7 +104,7 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
     }
     const exitCode = result.status === 'succeeded' ? 0 : result.status === 'interrupted' ? 130 : 1;
     if (exitCode === 0) {
-      const locked = updateLockAfterRun(pipeline, env.kindSource, selection.order);
+      const locked = updateLockAfterRun(pipeline, env.kindSource, selection.value.order);
       if (!locked.ok) env.stderr.write(`warning: wsflow.lock not updated: ${locked.error}\n`);
     }
     return { exitCode, result };

@@ -87,9 +87,9 @@ export async function statusCommand(pipeline: Pipeline, o: StatusCommandOptions,
   }
   const project = openProjectForReading(pipeline, env.kindSource);
   try {
-    const statics = computeAllStatic(project.ctx, selection.order);
+    const statics = computeAllStatic(project.ctx, selection.value.order);
     if (!statics.ok) {
-      printPlanErrors(statics.errors, env);
+      printPlanErrors(statics.error, env);
       return 2;
     }
     const lock = readLock(pipeline.projectDir);
@@ -99,9 +99,9 @@ export async function statusCommand(pipeline: Pipeline, o: StatusCommandOptions,
     }
     o.onPlanned?.();
     const statuses = lock.value
-      ? assessAllWithLock(project.ctx, statics.value, selection.order, stagesOfProfile(lock.value, pipeline.profile))
-      : assessAll(project.ctx, statics.value, selection.order);
-    const full = await statusData(project.ctx, selection.order, statuses, env.executors);
+      ? assessAllWithLock(project.ctx, statics.value, selection.value.order, stagesOfProfile(lock.value, pipeline.profile))
+      : assessAll(project.ctx, statics.value, selection.value.order);
+    const full = await statusData(project.ctx, selection.value.order, statuses, env.executors);
     const report = o.onlyNotFresh ? { ...full, data: { ...full.data, stages: full.data.stages.filter((x) => x.state !== 'fresh') } } : full;
     env.stdout.write(o.json ? `${JSON.stringify(report.data, null, 2)}\n` : renderStatus(report, styleFor(env.stdout)));
     return report.data.upToDate ? 0 : 1;

@@ -117,7 +117,7 @@ function check(store: StateStore, cache: CacheStore, say: (finding: FsckFinding)
     const v = cache.verifyTree(e.output_hash as TreeHash);
     if (v.ok) continue;
     gone.push(e.id);
-    say({ type: 'unrestorable-execution', executionId: e.id, stageId: e.stage_id, problem: v.problem });
+    say({ type: 'unrestorable-execution', executionId: e.id, stageId: e.stage_id, problem: v.error });
   }
   store.markEvicted(gone);
   report.evictedExecutions += gone.length;

@@ -38,8 +38,10 @@ import { parseManifest, serializeManifest, treeHashOf, walkFiles, type TreeEntry
 import { isPidAlive } from '../util/process-util.js';
 import { crashPoint } from '../util/crash-points.js';
 import { sha256Hex } from '../keys/hashing.js';
+import { err, ok, type Result } from '../../contract/result.js';
 
-export type VerifyResult = { ok: true; manifest: TreeManifest } | { ok: false; problem: string };
+/** The tree's manifest, or what is missing or wrong in the cache. */
+export type VerifyResult = Result<TreeManifest, string>;
 
 /** A cache object whose bytes do not hash to its name: found while restoring it, never served. */
 export class CorruptObjectError extends Error {
@@ -156,17 +158,17 @@ export class CacheStore {
   /** A hit is trusted only if its manifest and every object it names exist with the recorded size. */
   verifyTree(hash: TreeHash): VerifyResult {
     const manifest = this.readManifest(hash);
-    if (!manifest) return { ok: false, problem: `manifest ${hash.slice(0, 12)} is missing from cache/objects` };
+    if (!manifest) return err(`manifest ${hash.slice(0, 12)} is missing from cache/objects`);
     for (const f of manifest.files) {
       let size: number;
       try {
         size = statSync(this.objectPath(f.hash)).size;
       } catch {
-        return { ok: false, problem: `cache object for ${f.path} is missing` };
+        return err(`cache object for ${f.path} is missing`);
       }
-      if (size !== f.size) return { ok: false, problem: `cache object for ${f.path} has ${size} bytes, expected ${f.size}` };
+      if (size !== f.size) return err(`cache object for ${f.path} has ${size} bytes, expected ${f.size}`);
     }
-    return { ok: true, manifest };
+    return ok(manifest);
   }
 
   /**

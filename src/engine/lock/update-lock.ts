@@ -28,7 +28,7 @@ export function updateLockAfterRun(pipeline: Pipeline, source: Omit<KindSource, 
       scope = order;
       statics = computeAllStatic(project.ctx, scope);
     }
-    if (!statics.ok) return { ok: false, error: `cannot plan the lock entries: ${statics.errors[0]?.message ?? 'planning failed'}` };
+    if (!statics.ok) return { ok: false, error: `cannot plan the lock entries: ${statics.error[0]?.message ?? 'planning failed'}` };
     const statuses = assessAll(project.ctx, statics.value, scope);
     const stages: Record<string, LockEntry> = {};
     for (const [id, entry] of Object.entries(stagesOfProfile(lock, pipeline.profile))) if (pipeline.stages.has(id)) stages[id] = entry;

@@ -4,10 +4,13 @@
  */
 import type { Pipeline } from '../../pipeline/types.js';
 import { selectTargets, unknownTarget } from '../../pipeline/select-targets.js';
+import { err, ok, type Result } from '../../contract/result.js';
 
-export type Selection = { ok: true; order: string[]; targets: string[] } | { ok: false; error: string };
+/** The selected stages in pipeline order, and the targets as named; or why a target names nothing. */
+export type Selection = Result<{ order: string[]; targets: string[] }, string>;
 
-export function resolveTargets(pipeline: Pipeline, targets: readonly string[]): { ok: true; ids: string[] } | { ok: false; error: string } {
+/** The stage ids each target names (a stage id, a name meaning all its cells, or `name@*`). */
+export function resolveTargets(pipeline: Pipeline, targets: readonly string[]): Result<string[], string> {
   const ids: string[] = [];
   for (const t of targets) {
     if (pipeline.stages.has(t)) {
@@ -20,14 +23,14 @@ export function resolveTargets(pipeline: Pipeline, targets: readonly string[]): 
       ids.push(...cells);
       continue;
     }
-    return { ok: false, error: unknownTarget(pipeline, t) };
+    return err(unknownTarget(pipeline, t));
   }
-  return { ok: true, ids };
+  return ok(ids);
 }
 
 /** The targets plus everything they need, in pipeline order (the loader's target syntax, e.g. `train@lora-*`). */
 export function selectStages(pipeline: Pipeline, targets: readonly string[]): Selection {
   const selected = selectTargets(pipeline, targets);
-  if (!selected.ok) return { ok: false, error: selected.error };
-  return { ok: true, order: selected.value, targets: [...targets] };
+  if (!selected.ok) return selected;
+  return ok({ order: selected.value, targets: [...targets] });
 }

@@ -81,7 +81,7 @@ export function assessStage(
     }
     const v = cache.verifyTree(head.output_hash);
     if (v.ok) return { ...base, state: 'cached', reasons, key, hit: head, outputHash: head.output_hash };
-    reasons.push({ type: 'not-in-cache', problem: v.problem });
+    reasons.push({ type: 'not-in-cache', problem: v.error });
   }
 
   const hit = head && head.key === key ? undefined : store.latestSuccessByKey(key);
@@ -91,7 +91,7 @@ export function assessStage(
       const why = baseline && baseline.key !== key ? diff() : reasons;
       return { ...base, state: 'cached', reasons: why, key, hit, outputHash: hit.output_hash };
     }
-    reasons.push({ type: 'not-in-cache', problem: v.problem });
+    reasons.push({ type: 'not-in-cache', problem: v.error });
   }
 
   const latest = latestExecution();

@@ -12,6 +12,7 @@ import type { TreeHash } from '../keys/hashing.js';
 import type { FileHasher } from '../keys/file-hasher.js';
 import type { EngineContext, OutputLayout, ResolvedKind } from './engine-context.js';
 import { outputLayoutOf } from './engine-context.js';
+import { err, ok, type Result } from '../../contract/result.js';
 
 export interface StaticIngredients {
   stage: PlannedStage;
@@ -34,7 +35,7 @@ export interface PlanError {
   param?: string;
 }
 
-type Outcome = { ok: true; value: StaticIngredients } | { ok: false; error: PlanError };
+type Outcome = Result<StaticIngredients, PlanError>;
 
 export function computeStaticIngredients(
   ctx: Pick<EngineContext, 'pipeline' | 'kinds' | 'hasher' | 'builtinKindsDir'>,
@@ -61,8 +62,8 @@ export function computeStaticIngredients(
     const deps: DepIngredient[] = [];
     for (const dep of stage.deps) {
       const hashed = hashInput(ctx.hasher, join(projectDir, dep));
-      if (!hashed.ok) return fail(`dep ${dep} ${hashed.problem} (no stage declares it in outs)`);
-      deps.push({ path: dep, hash: hashed.hash, size: hashed.size });
+      if (!hashed.ok) return fail(`dep ${dep} ${hashed.error} (no stage declares it in outs)`);
+      deps.push({ path: dep, hash: hashed.value.hash, size: hashed.value.size });
     }
     return {
       ok: true,
@@ -96,8 +97,8 @@ export function computeStaticIngredients(
     if (!res.ok) return fail(res.error, res.param);
     for (const input of res.inputs) {
       const hashed = hashInput(ctx.hasher, input.path);
-      if (!hashed.ok) return fail(`${input.label}: ${input.path} ${hashed.problem}`);
-      external.push({ label: input.label, path: input.path, hash: hashed.hash, size: hashed.size });
+      if (!hashed.ok) return fail(`${input.label}: ${input.path} ${hashed.error}`);
+      external.push({ label: input.label, path: input.path, hash: hashed.value.hash, size: hashed.value.size });
     }
   }
   let fp = fingerprints.get(uses);
@@ -130,15 +131,16 @@ export function computeStaticIngredients(
   };
 }
 
-function hashInput(hasher: FileHasher, abs: string): { ok: true; hash: string; size: number } | { ok: false; problem: string } {
+/** The input's hash and size, or why it cannot be read ("does not exist", …). */
+function hashInput(hasher: FileHasher, abs: string): Result<{ hash: string; size: number }, string> {
   try {
     const h = hasher.hashPath(abs);
-    return { ok: true, hash: h.hash, size: h.size };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { ok: false, problem: 'does not exist' };
-    if (code === 'EACCES') return { ok: false, problem: 'is not readable (permission denied)' };
-    return { ok: false, problem: `cannot be read: ${err instanceof Error ? err.message : String(err)}` };
+    return ok({ hash: h.hash, size: h.size });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return err('does not exist');
+    if (code === 'EACCES') return err('is not readable (permission denied)');
+    return err(`cannot be read: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -146,7 +148,7 @@ function hashInput(hasher: FileHasher, abs: string): { ok: true; hash: string; s
 export function computeAllStatic(
   ctx: Pick<EngineContext, 'pipeline' | 'kinds' | 'hasher' | 'builtinKindsDir'>,
   stageIds: readonly string[],
-): { ok: true; value: Map<string, StaticIngredients> } | { ok: false; errors: PlanError[] } {
+): Result<Map<string, StaticIngredients>, PlanError[]> {
   const fingerprints = new Map<string, string | null>();
   const out = new Map<string, StaticIngredients>();
   const errors: PlanError[] = [];
@@ -160,7 +162,7 @@ export function computeAllStatic(
     if (r.ok) out.set(id, r.value);
     else errors.push(r.error);
   }
-  return errors.length ? { ok: false, errors } : { ok: true, value: out };
+  return errors.length ? err(errors) : ok(out);
 }
 
 /** Full ingredients once the upstream output hashes are known (null where an upstream is not up to date). */

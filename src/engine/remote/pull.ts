@@ -54,12 +54,12 @@ export async function pullStages(
   const reading = openProjectForReading(pipeline, source);
   let project = reading;
   try {
-    const statics = computeAllStatic(reading.ctx, selection.order);
-    if (!statics.ok) return { ok: false, error: { type: 'plan', errors: statics.errors } };
-    const statuses = assessAllWithLock(reading.ctx, statics.value, selection.order, lock.value ? stagesOfProfile(lock.value, pipeline.profile) : {});
+    const statics = computeAllStatic(reading.ctx, selection.value.order);
+    if (!statics.ok) return { ok: false, error: { type: 'plan', errors: statics.error } };
+    const statuses = assessAllWithLock(reading.ctx, statics.value, selection.value.order, lock.value ? stagesOfProfile(lock.value, pipeline.profile) : {});
     const report: PullReport = { remote: remote.description, fetched: [], checkedOut: [], fresh: [], notLocked: [], noLock: lock.value === null, failed: [], counts: zeroCounts() };
     const wanted: LockedStatus[] = [];
-    for (const id of selection.order) {
+    for (const id of selection.value.order) {
       const s = statuses.get(id);
       if (!s) continue;
       if (s.state === 'fresh') report.fresh.push(id);
@@ -127,8 +127,8 @@ export async function pullStages(
           const v = s.outputHash === null ? null : cache.verifyTree(s.outputHash);
           if (!st || !v?.ok) continue;
           const layout = st.layout;
-          if (layout.type === 'dir') cache.materializeCopy(v.manifest, guardedOutPath(pipeline.projectDir, layout.path));
-          else for (const p of layout.paths) cache.materializeCopy(v.manifest, guardedOutPath(pipeline.projectDir, p), p);
+          if (layout.type === 'dir') cache.materializeCopy(v.value, guardedOutPath(pipeline.projectDir, layout.path));
+          else for (const p of layout.paths) cache.materializeCopy(v.value, guardedOutPath(pipeline.projectDir, p), p);
           store.setHead(s.stageId, executionId, layoutPaths(layout), Date.now());
           report.checkedOut.push(s.stageId);
         }

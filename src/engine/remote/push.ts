@@ -37,12 +37,12 @@ export async function pushStages(
   if (!selection.ok) return { ok: false, error: { type: 'selection', message: selection.error } };
   const project = openProjectForReading(pipeline, source);
   try {
-    const statics = computeAllStatic(project.ctx, selection.order);
-    if (!statics.ok) return { ok: false, error: { type: 'plan', errors: statics.errors } };
-    const statuses = assessAll(project.ctx, statics.value, selection.order);
+    const statics = computeAllStatic(project.ctx, selection.value.order);
+    if (!statics.ok) return { ok: false, error: { type: 'plan', errors: statics.error } };
+    const statuses = assessAll(project.ctx, statics.value, selection.value.order);
     const report: PushReport = { remote: remote.description, pushed: [], unavailable: [], failed: [], counts: zeroCounts() };
     const done = new Map<TreeHash, string | null>();
-    for (const id of selection.order) {
+    for (const id of selection.value.order) {
       const s = statuses.get(id);
       if (!s) continue;
       const tree = s.state === 'fresh' || s.state === 'cached' ? s.outputHash : null;

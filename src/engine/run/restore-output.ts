@@ -19,7 +19,7 @@ export function restoreOutput(scope: RunScope, n: ScheduledNode, status: StageSt
   const v = cache.verifyTree(hit.output_hash);
   if (!v.ok) return null;
   try {
-    materialize(scope, n, v.manifest);
+    materialize(scope, n, v.value);
   } catch (err) {
     if (!(err instanceof CorruptObjectError)) throw err;
     const evicted = evictCorruptObject(store, cache, err.hash);
