@@ -21,7 +21,7 @@ const diffs: RecordedContext[] = [];
 
 before(async () => {
   model = await runKind('model', { stageId: 'model', params: { tiny: { seed: 0, layers: 4, hidden_size: 64, intermediate_size: 128, heads: 4, kv_heads: 2, head_dim: 16, planted: true } } });
-  dilemmas = await runKind('dilemmas', { stageId: 'dilemmas', params: { dataset: { path: 'data/synthetic-dilemmas' }, n_dilemmas: 3 } });
+  dilemmas = await runKind('dilemmas', { stageId: 'dilemmas', params: { dataset: { path: 'data/synthetic-dilemmas' }, n_dilemmas: 2 } });
   for (const type of ['lora', 'delora'] as const) {
     diffs.push(
       await runKind('diff', {
@@ -49,14 +49,14 @@ void test('dd-benchmark: the spec’s columns, every adapter at −2…2, scored
   const t2 = await benchmark(dilemmas.outDir);
   const perRow = readCsv(join(t2.outDir, DD_BENCHMARK_PER_ROW.file));
   assert.deepEqual(perRow.header, ['idx', 'dilemma_idx', 'coeff', 'logratio', 'pmass', 'low_pmass', 'action_type', 'honesty_label', 'logratio_honesty', 'persona', 'adapter']);
-  assert.equal(perRow.rows.length, 2 * 5 * 6);
+  assert.equal(perRow.rows.length, 2 * 5 * 4);
   const summary = readCsv(join(t2.outDir, DD_BENCHMARK_SUMMARY.file));
   assert.deepEqual(summary.header, ['adapter', 'coeff', 'mean_logratio_honesty', 'std_logratio_honesty', 'mean_pmass', 'frac_low_pmass', 'n_base_rows_per_coeff', 'mean_logratio_honesty_0', 'delta_vs_0', 'SI', 'si_fwd', 'si_rev']);
   assert.deepEqual(
     summary.rows.map((r) => `${r.adapter}@${r.coeff}`),
     ['delora', 'lora'].flatMap((a) => [-2, -1, 0, 1, 2].map((c) => `${a}@${c}`)),
   );
-  assert.ok(summary.rows.every((r) => r.n_base_rows_per_coeff === '6'));
+  assert.ok(summary.rows.every((r) => r.n_base_rows_per_coeff === '4'));
   for (const [i, d] of diffs.entries()) {
     const adapter = ['lora', 'delora'][i] as string;
     const ev = await runKind('eval-dilemmas', { stageId: `eval@${adapter}`, inputs: { model: [upstream('model', model.outDir)], dilemmas: [upstream('dilemmas', dilemmas.outDir)], dw: [upstream(d.stageId, d.outDir)] }, params: { coeffs: [-2, -1, 0, 1, 2] } });
@@ -81,7 +81,7 @@ void test('dd-benchmark: a dilemma with one action fails the 2·n_dilemmas row c
   cpSync(dilemmas.outDir, broken, { recursive: true });
   const lines = readFileSync(join(broken, 'rows.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
   writeFileSync(join(broken, 'rows.jsonl'), `${lines.slice(1).join('\n')}\n`);
-  await assert.rejects(benchmark(broken), /delora at coeff -2: n_base_rows_per_coeff 5 ≠ 2·n_dilemmas \(6\)/);
+  await assert.rejects(benchmark(broken), /delora at coeff -2: n_base_rows_per_coeff 3 ≠ 2·n_dilemmas \(4\)/);
 });
 
 void test('pipeline.yaml’s opt-in dd_benchmark block plans: one per behaviour, over every dW of that behaviour', () => {
