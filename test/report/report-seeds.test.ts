@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureInputs, runReportKind, twoSeedInputs } from './report-fixture.js';
 
@@ -59,5 +59,21 @@ void test('two seeds give one row per method with the mean, the sample sd and n_
     assert.doesNotMatch(spec, /dW:lora\.s1/, `${plot}: one entry per method`);
   }
   assert.equal(tables(run.outDir).get('si-table-per-seed'), undefined, 'no per-seed table unless asked');
+  rmSync(root, { recursive: true, force: true });
+});
+
+void test('the KL search curves of two seeds share their method\'s colour: one legend entry, two lines', async () => {
+  const { root, inputs } = twoSeedInputs(1);
+  const history = join(root, 'calibrate', 'newton_history.csv');
+  writeFileSync(history, `${readFileSync(history, 'utf8').trimEnd()}\ndW:lora.s1,0,1.0,0.02,0.01,0.11,0.2,0.3,120,0.18\ndW:lora.s1,1,2.2,0.1,0.05,0.6,1.2,2.0,120,1.0\n`);
+  const run = await runReportKind(inputs);
+  const spec = JSON.parse(readFileSync(join(run.outDir, 'plots', 'kl-calibration.vl.json'), 'utf8')) as {
+    data: { values: { method: string; series: string }[] };
+    layer: { encoding?: { color?: { field: string }; detail?: { field: string } } }[];
+  };
+  assert.deepEqual([...new Set(spec.data.values.map((v) => v.method))].sort(), ['dW:delora', 'dW:lora']);
+  assert.deepEqual([...new Set(spec.data.values.map((v) => v.series))].sort(), ['dW:delora seed 0', 'dW:lora seed 0', 'dW:lora seed 1']);
+  assert.equal(spec.layer[0]?.encoding?.color?.field, 'method');
+  assert.equal(spec.layer[0]?.encoding?.detail?.field, 'series');
   rmSync(root, { recursive: true, force: true });
 });
