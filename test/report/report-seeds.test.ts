@@ -77,3 +77,28 @@ void test('the KL search curves of two seeds share their method\'s colour: one l
   assert.equal(spec.layer[0]?.encoding?.detail?.field, 'series');
   rmSync(root, { recursive: true, force: true });
 });
+
+void test('the IID table shows one row per method over seeds: the mean of each seed\'s shift', async () => {
+  const { root, inputs } = twoSeedInputs(1);
+  const file = join(root, 'iid', 'iid_per_row.csv');
+  const [, ...lines] = readFileSync(file, 'utf8').trimEnd().split('\n');
+  // seed 1: dW:lora again, its α = +1 logratios one higher
+  const seed1 = lines
+    .filter((l) => l.startsWith('dW:lora,'))
+    .map((l) => {
+      const c = l.split(',');
+      c[0] = 'dW:lora.s1';
+      if (c[1] === '1') c[3] = String(Number(c[3]) + 1);
+      return c.join(',');
+    });
+  writeFileSync(file, `${readFileSync(file, 'utf8').trimEnd()}\n${seed1.join('\n')}\n`);
+  const single = tables((await runReportKind(fixtureInputs())).outDir).get('iid-shift')?.rows.find((r) => r.method === 'dW:lora');
+  const t = tables((await runReportKind(inputs)).outDir).get('iid-shift');
+  assert.ok(single && t);
+  assert.equal(t.rows.filter((r) => String(r.method).startsWith('dW:lora')).length, 1);
+  const lora = t.rows.find((r) => r.method === 'dW:lora');
+  assert.equal(lora?.n_seeds, 2);
+  // seed 0 shifts by s, seed 1 by s + 1: the mean is s + 0.5
+  assert.ok(Math.abs((lora?.shift_pos as number) - ((single.shift_pos as number) + 0.5)) < 1e-12);
+  rmSync(root, { recursive: true, force: true });
+});
