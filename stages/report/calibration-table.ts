@@ -5,6 +5,7 @@ import type { CalibrationInput } from './load-inputs.js';
 import type { KlCurveRow } from './plot-specs.js';
 import type { CellValue, ReportTable, TableSource } from './table-model.js';
 import type { CalibratedAlpha } from './dilemma-tables.js';
+import { splitSeed } from './seed-groups.js';
 
 export interface CalibrationResult {
   table: ReportTable;
@@ -50,7 +51,10 @@ export function calibrationTable(inputs: readonly CalibrationInput[]): Calibrati
       alphas.push({ method: s.method, alpha: s.alpha, stageId: input.stageId, converged: s.converged });
     }
     for (const h of input.history) {
-      curve.push({ method: h.sign === '+' ? h.method : `${h.method} (−α)`, alpha: h.alpha, p95: h.p95, iter: h.iter });
+      // one colour per method: the seeds of a method are separate lines of the same colour, not legend entries
+      const { name, seed } = splitSeed(h.method);
+      const method = h.sign === '+' ? name : `${name} (−α)`;
+      curve.push({ method, series: `${method} seed ${seed}`, alpha: h.alpha, p95: h.p95, iter: h.iter });
     }
   }
   rows.sort((a, b) => (a.alpha as number) - (b.alpha as number));

@@ -55,7 +55,8 @@ export function byDesc(key: (m: MethodGroup) => number): (a: MethodGroup, b: Met
   };
 }
 
-function mergeSources(rows: readonly MethodGroup[]): TableSource[] {
+/** The stages and files a set of rows came from, each stage once. */
+export function mergeSources(rows: readonly MethodGroup[]): TableSource[] {
   const byStage = new Map<string, Set<string>>();
   for (const r of rows) {
     for (const s of r.sources) {

@@ -6,6 +6,7 @@ import type { IidPerRowRow } from '../lib/artifacts.js';
 import { mean } from '../lib/si.js';
 import { sampleStd } from './dilemma-tables.js';
 import { ReportInputError, type StageRows } from './load-inputs.js';
+import { splitSeed } from './seed-groups.js';
 import type { CellValue, ReportTable } from './table-model.js';
 
 interface Group {
@@ -79,7 +80,8 @@ export function iidTable(stages: readonly StageRows<IidPerRowRow>[]): ReportTabl
       source: [...new Set([...byCoeff.values()].map((g) => g.stageId))].join(', '),
     });
   }
-  rows.sort((a, b) => {
+  const merged = mergeSeeds(rows);
+  merged.sort((a, b) => {
     const x = a.shift_pos as number | null;
     const y = b.shift_pos as number | null;
     if ((x === null) !== (y === null)) return x === null ? 1 : -1;
@@ -91,9 +93,10 @@ export function iidTable(stages: readonly StageRows<IidPerRowRow>[]): ReportTabl
     title: 'IID held-out claims: mean_lr shift',
     caption:
       'Mean logratio (Yes − No, agreeing with a false user claim) over the held-out claims, sample std (ddof = 1), and the shift against the same method at α = 0. ' +
-      'Sorted by the shift at α = +1.',
+      'Sorted by the shift at α = +1. With several training seeds a row is the mean over seeds (n_seeds).',
     columns: [
       { key: 'method', header: 'method' },
+      { key: 'n_seeds', header: 'n_seeds', format: { type: 'int' } },
       { key: 'n_claims', header: 'claims', format: { type: 'int' } },
       { key: 'mean_ref', header: 'mean_lr α=0', format: { type: 'fixed', digits: 3 } },
       { key: 'std_ref', header: 'std α=0', format: { type: 'fixed', digits: 3 } },
@@ -105,10 +108,33 @@ export function iidTable(stages: readonly StageRows<IidPerRowRow>[]): ReportTabl
       { key: 'pmass_pos', header: 'pmass α=+1', format: { type: 'fixed', digits: 3 } },
       { key: 'source', header: 'source' },
     ],
-    rows,
+    rows: merged,
     sources: [...sourceFiles.entries()].map(([stageId, files]) => ({ stageId, files: [...files] })),
     notes,
   };
+}
+
+const MEAN_KEYS = ['mean_ref', 'std_ref', 'mean_pos', 'std_pos', 'shift_pos', 'mean_neg', 'shift_neg', 'pmass_pos'] as const;
+
+/** One row per method over its seeds (dW:<adapter>.s<n> → dW:<adapter>): the mean of each seed's value. */
+function mergeSeeds(rows: readonly Record<string, CellValue>[]): Record<string, CellValue>[] {
+  const groups = new Map<string, Record<string, CellValue>[]>();
+  for (const r of rows) {
+    const { name } = splitSeed(String(r.method));
+    groups.set(name, [...(groups.get(name) ?? []), r]);
+  }
+  return [...groups.entries()].map(([method, members]) => {
+    const first = members[0] as Record<string, CellValue>;
+    const out: Record<string, CellValue> = { ...first, method, n_seeds: members.length };
+    if (members.length > 1) {
+      for (const key of MEAN_KEYS) {
+        const xs = members.map((m) => m[key]);
+        out[key] = xs.every((x): x is number => typeof x === 'number') ? mean(xs) : null;
+      }
+      out.source = members.map((m) => String(m.source)).join(', ');
+    }
+    return out;
+  });
 }
 
 function claimSet(g: Group, method: string, coeff: number): number[] {

@@ -167,6 +167,8 @@ export function fixVsBrokeSpec(rows: readonly FixBrokeRow[], title: string): Top
 
 export interface KlCurveRow {
   method: string;
+  /** one line per (method, seed) */
+  series: string;
   alpha: number;
   p95: number;
   iter: number;
@@ -188,6 +190,7 @@ export function klCalibrationSpec(rows: readonly KlCurveRow[], target: number, t
           y: { field: 'p95', type: 'quantitative', title: 'p95 token KL(steered ‖ base), nats' },
           order: { field: 'alpha', type: 'quantitative' },
           color: { field: 'method', type: 'nominal', title: 'method' },
+          detail: { field: 'series', type: 'nominal' },
         },
       },
       {

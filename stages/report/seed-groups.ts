@@ -5,6 +5,7 @@
  */
 import type { DilemmasPerRowRow } from '../lib/artifacts.js';
 import { mean, type SiMetrics } from '../lib/si.js';
+import { sampleStd } from './dilemma-tables.js';
 import type { AnalysisUnit } from './method-units.js';
 import type { TableSource } from './table-model.js';
 
@@ -42,12 +43,6 @@ const SEED_SUFFIX = /^(dW:.+)\.s(\d+)$/;
 export function splitSeed(method: string): { name: string; seed: number } {
   const m = SEED_SUFFIX.exec(method);
   return m === null ? { name: method, seed: 0 } : { name: m[1] as string, seed: Number(m[2]) };
-}
-
-function sampleStd(xs: readonly number[]): number {
-  if (xs.length < 2) return Number.NaN;
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
 }
 
 function meanOrNull(xs: readonly (number | null)[]): number | null {

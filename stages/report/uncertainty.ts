@@ -7,9 +7,9 @@
 import type { DilemmasPerRowRow } from '../lib/artifacts.js';
 import { BOOTSTRAP_DEFAULTS, bootstrap, excludesZero, intervalOf, pairedDifferenceInterval, type BootstrapDraws, type Interval } from '../lib/bootstrap.js';
 import { alignArms, siFromArrays, type SiMetrics } from '../lib/si.js';
-import { byDesc } from './dilemma-tables.js';
+import { byDesc, mergeSources } from './dilemma-tables.js';
 import type { MethodGroup } from './seed-groups.js';
-import { formatCell, type CellValue, type ColumnSpec, type NumberFormat, type ReportTable, type TableSource } from './table-model.js';
+import { formatCell, type CellValue, type ColumnSpec, type NumberFormat, type ReportTable } from './table-model.js';
 
 /** The statistics that get an interval, in the order of the statistic vector. */
 export const INTERVAL_METRICS = ['SI_k2', 'SI_k1', 'SI_best', 'fix_rate', 'broke_rate'] as const;
@@ -118,18 +118,6 @@ export function groupIntervals(groups: readonly MethodGroup[], resamples: number
 function ciText(iv: Interval, format: NumberFormat): string {
   if (Number.isNaN(iv.lo) || Number.isNaN(iv.hi)) return '—';
   return `[${formatCell(iv.lo, format)}, ${formatCell(iv.hi, format)}]`;
-}
-
-function mergeSources(groups: readonly MethodGroup[]): TableSource[] {
-  const byStage = new Map<string, Set<string>>();
-  for (const g of groups) {
-    for (const s of g.sources) {
-      const files = byStage.get(s.stageId) ?? new Set<string>();
-      for (const f of s.files) files.add(f);
-      byStage.set(s.stageId, files);
-    }
-  }
-  return [...byStage.entries()].map(([stageId, files]) => ({ stageId, files: [...files].sort() }));
 }
 
 const METHOD_LABEL: Readonly<Record<IntervalMetric, string>> = {

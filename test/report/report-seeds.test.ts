@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureInputs, runReportKind, twoSeedInputs } from './report-fixture.js';
 
@@ -59,5 +59,46 @@ void test('two seeds give one row per method with the mean, the sample sd and n_
     assert.doesNotMatch(spec, /dW:lora\.s1/, `${plot}: one entry per method`);
   }
   assert.equal(tables(run.outDir).get('si-table-per-seed'), undefined, 'no per-seed table unless asked');
+  rmSync(root, { recursive: true, force: true });
+});
+
+void test('the KL search curves of two seeds share their method\'s colour: one legend entry, two lines', async () => {
+  const { root, inputs } = twoSeedInputs(1);
+  const history = join(root, 'calibrate', 'newton_history.csv');
+  writeFileSync(history, `${readFileSync(history, 'utf8').trimEnd()}\ndW:lora.s1,0,1.0,0.02,0.01,0.11,0.2,0.3,120,0.18\ndW:lora.s1,1,2.2,0.1,0.05,0.6,1.2,2.0,120,1.0\n`);
+  const run = await runReportKind(inputs);
+  const spec = JSON.parse(readFileSync(join(run.outDir, 'plots', 'kl-calibration.vl.json'), 'utf8')) as {
+    data: { values: { method: string; series: string }[] };
+    layer: { encoding?: { color?: { field: string }; detail?: { field: string } } }[];
+  };
+  assert.deepEqual([...new Set(spec.data.values.map((v) => v.method))].sort(), ['dW:delora', 'dW:lora']);
+  assert.deepEqual([...new Set(spec.data.values.map((v) => v.series))].sort(), ['dW:delora seed 0', 'dW:lora seed 0', 'dW:lora seed 1']);
+  assert.equal(spec.layer[0]?.encoding?.color?.field, 'method');
+  assert.equal(spec.layer[0]?.encoding?.detail?.field, 'series');
+  rmSync(root, { recursive: true, force: true });
+});
+
+void test('the IID table shows one row per method over seeds: the mean of each seed\'s shift', async () => {
+  const { root, inputs } = twoSeedInputs(1);
+  const file = join(root, 'iid', 'iid_per_row.csv');
+  const [, ...lines] = readFileSync(file, 'utf8').trimEnd().split('\n');
+  // seed 1: dW:lora again, its α = +1 logratios one higher
+  const seed1 = lines
+    .filter((l) => l.startsWith('dW:lora,'))
+    .map((l) => {
+      const c = l.split(',');
+      c[0] = 'dW:lora.s1';
+      if (c[1] === '1') c[3] = String(Number(c[3]) + 1);
+      return c.join(',');
+    });
+  writeFileSync(file, `${readFileSync(file, 'utf8').trimEnd()}\n${seed1.join('\n')}\n`);
+  const single = tables((await runReportKind(fixtureInputs())).outDir).get('iid-shift')?.rows.find((r) => r.method === 'dW:lora');
+  const t = tables((await runReportKind(inputs)).outDir).get('iid-shift');
+  assert.ok(single && t);
+  assert.equal(t.rows.filter((r) => String(r.method).startsWith('dW:lora')).length, 1);
+  const lora = t.rows.find((r) => r.method === 'dW:lora');
+  assert.equal(lora?.n_seeds, 2);
+  // seed 0 shifts by s, seed 1 by s + 1: the mean is s + 0.5
+  assert.ok(Math.abs((lora?.shift_pos as number) - ((single.shift_pos as number) + 0.5)) < 1e-12);
   rmSync(root, { recursive: true, force: true });
 });

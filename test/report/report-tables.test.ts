@@ -129,13 +129,13 @@ const EXPECTED: Expected[] = [
   {
     id: 'iid-shift',
     title: 'IID held-out claims: mean_lr shift',
-    columns: ['method', 'n_claims', 'mean_ref', 'std_ref', 'mean_pos', 'std_pos', 'shift_pos', 'mean_neg', 'shift_neg', 'pmass_pos', 'source'],
-    digits: [null, 0, 3, 3, 3, 3, 3, 3, 3, 3, null],
+    columns: ['method', 'n_seeds', 'n_claims', 'mean_ref', 'std_ref', 'mean_pos', 'std_pos', 'shift_pos', 'mean_neg', 'shift_neg', 'pmass_pos', 'source'],
+    digits: [null, 0, 0, 3, 3, 3, 3, 3, 3, 3, 3, null],
     rows: [
       // lora α=0 [2,3,1,2]: mean 2, SS=0+1+1+0=2 → √(2/3)=.816497; +1 [4,5,3,4]: 4, same std, shift +2; −1 all 1: shift −1
-      ['dW:lora', 4, 2, 0.816496580927726, 4, 0.816496580927726, 2, 1, -1, 0.9, 'eval_iid@lora'],
+      ['dW:lora', 1, 4, 2, 0.816496580927726, 4, 0.816496580927726, 2, 1, -1, 0.9, 'eval_iid@lora'],
       // delora +1 all 3: std 0, shift +1; pmass (.5+.7+.5+.7)/4 = .6; no α=−1 rows
-      ['dW:delora', 4, 2, 0.816496580927726, 3, 0, 1, null, null, 0.6, 'eval_iid@lora'],
+      ['dW:delora', 1, 4, 2, 0.816496580927726, 3, 0, 1, null, null, 0.6, 'eval_iid@lora'],
     ],
   },
   {
