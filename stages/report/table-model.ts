@@ -9,7 +9,9 @@ export type CellValue = number | string | null;
 export type NumberFormat =
   | { type: 'fixed'; digits: number; signed?: boolean }
   | { type: 'int' }
-  | { type: 'percent'; digits: number };
+  | { type: 'percent'; digits: number }
+  /** significant digits, for values whose size varies over orders of magnitude (e.g. a difference of two SIs) */
+  | { type: 'sig'; digits: number; signed?: boolean };
 
 export interface ColumnSpec {
   key: string;
@@ -64,6 +66,11 @@ export function formatCell(value: CellValue, format: NumberFormat | undefined): 
     }
     case 'percent':
       return `${minusSign(fixed(value * 100, format.digits))}%`;
+    case 'sig': {
+      if (value === 0) return '0';
+      const text = Number(value.toPrecision(format.digits)).toString();
+      return format.signed === true && value > 0 ? `+${text}` : minusSign(text);
+    }
   }
 }
 

@@ -23,6 +23,12 @@ const FORMATS: Readonly<Record<IntervalMetric, NumberFormat>> = {
   broke_rate: { type: 'fixed', digits: 3 },
 };
 
+/**
+ * Differences in significant digits: a difference can be real and far below the tables' 0.01 (a model that puts
+ * little mass on Yes/No scales every SI down by pmass²), and "[0.00, 0.00]" would hide which side of 0 it is on.
+ */
+const DIFF_FORMAT: NumberFormat = { type: 'sig', digits: 3, signed: true };
+
 /** One seed's aligned arms, with the row positions of each cluster (dilemma). */
 interface PreparedMember {
   ref: DilemmasPerRowRow[];
@@ -162,7 +168,7 @@ export function uncertaintyTables(gi: GroupIntervals, ids: { id: string; title: 
       tested++;
       const iv = gi.difference(x.i, y.i, 'SI_k2');
       if (!excludesZero(iv)) continue;
-      pairs.push({ method_a: x.g.name, method_b: y.g.name, diff: d, diff_ci: ciText(iv, FORMATS.SI_k2), diff_lo: iv.lo, diff_hi: iv.hi });
+      pairs.push({ method_a: x.g.name, method_b: y.g.name, diff: d, diff_ci: ciText(iv, DIFF_FORMAT), diff_lo: iv.lo, diff_hi: iv.hi });
     }
   }
   const how =
@@ -188,7 +194,7 @@ export function uncertaintyTables(gi: GroupIntervals, ids: { id: string; title: 
       columns: [
         { key: 'method_a', header: 'method' },
         { key: 'method_b', header: 'vs method' },
-        { key: 'diff', header: 'Δ SI_k2 ×100', format: FORMATS.SI_k2 },
+        { key: 'diff', header: 'Δ SI_k2 ×100', format: DIFF_FORMAT },
         { key: 'diff_ci', header: '95% CI' },
       ],
       rows: pairs,

@@ -13,6 +13,7 @@ import { computeMetrics } from '../../stages/report/dilemma-tables.js';
 import type { AnalysisUnit } from '../../stages/report/method-units.js';
 import { groupSeeds } from '../../stages/report/seed-groups.js';
 import { groupIntervals, uncertaintyTables } from '../../stages/report/uncertainty.js';
+import { formatCell } from '../../stages/report/table-model.js';
 
 void test('mulberry32 is deterministic, in [0, 1), and the draws cover every cluster', () => {
   const a = mulberry32(0);
@@ -167,4 +168,18 @@ void test('a method that is better on every dilemma is listed as different; iden
   const listed = pairs!.rows.map((r) => `${String(r.method_a)}>${String(r.method_b)}`).sort();
   assert.ok(!listed.includes('dW:x>repe') && !listed.includes('repe>dW:x'), `identical methods never differ: ${listed.join(', ')}`);
   for (const r of pairs!.rows) assert.ok((r.diff_lo as number) > 0 || (r.diff_hi as number) < 0);
+});
+
+void test('differences print in significant digits, so a real but tiny difference is not shown as [0.00, 0.00]', () => {
+  const f = { type: 'sig', digits: 3, signed: true } as const;
+  assert.equal(formatCell(-0.000001234567, f), '−0.00000123');
+  assert.equal(formatCell(0.0000000125, f), '+1.25e-8');
+  assert.equal(formatCell(12.3456, f), '+12.3');
+  assert.equal(formatCell(0, f), '0');
+  // a tiny method (every SI scaled by a small pmass²) against one that does nothing: listed with its digits
+  const tiny = unit('dW:tiny', 3);
+  for (const arm of [tiny.arms.pos, tiny.arms.neg]) for (const r of arm ?? []) r.pmass = 0.001;
+  const [, pairs] = uncertaintyTables(groupIntervals(groupSeeds(computeMetrics([tiny, unit('dW:zero', -5)])), 1000), { id: 'x', title: 'X', pairsId: 'y', pairsTitle: 'Y' });
+  assert.equal(pairs!.rows.length, 1, 'the two differ');
+  for (const r of pairs!.rows) assert.doesNotMatch(String(r.diff_ci), /^\[[−+]?0, [−+]?0\]$/);
 });
