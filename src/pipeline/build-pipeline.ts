@@ -23,7 +23,7 @@ import { entryValue, isMapNode, toPlain } from './source-tree.js';
 import type { MapNode, PlainValue, SourceNode } from './source-tree.js';
 import { topologicalOrder } from './topological-order.js';
 import type { Diagnostic, ExecutorSettings, Pipeline, PlannedStage } from './types.js';
-import type { Result } from '../contract/result.js';
+import { err, type Result } from '../contract/result.js';
 import { validateAgainstSchema } from './validate-schema.js';
 
 export interface BuildInput {
@@ -43,8 +43,8 @@ export interface Built {
   resolvedKinds: ReadonlyMap<string, ResolvedKind>;
 }
 
-function failed(sink: DiagnosticSink): { ok: false; error: Diagnostic[] } {
-  return { ok: false, error: sink.sortedErrors() };
+function failed(sink: DiagnosticSink): Result<never, Diagnostic[]> {
+  return err(sink.sortedErrors());
 }
 
 export async function buildPipeline(input: BuildInput): Promise<Result<Built, Diagnostic[]>> {
@@ -87,7 +87,7 @@ export async function buildPipeline(input: BuildInput): Promise<Result<Built, Di
   const ids = plans.map((p) => p.stage.id);
   const ordered = topologicalOrder(ids, (id) => [...(byId.get(id)?.edges.keys() ?? [])]);
   if (!ordered.ok) {
-    reportCycle(ordered.cycle, byId, sink);
+    reportCycle(ordered.error, byId, sink);
     return failed(sink);
   }
 
@@ -112,7 +112,7 @@ export async function buildPipeline(input: BuildInput): Promise<Result<Built, Di
       paramChanges: paramChanges(declaredParams ? toPlain(declaredParams) : {}, params),
     },
     stages,
-    order: ordered.order,
+    order: ordered.value,
     kinds,
     warnings: sink.sortedWarnings(),
   };

@@ -15,6 +15,7 @@ import type { QuoteContext } from './shell-quote.js';
 import { closestMatch, didYouMean } from './suggest.js';
 import type { PathSegment, PlainValue, Range, ScalarNode, SourceNode } from './source-tree.js';
 import type { MatrixValue } from './types.js';
+import type { Result } from '../contract/result.js';
 
 export interface InterpolationScope {
   /** global params after profile and -S overrides */
@@ -238,7 +239,7 @@ function resolveExpression(
 export function lookupParam(
   params: PlainValue,
   segments: readonly string[],
-): { ok: true; value: PlainValue } | { ok: false; error: string } {
+): Result<PlainValue, string> {
   let value: PlainValue = params;
   for (const [depth, segment] of segments.entries()) {
     const prefix = segments.slice(0, depth).join('.');

@@ -11,6 +11,7 @@ import type { DiagnosticSink } from './diagnostics.js';
 import { closestMatch, didYouMean, listNames } from './suggest.js';
 import { entryValue, fromPlain, isMapNode, locate, valueRange } from './source-tree.js';
 import type { MapEntry, MapNode, PlainValue, Range, SourceNode } from './source-tree.js';
+import type { Result } from '../contract/result.js';
 
 export interface PipelineParts {
   params: SourceNode | undefined;
@@ -108,7 +109,7 @@ export function applyProfile(root: MapNode, profile: string | null, sink: Diagno
 }
 
 /** The value of `-S key=value`: YAML scalars and flow collections; anything else is taken as the literal string. */
-function parseOverrideValue(raw: string): { ok: true; value: PlainValue } | { ok: false; error: string } {
+function parseOverrideValue(raw: string): Result<PlainValue, string> {
   if (raw === '') return { ok: true, value: '' };
   const doc = parseDocument(raw, { prettyErrors: false });
   if (doc.errors.length > 0) {

@@ -165,7 +165,7 @@ function readPathList(
       sink.error(`${what} entry "${raw}" ${normalized.error}`, item);
       continue;
     }
-    claims.push({ path: normalized.path, range: item });
+    claims.push({ path: normalized.value, range: item });
   }
   return claims;
 }
@@ -240,7 +240,7 @@ export function planCell(declaration: StageDeclaration, cell: Cell, context: Pla
       const raw = interpolateText(outNode, 'out', scope, sink, refs);
       if (raw !== undefined) {
         const normalized = normalizeProjectPath(raw, false);
-        if (normalized.ok) plan.outs.push({ path: normalized.path, range: outNode });
+        if (normalized.ok) plan.outs.push({ path: normalized.value, range: outNode });
         else sink.error(`out "${raw}" ${normalized.error}`, outNode);
       }
     } else {

@@ -8,20 +8,21 @@ import { fileURLToPath } from 'node:url';
 import type { DiagnosticSink } from './diagnostics.js';
 import type { PathClaim, StagePlan } from './plan-stages.js';
 import type { Diagnostic, Pipeline, PlannedStage } from './types.js';
+import { err, ok, type Result } from '../contract/result.js';
 
 /**
  * Project-relative POSIX form: `./a//b/` → `a/b`. Outs must stay inside the project; deps may point outside
  * (absolute or `../`), where no stage can produce them.
  */
-export function normalizeProjectPath(raw: string, mayLeaveProject: boolean): { ok: true; path: string } | { ok: false; error: string } {
+export function normalizeProjectPath(raw: string, mayLeaveProject: boolean): Result<string, string> {
   const slashed = raw.replace(/\\/g, '/');
   const absolute = path.posix.isAbsolute(slashed);
   let normalized = path.posix.normalize(slashed);
   if (normalized.length > 1 && normalized.endsWith('/')) normalized = normalized.slice(0, -1);
-  if (normalized === '.' || normalized === '') return { ok: false, error: 'names the project directory itself' };
+  if (normalized === '.' || normalized === '') return err('names the project directory itself');
   const outside = absolute || normalized === '..' || normalized.startsWith('../');
-  if (outside && !mayLeaveProject) return { ok: false, error: 'is outside the project directory; stages write only inside it' };
-  return { ok: true, path: normalized };
+  if (outside && !mayLeaveProject) return err('is outside the project directory; stages write only inside it');
+  return ok(normalized);
 }
 
 function parents(p: string): string[] {

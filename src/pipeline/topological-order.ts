@@ -2,8 +2,7 @@
  * Topological order with ties broken by declaration order (Kahn's algorithm over a min-heap of declaration
  * indices), and the path of a cycle when there is one.
  */
-
-export type OrderResult = { ok: true; order: string[] } | { ok: false; cycle: string[] };
+import { err, ok, type Result } from '../contract/result.js';
 
 class MinHeap {
   readonly #items: number[] = [];
@@ -49,7 +48,8 @@ class MinHeap {
  * `ids` in declaration order; `upstreams(id)` lists the ids it needs (each must be in `ids`).
  * On a cycle, returns it as [a, b, …, a] where each id needs the next.
  */
-export function topologicalOrder(ids: readonly string[], upstreams: (id: string) => readonly string[]): OrderResult {
+/** The order, or the error: the path of one cycle (its first id repeated at its end). */
+export function topologicalOrder(ids: readonly string[], upstreams: (id: string) => readonly string[]): Result<string[], string[]> {
   const index = new Map<string, number>();
   ids.forEach((id, i) => index.set(id, i));
   const waiting = new Array<number>(ids.length).fill(0);
@@ -78,7 +78,7 @@ export function topologicalOrder(ids: readonly string[], upstreams: (id: string)
       if (left === 0) ready.push(d);
     }
   }
-  if (order.length === ids.length) return { ok: true, order };
+  if (order.length === ids.length) return ok(order);
 
   // every stage still waiting needs at least one other waiting stage: walking upstream must close a loop
   const stuck = (i: number): boolean => (waiting[i] ?? 0) > 0;
@@ -96,5 +96,5 @@ export function topologicalOrder(ids: readonly string[], upstreams: (id: string)
   }
   const cycle = path.slice(position.get(current) ?? 0).map((i) => ids[i] as string);
   cycle.push(ids[current] as string);
-  return { ok: false, cycle };
+  return err(cycle);
 }

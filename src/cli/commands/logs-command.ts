@@ -30,9 +30,9 @@ function missingLine(m: StageLogMissing, stage: string): string {
 export function logsCommand(o: LogsCommandOptions, env: CommandEnv): number {
   const log = stageLogText(o.projectDir, o.stage, o.execution);
   if (!log.ok) {
-    env.stderr.write(`error: ${missingLine(log.missing, o.stage)}\n`);
+    env.stderr.write(`error: ${missingLine(log.error, o.stage)}\n`);
     return 1;
   }
-  env.stdout.write(log.text);
+  env.stdout.write(log.value);
   return 0;
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { CommandRegistrar } from '../command-registrar.js';
 import { addPipelineOptions, type PipelineCliOptions } from '../load-pipeline-for-cli.js';
 import type { Pipeline, PlannedStage } from '../../pipeline/types.js';
+import { err, ok, type Result } from '../../contract/result.js';
 
 interface ReportCliOptions extends PipelineCliOptions {
   open: boolean;
@@ -76,13 +77,14 @@ export async function reportAction(pipeline: Pipeline, options: Pick<ReportCliOp
     }
     if (options.open) {
       const opened = await openInBrowser(page, io);
-      if (!opened.ok) io.stderr.write(`wsflow report: not opened: ${opened.reason}; open the path above in a browser\n`);
+      if (!opened.ok) io.stderr.write(`wsflow report: not opened: ${opened.error}; open the path above in a browser\n`);
     }
   }
   return code;
 }
 
-type OpenResult = { ok: true } | { ok: false; reason: string };
+/** Opened, or why not. */
+type OpenResult = Result<null, string>;
 
 function opener(platform: NodeJS.Platform): { command: string; args: (file: string) => string[] } {
   if (platform === 'darwin') return { command: 'open', args: (f) => [f] };
@@ -107,16 +109,16 @@ function onPath(command: string, env: NodeJS.ProcessEnv): boolean {
 async function openInBrowser(file: string, io: Io): Promise<OpenResult> {
   const { command, args } = opener(io.platform);
   if (io.platform !== 'darwin' && io.platform !== 'win32') {
-    if (!io.env.DISPLAY && !io.env.WAYLAND_DISPLAY) return { ok: false, reason: 'no display (DISPLAY and WAYLAND_DISPLAY are unset)' };
-    if (!onPath(command, io.env)) return { ok: false, reason: `${command} is not installed (Debian: apt-get install xdg-utils)` };
+    if (!io.env.DISPLAY && !io.env.WAYLAND_DISPLAY) return err('no display (DISPLAY and WAYLAND_DISPLAY are unset)');
+    if (!onPath(command, io.env)) return err(`${command} is not installed (Debian: apt-get install xdg-utils)`);
   }
   return new Promise((resolve) => {
     const child = spawn(command, args(file), { detached: true, stdio: 'ignore', env: io.env });
-    child.once('error', (err) => resolve({ ok: false, reason: `${command} failed to start: ${err.message}` }));
+    child.once('error', (e) => resolve(err(`${command} failed to start: ${e.message}`)));
     child.once('spawn', () => {
       child.unref();
       io.stderr.write(`wsflow report: opening with ${command}\n`);
-      resolve({ ok: true });
+      resolve(ok(null));
     });
   });
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { stateDbPathOf } from '../plan/engine-context.js';
 import type { ExecutionRow } from '../state/state-store.js';
 import { openRecordedState } from '../project.js';
+import { err, ok, type Result } from '../../contract/result.js';
 
 /** Why there is no log to show. */
 export type StageLogMissing =
@@ -16,34 +17,32 @@ export type StageLogMissing =
   | { reason: 'no-log'; executionId: number }
   | { reason: 'log-gone'; executionId: number; logPath: string };
 
-export type StageLogOutcome = { ok: true; text: string } | { ok: false; missing: StageLogMissing };
+/** The log's text, or why there is none to show. */
+export type StageLogOutcome = Result<string, StageLogMissing>;
 
 export function stageLogText(projectDir: string, stage: string, execution: number | undefined): StageLogOutcome {
   const state = openRecordedState(projectDir, { readOnly: true });
-  if (!state) return { ok: false, missing: { reason: 'no-state', stateDb: stateDbPathOf(projectDir) } };
+  if (!state) return err({ reason: 'no-state', stateDb: stateDbPathOf(projectDir) });
   try {
     const { store } = state;
     let exec: ExecutionRow | undefined;
     if (execution !== undefined) {
       exec = store.getExecution(execution);
-      if (!exec || exec.stage_id !== stage) return { ok: false, missing: { reason: 'not-of-stage', execution } };
+      if (!exec || exec.stage_id !== stage) return err({ reason: 'not-of-stage', execution });
     } else {
       exec = store.latestExecutionOfStage(stage);
       if (!exec) {
         const named = store.db
           .prepare(`SELECT DISTINCT stage_id FROM executions WHERE stage_id LIKE ? ORDER BY stage_id`)
           .all(`${stage}@%`) as { stage_id: string }[];
-        return {
-          ok: false,
-          missing: named.length ? { reason: 'several-cells', cells: named.map((r) => r.stage_id) } : { reason: 'never-executed' },
-        };
+        return err(named.length ? { reason: 'several-cells', cells: named.map((r) => r.stage_id) } : { reason: 'never-executed' });
       }
     }
-    if (!exec.log_path) return { ok: false, missing: { reason: 'no-log', executionId: exec.id } };
+    if (!exec.log_path) return err({ reason: 'no-log', executionId: exec.id });
     try {
-      return { ok: true, text: readFileSync(exec.log_path, 'utf8') };
+      return ok(readFileSync(exec.log_path, 'utf8'));
     } catch {
-      return { ok: false, missing: { reason: 'log-gone', executionId: exec.id, logPath: exec.log_path } };
+      return err({ reason: 'log-gone', executionId: exec.id, logPath: exec.log_path });
     }
   } finally {
     state.close();

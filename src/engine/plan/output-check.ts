@@ -8,8 +8,10 @@ import type { FileHasher } from '../keys/file-hasher.js';
 import type { TreeHash } from '../keys/hashing.js';
 import { treeHashOf, walkFiles, type TreeEntry, type TreeManifest } from '../keys/tree-manifest.js';
 import type { OutputLayout } from './engine-context.js';
+import { err, ok, type Result } from '../../contract/result.js';
 
-export type OutputCheck = { ok: true; hash: TreeHash; manifest: TreeManifest } | { ok: false; missing: string };
+/** The outputs' tree hash and manifest, or the error: the first path that is missing. */
+export type OutputCheck = Result<{ hash: TreeHash; manifest: TreeManifest }, string>;
 
 export interface OutputFile {
   /** path inside the output tree */
@@ -21,11 +23,11 @@ export interface OutputFile {
  * The files making up an output: for a kind, everything under its out directory (paths relative to it); for a cmd
  * stage, each declared out (a file, or every file under a directory) with project-relative paths.
  */
-export function listOutputFiles(projectDir: string, layout: OutputLayout): { ok: true; files: OutputFile[] } | { ok: false; missing: string } {
+export function listOutputFiles(projectDir: string, layout: OutputLayout): Result<OutputFile[], string> {
   if (layout.type === 'dir') {
     const root = join(projectDir, layout.path);
-    if (!isDir(root)) return { ok: false, missing: layout.path };
-    return { ok: true, files: walkFiles(root, { followSymlinks: true }).map((f) => ({ rel: f.rel, abs: f.abs })) };
+    if (!isDir(root)) return err(layout.path);
+    return ok(walkFiles(root, { followSymlinks: true }).map((f) => ({ rel: f.rel, abs: f.abs })));
   }
   const files: OutputFile[] = [];
   for (const p of layout.paths) {
@@ -34,13 +36,13 @@ export function listOutputFiles(projectDir: string, layout: OutputLayout): { ok:
     try {
       st = statSync(abs);
     } catch {
-      return { ok: false, missing: p };
+      return err(p);
     }
     if (st.isDirectory()) for (const f of walkFiles(abs, { followSymlinks: true })) files.push({ rel: `${p}/${f.rel}`, abs: f.abs });
     else files.push({ rel: p, abs });
   }
   files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  return { ok: true, files };
+  return ok(files);
 }
 
 /** Hashes the outputs in place (through the memo, so an unchanged out/ costs one stat per file). */
@@ -52,32 +54,32 @@ export function inspectOutputs(projectDir: string, layout: OutputLayout, hasher:
     try {
       st = statSync(join(projectDir, p), { bigint: true });
     } catch {
-      return { ok: false, missing: p };
+      return err(p);
     }
     if (st.isFile()) {
       const manifest = { files: [{ path: p, hash: hasher.hashFile(join(projectDir, p), st), size: Number(st.size), exec: (Number(st.mode) & 0o111) !== 0 }] };
-      return { ok: true, hash: treeHashOf(manifest), manifest };
+      return ok({ hash: treeHashOf(manifest), manifest });
     }
   }
   let listed;
   try {
     listed = listOutputFiles(projectDir, layout);
   } catch {
-    return { ok: false, missing: layout.type === 'dir' ? layout.path : layout.paths.join(', ') };
+    return err(layout.type === 'dir' ? layout.path : layout.paths.join(', '));
   }
   if (!listed.ok) return listed;
   const files: TreeEntry[] = [];
-  for (const f of listed.files) {
+  for (const f of listed.value) {
     let st;
     try {
       st = statSync(f.abs, { bigint: true });
     } catch {
-      return { ok: false, missing: f.rel };
+      return err(f.rel);
     }
     files.push({ path: f.rel, hash: hasher.hashFile(f.abs, st), size: Number(st.size), exec: (Number(st.mode) & 0o111) !== 0 });
   }
   const manifest = { files };
-  return { ok: true, hash: treeHashOf(manifest), manifest };
+  return ok({ hash: treeHashOf(manifest), manifest });
 }
 
 /** Paths that differ between two manifests (changed, added or removed), for "output modified (a, b)". */

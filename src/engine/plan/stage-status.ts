@@ -70,14 +70,14 @@ export function assessStage(
 
   if (head && head.key === key && head.output_hash) {
     const check = inspectOutputs(ctx.pipeline.projectDir, st.layout, ctx.hasher);
-    if (check.ok && check.hash === head.output_hash) {
+    if (check.ok && check.value.hash === head.output_hash) {
       return { ...base, state: 'fresh', reasons: [], key, hit: null, outputHash: head.output_hash };
     }
-    if (!check.ok) reasons.push({ type: 'output-missing', path: check.missing });
+    if (!check.ok) reasons.push({ type: 'output-missing', path: check.error });
     else {
       const recorded = cache.readManifest(head.output_hash);
       const where = st.layout.type === 'dir' ? st.layout.path : st.layout.paths.join(', ');
-      reasons.push({ type: 'output-modified', path: where, files: recorded ? changedPaths(recorded, check.manifest) : [] });
+      reasons.push({ type: 'output-modified', path: where, files: recorded ? changedPaths(recorded, check.value.manifest) : [] });
     }
     const v = cache.verifyTree(head.output_hash);
     if (v.ok) return { ...base, state: 'cached', reasons, key, hit: head, outputHash: head.output_hash };

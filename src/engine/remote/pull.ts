@@ -20,6 +20,7 @@ import { formatReasons } from '../plan/reasons.js';
 import type { Remote } from './remote.js';
 import { fetchTree, TransferError, zeroCounts, type TransferCounts } from './transfer.js';
 import type { PlanFailure } from './push.js';
+import type { Result } from '../../contract/result.js';
 
 export interface PullReport {
   remote: string;
@@ -46,7 +47,7 @@ export async function pullStages(
   o: { targets: readonly string[]; checkout: boolean; argv: readonly string[] },
   remote: Remote,
   onStage: (stageId: string) => void = () => undefined,
-): Promise<{ ok: true; value: PullReport } | { ok: false; error: PullFailure }> {
+): Promise<Result<PullReport, PullFailure>> {
   const selection = selectStages(pipeline, o.targets);
   if (!selection.ok) return { ok: false, error: { type: 'selection', message: selection.error } };
   const lock = readLock(pipeline.projectDir);

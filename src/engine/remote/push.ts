@@ -12,6 +12,7 @@ import { openProjectForReading } from '../project.js';
 import type { TreeHash } from '../keys/hashing.js';
 import type { Remote } from './remote.js';
 import { pushTree, TransferError, zeroCounts, type TransferCounts } from './transfer.js';
+import type { Result } from '../../contract/result.js';
 
 export type PlanFailure = { type: 'selection'; message: string } | { type: 'plan'; errors: readonly PlanError[] };
 
@@ -32,7 +33,7 @@ export async function pushStages(
   targets: readonly string[],
   remote: Remote,
   onStage: (stageId: string) => void = () => undefined,
-): Promise<{ ok: true; value: PushReport } | { ok: false; error: PlanFailure }> {
+): Promise<Result<PushReport, PlanFailure>> {
   const selection = selectStages(pipeline, targets);
   if (!selection.ok) return { ok: false, error: { type: 'selection', message: selection.error } };
   const project = openProjectForReading(pipeline, source);

@@ -35,8 +35,8 @@ export function commitOutput(scope: RunScope, n: ScheduledNode, r: CommitRequest
   } else {
     for (const p of layout.paths) guardedOutPath(pipeline.projectDir, p);
     const listed = listOutputFiles(pipeline.projectDir, layout);
-    if (!listed.ok) throw new OutputMissingError(`the command did not write its declared out ${listed.missing}`);
-    stored = cache.ingestFilesByCopy(listed.files);
+    if (!listed.ok) throw new OutputMissingError(`the command did not write its declared out ${listed.error}`);
+    stored = cache.ingestFilesByCopy(listed.value);
   }
   crashPoint('ingested');
   const previous = store.headExecution(n.id, true);
