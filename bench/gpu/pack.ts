@@ -5,7 +5,7 @@
  *   node dist/bench/gpu/pack.js [--out .gpu-pack] [--budget-mib 64] [--node PATH] [--libvulkan FILE]
  *
  *   OUT/node.xz            this Node binary, xz -6 (--xz-level N)
- *   OUT/payload.tar.xz     package.json (type: module), dist/src/core, dist/bench/gpu, and the node_modules subset
+ *   OUT/payload.tar.xz     package.json (type: module), dist/src/core, dist/src/contract, dist/bench/gpu, and the node_modules subset
  *   OUT/libvulkan.so.1     the Vulkan loader (Debian's libvulkan1, via apt-get download; or --libvulkan FILE)
  *   OUT/manifest.json      versions and sizes
  *
