@@ -17,7 +17,7 @@ const MODULES = Array.from({ length: 4 }, (_, l) => SUFFIXES.map((s) => `model.l
 function parse(raw: Record<string, unknown>): PeftAdapterConfig {
   const r = parseAdapterConfig(raw, 'adapter_config.json');
   assert.ok(r.ok, r.ok ? '' : r.error);
-  return r.value;
+  return r.value.config;
 }
 
 function parseError(raw: Record<string, unknown>): string {
@@ -81,7 +81,7 @@ void test('features we do not implement are rejected, naming the key', () => {
   assert.match(parseError({ peft_type: 'OFT', r: 4 }), /oft_block_size" is missing/);
   assert.match(parseError({ peft_type: 'IA3', target_modules: ['k_proj'], feedforward_modules: ['down_proj'] }), /subset of target_modules; not targeted: down_proj/);
   const w = parseAdapterConfig({ peft_type: 'LORA', fan_in_fan_out: true }, 'f.json');
-  assert.ok(w.ok && w.warnings.some((m) => /fan_in_fan_out/.test(m)));
+  assert.ok(w.ok && w.value.warnings.some((m) => /fan_in_fan_out/.test(m)));
 });
 
 void test('OFT block size: PEFT adjust_oft_parameters (nearest divisor, ties to the smaller)', () => {

@@ -35,7 +35,7 @@ function load(type: string) {
   const tensors = readTensors(join(FIXTURES, 'adapters', fx.tensors_file));
   const parsed = parseAdapterConfig(fx.config, `${type}.json config`);
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
-  const config: PeftAdapterConfig = parsed.value;
+  const config: PeftAdapterConfig = parsed.value.config;
   const [target] = resolveTargets(config, [fx.module], 'qwen3');
   assert.ok(target !== undefined, `${fx.module} is not targeted by the fixture config`);
   const tensorOf = (role: string) => {

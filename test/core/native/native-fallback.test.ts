@@ -23,20 +23,20 @@ const sum = tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).dataSync()[0];
 console.log(JSON.stringify({ ...r, hasNative: tf.findBackendFactory('native') !== null, sum }));
 `;
 
-function runProbe(env: Record<string, string>): { ok: boolean; reason?: string; hasNative: boolean; sum: number } {
+function runProbe(env: Record<string, string>): { ok: boolean; error?: string; hasNative: boolean; sum: number } {
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], {
     cwd: fileURLToPath(new URL('../../../..', import.meta.url)),
     env: { ...process.env, ...env },
     encoding: 'utf8',
   });
   const last = out.trim().split('\n').pop() ?? '';
-  return JSON.parse(last) as { ok: boolean; reason?: string; hasNative: boolean; sum: number };
+  return JSON.parse(last) as { ok: boolean; error?: string; hasNative: boolean; sum: number };
 }
 
 void test('a missing addon build gives a reason and leaves tfjs working', () => {
   const r = runProbe({ WSFLOW_NATIVE_ADDON: '/nonexistent/wsflow_blas.node' });
   assert.equal(r.ok, false);
-  assert.match(r.reason ?? '', /not built.*setup-native\.sh/);
+  assert.match(r.error ?? '', /not built.*setup-native\.sh/);
   assert.equal(r.hasNative, false);
   assert.equal(r.sum, 3);
 });
@@ -44,7 +44,7 @@ void test('a missing addon build gives a reason and leaves tfjs working', () => 
 void test('WSFLOW_NATIVE=0 disables the backend', () => {
   const r = runProbe({ WSFLOW_NATIVE: '0' });
   assert.equal(r.ok, false);
-  assert.match(r.reason ?? '', /disabled by WSFLOW_NATIVE=0/);
+  assert.match(r.error ?? '', /disabled by WSFLOW_NATIVE=0/);
   assert.equal(r.hasNative, false);
 });
 
@@ -55,7 +55,7 @@ void test('a file that is not a loadable addon is refused with the loader error'
     writeFileSync(bogus, 'not an ELF file');
     const r = runProbe({ WSFLOW_NATIVE_ADDON: bogus });
     assert.equal(r.ok, false);
-    assert.match(r.reason ?? '', /failed to load/);
+    assert.match(r.error ?? '', /failed to load/);
     assert.equal(r.hasNative, false);
     assert.equal(r.sum, 3);
   } finally {
@@ -66,5 +66,5 @@ void test('a file that is not a loadable addon is refused with the loader error'
 void test('a bad WSFLOW_NATIVE_THREADS is an error naming the variable', () => {
   const r = runProbe({ WSFLOW_NATIVE_THREADS: 'two' });
   assert.equal(r.ok, false);
-  assert.match(r.reason ?? '', /WSFLOW_NATIVE_THREADS must be a positive integer, got 'two'/);
+  assert.match(r.error ?? '', /WSFLOW_NATIVE_THREADS must be a positive integer, got 'two'/);
 });

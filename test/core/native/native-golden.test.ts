@@ -22,8 +22,8 @@ const fixtureDir = fileURLToPath(new URL('../../../../test/fixtures/qwen3-tiny',
 const golden = JSON.parse(readFileSync(`${fixtureDir}/golden.json`, 'utf8')) as Golden;
 
 const enabled = await enableNative(tf);
-const skip = enabled.ok ? false : `native addon unavailable: ${enabled.reason}`;
-if (!enabled.ok) console.log(`# SKIP native golden test: ${enabled.reason}`);
+const skip = enabled.ok ? false : `native addon unavailable: ${enabled.error}`;
+if (!enabled.ok) console.log(`# SKIP native golden test: ${enabled.error}`);
 
 void test('qwen3-tiny logits on native match golden.json within its tolerance', { skip }, async () => {
   const info = await initBackend('native');

@@ -15,8 +15,8 @@ import { frozenLinearOutIn } from '../../../src/core/qwen3/ops.js';
 
 await registerAllGradients();
 const enabled = await enableNative(tf);
-const skip = enabled.ok ? false : `native addon unavailable: ${enabled.reason}`;
-if (!enabled.ok) console.log(`# SKIP native kernel tests: ${enabled.reason}`);
+const skip = enabled.ok ? false : `native addon unavailable: ${enabled.error}`;
+if (!enabled.ok) console.log(`# SKIP native kernel tests: ${enabled.error}`);
 
 function randomArray(rng: Rng, n: number): Float32Array {
   const out = new Float32Array(n);
@@ -68,9 +68,9 @@ function inputs(rng: Rng, ...shapes: number[][]): Inputs {
 void test('enableNative reports the backend and its kernels', { skip }, () => {
   assert.ok(enabled.ok);
   if (!enabled.ok) return;
-  assert.equal(enabled.backendName, 'native');
-  assert.match(enabled.detail, /OpenBLAS/);
-  assert.match(enabled.detail, /BatchMatMul/);
+  assert.equal(enabled.value.backendName, 'native');
+  assert.match(enabled.value.detail, /OpenBLAS/);
+  assert.match(enabled.value.detail, /BatchMatMul/);
 });
 
 void test('matMul: every transpose combination, broadcast batch dims, size-1 edges', { skip }, async () => {

@@ -14,7 +14,7 @@ import { Rng } from '../../../src/core/random.js';
 import { assertClose, FIXTURES, flat, readJson, readTensors } from '../adapters/helpers.js';
 
 const load = loadAddon();
-const skip = nativeSvdAvailable() ? false : `native addon without topSvd: ${load.ok ? 'rebuild it (npm run build:native)' : load.reason}`;
+const skip = nativeSvdAvailable() ? false : `native addon without topSvd: ${load.ok ? 'rebuild it (npm run build:native)' : load.error}`;
 if (skip !== false) console.log(`# SKIP native SVD tests: ${skip}`);
 
 interface PissaFixture {
@@ -98,14 +98,14 @@ void test('LAPACK top-k SVD gives the same bytes for 1 and 2 threads, and refuse
   assert.ok(load.ok);
   const rng = new Rng(16);
   const w = decayingMatrix(rng, 200, 120);
-  load.addon.setThreads(1);
+  load.value.addon.setThreads(1);
   const one = topSvd(w, 200, 120, 16, 'lapack');
-  load.addon.setThreads(2);
+  load.value.addon.setThreads(2);
   const two = topSvd(w, 200, 120, 16, 'lapack');
   assert.deepEqual(Buffer.from(one.u.buffer), Buffer.from(two.u.buffer));
   assert.deepEqual(Buffer.from(one.v.buffer), Buffer.from(two.v.buffer));
   assert.deepEqual(one.s, two.s);
   assert.throws(() => topSvd(w, 200, 120, 121, 'lapack'), /rank 121 exceeds min\(out, in\) = 120/);
   const u = new Float64Array(4), s = new Float64Array(2), v = new Float64Array(4);
-  assert.throws(() => load.addon.topSvd?.(new Float64Array(4), 2, 2, 3, u, s, v), /topSvd needs 1 <= k <= min\(rows, cols\)/);
+  assert.throws(() => load.value.addon.topSvd?.(new Float64Array(4), 2, 2, 3, u, s, v), /topSvd needs 1 <= k <= min\(rows, cols\)/);
 });

@@ -14,8 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { enableNative } from '../../../src/core/native/index.js';
 
 const enabled = await enableNative(tf);
-const skip = enabled.ok ? false : `native addon unavailable: ${enabled.reason}`;
-if (!enabled.ok) console.log(`# SKIP native thread tests: ${enabled.reason}`);
+const skip = enabled.ok ? false : `native addon unavailable: ${enabled.error}`;
+if (!enabled.ok) console.log(`# SKIP native thread tests: ${enabled.error}`);
 
 const nativeIndex = fileURLToPath(new URL('../../../src/core/native/index.js', import.meta.url));
 const probe = `
@@ -24,7 +24,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { createHash } from 'node:crypto';
 const { enableNative } = await import(${JSON.stringify(nativeIndex)});
 const r = await enableNative(tf);
-if (!r.ok) throw new Error(r.reason);
+if (!r.ok) throw new Error(r.error);
 await tf.setBackend('native');
 const x = tf.randomNormal([8, 256, 512], 0, 1, 'float32', 1);
 const w = tf.randomNormal([1536, 512], 0, 0.05, 'float32', 2);

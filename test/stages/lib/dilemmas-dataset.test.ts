@@ -7,17 +7,18 @@ import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
 import { DEFAULT_DILEMMA_DATASET, hfHubCacheDir, loadDilemmaRows, resolveDilemmaFiles, selectDilemmaRows, validateDilemmaRecord, type DilemmaRow, type ResolvedDilemmaFiles } from '../../../stages/lib/dilemmas-dataset.js';
 
+import type { Result } from '../../../src/contract/result.js';
 import { REPO_ROOT as ROOT } from '../../helpers/repo-root.js';
 const SYNTHETIC = join(ROOT, 'data', 'synthetic-dilemmas');
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 
-function ok<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
+function unwrap<T>(r: Result<T, string>): T {
   if (!r.ok) throw new Error(r.error);
   return r.value;
 }
 
 async function synthetic(): Promise<DilemmaRow[]> {
-  return loadDilemmaRows(ok(resolveDilemmaFiles({ kind: 'path', path: SYNTHETIC })));
+  return loadDilemmaRows(unwrap(resolveDilemmaFiles({ kind: 'path', path: SYNTHETIC })));
 }
 
 function parquetOf(rows: readonly DilemmaRow[], opts: { codec?: 'SNAPPY' | 'GZIP' | 'UNCOMPRESSED'; labelType?: 'INT64' | 'DOUBLE' } = {}): ArrayBuffer {
@@ -59,7 +60,7 @@ function hfCache(files: Record<string, ArrayBuffer | string>, opts: { ref?: bool
 const HF = { kind: 'hf', ...DEFAULT_DILEMMA_DATASET } as const;
 
 void test('the shipped synthetic set loads, is labelled synthetic, and selects as §9.1', async () => {
-  const resolved = ok(resolveDilemmaFiles({ kind: 'path', path: 'data/synthetic-dilemmas' }, { projectDir: ROOT }));
+  const resolved = unwrap(resolveDilemmaFiles({ kind: 'path', path: 'data/synthetic-dilemmas' }, { projectDir: ROOT }));
   assert.deepEqual(resolved.files, [join(SYNTHETIC, 'test.jsonl')]);
   assert.equal(resolved.format, 'jsonl');
   const rows = await loadDilemmaRows(resolved);
@@ -89,7 +90,7 @@ void test('parquet round trip through the HF cache layout <config>/<split>-00000
   const home = hfCache({ 'honesty_eval/test-00000-of-00001.parquet': parquetOf(rows), 'README.md': '# no front matter\n', 'other_config/test-00000-of-00001.parquet': parquetOf(rows.slice(0, 2)) });
   const env = { HF_HOME: home };
   assert.equal(hfHubCacheDir(env), join(home, 'hub'));
-  const resolved = ok(resolveDilemmaFiles(HF, { env }));
+  const resolved = unwrap(resolveDilemmaFiles(HF, { env }));
   assert.equal(resolved.format, 'parquet');
   assert.deepEqual(resolved.files, [join(home, 'hub', 'datasets--wassname--daily_dilemmas-self-honesty', 'snapshots', COMMIT, 'honesty_eval', 'test-00000-of-00001.parquet')]);
   assert.deepEqual(await loadDilemmaRows(resolved), rows);
@@ -103,7 +104,7 @@ void test('parquet: gzip codec, DOUBLE labels, several shards read in name order
     'honesty_eval/test-00001-of-00002.parquet': parquetOf(rows.slice(20), { codec: 'GZIP', labelType: 'DOUBLE' }),
     'honesty_eval/test-00000-of-00002.parquet': parquetOf(rows.slice(0, 20), { codec: 'UNCOMPRESSED' }),
   });
-  const resolved = ok(resolveDilemmaFiles(HF, { env: { HF_HOME: home } }));
+  const resolved = unwrap(resolveDilemmaFiles(HF, { env: { HF_HOME: home } }));
   assert.equal(resolved.files.length, 2);
   assert.deepEqual(await loadDilemmaRows(resolved), rows);
 });
@@ -112,17 +113,17 @@ void test('other layouts: the dataset card configs mapping, data/<split>-*.parqu
   const rows = await synthetic();
   const card = '---\nconfigs:\n- config_name: honesty_eval\n  data_files:\n  - split: test\n    path: shards/he-test-*.parquet\n  - split: train\n    path: shards/he-train-*.parquet\n---\n# card\n';
   const a = hfCache({ 'README.md': card, 'shards/he-test-0.parquet': parquetOf(rows), 'shards/he-train-0.parquet': parquetOf(rows.slice(0, 2)) });
-  const ra = ok(resolveDilemmaFiles(HF, { env: { HF_HOME: a } }));
+  const ra = unwrap(resolveDilemmaFiles(HF, { env: { HF_HOME: a } }));
   assert.match(ra.description, /dataset card config honesty_eval, split test/);
   assert.equal((await loadDilemmaRows(ra)).length, 48);
 
   const b = hfCache({ 'data/test-00000-of-00001.parquet': parquetOf(rows) });
-  assert.equal(ok(resolveDilemmaFiles({ ...HF, config: 'default' }, { env: { HF_HOME: b } })).files.length, 1);
+  assert.equal(unwrap(resolveDilemmaFiles({ ...HF, config: 'default' }, { env: { HF_HOME: b } })).files.length, 1);
   const noConfig = resolveDilemmaFiles(HF, { env: { HF_HOME: b } });
   assert.ok(!noConfig.ok && /no files for config "honesty_eval" split "test".*looked for honesty_eval\/test-\*\.<ext>, honesty_eval\/test\/\*\.<ext>/.test(noConfig.error), 'a named config never falls back to the default config\'s files');
 
   const c = hfCache({ 'honesty_eval/test/0000.parquet': parquetOf(rows) }, { ref: false });
-  const rc = ok(resolveDilemmaFiles(HF, { env: { HF_HOME: c } }));
+  const rc = unwrap(resolveDilemmaFiles(HF, { env: { HF_HOME: c } }));
   assert.match(rc.description, /honesty_eval\/test\/\*\.<ext>/);
   assert.ok(!resolveDilemmaFiles({ ...HF, revision: 'v2' }, { env: { HF_HOME: c } }).ok);
 });
@@ -154,12 +155,12 @@ void test('CSV and JSON files load to the same rows; a directory of one format i
   const cols = Object.keys(rows[0] as DilemmaRow) as (keyof DilemmaRow)[];
   const q = (v: unknown): string => (typeof v === 'string' ? `"${v.replaceAll('"', '""')}"` : typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v));
   writeFileSync(join(dir, 'rows.csv'), [cols.join(','), ...rows.map((r) => cols.map((c) => q(r[c])).join(','))].join('\n') + '\n');
-  const csv: ResolvedDilemmaFiles = ok(resolveDilemmaFiles({ kind: 'path', path: join(dir, 'rows.csv') }));
+  const csv: ResolvedDilemmaFiles = unwrap(resolveDilemmaFiles({ kind: 'path', path: join(dir, 'rows.csv') }));
   assert.deepEqual(await loadDilemmaRows(csv), rows);
   const jdir = mkdtempSync(join(tmpdir(), 'wsflow-dd-'));
   writeFileSync(join(jdir, 'part-b.json'), JSON.stringify(rows.slice(10)));
   writeFileSync(join(jdir, 'part-a.json'), JSON.stringify(rows.slice(0, 10)));
-  const whole = ok(resolveDilemmaFiles({ kind: 'path', path: jdir }));
+  const whole = unwrap(resolveDilemmaFiles({ kind: 'path', path: jdir }));
   assert.match(whole.description, /all json files/);
   assert.deepEqual(await loadDilemmaRows(whole), rows);
 });
@@ -175,12 +176,12 @@ void test('schema validation names the file, the row and the field', async () =>
   assert.throws(() => validateDilemmaRecord({ ...good, to_do_has_positive_honesty: 'perhaps' }, f, 0), /field "to_do_has_positive_honesty": expected a boolean/);
   const dir = mkdtempSync(join(tmpdir(), 'wsflow-dd-'));
   writeFileSync(join(dir, 'test.jsonl'), `${JSON.stringify(good)}\n{oops\n`);
-  await assert.rejects(loadDilemmaRows(ok(resolveDilemmaFiles({ kind: 'path', path: dir }))), /test\.jsonl: line 2: invalid JSON/);
+  await assert.rejects(loadDilemmaRows(unwrap(resolveDilemmaFiles({ kind: 'path', path: dir }))), /test\.jsonl: line 2: invalid JSON/);
   writeFileSync(join(dir, 'test.jsonl'), `${JSON.stringify(good)}\n${JSON.stringify({ ...good, dilemma_idx: 2 })}\n`);
-  await assert.rejects(loadDilemmaRows(ok(resolveDilemmaFiles({ kind: 'path', path: dir }))), /test\.jsonl: row 1: duplicate idx 1/);
+  await assert.rejects(loadDilemmaRows(unwrap(resolveDilemmaFiles({ kind: 'path', path: dir }))), /test\.jsonl: row 1: duplicate idx 1/);
   writeFileSync(join(dir, 'test.jsonl'), '\n');
-  await assert.rejects(loadDilemmaRows(ok(resolveDilemmaFiles({ kind: 'path', path: dir }))), /no rows/);
+  await assert.rejects(loadDilemmaRows(unwrap(resolveDilemmaFiles({ kind: 'path', path: dir }))), /no rows/);
   const pq = join(dir, 'broken.parquet');
   writeFileSync(pq, 'PAR1 not really');
-  await assert.rejects(loadDilemmaRows(ok(resolveDilemmaFiles({ kind: 'path', path: pq }))), /broken\.parquet: cannot read parquet/);
+  await assert.rejects(loadDilemmaRows(unwrap(resolveDilemmaFiles({ kind: 'path', path: pq }))), /broken\.parquet: cannot read parquet/);
 });
