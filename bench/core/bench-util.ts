@@ -13,7 +13,7 @@ export async function useBackend(name: string): Promise<string> {
     await import('@tensorflow/tfjs-backend-wasm');
   } else if (name === 'native') {
     const r = await enableNative(tf);
-    if (!r.ok) throw new Error(`native backend unavailable: ${r.reason}`);
+    if (!r.ok) throw new Error(`native backend unavailable: ${r.error}`);
   }
   if (!(await tf.setBackend(name))) throw new Error(`backend ${name} failed to initialise`);
   await tf.ready();

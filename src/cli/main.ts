@@ -8,7 +8,7 @@ import type { CommandRegistrar } from './command-registrar.js';
 /**
  * Each area's registrar and the subcommands it registers. Only the invoked subcommand's area is imported (a
  * `wsflow status` has no use for `model` or `report`); help, a bare `wsflow` and unknown commands load them all, in
- * this order. test/engine/cli-start.test.ts checks the names against what each registrar registers.
+ * this order. test/cli/cli-start.test.ts checks the names against what each registrar registers.
  */
 export const AREAS: readonly { commands: readonly string[]; load(): Promise<CommandRegistrar> }[] = [
   {

@@ -112,11 +112,11 @@ export async function backendsReport(opts: { seconds: number; n: number }): Prom
     const auto = await probeBackend(name, 'auto');
     const forced = auto.ok ? auto : await probeBackend(name, 'forced');
     if (!forced.ok) {
-      rows.push({ name, loads: false, detail: forced.reason, auto: false });
+      rows.push({ name, loads: false, detail: forced.error, auto: false });
       continue;
     }
-    const row: BackendReportRow = { name, loads: true, detail: forced.detail, auto: auto.ok };
-    if (!auto.ok) row.autoReason = auto.reason;
+    const row: BackendReportRow = { name, loads: true, detail: forced.value, auto: auto.ok };
+    if (!auto.ok) row.autoReason = auto.error;
     row.probe = await matmulProbe(opts.n, opts.seconds);
     rows.push(row);
   }

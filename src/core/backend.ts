@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
+import { err, ok, type Result } from '../contract/result.js';
 import { reportNativeFallback } from './native/fallback-notice.js';
 
 export const BACKEND_NAMES = ['webgpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
@@ -23,7 +24,8 @@ export interface BackendInfo {
   detail: string;
 }
 
-type Attempt = { ok: true; detail: string } | { ok: false; reason: string };
+/** the backend's one-line detail, or why it cannot be used */
+type Attempt = Result<string, string>;
 /** `auto`: only what a user would want without asking (no software GPU adapter); `forced`: named by the user. */
 type Mode = 'auto' | 'forced';
 
@@ -66,14 +68,14 @@ async function tryTensorflow(): Promise<Attempt> {
       reasons.push(`${pkg} loaded but registered its backend with a different @tensorflow/tfjs-core instance`);
       continue;
     }
-    if (await activate('tensorflow')) return { ok: true, detail: `${pkg} (libtensorflow)` };
+    if (await activate('tensorflow')) return ok(`${pkg} (libtensorflow)`);
     reasons.push(`${pkg}: backend failed to initialise`);
   }
-  return { ok: false, reason: reasons.join('; ') };
+  return err(reasons.join('; '));
 }
 
 interface WebgpuModule {
-  enableWebgpu(t: typeof tf): Promise<{ ok: true; value: { adapter: { software: boolean; description: string }; detail: string } } | { ok: false; error: string }>;
+  enableWebgpu(t: typeof tf): Promise<Result<{ adapter: { software: boolean; description: string }; detail: string }, string>>;
 }
 
 /**
@@ -91,26 +93,26 @@ export function gpuDeviceNodes(): string[] | null {
 async function tryWebgpu(mode: Mode): Promise<Attempt> {
   if (mode === 'auto') {
     const nodes = gpuDeviceNodes();
-    if (nodes !== null && nodes.length === 0) return { ok: false, reason: 'no GPU device node (/dev/dri/renderD*, /dev/nvidia0); a software adapter is used only when forced' };
+    if (nodes !== null && nodes.length === 0) return err('no GPU device node (/dev/dri/renderD*, /dev/nvidia0); a software adapter is used only when forced');
   }
   let mod: WebgpuModule;
   try {
     const spec = new URL('./webgpu/index.js', import.meta.url).href;
     mod = (await import(spec)) as WebgpuModule;
   } catch (e) {
-    return { ok: false, reason: `webgpu module not available: ${(e as Error).message.split('\n')[0] ?? ''}` };
+    return err(`webgpu module not available: ${(e as Error).message.split('\n')[0] ?? ''}`);
   }
   const r = await mod.enableWebgpu(tf);
-  if (!r.ok) return { ok: false, reason: r.error };
+  if (!r.ok) return err(r.error);
   if (mode === 'auto' && r.value.adapter.software) {
-    return { ok: false, reason: `the adapter is a software rasteriser (${r.value.adapter.description}): used only when forced (--backend webgpu)` };
+    return err(`the adapter is a software rasteriser (${r.value.adapter.description}): used only when forced (--backend webgpu)`);
   }
-  if (!(await activate('webgpu'))) return { ok: false, reason: 'webgpu backend registered but the device failed to initialise' };
-  return { ok: true, detail: r.value.detail };
+  if (!(await activate('webgpu'))) return err('webgpu backend registered but the device failed to initialise');
+  return ok(r.value.detail);
 }
 
 interface NativeModule {
-  enableNative(t: typeof tf): Promise<{ ok: true; backendName: string; detail: string } | { ok: false; reason: string }>;
+  enableNative(t: typeof tf): Promise<Result<{ backendName: string; detail: string }, string>>;
 }
 
 async function tryNative(): Promise<Attempt> {
@@ -120,18 +122,18 @@ async function tryNative(): Promise<Attempt> {
     const spec = new URL('./native/index.js', import.meta.url).href;
     mod = (await import(spec)) as NativeModule;
   } catch (e) {
-    return { ok: false, reason: `native module not available: ${(e as Error).message.split('\n')[0] ?? ''}` };
+    return err(`native module not available: ${(e as Error).message.split('\n')[0] ?? ''}`);
   }
   let r: Awaited<ReturnType<NativeModule['enableNative']>>;
   try {
     r = await mod.enableNative(tf);
   } catch (e) {
-    return { ok: false, reason: `native backend failed: ${(e as Error).message}` };
+    return err(`native backend failed: ${(e as Error).message}`);
   }
-  if (!r.ok) return { ok: false, reason: r.reason };
-  if (r.backendName !== 'native') return { ok: false, reason: `native module registered backend "${r.backendName}", expected "native"` };
-  if (!(await activate(r.backendName))) return { ok: false, reason: 'native backend registered but failed to initialise' };
-  return { ok: true, detail: `native (${r.detail})` };
+  if (!r.ok) return err(r.error);
+  if (r.value.backendName !== 'native') return err(`native module registered backend "${r.value.backendName}", expected "native"`);
+  if (!(await activate(r.value.backendName))) return err('native backend registered but failed to initialise');
+  return ok(`native (${r.value.detail})`);
 }
 
 async function tryWasm(): Promise<Attempt> {
@@ -143,17 +145,17 @@ async function tryWasm(): Promise<Attempt> {
       wasmPathsSet = true;
     }
   } catch (e) {
-    return { ok: false, reason: `cannot locate the tfjs wasm binaries: ${(e as Error).message}` };
+    return err(`cannot locate the tfjs wasm binaries: ${(e as Error).message}`);
   }
-  if (!(await activate('wasm'))) return { ok: false, reason: 'wasm backend failed to initialise' };
+  if (!(await activate('wasm'))) return err('wasm backend failed to initialise');
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   const threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true;
-  return { ok: true, detail: `wasm (tfjs-backend-wasm ${tfWasm.version_wasm}, ${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'single-threaded'})` };
+  return ok(`wasm (tfjs-backend-wasm ${tfWasm.version_wasm}, ${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'single-threaded'})`);
 }
 
 async function tryCpu(): Promise<Attempt> {
-  if (!(await activate('cpu'))) return { ok: false, reason: 'cpu backend failed to initialise' };
-  return { ok: true, detail: `cpu (pure JavaScript, tfjs-core ${tf.version_core})` };
+  if (!(await activate('cpu'))) return err('cpu backend failed to initialise');
+  return ok(`cpu (pure JavaScript, tfjs-core ${tf.version_core})`);
 }
 
 const ATTEMPTS: Record<BackendName, (mode: Mode) => Promise<Attempt>> = {
@@ -175,8 +177,8 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
   if (choice !== 'auto') {
     if (current?.name === choice && tf.getBackend() === choice) return current;
     const r = await ATTEMPTS[choice]('forced');
-    if (!r.ok) throw new Error(`backend "${choice}" was requested${requested === undefined ? ' (WSFLOW_BACKEND)' : ''} but cannot be used: ${r.reason}`);
-    current = { name: choice, detail: r.detail };
+    if (!r.ok) throw new Error(`backend "${choice}" was requested${requested === undefined ? ' (WSFLOW_BACKEND)' : ''} but cannot be used: ${r.error}`);
+    current = { name: choice, detail: r.value };
     return current;
   }
   if (current !== undefined && tf.getBackend() === current.name) return current;
@@ -186,11 +188,11 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
     const r = await ATTEMPTS[name]('auto');
     if (r.ok) {
       if (nativeReason !== undefined) reportNativeFallback(nativeReason, name);
-      current = { name, detail: r.detail };
+      current = { name, detail: r.value };
       return current;
     }
-    if (name === 'native') nativeReason = r.reason;
-    skipped.push(`${name}: ${r.reason}`);
+    if (name === 'native') nativeReason = r.error;
+    skipped.push(`${name}: ${r.error}`);
   }
   throw new Error(`no TensorFlow.js backend could be initialised:\n  ${skipped.join('\n  ')}`);
 }
@@ -228,6 +230,6 @@ export function memoryInfo(): MemoryInfo {
  * Try one backend as auto-selection would (`auto`) or as `--backend` does (`forced`), and leave it active when it
  * loads: what `wsflow backends` reports for each. Does not change the backend `ensureBackend` returns.
  */
-export async function probeBackend(name: BackendName, mode: 'auto' | 'forced'): Promise<{ ok: true; detail: string } | { ok: false; reason: string }> {
+export async function probeBackend(name: BackendName, mode: 'auto' | 'forced'): Promise<Attempt> {
   return ATTEMPTS[name](mode);
 }

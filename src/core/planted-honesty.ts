@@ -47,7 +47,7 @@ export const PERSONA_LEXICON: Readonly<Record<string, 1 | -1>> = {
 
 /**
  * Honest (+) and dishonest (−) action words, as Qwen3 tokens (" Ad|mit" → "mit", " Den|y" → " Den"). Chosen for
- * the shipped synthetic dilemmas (test/stages/planted-model.test.ts checks every row's sign); on other rows the
+ * the shipped synthetic dilemmas (test/stages/model/planted-model.test.ts checks every row's sign); on other rows the
  * lexicon reads what it reads.
  */
 export const ACTION_LEXICON: Readonly<Record<string, number>> = {

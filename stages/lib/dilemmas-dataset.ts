@@ -15,6 +15,7 @@ function parseYaml(text: string): unknown {
 }
 import { parseCsv } from './csv.js';
 import { hfHubCacheDir } from '../../src/core/model-dir.js';
+import { err, ok, type Result } from '../../src/contract/result.js';
 
 export const DEFAULT_DILEMMA_DATASET = { dataset: 'wassname/daily_dilemmas-self-honesty', config: 'honesty_eval', split: 'test' } as const;
 
@@ -38,7 +39,7 @@ export interface ResolvedDilemmaFiles {
   description: string;
 }
 
-export type ResolveResult = { ok: true; value: ResolvedDilemmaFiles } | { ok: false; error: string };
+export type ResolveResult = Result<ResolvedDilemmaFiles, string>;
 
 /** Where to read HF_HUB_CACHE / HF_HOME / XDG_CACHE_HOME from (default: process.env). */
 export type HfCacheEnv = Readonly<Record<string, string | undefined>>;
@@ -198,25 +199,25 @@ export function resolveDilemmaFiles(source: DilemmaSource, opts: { projectDir?: 
   const split = source.split ?? DEFAULT_DILEMMA_DATASET.split;
   if (source.kind === 'path') {
     const p = isAbsolute(source.path) ? source.path : resolve(opts.projectDir ?? process.cwd(), source.path);
-    if (!existsSync(p)) return { ok: false, error: `daily-dilemmas data not found: ${p} does not exist` };
+    if (!existsSync(p)) return err(`daily-dilemmas data not found: ${p} does not exist`);
     if (statSync(p).isFile()) {
       const format = formatOf(p);
-      if (format === undefined) return { ok: false, error: `daily-dilemmas data ${p}: unsupported file type "${extname(p)}" (expected .parquet, .jsonl, .json or .csv)` };
-      return { ok: true, value: { files: [p], format, root: dirname(p), description: `the file ${basename(p)}` } };
+      if (format === undefined) return err(`daily-dilemmas data ${p}: unsupported file type "${extname(p)}" (expected .parquet, .jsonl, .json or .csv)`);
+      return ok({ files: [p], format, root: dirname(p), description: `the file ${basename(p)}` });
     }
     const found = resolveInRoot(p, source.config, split, true);
-    if (found.value) return { ok: true, value: found.value };
+    if (found.value) return ok(found.value);
     const direct = pickFormat(p, listFiles(p).filter((f) => formatOf(f) !== undefined));
-    if (direct) return { ok: true, value: { ...direct, root: p, description: `all ${direct.format} files` } };
-    return { ok: false, error: `daily-dilemmas data: no data files for split "${split}" in ${p}; looked for ${found.tried.join(', ')}, then for any .parquet/.jsonl/.json/.csv file directly in it` };
+    if (direct) return ok({ ...direct, root: p, description: `all ${direct.format} files` });
+    return err(`daily-dilemmas data: no data files for split "${split}" in ${p}; looked for ${found.tried.join(', ')}, then for any .parquet/.jsonl/.json/.csv file directly in it`);
   }
 
   const parts = source.dataset.split('/');
-  if (parts.length !== 2 || parts.some((x) => x === '')) return { ok: false, error: `dataset id must look like ORG/NAME, got ${JSON.stringify(source.dataset)}` };
+  if (parts.length !== 2 || parts.some((x) => x === '')) return err(`dataset id must look like ORG/NAME, got ${JSON.stringify(source.dataset)}`);
   const hub = hfHubCacheDir(opts.env);
   const repoDir = join(hub, `datasets--${parts[0]}--${parts[1]}`);
   if (!existsSync(repoDir)) {
-    return { ok: false, error: `dataset ${source.dataset} is not in the local Hugging Face cache: ${repoDir} does not exist (cache from $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub); nothing is downloaded: ${howToGet(source.dataset)}` };
+    return err(`dataset ${source.dataset} is not in the local Hugging Face cache: ${repoDir} does not exist (cache from $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub); nothing is downloaded: ${howToGet(source.dataset)}`);
   }
   const revision = source.revision ?? 'main';
   let commit: string | undefined;
@@ -227,14 +228,14 @@ export function resolveDilemmaFiles(source: DilemmaSource, opts: { projectDir?: 
   if (commit === undefined) {
     const snaps = listDirs(snapshots);
     if (snaps.length === 1 && source.revision === undefined) commit = snaps[0];
-    else return { ok: false, error: `dataset ${source.dataset}: no ref "${revision}" at ${refFile} and ${snaps.length} snapshots in ${snapshots}; pass a revision (commit hash) or ${howToGet(source.dataset)}` };
+    else return err(`dataset ${source.dataset}: no ref "${revision}" at ${refFile} and ${snaps.length} snapshots in ${snapshots}; pass a revision (commit hash) or ${howToGet(source.dataset)}`);
   }
   const root = join(snapshots, commit as string);
-  if (!existsSync(root)) return { ok: false, error: `dataset ${source.dataset}: ${refFile} points at ${commit} but ${root} does not exist; ${howToGet(source.dataset)}` };
+  if (!existsSync(root)) return err(`dataset ${source.dataset}: ${refFile} points at ${commit} but ${root} does not exist; ${howToGet(source.dataset)}`);
   const config = source.config ?? DEFAULT_DILEMMA_DATASET.config;
   const found = resolveInRoot(root, config, split, config === 'default');
-  if (found.value) return { ok: true, value: { ...found.value, revision: commit as string } };
-  return { ok: false, error: `dataset ${source.dataset}: no files for config "${config}" split "${split}" in ${root}; looked for ${found.tried.join(', ')}; ${howToGet(source.dataset)}` };
+  if (found.value) return ok({ ...found.value, revision: commit as string });
+  return err(`dataset ${source.dataset}: no files for config "${config}" split "${split}" in ${root}; looked for ${found.tried.join(', ')}; ${howToGet(source.dataset)}`);
 }
 
 function listDirs(dir: string): string[] {

@@ -38,7 +38,7 @@ export const modelKind = defineKind({
   resources: 'cpu',
   externalInputs(params, env): ExternalInputsResult {
     const checked = checkModelParams(params);
-    if (!checked.ok) return { ok: false, error: checked.error, param: checked.param };
+    if (!checked.ok) return { ok: false, error: checked.error.message, param: checked.error.param };
     if (checked.value.tiny !== undefined) return { ok: true, inputs: tinyTokenizerFiles().map((path) => ({ label: 'tokenizer', path })) };
     const resolved = resolveModelDir(checked.value.id, { baseDir: env.projectDir });
     if (!resolved.ok) return { ok: false, param: 'id', error: `${resolved.error}; ${SMOKE_HINT}` };

@@ -33,7 +33,7 @@ function fingerprintFiles(ctx: KindContext<ModelParamValues>, paths: readonly st
 
 async function run(ctx: KindContext<ModelParamValues>): Promise<void> {
   const checked = checkModelParams(ctx.params);
-  if (!checked.ok) throw new Error(checked.error);
+  if (!checked.ok) throw new Error(checked.error.message);
   let ref: ModelRef;
   if (checked.value.tiny !== undefined) {
     const t = checked.value.tiny;

@@ -1,4 +1,6 @@
 /** The `model` kind's `with:` params: the schema, declared once, and the type the stage receives. Cheap to import. */
+import type { ParamError } from '../../src/contract/params.js';
+import { err, ok, type Result } from '../../src/contract/result.js';
 import type { ObjectParamSchema, ParamsOf } from '../../src/contract/stage-kind.js';
 
 export const modelParams = {
@@ -38,12 +40,12 @@ export type TinyParams = NonNullable<ModelParamValues['tiny']>;
 /** Where the model comes from: exactly one of `id` and `tiny`. */
 export type ModelSource = { id: string; tiny?: undefined } | { id?: undefined; tiny: TinyParams };
 
-export function checkModelParams(params: Readonly<ModelParamValues>): { ok: true; value: ModelSource } | { ok: false; error: string; param: string } {
+export function checkModelParams(params: Readonly<ModelParamValues>): Result<ModelSource, ParamError> {
   const { id, tiny } = params;
   if (id !== null && tiny !== null) {
-    return { ok: false, param: 'tiny', error: 'model: give either `id` (a Hub id or a model directory) or `tiny` (generate a tiny random Qwen3), not both; a profile that switches to the tiny model sets `id: null`' };
+    return err({ param: 'tiny', message: 'model: give either `id` (a Hub id or a model directory) or `tiny` (generate a tiny random Qwen3), not both; a profile that switches to the tiny model sets `id: null`' });
   }
-  if (id !== null) return { ok: true, value: { id } };
-  if (tiny !== null) return { ok: true, value: { tiny } };
-  return { ok: false, param: 'id', error: 'model: give `id` (a Hub id such as Qwen/Qwen3-0.6B, or a model directory) or `tiny: {seed: 0}`' };
+  if (id !== null) return ok({ id });
+  if (tiny !== null) return ok({ tiny });
+  return err({ param: 'id', message: 'model: give `id` (a Hub id such as Qwen/Qwen3-0.6B, or a model directory) or `tiny: {seed: 0}`' });
 }

@@ -2,7 +2,7 @@
  * kill -9 at every named point of the commit protocol (src/engine/util/crash-points.ts), in a run that executes stages
  * (new params: new outputs, so new objects and trees are written) and in one that restores them from the cache, at
  * the first and a later time the point is reached. The random-moment
- * kills of test/engine/crash-safety.test.ts stay; this makes sure no point is left to chance. After each kill: no
+ * kills of test/engine/run/crash-safety.test.ts stay; this makes sure no point is left to chance. After each kill: no
  * execution recorded as succeeded points at anything but a clean run's content, and the next run completes with a
  * clean run's outputs. Figures (trials, kills, losses) are printed as a test diagnostic.
  */

@@ -6,6 +6,7 @@
  * Parsing validates what changes the numbers and rejects features we do not implement with an error naming the
  * file and key; it never silently drops one.
  */
+import { err, ok, type Result } from '../../contract/result.js';
 import { pythonJson } from './py-json.js';
 
 export type AdapterType = 'lora' | 'dora' | 'pissa' | 'delora' | 'oft' | 'ia3';
@@ -13,8 +14,14 @@ export const ADAPTER_TYPES: readonly AdapterType[] = ['lora', 'dora', 'pissa', '
 
 export type PeftType = 'LORA' | 'DELORA' | 'OFT' | 'IA3';
 
+/** A parsed config and what PEFT would have warned about while reading it. */
+export interface ParsedConfig<T> {
+  config: T;
+  warnings: string[];
+}
+
 /** What parsing returns: the config, or a message naming the file and key. */
-export type ConfigResult<T> = { ok: true; value: T; warnings: string[] } | { ok: false; error: string };
+export type ConfigResult<T> = Result<ParsedConfig<T>, string>;
 
 /** target_modules / exclude_modules: a regex matched against the full module name, or a list of name suffixes. */
 export type ModuleSelector = string | string[] | null;
@@ -253,8 +260,8 @@ function selector(raw: Json, key: string, defaults: Json, file: string): ModuleS
   if (typeof v === 'string') {
     try {
       new RegExp(v);
-    } catch (err) {
-      fail(file, key, `is not a valid regular expression: ${(err as Error).message}`);
+    } catch (e) {
+      fail(file, key, `is not a valid regular expression: ${(e as Error).message}`);
     }
     return v;
   }
@@ -270,8 +277,8 @@ function pattern(raw: Json, key: string, defaults: Json, file: string): Record<s
     if (typeof x !== 'number' || !Number.isFinite(x)) fail(file, `${key}.${k}`, `must be a number, got ${JSON.stringify(x)}`);
     try {
       new RegExp(k);
-    } catch (err) {
-      fail(file, `${key}.${k}`, `is not a valid regular expression: ${(err as Error).message}`);
+    } catch (e) {
+      fail(file, `${key}.${k}`, `is not a valid regular expression: ${(e as Error).message}`);
     }
     out[k] = x;
   }
@@ -518,10 +525,10 @@ export function parseAdapterConfig(raw: unknown, file: string): ConfigResult<Pef
       default:
         throw new ConfigError(`${file}: "peft_type" is ${JSON.stringify(t)}; supported: LORA, DELORA, OFT, IA3`);
     }
-    return { ok: true, value, warnings };
-  } catch (err) {
-    if (err instanceof ConfigError) return { ok: false, error: err.message };
-    throw err;
+    return ok({ config: value, warnings });
+  } catch (e) {
+    if (e instanceof ConfigError) return err(e.message);
+    throw e;
   }
 }
 

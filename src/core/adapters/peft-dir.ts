@@ -45,7 +45,7 @@ export function readPeftDir(dir: string): PeftDir {
   } finally {
     f.close();
   }
-  return { dir, config: parsed.value, warnings: parsed.warnings, tensors };
+  return { dir, config: parsed.value.config, warnings: parsed.value.warnings, tensors };
 }
 
 function writeFileAtomic(path: string, content: string): void {

@@ -1,17 +1,18 @@
 /**
  * Optional OpenBLAS-backed tfjs backend. `enableNative(tf)` loads the addon (native/blas) and registers
- * the `native` backend once per process; without the addon it returns `{ ok: false, reason }` and
+ * the `native` backend once per process; without the addon it returns `err(reason)` and
  * changes nothing. GEMM threads: WSFLOW_NATIVE_THREADS, else the machine's available parallelism.
  * Results do not depend on the thread count (see native/blas/src/gemm.cc).
  */
 import { availableParallelism } from 'node:os';
+import { err, ok, type Result } from '../../contract/result.js';
 import type { Tfc } from './kernel-context.js';
 import { loadAddon } from './load-addon.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './register-backend.js';
 
 export { NATIVE_BACKEND } from './register-backend.js';
 
-export type NativeEnableResult = { ok: true; backendName: string; detail: string } | { ok: false; reason: string };
+export type NativeEnableResult = Result<{ backendName: string; detail: string }, string>;
 
 let registered: Promise<NativeEnableResult> | undefined;
 
@@ -25,17 +26,18 @@ function threadCount(): number | string {
 
 async function enable(tf: Tfc): Promise<NativeEnableResult> {
   const threads = threadCount();
-  if (typeof threads === 'string') return { ok: false, reason: threads };
+  if (typeof threads === 'string') return err(threads);
   const load = loadAddon();
   if (!load.ok) return load;
   if (tf.findBackendFactory(NATIVE_BACKEND) !== null) {
-    return { ok: false, reason: `a tfjs backend named '${NATIVE_BACKEND}' is already registered by someone else` };
+    return err(`a tfjs backend named '${NATIVE_BACKEND}' is already registered by someone else`);
   }
-  load.addon.setThreads(threads);
-  const overridden = await registerNativeBackend(tf, load.addon);
-  const detail = `${load.addon.blasConfig().trim()}, ${load.addon.getThreads()} thread(s); ` +
+  const { addon } = load.value;
+  addon.setThreads(threads);
+  const overridden = await registerNativeBackend(tf, addon);
+  const detail = `${addon.blasConfig().trim()}, ${addon.getThreads()} thread(s); ` +
     `native kernels: ${overridden.join(', ')}`;
-  return { ok: true, backendName: NATIVE_BACKEND, detail };
+  return ok({ backendName: NATIVE_BACKEND, detail });
 }
 
 export function enableNative(tf: Tfc): Promise<NativeEnableResult> {

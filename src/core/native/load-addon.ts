@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { err, ok, type Result } from '../../contract/result.js';
 
 /** Must equal kAbiVersion in native/blas/src/addon.cc. */
 export const EXPECTED_ABI_VERSION = 2;
@@ -48,7 +49,7 @@ export interface NativeAddon {
   blasConfig(): string;
 }
 
-export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
+export type AddonLoad = Result<{ addon: NativeAddon; path: string }, string>;
 
 const ADDON_RELATIVE = join('native', 'blas', 'build', 'Release', 'wsflow_blas.node');
 
@@ -81,30 +82,28 @@ function describeLoadError(path: string, err: unknown): string {
 
 export function loadAddon(): AddonLoad {
   if (process.env['WSFLOW_NATIVE'] === '0') {
-    return { ok: false, reason: 'native kernels disabled by WSFLOW_NATIVE=0' };
+    return err('native kernels disabled by WSFLOW_NATIVE=0');
   }
   const path = addonPath();
-  if (path === undefined) return { ok: false, reason: 'native/blas not found above ' + fileURLToPath(import.meta.url) };
+  if (path === undefined) return err('native/blas not found above ' + fileURLToPath(import.meta.url));
   if (!existsSync(path)) {
-    return {
-      ok: false,
-      reason: `native addon not built (${path} missing): run \`bash scripts/setup-native.sh\` ` +
+    return err(
+      `native addon not built (${path} missing): run \`bash scripts/setup-native.sh\` ` +
         '(needs libopenblas-dev, pkg-config and a C++ compiler)',
-    };
+    );
   }
   let loaded: unknown;
   try {
     loaded = createRequire(import.meta.url)(path);
-  } catch (err) {
-    return { ok: false, reason: describeLoadError(path, err) };
+  } catch (e) {
+    return err(describeLoadError(path, e));
   }
   const addon = loaded as Partial<NativeAddon>;
   if (addon.abiVersion !== EXPECTED_ABI_VERSION) {
-    return {
-      ok: false,
-      reason: `native addon ${path} has ABI version ${String(addon.abiVersion)}, this code needs ` +
+    return err(
+      `native addon ${path} has ABI version ${String(addon.abiVersion)}, this code needs ` +
         `${EXPECTED_ABI_VERSION}: rebuild it with \`npm run build:native\``,
-    };
+    );
   }
-  return { ok: true, addon: addon as NativeAddon, path };
+  return ok({ addon: addon as NativeAddon, path });
 }

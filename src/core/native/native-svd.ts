@@ -19,8 +19,8 @@ let cached: { addon: NativeAddon & Required<Pick<NativeAddon, 'topSvd'>> } | nul
 function svdAddon(): (NativeAddon & Required<Pick<NativeAddon, 'topSvd'>>) | undefined {
   if (cached === undefined) {
     const load = loadAddon();
-    cached = load.ok && typeof load.addon.topSvd === 'function'
-      ? { addon: load.addon as NativeAddon & Required<Pick<NativeAddon, 'topSvd'>> }
+    cached = load.ok && typeof load.value.addon.topSvd === 'function'
+      ? { addon: load.value.addon as NativeAddon & Required<Pick<NativeAddon, 'topSvd'>> }
       : null;
   }
   return cached?.addon;
