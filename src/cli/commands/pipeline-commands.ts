@@ -200,13 +200,23 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
 
   program
     .command('gc')
-    .description('remove cache objects not used by the latest successful execution of any stage')
+    .description("in one profile, remove cache objects that no head and none of each stage's last N results need; other profiles are kept whole")
     .option('-n, --dry-run', 'say what would be removed and freed', false)
+    .option('--keep <n>', 'results (distinct keys) kept per stage besides what out/ holds', positiveInt('--keep'), 1)
+    .option('--profile <name>', 'the profile to trim (default: $WSFLOW_PROFILE; "" for none)')
+    .option('--all-profiles', 'trim every profile', false)
     .option('--json', 'machine-readable output', false)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
-    .action(async (options: { dryRun: boolean; json: boolean; file?: string }) => {
+    .action(async (options: { dryRun: boolean; json: boolean; file?: string; keep: number; profile?: string; allProfiles: boolean }) => {
       const { gcCommand } = await import('./gc-command.js');
-      setExitCode(gcCommand({ projectDir: projectDirOf(options), dryRun: options.dryRun, json: options.json }, commandEnv()));
+      const { profileOf } = await import('../load-pipeline-for-cli.js');
+      const profiles = options.allProfiles ? { type: 'all' as const } : { type: 'one' as const, profile: profileOf(options) };
+      setExitCode(
+        gcCommand(
+          { projectDir: projectDirOf(options), dryRun: options.dryRun, json: options.json, scope: { profiles, keep: options.keep } },
+          commandEnv(),
+        ),
+      );
     });
 
   program
