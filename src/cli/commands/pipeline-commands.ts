@@ -116,10 +116,17 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       .description('bring the targets (default: every stage) up to date, running only what changed')
       .argument('[targets...]', 'stage ids (eval@lora), names (all cells) or patterns (train@lora-*)')
       .option('-n, --dry-run', 'print what would run and why; execute nothing', false)
+      .option(
+        '-R, --force <target>',
+        'run this stage again although fresh or cached (repeatable; ids, names, patterns; also a target); dependents rerun only if its output changed',
+        (value: string, previous: string[]) => [...previous, value],
+        [] as string[],
+      )
+      .option('-F, --force-all', 'run every selected stage again although fresh or cached', false)
       .option('--pull', 'first fetch from a remote what wsflow.lock records (wsflow pull), then run', false)
       .option('-r, --remote <name>', 'the remote for --pull (default: wsflow.config.yaml default_remote)'),
   );
-  addPipelineOptions(run).action(async (targets: string[], options: RunOptions & { dryRun: boolean; pull: boolean; remote?: string }) => {
+  addPipelineOptions(run).action(async (targets: string[], options: RunOptions & { dryRun: boolean; pull: boolean; remote?: string; force: string[]; forceAll: boolean }) => {
     const loaded = await load(options);
     if (!loaded) return setExitCode(2);
     if (options.pull && !options.dryRun) {
@@ -133,7 +140,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     try {
       const { exitCode } = await runCommand(
         loaded.pipeline,
-        { ...runSettings(options), targets, dryRun: options.dryRun, onPlanned: loaded.onPlanned },
+        { ...runSettings(options), targets, force: options.force, forceAll: options.forceAll, dryRun: options.dryRun, onPlanned: loaded.onPlanned },
         commandEnv(),
         interrupt.signal,
       );
