@@ -58,6 +58,9 @@ void test('-R reruns the named stage although fresh, records it as forced, and a
     assert.deepEqual(rows.map((r) => [r.stage_id, r.forced]), [['train', 1]]);
     assert.match(readFileSync(rows[0]?.log_path ?? '', 'utf8'), /# forced \(run --force\)/);
     assert.equal(executions(rig).filter((r) => r.forced === 0 && r.stage_id === 'train').length, 1, 'the first run was not forced');
+    const explain = await rig.exec(['explain', 'train']);
+    assert.equal(explain.code, 0, explain.stderr);
+    assert.match(explain.stdout, /on \S+ \(local\), forced \(run --force\)/);
 
     rig.clearInvocations();
     const all = await rig.exec(['run', 'report', '-F']);
