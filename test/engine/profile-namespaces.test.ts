@@ -54,6 +54,13 @@ void test('a smoke run lands in out/smoke/ and leaves the real study fresh; gc o
     const smokeStatus = await rig.exec(['status'], { WSFLOW_PROFILE: 'smoke' });
     assert.equal(smokeStatus.code, 0, smokeStatus.stdout);
 
+    // logs: each profile's own latest execution
+    const realLog = await rig.exec(['logs', 'train']);
+    const smokeLog = await rig.exec(['logs', 'train'], { WSFLOW_PROFILE: 'smoke' });
+    assert.deepEqual([realLog.code, smokeLog.code], [0, 0], smokeLog.stderr);
+    assert.match(realLog.stdout, /execution #2, run #1/);
+    assert.match(smokeLog.stdout, /execution #5, run #2/);
+
     // gc in the smoke profile, then in the real one: neither collects the other's results
     assert.equal((await rig.exec(['gc', '--profile', 'smoke'])).code, 0);
     const gcReal = await rig.exec(['gc']);

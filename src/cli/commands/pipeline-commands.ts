@@ -242,10 +242,14 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .argument('[stages...]', 'stage ids or names')
     .option('--all', 'every execution, with the params that differ between them', false)
     .option('--json', 'machine-readable output, with every point of each curve', false)
+    .option('--profile <name>', 'the profile whose executions to show (default: $WSFLOW_PROFILE; "" for none)')
     .option('-f, --file <path>', 'pipeline file (locates the project)')
-    .action(async (stages: string[], options: { all: boolean; json: boolean; file?: string }) => {
+    .action(async (stages: string[], options: { all: boolean; json: boolean; file?: string; profile?: string }) => {
       const { metricsCommand } = await import('./metrics-command.js');
-      setExitCode(metricsCommand({ projectDir: projectDirOf(options), stages, all: options.all, json: options.json }, commandEnv()));
+      const { profileOf } = await import('../load-pipeline-for-cli.js');
+      setExitCode(
+        metricsCommand({ projectDir: projectDirOf(options), stages, all: options.all, json: options.json, profile: profileOf(options) }, commandEnv()),
+      );
     });
 
   program
@@ -253,12 +257,19 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .description("print a stage's saved output (stdout, stderr, log lines) from its latest execution")
     .argument('<stage>', 'stage id, e.g. train_pos@lora')
     .option('--execution <n>', 'a specific execution number (see wsflow explain)', positiveInt('--execution'))
+    .option('--profile <name>', "the profile whose latest execution to show (default: $WSFLOW_PROFILE; \"\" for none)")
     .option('-f, --file <path>', 'pipeline file (locates the project)')
-    .action(async (stage: string, options: { execution?: number; file?: string }) => {
+    .action(async (stage: string, options: { execution?: number; file?: string; profile?: string }) => {
       const { logsCommand } = await import('./logs-command.js');
+      const { profileOf } = await import('../load-pipeline-for-cli.js');
       setExitCode(
         logsCommand(
-          { projectDir: projectDirOf(options), stage, ...(options.execution !== undefined ? { execution: options.execution } : {}) },
+          {
+            projectDir: projectDirOf(options),
+            stage,
+            profile: profileOf(options),
+            ...(options.execution !== undefined ? { execution: options.execution } : {}),
+          },
           commandEnv(),
         ),
       );
