@@ -109,3 +109,38 @@ void test('gc --keep N keeps the last N results of each stage in the profile it 
     rig.cleanup();
   }
 });
+
+void test('a cmd stage keeps its paths; one reading a kind out by its no-profile path is an error under a profile, a param the profile sets works', async () => {
+  const withCmd = (dep: string): string => `${PIPELINE.replace('profiles:\n  smoke:\n    params: { model: models/tiny, n: 1 }', '')}
+  plot:
+    cmd: mkdir -p ${dep.replace('/report/result.txt', '/plot')} && cp ${dep} ${dep.replace('/report/result.txt', '/plot/copy.txt')}
+    deps: ["${dep}"]
+    outs: ["${dep.replace('/report/result.txt', '/plot')}"]
+profiles:
+  smoke:
+    params: { model: models/tiny, n: 1, out_root: out/smoke }
+`;
+  const literal = new Rig({ files: { 'pipeline.yaml': withCmd('out/report/result.txt').replace('  n: 2\n', '  n: 2\n  out_root: out\n') } });
+  try {
+    assert.equal((await literal.exec(['status'])).code, 1, 'no profile: plot reads report');
+    const smoke = await literal.exec(['status', '--profile', 'smoke']);
+    assert.equal(smoke.code, 2);
+    assert.match(
+      smoke.stderr,
+      /deps entry "out\/report\/result\.txt" is inside the out of stage "report" as it is without a profile; under this profile that stage writes "out\/smoke\/report"/,
+    );
+  } finally {
+    literal.cleanup();
+  }
+  const param = new Rig({ files: { 'pipeline.yaml': withCmd('${params.out_root}/report/result.txt').replace('  n: 2\n', '  n: 2\n  out_root: out\n') } });
+  try {
+    const real = await param.exec(['run', 'plot']);
+    assert.equal(real.code, 0, real.stderr);
+    const smoke = await param.exec(['run', 'plot', '--profile', 'smoke']);
+    assert.equal(smoke.code, 0, smoke.stderr);
+    assert.match(param.read('out/smoke/plot/copy.txt'), /model models\/tiny/);
+    assert.match(param.read('out/plot/copy.txt'), /model models\/real/);
+  } finally {
+    param.cleanup();
+  }
+});
