@@ -211,7 +211,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('-n, --dry-run', 'say what would be removed and freed', false)
     .option('--keep <n>', 'results (distinct keys) kept per stage besides what out/ holds', positiveInt('--keep'), 1)
     .option('--profile <name>', 'the profile to trim (default: $WSFLOW_PROFILE; "" for none)')
-    .option('--all-profiles', 'trim every profile', false)
+    .addOption(new Option('--all-profiles', 'trim every profile').default(false).conflicts('profile'))
     .option('--json', 'machine-readable output', false)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .action(async (options: { dryRun: boolean; json: boolean; file?: string; keep: number; profile?: string; allProfiles: boolean }) => {
