@@ -40,11 +40,14 @@ export function projectHasState(projectDir: string): boolean {
  * metrics, gc); null when it never ran (nothing is created). `readOnly`: the command only reads, and works on a
  * read-only project. The caller closes it.
  */
-export function openRecordedState(projectDir: string, options: { readOnly?: boolean } = {}): { store: StateStore; close(): void } | null {
+export function openRecordedState(
+  projectDir: string,
+  options: { readOnly?: boolean; profile?: string | null } = {},
+): { store: StateStore; close(): void } | null {
   if (!projectHasState(projectDir)) return null;
   const path = stateDbPathOf(projectDir);
   const db = options.readOnly ? openStateDbForReading(path) : openStateDb(path, { mustExist: true });
-  return { store: new StateStore(db), close: () => db.close() };
+  return { store: new StateStore(db, options.profile ?? null), close: () => db.close() };
 }
 
 function contextFor(pipeline: Pipeline, source: Omit<KindSource, 'kinds'>, db: Db): EngineContext {
@@ -53,7 +56,7 @@ function contextFor(pipeline: Pipeline, source: Omit<KindSource, 'kinds'>, db: D
     kinds: kindsOfPipeline(pipeline),
     ...(source.builtinKindsDir ? { builtinKindsDir: source.builtinKindsDir } : {}),
     ...(source.builtinRegistryModule ? { builtinRegistryModule: source.builtinRegistryModule } : {}),
-    store: new StateStore(db),
+    store: new StateStore(db, pipeline.profile),
     cache: new CacheStore(cacheDirOf(pipeline.projectDir)),
     hasher: new FileHasher(db),
   };

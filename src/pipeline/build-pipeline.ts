@@ -66,7 +66,9 @@ export async function buildPipeline(input: BuildInput): Promise<Result<Built, Di
   if (sink.hasErrors) return failed(sink);
 
   const params: PlainValue = parts.params ? toPlain(parts.params) : {};
-  const context = { params, allAxes: new Set(matrix.keys()), usedParams: new Set<string>(), kinds: resolvedKinds, sink };
+  // profiles are namespaces: a profile's kind stages materialise under out/<profile>/ (DESIGN.md "Profiles")
+  const outRoot = input.profile === null ? 'out' : `out/${input.profile}`;
+  const context = { params, allAxes: new Set(matrix.keys()), usedParams: new Set<string>(), kinds: resolvedKinds, sink, outRoot };
   const plans: StagePlan[] = [];
   for (const declaration of declarations) {
     for (const cell of declaration.cells) {

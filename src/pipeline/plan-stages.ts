@@ -32,6 +32,8 @@ export interface PathClaim {
   range: Range;
   /** true for a kind's default out (no `out:` written): messages say so */
   implicit?: boolean;
+  /** a kind's out moved under the profile's out root: the path it has without a profile */
+  unprofiled?: string;
 }
 
 /** Why one stage depends on another (for cycle notes). */
@@ -64,6 +66,14 @@ export interface PlanContext {
   usedParams: Set<string>;
   kinds: ReadonlyMap<string, { kind: StageKind; modulePath?: string }>;
   sink: DiagnosticSink;
+  /** where a kind stage's out/ paths go: 'out', or 'out/<profile>' so that profiles never share results */
+  outRoot: string;
+}
+
+/** A kind's out path under out/ moved to the profile's out root; any other path stays as written. */
+function claimUnder(path: string, outRoot: string, claim: Omit<PathClaim, 'path'>): PathClaim {
+  const moved = outRoot === 'out' ? path : path === 'out' ? outRoot : path.startsWith('out/') ? `${outRoot}/${path.slice('out/'.length)}` : path;
+  return moved === path ? { path, ...claim } : { path: moved, ...claim, unprofiled: path };
 }
 
 /** `resources:` as the planned stage carries them; a mem or time value that is no usable limit is reported at it. */
@@ -240,12 +250,12 @@ export function planCell(declaration: StageDeclaration, cell: Cell, context: Pla
       const raw = interpolateText(outNode, 'out', scope, sink, refs);
       if (raw !== undefined) {
         const normalized = normalizeProjectPath(raw, false);
-        if (normalized.ok) plan.outs.push({ path: normalized.value, range: outNode });
+        if (normalized.ok) plan.outs.push(claimUnder(normalized.value, context.outRoot, { range: outNode }));
         else sink.error(`out "${raw}" ${normalized.error}`, outNode);
       }
     } else {
       const values = declaration.axes.map((axis) => String(cell.matrix[axis]));
-      plan.outs.push({ path: ['out', declaration.name, ...values].join('/'), range: declaration.keyRange, implicit: true });
+      plan.outs.push(claimUnder(['out', declaration.name, ...values].join('/'), context.outRoot, { range: declaration.keyRange, implicit: true }));
     }
     stage.outDir = plan.outs[0]?.path ?? '';
     stage.outs = stage.outDir === '' ? [] : [stage.outDir];

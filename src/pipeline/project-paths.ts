@@ -73,10 +73,24 @@ export function linkPaths(plans: readonly StagePlan[], sink: DiagnosticSink): vo
       holders.set(parent, ids);
     }
   }
+  // under a profile, a kind's out moved to out/<profile>/: a dep on its path without the profile would silently read
+  // another profile's result (what the command names), so it is an error
+  const unprofiled = new Map<string, { plan: StagePlan; claim: PathClaim }>();
+  for (const owner of owners.values()) if (owner.claim.unprofiled !== undefined) unprofiled.set(owner.claim.unprofiled, owner);
   for (const plan of plans) {
     const external: string[] = [];
     for (const claim of plan.deps) {
       const producer = [claim.path, ...parents(claim.path)].map((p) => owners.get(p)).find((o) => o !== undefined);
+      const moved = producer ? undefined : [claim.path, ...parents(claim.path)].map((p) => unprofiled.get(p)).find((o) => o !== undefined);
+      if (moved) {
+        sink.error(
+          `deps entry "${claim.path}" is inside the out of stage "${moved.plan.stage.id}" as it is without a profile; under this profile ` +
+            `that stage writes "${moved.claim.path}", so the command would read another profile's result: build the path (and the ` +
+            `command's) from a param the profile sets, e.g. \${params.out_root}`,
+          claim.range,
+        );
+        continue;
+      }
       const held = holders.get(claim.path);
       if (!producer && held) {
         const names = held.length > 3 ? `${held.slice(0, 3).join(', ')} and ${held.length - 3} more` : held.join(', ');

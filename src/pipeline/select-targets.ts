@@ -7,7 +7,8 @@ import { closestMatch, listNames } from './suggest.js';
 import type { Pipeline } from './types.js';
 import type { Result } from '../contract/result.js';
 
-function matchTarget(pipeline: Pipeline, target: string): string[] {
+/** The stage ids one target names, without what they need ([] when none). */
+export function matchTarget(pipeline: Pipeline, target: string): string[] {
   if (pipeline.stages.has(target)) return [target];
   const at = target.indexOf('@');
   const name = at < 0 ? target : target.slice(0, at);

@@ -89,9 +89,9 @@ async function keys(dir: string, backend: string): Promise<Record<string, string
   return Object.fromEntries(s.stages.map((x) => [x.id, x.key]));
 }
 
-/** sha256 of every file under out/, by path relative to it. */
+/** sha256 of every file under out/smoke/ (the smoke profile's results), by path relative to it. */
 function outFiles(dir: string): Map<string, string> {
-  const root = join(dir, 'out');
+  const root = join(dir, 'out', 'smoke');
   const files = new Map<string, string>();
   const walk = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -143,7 +143,7 @@ before(async () => {
 void test('early cutoff: retraining to byte-identical adapters reruns diff, whose unchanged dW leaves eval and iid fresh', async () => {
   const a = wasmCold.dir;
   // the premise: max_steps 2 is one epoch of this data (3 training examples, batch 2, no accumulation)
-  const summary = JSON.parse(readFileSync(join(a, 'out', 'train_pos', 'honesty', 'lora', '0', 'train_summary.json'), 'utf8')) as {
+  const summary = JSON.parse(readFileSync(join(a, 'out', 'smoke', 'train_pos', 'honesty', 'lora', '0', 'train_summary.json'), 'utf8')) as {
     train: { maxSteps: number; steps_run: number; batchSize: number; gradAccum: number };
     data: { train: number };
   };

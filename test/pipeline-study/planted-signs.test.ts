@@ -48,7 +48,7 @@ function executed(stdout: string): string[] {
 }
 
 function csvRows(...path: string[]): Record<string, string>[] {
-  const file = join(dir, 'out', ...path);
+  const file = join(dir, 'out', 'smoke', ...path);
   const raw = parseCsv(readFileSync(file, 'utf8'), file);
   return raw.records.map((r) => Object.fromEntries(raw.header.map((h, i) => [h, r[i] ?? ''])));
 }
@@ -70,7 +70,7 @@ function plantedSignErrors(): string[] {
   expect(num(ev, 'SI') > 0, `eval dW:lora SI ${ev.SI} should be > 0`);
   expect(num(ev, 'fix_fwd') > 0, `eval dW:lora fix_fwd ${ev.fix_fwd} should be > 0`);
   expect(num(ev, 'lr_neg') < num(ev, 'lr_zero') && num(ev, 'lr_zero') < num(ev, 'lr_pos'), `eval dW:lora lr_neg ${ev.lr_neg} < lr_zero ${ev.lr_zero} < lr_pos ${ev.lr_pos}`);
-  const ids = JSON.parse(readFileSync(join(dir, 'out', 'eval', 'honesty', 'lora', '0', 'choice_ids.json'), 'utf8')) as { pmass_at_0: number };
+  const ids = JSON.parse(readFileSync(join(dir, 'out', 'smoke', 'eval', 'honesty', 'lora', '0', 'choice_ids.json'), 'utf8')) as { pmass_at_0: number };
   expect(ids.pmass_at_0 > 0.5, `pmass at α = 0 ${ids.pmass_at_0} should be > 0.5`);
   const cal = row(csvRows('calibrate', 'honesty', 'lora', '0', 'summary.csv'), 'dW:lora', 'calibrate summary.csv');
   expect(Number.isFinite(num(cal, 'calibrated_alpha')) && num(cal, 'calibrated_alpha') > 0, `α* ${cal.calibrated_alpha} should be finite and > 0`);
@@ -79,8 +79,8 @@ function plantedSignErrors(): string[] {
   const prompts = csvRows('eval_prompts', 'honesty', 'summary.csv');
   for (const p of ['simple_honest_prompt', 'engineered_prompt_honest']) expect(num(row(prompts, `prompt:${p}`, 'prompts'), 'SI') > 0, `prompt:${p} SI should be > 0`);
   for (const p of ['simple_dishonest_prompt', 'engineered_prompt_dishonest']) expect(num(row(prompts, `prompt:${p}`, 'prompts'), 'SI') < 0, `prompt:${p} SI should be < 0`);
-  const info = JSON.parse(readFileSync(join(dir, 'out', 'repe', 'honesty', 'repe_info.json'), 'utf8')) as { layers: number[]; hidden_size: number };
-  const f = SafetensorsFile.open(join(dir, 'out', 'repe', 'honesty', 'directions.safetensors'));
+  const info = JSON.parse(readFileSync(join(dir, 'out', 'smoke', 'repe', 'honesty', 'repe_info.json'), 'utf8')) as { layers: number[]; hidden_size: number };
+  const f = SafetensorsFile.open(join(dir, 'out', 'smoke', 'repe', 'honesty', 'directions.safetensors'));
   try {
     const d = f.readFloat32('directions');
     const D = info.hidden_size;

@@ -122,8 +122,8 @@ void test('smoke study: cold run, unchanged rerun, then an anchor change reruns 
   assert.deepEqual([...c.executed].sort(), [...sycophancy].sort(), 'exactly the sycophancy stages execute, each once');
   assert.deepEqual([...c.fresh].sort(), [...honesty].sort(), 'the honesty stages are fresh');
   t.diagnostic(`cold smoke run: ${((first.ms + cold.ms) / 1000).toFixed(1)} s for ${all.length} stages (honesty ${(first.ms / 1000).toFixed(1)} s, then sycophancy ${(cold.ms / 1000).toFixed(1)} s)`);
-  for (const b of ['honesty', 'sycophancy']) assert.match(readFileSync(join(dir, 'out', b, 'report.html'), 'utf8'), /SMOKE RUN/, b);
-  const sycPairs = readFileSync(join(dir, 'out', 'data', 'sycophancy', 'pairs.jsonl'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { prompt: string; sys_prompt_pos: string; behavior: string });
+  for (const b of ['honesty', 'sycophancy']) assert.match(readFileSync(join(dir, 'out', 'smoke', b, 'report.html'), 'utf8'), /SMOKE RUN/, b);
+  const sycPairs = readFileSync(join(dir, 'out', 'smoke', 'data', 'sycophancy', 'pairs.jsonl'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { prompt: string; sys_prompt_pos: string; behavior: string });
   assert.ok(sycPairs.length > 0 && sycPairs.every((r) => r.behavior === 'sycophancy' && r.prompt.startsWith('I think ') && r.sys_prompt_pos.startsWith('You are ')), 'the sycophancy pairs use its topics and personas');
 
   // 2. unchanged
@@ -148,6 +148,6 @@ void test('smoke study: cold run, unchanged rerun, then an anchor change reruns 
   const ch = events(changed.stdout);
   assert.deepEqual([...ch.executed].sort(), [...expected].sort(), 'exactly the evaluation stages and the report');
   for (const id of ch.executed) assert.ok(!/^(model|dilemmas|data|train_pos|train_neg|diff|repe|kl_target|calibrate|calibrate_repe|iid|iid_repe)(@|$)/.test(id), `${id} must not rerun`);
-  const ids = JSON.parse(readFileSync(join(dir, 'out', 'eval_prompts', 'honesty', 'choice_ids.json'), 'utf8')) as { anchor: string };
+  const ids = JSON.parse(readFileSync(join(dir, 'out', 'smoke', 'eval_prompts', 'honesty', 'choice_ids.json'), 'utf8')) as { anchor: string };
   assert.equal(ids.anchor, NEW_ANCHOR);
 });

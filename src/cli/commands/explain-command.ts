@@ -109,7 +109,7 @@ function renderExplain(d: ExplainReport, s: ReturnType<typeof styleFor>): string
   else {
     out.push(
       `  #${e.executionId} in run #${e.runId}, ${e.startedAt} (${formatAge(Date.now() - Date.parse(e.startedAt))}), ` +
-        `${e.durationMs !== null ? fmtMs(e.durationMs) : '?'} on ${e.host} (${e.executor})`,
+        `${e.durationMs !== null ? fmtMs(e.durationMs) : '?'} on ${e.host} (${e.executor})${e.forced ? ', forced (run --force)' : ''}`,
     );
     if (e.backend) out.push(`  backend  ${e.backend}`);
     const notes = Object.entries(e.annotations).filter(([k]) => k !== 'backend');

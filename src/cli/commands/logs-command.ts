@@ -8,6 +8,7 @@ export interface LogsCommandOptions {
   projectDir: string;
   stage: string;
   execution?: number;
+  profile?: string | null;
 }
 
 function missingLine(m: StageLogMissing, stage: string): string {
@@ -28,7 +29,7 @@ function missingLine(m: StageLogMissing, stage: string): string {
 }
 
 export function logsCommand(o: LogsCommandOptions, env: CommandEnv): number {
-  const log = stageLogText(o.projectDir, o.stage, o.execution);
+  const log = stageLogText(o.projectDir, o.stage, o.execution, o.profile ?? null);
   if (!log.ok) {
     env.stderr.write(`error: ${missingLine(log.error, o.stage)}\n`);
     return 1;

@@ -12,10 +12,11 @@ export interface MetricsCommandOptions {
   stages: readonly string[];
   all: boolean;
   json: boolean;
+  profile?: string | null;
 }
 
 export function metricsCommand(o: MetricsCommandOptions, env: CommandEnv): number {
-  const outcome = metricsData({ projectDir: o.projectDir, stages: o.stages, all: o.all, series: o.json });
+  const outcome = metricsData({ projectDir: o.projectDir, stages: o.stages, all: o.all, series: o.json, profile: o.profile ?? null });
   if (outcome.type === 'no-state') {
     env.stderr.write(`error: no executions recorded yet (no ${outcome.stateDb})\n`);
     return 1;

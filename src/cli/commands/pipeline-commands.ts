@@ -116,10 +116,17 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       .description('bring the targets (default: every stage) up to date, running only what changed')
       .argument('[targets...]', 'stage ids (eval@lora), names (all cells) or patterns (train@lora-*)')
       .option('-n, --dry-run', 'print what would run and why; execute nothing', false)
+      .option(
+        '-R, --force <target>',
+        'run this stage again although fresh or cached (repeatable; ids, names, patterns; also a target); dependents rerun only if its output changed',
+        (value: string, previous: string[]) => [...previous, value],
+        [] as string[],
+      )
+      .option('-F, --force-all', 'run every selected stage again although fresh or cached', false)
       .option('--pull', 'first fetch from a remote what wsflow.lock records (wsflow pull), then run', false)
       .option('-r, --remote <name>', 'the remote for --pull (default: wsflow.config.yaml default_remote)'),
   );
-  addPipelineOptions(run).action(async (targets: string[], options: RunOptions & { dryRun: boolean; pull: boolean; remote?: string }) => {
+  addPipelineOptions(run).action(async (targets: string[], options: RunOptions & { dryRun: boolean; pull: boolean; remote?: string; force: string[]; forceAll: boolean }) => {
     const loaded = await load(options);
     if (!loaded) return setExitCode(2);
     if (options.pull && !options.dryRun) {
@@ -133,7 +140,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     try {
       const { exitCode } = await runCommand(
         loaded.pipeline,
-        { ...runSettings(options), targets, dryRun: options.dryRun, onPlanned: loaded.onPlanned },
+        { ...runSettings(options), targets, force: options.force, forceAll: options.forceAll, dryRun: options.dryRun, onPlanned: loaded.onPlanned },
         commandEnv(),
         interrupt.signal,
       );
@@ -200,13 +207,23 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
 
   program
     .command('gc')
-    .description('remove cache objects not used by the latest successful execution of any stage')
+    .description("in one profile, remove cache objects that no head and none of each stage's last N results need; other profiles are kept whole")
     .option('-n, --dry-run', 'say what would be removed and freed', false)
+    .option('--keep <n>', 'results (distinct keys) kept per stage besides what out/ holds', positiveInt('--keep'), 1)
+    .option('--profile <name>', 'the profile to trim (default: $WSFLOW_PROFILE; "" for none)')
+    .addOption(new Option('--all-profiles', 'trim every profile').default(false).conflicts('profile'))
     .option('--json', 'machine-readable output', false)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
-    .action(async (options: { dryRun: boolean; json: boolean; file?: string }) => {
+    .action(async (options: { dryRun: boolean; json: boolean; file?: string; keep: number; profile?: string; allProfiles: boolean }) => {
       const { gcCommand } = await import('./gc-command.js');
-      setExitCode(gcCommand({ projectDir: projectDirOf(options), dryRun: options.dryRun, json: options.json }, commandEnv()));
+      const { profileOf } = await import('../load-pipeline-for-cli.js');
+      const profiles = options.allProfiles ? { type: 'all' as const } : { type: 'one' as const, profile: profileOf(options) };
+      setExitCode(
+        gcCommand(
+          { projectDir: projectDirOf(options), dryRun: options.dryRun, json: options.json, scope: { profiles, keep: options.keep } },
+          commandEnv(),
+        ),
+      );
     });
 
   program
@@ -225,10 +242,14 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .argument('[stages...]', 'stage ids or names')
     .option('--all', 'every execution, with the params that differ between them', false)
     .option('--json', 'machine-readable output, with every point of each curve', false)
+    .option('--profile <name>', 'the profile whose executions to show (default: $WSFLOW_PROFILE; "" for none)')
     .option('-f, --file <path>', 'pipeline file (locates the project)')
-    .action(async (stages: string[], options: { all: boolean; json: boolean; file?: string }) => {
+    .action(async (stages: string[], options: { all: boolean; json: boolean; file?: string; profile?: string }) => {
       const { metricsCommand } = await import('./metrics-command.js');
-      setExitCode(metricsCommand({ projectDir: projectDirOf(options), stages, all: options.all, json: options.json }, commandEnv()));
+      const { profileOf } = await import('../load-pipeline-for-cli.js');
+      setExitCode(
+        metricsCommand({ projectDir: projectDirOf(options), stages, all: options.all, json: options.json, profile: profileOf(options) }, commandEnv()),
+      );
     });
 
   program
@@ -236,12 +257,19 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .description("print a stage's saved output (stdout, stderr, log lines) from its latest execution")
     .argument('<stage>', 'stage id, e.g. train_pos@lora')
     .option('--execution <n>', 'a specific execution number (see wsflow explain)', positiveInt('--execution'))
+    .option('--profile <name>', "the profile whose latest execution to show (default: $WSFLOW_PROFILE; \"\" for none)")
     .option('-f, --file <path>', 'pipeline file (locates the project)')
-    .action(async (stage: string, options: { execution?: number; file?: string }) => {
+    .action(async (stage: string, options: { execution?: number; file?: string; profile?: string }) => {
       const { logsCommand } = await import('./logs-command.js');
+      const { profileOf } = await import('../load-pipeline-for-cli.js');
       setExitCode(
         logsCommand(
-          { projectDir: projectDirOf(options), stage, ...(options.execution !== undefined ? { execution: options.execution } : {}) },
+          {
+            projectDir: projectDirOf(options),
+            stage,
+            profile: profileOf(options),
+            ...(options.execution !== undefined ? { execution: options.execution } : {}),
+          },
           commandEnv(),
         ),
       );

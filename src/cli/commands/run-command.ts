@@ -9,6 +9,8 @@ import { ConsoleLogger, jsonLinesSink } from '../loggers/console-logger.js';
 import { colorWanted } from '../loggers/style.js';
 import type { StageExecutor } from '../../engine/exec/executor.js';
 import { selectStages } from '../../engine/plan/select-stages.js';
+import { matchTarget, unknownTarget } from '../../pipeline/select-targets.js';
+import { err, ok, type Result } from '../../contract/result.js';
 import { computeAllStatic } from '../../engine/plan/static-ingredients.js';
 import { openProjectForReading, openProjectForWriting } from '../../engine/project.js';
 import { runPipeline, type RunResult } from '../../engine/run/run-pipeline.js';
@@ -17,6 +19,13 @@ import { updateLockAfterRun } from '../../engine/lock/update-lock.js';
 
 export interface RunCommandOptions {
   targets: readonly string[];
+  /**
+   * `-R/--force TARGET` (Snakemake's -R; DVC's repro -f): stages run again although fresh or cached, selected like
+   * targets (ids, names, patterns) and added to them; their dependents rerun only if the output changed
+   */
+  force?: readonly string[];
+  /** `-F/--force-all`: every selected stage runs again */
+  forceAll?: boolean;
   jobs?: number;
   accel?: number;
   keepGoing: boolean;
@@ -60,9 +69,17 @@ export interface RunCommandResult {
 }
 
 export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: CommandEnv, signal: AbortSignal): Promise<RunCommandResult> {
-  const selection = selectStages(pipeline, o.targets);
+  const forceTargets = o.force ?? [];
+  // forced stages are targets too; with only forced stages named, the run is just them and what they need
+  const targets = forceTargets.length > 0 && o.targets.length === 0 ? forceTargets : [...o.targets, ...forceTargets];
+  const selection = selectStages(pipeline, targets);
   if (!selection.ok) {
     env.stderr.write(`error: ${selection.error}\n`);
+    return { exitCode: 2, result: null };
+  }
+  const force = forcedStages(pipeline, forceTargets, o.forceAll === true ? selection.value.order : null);
+  if (!force.ok) {
+    env.stderr.write(`error: ${force.error}\n`);
     return { exitCode: 2, result: null };
   }
   const reading = openProjectForReading(pipeline, env.kindSource);
@@ -76,7 +93,7 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
     o.onPlanned?.();
     const { sink, stop } = makeSink(env, o.json, o.verbose);
     if (o.dryRun) {
-      dryRun(reading.ctx, statics.value, selection.value.order, sink, o.skipFailedKeys);
+      dryRun(reading.ctx, statics.value, selection.value.order, sink, o.skipFailedKeys, force.value);
       stop();
       return { exitCode: 0, result: null };
     }
@@ -97,6 +114,7 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
         emit: sink,
         signal,
         ...(o.skipFailedKeys ? { skipFailedKeys: o.skipFailedKeys } : {}),
+        ...(force.value.size > 0 ? { force: force.value } : {}),
       });
     } finally {
       stop();
@@ -111,4 +129,16 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
   } finally {
     project.close();
   }
+}
+
+/** The stage ids each force target names, without what they need (those are only selected); all: every selected stage. */
+function forcedStages(pipeline: Pipeline, targets: readonly string[], all: readonly string[] | null): Result<Set<string>, string> {
+  if (all) return ok(new Set(all));
+  const ids = new Set<string>();
+  for (const t of targets) {
+    const named = matchTarget(pipeline, t);
+    if (named.length === 0) return err(unknownTarget(pipeline, t));
+    for (const id of named) ids.add(id);
+  }
+  return ok(ids);
 }

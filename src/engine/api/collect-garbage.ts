@@ -1,5 +1,6 @@
 /**
- * Garbage collection of the cache: keep what the latest successful execution of each stage needs, remove the rest
+ * Garbage collection of the cache, scoped by profile: in the profiles it trims, keep what each stage's head (what
+ * out/ holds) and its last N results (distinct keys) need; keep every result of every other profile; remove the rest
  * (or, dry, count it). Refused while a run is live: it would race with that run's results.
  */
 import { lstatSync, readdirSync, unlinkSync, type Stats } from 'node:fs';
@@ -7,12 +8,22 @@ import { join } from 'node:path';
 import { CACHE_NAMES, CacheStore, removeTree } from '../cas/cache-store.js';
 import type { TreeHash } from '../keys/hashing.js';
 import { cacheDirOf } from '../plan/engine-context.js';
-import type { RunRow, StateStore } from '../state/state-store.js';
+import { profileKey, type ExecutionRow, type RunRow, type StateStore } from '../state/state-store.js';
 import { firstLiveRun } from '../state/leases.js';
 import { openRecordedState } from '../project.js';
 
+/** Which profiles gc trims (every other profile's results are kept whole), and how many results per stage stay. */
+export interface GcScope {
+  /** the profiles to trim: one (null: the no-profile study), or all of them */
+  profiles: { type: 'one'; profile: string | null } | { type: 'all' };
+  /** results (distinct keys) kept per stage of a trimmed profile, besides its head; at least 1 */
+  keep: number;
+}
+
 export interface GcReport {
   dryRun: boolean;
+  scope: { profiles: string | null | '*'; keep: number };
+  /** succeeded executions whose results stay restorable */
   keptExecutions: number;
   keptObjects: number;
   keptBytes: number;
@@ -27,24 +38,49 @@ export interface GcReport {
 /** No state recorded yet, a live run in the way, or what was (or would be) collected. */
 export type GcOutcome = { type: 'nothing' } | { type: 'busy'; run: RunRow } | { type: 'done'; report: GcReport };
 
-export function collectGarbage(projectDir: string, dryRun: boolean): GcOutcome {
+export function collectGarbage(projectDir: string, dryRun: boolean, scope: GcScope): GcOutcome {
   const state = openRecordedState(projectDir);
   if (!state) return { type: 'nothing' };
   try {
     const { store } = state;
     const run = firstLiveRun(store, Date.now());
     if (run) return { type: 'busy', run };
-    return { type: 'done', report: collect(store, new CacheStore(cacheDirOf(projectDir)), dryRun) };
+    return { type: 'done', report: collect(store, new CacheStore(cacheDirOf(projectDir)), dryRun, scope) };
   } finally {
     state.close();
   }
 }
 
-function collect(store: StateStore, cache: CacheStore, dryRun: boolean): GcReport {
+/**
+ * The executions whose results stay: every head of every profile; in a trimmed profile the newest execution of each
+ * of a stage's last `keep` keys (a forced rerun of the same key does not push an older result out); every
+ * result of a profile gc does not trim.
+ */
+export function executionsToKeep(store: StateStore, scope: GcScope): ExecutionRow[] {
+  const trimmed = (profile: string): boolean => scope.profiles.type === 'all' || profile === profileKey(scope.profiles.profile);
+  const headIds = new Set(store.allHeads().map((h) => h.execution_id));
+  const keysSeen = new Map<string, Set<string>>();
+  const kept: ExecutionRow[] = [];
+  for (const e of store.succeededExecutionsNewestFirst()) {
+    if (!trimmed(e.profile)) {
+      kept.push(e);
+      continue;
+    }
+    const stage = JSON.stringify([e.profile, e.stage_id]);
+    const keys = keysSeen.get(stage) ?? new Set<string>();
+    keysSeen.set(stage, keys);
+    const counted = !keys.has(e.key) && keys.size < scope.keep;
+    if (counted) keys.add(e.key);
+    if (counted || headIds.has(e.id)) kept.push(e);
+  }
+  return kept;
+}
+
+function collect(store: StateStore, cache: CacheStore, dryRun: boolean, scope: GcScope): GcReport {
   const keepObjects = new Set<string>();
   const keepTrees = new Set<string>();
   let keptBytes = 0;
-  const latest = store.latestSuccessPerStage();
+  const latest = executionsToKeep(store, scope);
   for (const e of latest) {
     if (!e.output_hash) continue;
     keepTrees.add(e.output_hash);
@@ -99,6 +135,7 @@ function collect(store: StateStore, cache: CacheStore, dryRun: boolean): GcRepor
   }
   return {
     dryRun,
+    scope: { profiles: scope.profiles.type === 'all' ? '*' : scope.profiles.profile, keep: scope.keep },
     keptExecutions: latest.length,
     keptObjects: keepObjects.size,
     keptBytes,

@@ -25,6 +25,8 @@ export interface ExecutionSummary {
   outputFiles: number | null;
   logPath: string | null;
   kindFingerprint: string | null;
+  /** run with `run --force` although its result was fresh or cached */
+  forced: boolean;
 }
 
 function summarize(e: ExecutionRow): ExecutionSummary {
@@ -44,6 +46,7 @@ function summarize(e: ExecutionRow): ExecutionSummary {
     outputFiles: e.output_files,
     logPath: e.log_path,
     kindFingerprint: e.kind_fingerprint,
+    forced: e.forced === 1,
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { canonicalJson } from '../keys/canonical-json.js';
 import { stateDbPathOf } from '../plan/engine-context.js';
-import { parseIngredients, type ExecutionRow, type MetricRow } from '../state/state-store.js';
+import { parseIngredients, profileKey, type ExecutionRow, type MetricRow } from '../state/state-store.js';
 import { openRecordedState } from '../project.js';
 
 export interface MetricsQuery {
@@ -14,6 +14,8 @@ export interface MetricsQuery {
   all: boolean;
   /** also every point of each curve */
   series: boolean;
+  /** the profile whose executions are shown (null: none); profiles are namespaces */
+  profile?: string | null;
 }
 
 export interface MetricSummary {
@@ -75,13 +77,13 @@ function flatParams(e: ExecutionRow): Map<string, unknown> {
 export type MetricsOutcome = { type: 'no-state'; stateDb: string } | { type: 'done'; executions: ExecutionMetrics[] };
 
 export function metricsData(o: MetricsQuery): MetricsOutcome {
-  const state = openRecordedState(o.projectDir, { readOnly: true });
+  const state = openRecordedState(o.projectDir, { readOnly: true, profile: o.profile ?? null });
   if (!state) return { type: 'no-state', stateDb: stateDbPathOf(o.projectDir) };
   try {
     const { store } = state;
     const withMetrics = store.db
-      .prepare(`SELECT DISTINCT e.* FROM executions e JOIN metrics m ON m.execution_id = e.id ORDER BY e.stage_id, e.id`)
-      .all() as ExecutionRow[];
+      .prepare(`SELECT DISTINCT e.* FROM executions e JOIN metrics m ON m.execution_id = e.id WHERE e.profile = ? ORDER BY e.stage_id, e.id`)
+      .all(profileKey(o.profile ?? null)) as ExecutionRow[];
     let chosen = withMetrics.filter((e) => matches(e.stage_id, o.stages));
     if (!o.all) {
       // per stage: the execution whose result is in out/, else the latest successful one, else the latest

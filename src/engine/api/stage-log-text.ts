@@ -20,8 +20,9 @@ export type StageLogMissing =
 /** The log's text, or why there is none to show. */
 export type StageLogOutcome = Result<string, StageLogMissing>;
 
-export function stageLogText(projectDir: string, stage: string, execution: number | undefined): StageLogOutcome {
-  const state = openRecordedState(projectDir, { readOnly: true });
+/** `profile`: whose latest execution (profiles are namespaces); an explicit execution number is any profile's. */
+export function stageLogText(projectDir: string, stage: string, execution: number | undefined, profile: string | null = null): StageLogOutcome {
+  const state = openRecordedState(projectDir, { readOnly: true, profile });
   if (!state) return err({ reason: 'no-state', stateDb: stateDbPathOf(projectDir) });
   try {
     const { store } = state;

@@ -42,7 +42,9 @@ export type Reason =
       job?: RunningJob;
     }
   | { type: 'interrupted'; runId: number; executionId: number; error: string }
-  | { type: 'key-changed' };
+  | { type: 'key-changed' }
+  /** `run --force`: run although its result is fresh or cached */
+  | { type: 'forced' };
 
 /** An executor's job behind a running stage; --json reports `data` under the executor's name, not as `job`. */
 export interface RunningJob {
@@ -326,6 +328,8 @@ export function formatReason(r: Reason): string {
       return `interrupted in run #${r.runId}${r.error === 'interrupted' ? '' : `: ${firstLine(r.error)}`}`;
     case 'key-changed':
       return 'key format changed';
+    case 'forced':
+      return 'forced (run --force)';
   }
 }
 

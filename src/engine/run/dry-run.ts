@@ -11,6 +11,7 @@ export function dryRun(
   order: readonly string[],
   sink: EventSink,
   skipFailedKeys: ReadonlySet<string> | undefined,
+  force?: ReadonlySet<string>,
 ): void {
   const statuses = assessAll(ctx, statics, order);
   const counts = { toRun: 0, toRestore: 0, fresh: 0, failedUnchanged: 0, waiting: 0 };
@@ -18,7 +19,9 @@ export function dryRun(
     const s = statuses.get(id);
     if (!s) continue;
     let action: DryRunAction;
-    if (s.state === 'fresh') action = 'skip';
+    const forced = force?.has(id) === true;
+    if (forced) action = s.key === null ? 'run-unless-cut-off' : 'run';
+    else if (s.state === 'fresh') action = 'skip';
     else if (s.state === 'cached') action = 'restore';
     else if (s.state === 'running') action = 'wait';
     else if (s.key === null) action = 'run-unless-cut-off';
@@ -29,7 +32,7 @@ export function dryRun(
     else if (action === 'fail') counts.failedUnchanged++;
     else if (action === 'wait') counts.waiting++;
     else counts.toRun++;
-    const event: EngineEvent = { type: 'dry-run-stage', stageId: id, state: s.key === null ? 'pending' : s.state, action, reasons: s.reasons };
+    const event: EngineEvent = { type: 'dry-run-stage', stageId: id, state: s.key === null ? 'pending' : s.state, action, reasons: forced ? [{ type: 'forced' }, ...s.reasons] : s.reasons };
     sink(event);
   }
   sink({ type: 'dry-run-end', ...counts });

@@ -43,12 +43,14 @@ export async function executeAttempt(scope: RunScope, n: ScheduledNode, status: 
     executor: scope.opts.executor.name,
     now: started,
     logPath: null,
+    forced: status.reasons.some((r) => r.type === 'forced'),
   });
   const logPath = join(cache.logsDir, `${executionId}.log`);
   store.setLogPath(executionId, logPath);
   const log = new StageLog(logPath);
   log.line(`# wsflow: stage ${n.id}, execution #${executionId}, run #${scope.runId}, key ${key}`);
   log.line(`# started ${new Date(started).toISOString()} on ${HOST}`);
+  if (status.reasons.some((r) => r.type === 'forced')) log.line('# forced (run --force): run although its result was fresh or cached');
   scope.emit({
     type: 'stage-start',
     stageId: n.id,

@@ -31,6 +31,11 @@ export interface RunPipelineOptions {
   signal: AbortSignal;
   /** watch mode: keys that failed earlier in this session and are not retried until something changes */
   skipFailedKeys?: ReadonlySet<string>;
+  /**
+   * `run --force`: stage ids run again although fresh or cached (each once per run). Their dependents are not forced:
+   * their keys see the forced stage's output hash, so they rerun only if it changed (early cutoff).
+   */
+  force?: ReadonlySet<string>;
 }
 
 export type StageOutcome = 'fresh' | 'restored' | 'executed' | 'failed' | 'skipped' | 'interrupted';

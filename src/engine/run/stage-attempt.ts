@@ -16,6 +16,7 @@ const LEASE_POLL_MS = 150;
 
 export async function processStage(scope: RunScope, n: ScheduledNode): Promise<Done | NotDone> {
   const { opts, stop } = scope;
+  const forced = opts.force?.has(n.id) === true;
   let waitingSince: number | null = null;
   let warned = false;
   for (;;) {
@@ -25,7 +26,7 @@ export async function processStage(scope: RunScope, n: ScheduledNode): Promise<D
       for (const w of status.warnings) scope.emit({ type: 'warning', stageId: n.id, message: w });
       warned = true;
     }
-    const fresh = freshResult(scope, n, status, waitingSince !== null);
+    const fresh = forced ? null : freshResult(scope, n, status, waitingSince !== null);
     if (fresh) return fresh;
     if (status.key === null) throw new Error(`key of ${n.id} unknown although its upstream stages are done`);
     if (opts.skipFailedKeys?.has(status.key)) {
@@ -75,9 +76,9 @@ export async function processStage(scope: RunScope, n: ScheduledNode): Promise<D
       // re-check under the lease: the run we waited for (or one that just finished) may have produced it
       const current = assess(scope, n, true);
       if (current.key !== status.key) continue;
-      const freshNow = freshResult(scope, n, current, waitingSince !== null);
+      const freshNow = forced ? null : freshResult(scope, n, current, waitingSince !== null);
       if (freshNow) return freshNow;
-      if (current.state === 'cached' && current.hit) {
+      if (!forced && current.state === 'cached' && current.hit) {
         const restored = restoreOutput(scope, n, current);
         if (restored) {
           if (waitingSince !== null) scope.counts.waited++;
@@ -93,7 +94,7 @@ export async function processStage(scope: RunScope, n: ScheduledNode): Promise<D
         return skipped(scope, n, { type: 'stopped' });
       }
       try {
-        return await executeWithRetries(scope, n, current);
+        return await executeWithRetries(scope, n, forced ? { ...current, reasons: [{ type: 'forced' }, ...current.reasons] } : current);
       } finally {
         scope.slots[cls].release();
       }

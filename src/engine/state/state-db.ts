@@ -20,7 +20,7 @@ export type Db = BetterSqlite3.Database;
 /** a prepared statement taking positional parameters */
 export type Stmt = BetterSqlite3.Statement<unknown[]>;
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -62,15 +62,19 @@ CREATE TABLE IF NOT EXISTS executions (
   duration_ms INTEGER,
   error TEXT,
   log_path TEXT,
-  evicted INTEGER NOT NULL DEFAULT 0
+  evicted INTEGER NOT NULL DEFAULT 0,
+  profile TEXT NOT NULL DEFAULT '',
+  forced INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS executions_by_key ON executions (key, status);
-CREATE INDEX IF NOT EXISTS executions_by_stage ON executions (stage_id, id);
+CREATE INDEX IF NOT EXISTS executions_by_profile_stage ON executions (profile, stage_id, id);
 CREATE TABLE IF NOT EXISTS stage_heads (
-  stage_id TEXT PRIMARY KEY,
+  profile TEXT NOT NULL DEFAULT '',
+  stage_id TEXT NOT NULL,
   execution_id INTEGER NOT NULL REFERENCES executions(id),
   out_paths TEXT NOT NULL,
-  materialized_at INTEGER NOT NULL
+  materialized_at INTEGER NOT NULL,
+  PRIMARY KEY (profile, stage_id)
 );
 CREATE TABLE IF NOT EXISTS file_hashes (
   path TEXT PRIMARY KEY,
@@ -175,9 +179,44 @@ function ensureSchema(db: Db): void {
         `cache/state.db has schema version ${version}, newer than this wsflow understands (${SCHEMA_VERSION}); upgrade wsflow`,
       );
     }
+    if (version === 1) {
+      if (db.readonly) {
+        throw new Error(`cache/state.db has schema version 1; run any writing wsflow command (run, gc) once to upgrade it to ${SCHEMA_VERSION}`);
+      }
+      db.transaction(() => migrateFrom1(db)).immediate();
+    }
   }
   db.transaction(() => {
     db.exec(SCHEMA);
     db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
   }).immediate();
+}
+
+/**
+ * Version 1 → 2: profiles became namespaces. An execution belongs to the profile of the run that recorded it
+ * (`runs.profile`, NULL stored as ''); a head is keyed by (profile, stage id) and belongs to the profile of its
+ * execution. Nothing is dropped: a head whose out paths moved (a profile's kind stages now materialise under
+ * out/<profile>/) no longer matches its stage's layout, so the next run of that profile restores it to the new place
+ * from the cache.
+ */
+function migrateFrom1(db: Db): void {
+  db.exec(`
+ALTER TABLE executions ADD COLUMN profile TEXT NOT NULL DEFAULT '';
+ALTER TABLE executions ADD COLUMN forced INTEGER NOT NULL DEFAULT 0;
+UPDATE executions SET profile = COALESCE((SELECT r.profile FROM runs r WHERE r.id = executions.run_id), '');
+DROP INDEX IF EXISTS executions_by_stage;
+ALTER TABLE stage_heads RENAME TO stage_heads_v1;
+CREATE TABLE stage_heads (
+  profile TEXT NOT NULL DEFAULT '',
+  stage_id TEXT NOT NULL,
+  execution_id INTEGER NOT NULL REFERENCES executions(id),
+  out_paths TEXT NOT NULL,
+  materialized_at INTEGER NOT NULL,
+  PRIMARY KEY (profile, stage_id)
+);
+INSERT INTO stage_heads (profile, stage_id, execution_id, out_paths, materialized_at)
+  SELECT COALESCE(e.profile, ''), h.stage_id, h.execution_id, h.out_paths, h.materialized_at
+  FROM stage_heads_v1 h LEFT JOIN executions e ON e.id = h.execution_id;
+DROP TABLE stage_heads_v1;
+`);
 }

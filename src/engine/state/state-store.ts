@@ -45,9 +45,14 @@ export interface ExecutionRow {
   error: string | null;
   log_path: string | null;
   evicted: number;
+  /** the profile of the run that recorded it ('' for none) */
+  profile: string;
+  /** 1 when `run --force` ran it although its result was fresh or cached */
+  forced: number;
 }
 
 export interface HeadRow {
+  profile: string;
   stage_id: string;
   execution_id: number;
   out_paths: string;
@@ -77,13 +82,27 @@ export function parseIngredients(row: ExecutionRow): KeyIngredients {
   return JSON.parse(row.ingredients) as KeyIngredients;
 }
 
+/** How a profile is stored: the database keys heads and executions by text, and no profile is ''. */
+export function profileKey(profile: string | null): string {
+  return profile ?? '';
+}
+
+/**
+ * Profiles are namespaces: a store is opened for one profile (null: none), and its heads and its history of a
+ * stage (latest execution, latest success) are that profile's. Cache hits by key are shared by all profiles: a key
+ * already differs wherever a profile's params do, and an equal key means equal inputs.
+ */
 export class StateStore {
   readonly db: Db;
+  readonly profile: string | null;
+  readonly #p: string;
   readonly #s: Record<string, Stmt> = {};
   #heads: Map<string, ExecutionRow> | null = null;
 
-  constructor(db: Db) {
+  constructor(db: Db, profile: string | null = null) {
     this.db = db;
+    this.profile = profile;
+    this.#p = profileKey(profile);
   }
 
   #stmt(sql: string): Stmt {
@@ -147,10 +166,11 @@ export class StateStore {
     executor: string;
     now: number;
     logPath: string | null;
+    forced?: boolean;
   }): number {
     const info = this.#stmt(
       `INSERT INTO executions (run_id, stage_id, key, kind, kind_version, kind_fingerprint, ingredients, status, host, pid,
-         executor, started_at, log_path) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
+         executor, started_at, log_path, profile, forced) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       e.runId,
       e.stageId,
@@ -164,6 +184,8 @@ export class StateStore {
       e.executor,
       e.now,
       e.logPath,
+      this.#p,
+      e.forced ? 1 : 0,
     );
     return Number(info.lastInsertRowid);
   }
@@ -205,28 +227,33 @@ export class StateStore {
     ).get(key) as ExecutionRow | undefined;
   }
 
+  /** This profile's latest execution of the stage. */
   latestExecutionOfStage(stageId: string): ExecutionRow | undefined {
-    return this.#stmt(`SELECT * FROM executions WHERE stage_id = ? ORDER BY id DESC LIMIT 1`).get(stageId) as
+    return this.#stmt(`SELECT * FROM executions WHERE profile = ? AND stage_id = ? ORDER BY id DESC LIMIT 1`).get(this.#p, stageId) as
       | ExecutionRow
       | undefined;
   }
 
+  /** This profile's latest successful execution of the stage. */
   latestSuccessOfStage(stageId: string): ExecutionRow | undefined {
     return this.#stmt(
-      `SELECT * FROM executions WHERE stage_id = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`,
-    ).get(stageId) as ExecutionRow | undefined;
+      `SELECT * FROM executions WHERE profile = ? AND stage_id = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`,
+    ).get(this.#p, stageId) as ExecutionRow | undefined;
   }
 
+  /** This profile's executions of the stage, oldest first. */
   executionsOfStage(stageId: string): ExecutionRow[] {
-    return this.#stmt(`SELECT * FROM executions WHERE stage_id = ? ORDER BY id`).all(stageId) as ExecutionRow[];
+    return this.#stmt(`SELECT * FROM executions WHERE profile = ? AND stage_id = ? ORDER BY id`).all(this.#p, stageId) as ExecutionRow[];
   }
 
-  /** For gc: the newest succeeded execution of every stage id ever recorded. */
-  latestSuccessPerStage(): ExecutionRow[] {
-    return this.#stmt(
-      `SELECT e.* FROM executions e JOIN (SELECT stage_id, MAX(id) AS id FROM executions WHERE status = 'succeeded'
-         GROUP BY stage_id) m ON e.id = m.id`,
-    ).all() as ExecutionRow[];
+  /** For gc: every succeeded, not evicted execution of every profile, newest first. */
+  succeededExecutionsNewestFirst(): ExecutionRow[] {
+    return this.#stmt(`SELECT * FROM executions WHERE status = 'succeeded' AND evicted = 0 ORDER BY id DESC`).all() as ExecutionRow[];
+  }
+
+  /** For gc: the heads of every profile. */
+  allHeads(): HeadRow[] {
+    return this.#stmt(`SELECT * FROM stage_heads`).all() as HeadRow[];
   }
 
   succeededExecutions(): ExecutionRow[] {
@@ -243,7 +270,7 @@ export class StateStore {
   // ---- heads: what out/ holds ----
 
   getHead(stageId: string): HeadRow | undefined {
-    return this.#stmt(`SELECT * FROM stage_heads WHERE stage_id = ?`).get(stageId) as HeadRow | undefined;
+    return this.#stmt(`SELECT * FROM stage_heads WHERE profile = ? AND stage_id = ?`).get(this.#p, stageId) as HeadRow | undefined;
   }
 
   /**
@@ -254,7 +281,9 @@ export class StateStore {
    */
   headExecution(stageId: string, fresh = false): ExecutionRow | undefined {
     if (!fresh) return this.#headSnapshot().get(stageId);
-    const row = this.#stmt(`SELECT e.* FROM stage_heads h JOIN executions e ON e.id = h.execution_id WHERE h.stage_id = ?`).get(stageId) as
+    const row = this.#stmt(
+      `SELECT e.* FROM stage_heads h JOIN executions e ON e.id = h.execution_id WHERE h.profile = ? AND h.stage_id = ?`,
+    ).get(this.#p, stageId) as
       | ExecutionRow
       | undefined;
     if (this.#heads) {
@@ -266,7 +295,9 @@ export class StateStore {
 
   #headSnapshot(): Map<string, ExecutionRow> {
     if (!this.#heads) {
-      const all = this.#stmt(`SELECT h.stage_id AS head_stage, e.* FROM stage_heads h JOIN executions e ON e.id = h.execution_id`).all() as (ExecutionRow & {
+      const all = this.#stmt(
+        `SELECT h.stage_id AS head_stage, e.* FROM stage_heads h JOIN executions e ON e.id = h.execution_id WHERE h.profile = ?`,
+      ).all(this.#p) as (ExecutionRow & {
         head_stage: string;
       })[];
       this.#heads = new Map(all.map((row) => [row.head_stage, row]));
@@ -277,15 +308,15 @@ export class StateStore {
   setHead(stageId: string, executionId: number, outPaths: readonly string[], now: number): void {
     this.#heads?.delete(stageId);
     this.#stmt(
-      `INSERT INTO stage_heads (stage_id, execution_id, out_paths, materialized_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT(stage_id) DO UPDATE SET execution_id = excluded.execution_id, out_paths = excluded.out_paths,
+      `INSERT INTO stage_heads (profile, stage_id, execution_id, out_paths, materialized_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(profile, stage_id) DO UPDATE SET execution_id = excluded.execution_id, out_paths = excluded.out_paths,
          materialized_at = excluded.materialized_at`,
-    ).run(stageId, executionId, JSON.stringify(outPaths), now);
+    ).run(this.#p, stageId, executionId, JSON.stringify(outPaths), now);
   }
 
   clearHead(stageId: string): void {
     this.#heads?.delete(stageId);
-    this.#stmt(`DELETE FROM stage_heads WHERE stage_id = ?`).run(stageId);
+    this.#stmt(`DELETE FROM stage_heads WHERE profile = ? AND stage_id = ?`).run(this.#p, stageId);
   }
 
   // ---- metrics ----

@@ -144,8 +144,8 @@ void test('smoke chain on webgpu through the CLI matches cpu; explain names the 
   const diffs: string[] = [];
   let worstTensor = 0;
   for (const stage of STAGE_DIRS) {
-    const a = join(gpuDir, 'out', stage);
-    const b = join(cpuDir, 'out', stage);
+    const a = join(gpuDir, 'out', 'smoke', stage);
+    const b = join(cpuDir, 'out', 'smoke', stage);
     const fa = files(a);
     assert.deepEqual(fa, files(b), `${stage}: the same files as on cpu`);
     for (const f of fa) {
@@ -160,7 +160,7 @@ void test('smoke chain on webgpu through the CLI matches cpu; explain names the 
   assert.deepEqual(diffs, [], 'webgpu outputs within the tolerance of cpu');
 
   // provenance.json is an output: the adapter's name is not in it (outputs are a function of the inputs)
-  const prov = readFileSync(join(gpuDir, 'out', 'train_pos/honesty/lora/0', 'provenance.json'), 'utf8');
+  const prov = readFileSync(join(gpuDir, 'out', 'smoke', 'train_pos/honesty/lora/0', 'provenance.json'), 'utf8');
   assert.doesNotMatch(prov, /backend_detail/);
   for (const stage of ['train_pos@honesty-lora-0', 'diff@honesty-lora-0']) {
     const ex = await wsflow(gpuDir, ['explain', stage, '--profile', 'smoke'], 'webgpu');
