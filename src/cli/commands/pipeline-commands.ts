@@ -37,6 +37,26 @@ function positiveInt(name: string) {
   return intAtLeast(1, name);
 }
 
+interface DiffCliOptions {
+  stage?: string[];
+  all: boolean;
+  json: boolean;
+  file?: string;
+}
+
+/** variadic run numbers (`3` or `#3`), at most two */
+function runRefs(value: string, previous: number[] | undefined): number[] {
+  const m = /^#?(\d+)$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`a run is a number such as 3 or #3, got ${JSON.stringify(value)}`);
+  const runs = [...(previous ?? []), Number(m[1])];
+  if (runs.length > 2) throw new InvalidArgumentError('at most two runs are compared');
+  return runs;
+}
+
+function diffOptionsOf(runs: number[] | undefined, o: DiffCliOptions) {
+  return { projectDir: projectDirOf(o), runs: runs ?? [], stages: o.stage ?? [], all: o.all, json: o.json };
+}
+
 function commandEnv(): CommandEnv {
   const here = path.dirname(fileURLToPath(import.meta.url));
   // dist/src/cli/commands → dist/stages (built-in kinds) and dist/src/engine/worker
@@ -219,9 +239,9 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       setExitCode(fsckCommand({ projectDir: projectDirOf(options), json: options.json }, commandEnv()));
     });
 
-  program
+  const metrics = program
     .command('metrics')
-    .description('metrics recorded by stages (latest successful execution of each; --all: every execution)')
+    .description('metrics recorded by stages (latest successful execution of each; --all: every execution); diff and table compare runs')
     .argument('[stages...]', 'stage ids or names')
     .option('--all', 'every execution, with the params that differ between them', false)
     .option('--json', 'machine-readable output, with every point of each curve', false)
@@ -229,6 +249,44 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .action(async (stages: string[], options: { all: boolean; json: boolean; file?: string }) => {
       const { metricsCommand } = await import('./metrics-command.js');
       setExitCode(metricsCommand({ projectDir: projectDirOf(options), stages, all: options.all, json: options.json }, commandEnv()));
+    })
+    .enablePositionalOptions();
+  metrics
+    .command('diff')
+    .description("metrics that changed between two runs (default: the last two; one run: it against the latest), like 'dvc metrics diff'")
+    .argument('[runs...]', 'run numbers, e.g. 3 5 (see wsflow metrics table)', runRefs)
+    .option('--stage <names...>', 'only these stage ids or names')
+    .option('--all', 'also the metrics that did not change', false)
+    .option('--json', 'machine-readable output', false)
+    .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .action(async (runs: number[] | undefined, options: DiffCliOptions) => {
+      const { metricsDiffCommand } = await import('./compare-commands.js');
+      setExitCode(metricsDiffCommand(diffOptionsOf(runs, options), commandEnv()));
+    });
+  metrics
+    .command('table')
+    .description("methods × metrics for each of the last runs, the params that differ between them as columns, like 'dvc exp show'")
+    .argument('[stages...]', 'stage ids or names')
+    .option('--last <n>', 'how many runs', positiveInt('--last'), 5)
+    .option('--json', 'machine-readable output', false)
+    .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .action(async (stages: string[], options: { last: number; json: boolean; file?: string }) => {
+      const { metricsTableCommand } = await import('./compare-commands.js');
+      setExitCode(metricsTableCommand({ projectDir: projectDirOf(options), stages, last: options.last, json: options.json }, commandEnv()));
+    });
+
+  program
+    .command('params')
+    .description('pipeline params as runs saw them')
+    .command('diff')
+    .description("params that differ between two runs (default: the last two; one run: it against the latest), like 'dvc params diff'")
+    .argument('[runs...]', 'run numbers, e.g. 3 5', runRefs)
+    .option('--all', 'also the params that did not change', false)
+    .option('--json', 'machine-readable output', false)
+    .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .action(async (runs: number[] | undefined, options: DiffCliOptions) => {
+      const { paramsDiffCommand } = await import('./compare-commands.js');
+      setExitCode(paramsDiffCommand(diffOptionsOf(runs, options), commandEnv()));
     });
 
   program
