@@ -10,6 +10,7 @@ import { addPipelineOptions, loadOptionsOf, type PipelineCliOptions } from '../l
 import type { CommandEnv } from '../command-env.js';
 import type { Pipeline } from '../../pipeline/types.js';
 import { executorCatalog } from '../executor-catalog.js';
+import { examplesText, withExamples } from '../help-examples.js';
 
 /** The options `run` and `watch` share (addRunOptions). */
 interface RunOptions extends PipelineCliOptions {
@@ -134,9 +135,19 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     program
       .command('run')
       .description('bring the targets (default: every stage) up to date, running only what changed')
-      .argument('[targets...]', 'stage ids (eval@lora), names (all cells) or patterns (train@lora-*)')
+      .argument('[targets...]', 'stage ids (eval@honesty-lora-0), names (all cells) or patterns (train_pos@honesty-lora-*)')
       .option('-n, --dry-run', 'print what would run and why; execute nothing', false)
       .option('--pull', 'first fetch from a remote what wsflow.lock records (wsflow pull), then run', false)
+      .addHelpText(
+        'after',
+        examplesText([
+          'wsflow run report --profile smoke       # the whole graph on the tiny model, minutes',
+          'wsflow run report -j 2                  # bring the report up to date',
+          "wsflow run 'train_pos@honesty-lora-*'   # one pattern of cells",
+          'wsflow run eval -S train.learning_rate=0.01 -n   # what an override would rerun, and why',
+          "wsflow run report -S 'eval.anchor=My choice:'",
+        ]),
+      )
       .option('-r, --remote <name>', 'the remote for --pull (default: wsflow.config.yaml default_remote)'),
   );
   addPipelineOptions(run).action(async (targets: string[], options: RunOptions & { dryRun: boolean; pull: boolean; remote?: string }) => {
@@ -169,6 +180,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .argument('[targets...]', 'limit to these stages and what they need')
     .option('--json', 'machine-readable output', false)
     .option('--stale', 'list only the stages that are not fresh (the summary line still counts all)', false);
+  withExamples(status, ['wsflow status', 'wsflow status --stale eval@honesty-lora-0', "wsflow status -S 'eval.anchor=My choice:' --json"]);
   addPipelineOptions(status).action(async (targets: string[], options: PipelineCliOptions & { json: boolean; stale: boolean }) => {
     const loaded = await load(options);
     if (!loaded) return setExitCode(2);
@@ -179,8 +191,9 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
   const explain = program
     .command('explain')
     .description("print every ingredient of a stage's key and what changed since its last successful execution")
-    .argument('<stage>', 'stage id, e.g. eval@lora')
+    .argument('<stage>', 'stage id, e.g. eval@honesty-lora-0')
     .option('--json', 'machine-readable output', false);
+  withExamples(explain, ['wsflow explain eval@honesty-lora-0', 'wsflow explain train_pos@honesty-lora-0 -S train.learning_rate=0.01 --json']);
   addPipelineOptions(explain).action(async (stage: string, options: PipelineCliOptions & { json: boolean }) => {
     const loaded = await load(options);
     if (!loaded) return setExitCode(2);
@@ -224,6 +237,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('-n, --dry-run', 'say what would be removed and freed', false)
     .option('--json', 'machine-readable output', false)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .addHelpText('after', examplesText(['wsflow gc --dry-run']))
     .action(async (options: { dryRun: boolean; json: boolean; file?: string }) => {
       const { gcCommand } = await import('./gc-command.js');
       setExitCode(gcCommand({ projectDir: projectDirOf(options), dryRun: options.dryRun, json: options.json }, commandEnv()));
@@ -246,6 +260,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('--all', 'every execution, with the params that differ between them', false)
     .option('--json', 'machine-readable output, with every point of each curve', false)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .addHelpText('after', examplesText(['wsflow metrics eval --all', 'wsflow metrics train_pos@honesty-lora-0 --json', 'wsflow metrics diff', 'wsflow metrics table eval']))
     .action(async (stages: string[], options: { all: boolean; json: boolean; file?: string }) => {
       const { metricsCommand } = await import('./metrics-command.js');
       setExitCode(metricsCommand({ projectDir: projectDirOf(options), stages, all: options.all, json: options.json }, commandEnv()));
@@ -259,6 +274,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('--all', 'also the metrics that did not change', false)
     .option('--json', 'machine-readable output', false)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .addHelpText('after', examplesText(['wsflow metrics diff', 'wsflow metrics diff --stage eval --all --json']))
     .action(async (runs: number[] | undefined, options: DiffCliOptions) => {
       const { metricsDiffCommand } = await import('./compare-commands.js');
       setExitCode(metricsDiffCommand(diffOptionsOf(runs, options), commandEnv()));
@@ -270,6 +286,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('--last <n>', 'how many runs', positiveInt('--last'), 5)
     .option('--json', 'machine-readable output', false)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .addHelpText('after', examplesText(['wsflow metrics table eval --last 3', 'wsflow metrics table train_pos --json']))
     .action(async (stages: string[], options: { last: number; json: boolean; file?: string }) => {
       const { metricsTableCommand } = await import('./compare-commands.js');
       setExitCode(metricsTableCommand({ projectDir: projectDirOf(options), stages, last: options.last, json: options.json }, commandEnv()));
@@ -284,6 +301,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('--all', 'also the params that did not change', false)
     .option('--json', 'machine-readable output', false)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .addHelpText('after', examplesText(['wsflow params diff', 'wsflow params diff --all --json']))
     .action(async (runs: number[] | undefined, options: DiffCliOptions) => {
       const { paramsDiffCommand } = await import('./compare-commands.js');
       setExitCode(paramsDiffCommand(diffOptionsOf(runs, options), commandEnv()));
@@ -292,9 +310,10 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
   program
     .command('logs')
     .description("print a stage's saved output (stdout, stderr, log lines) from its latest execution")
-    .argument('<stage>', 'stage id, e.g. train_pos@lora')
+    .argument('<stage>', 'stage id, e.g. train_pos@honesty-lora-0')
     .option('--execution <n>', 'a specific execution number (see wsflow explain)', positiveInt('--execution'))
     .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .addHelpText('after', examplesText(['wsflow logs train_pos@honesty-lora-0']))
     .action(async (stage: string, options: { execution?: number; file?: string }) => {
       const { logsCommand } = await import('./logs-command.js');
       setExitCode(
