@@ -313,13 +313,26 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .argument('<stage>', 'stage id, e.g. train_pos@honesty-lora-0')
     .option('--execution <n>', 'a specific execution number (see wsflow explain)', positiveInt('--execution'))
     .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .option('--profile <name>', 'the profile whose stages are meant, to name a stage that does not exist; default: $WSFLOW_PROFILE')
     .addHelpText('after', examplesText(['wsflow logs train_pos@honesty-lora-0']))
-    .action(async (stage: string, options: { execution?: number; file?: string }) => {
+    .action(async (stage: string, options: { execution?: number; file?: string; profile?: string }) => {
       const { logsCommand } = await import('./logs-command.js');
+      const unknownStage = async (id: string): Promise<string | null> => {
+        const [{ loadPipelineForCli, profileOf }, { unknownTarget }] = await Promise.all([
+          import('../load-pipeline-for-cli.js'),
+          import('../../pipeline/select-targets.js'),
+        ]);
+        // a pipeline that does not load cannot say; its diagnostics are not what `logs` was asked for
+        const pipeline = await loadPipelineForCli({ cwd: process.cwd(), file: options.file, profile: profileOf(options), stderr: { write: () => true } });
+        if (!pipeline) return null;
+        const known = [...pipeline.stages.values()].some((s) => s.id === id || s.name === id);
+        return known ? null : unknownTarget(pipeline, id);
+      };
       setExitCode(
-        logsCommand(
+        await logsCommand(
           { projectDir: projectDirOf(options), stage, ...(options.execution !== undefined ? { execution: options.execution } : {}) },
           commandEnv(),
+          unknownStage,
         ),
       );
     });
