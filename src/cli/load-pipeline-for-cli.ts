@@ -22,7 +22,7 @@ export function addPipelineOptions(command: Command): Command {
   return command
     .option('-f, --file <path>', 'pipeline file', undefined)
     .option('--profile <name>', 'apply a profile from pipeline.yaml (e.g. smoke); default: $WSFLOW_PROFILE; "" for none')
-    .option('-S, --set <key=value>', 'override a param for this run, e.g. -S train.lr=0.01 (repeatable)', collect, []);
+    .option('-S, --set <key=value>', 'override a param for this run, e.g. -S train.learning_rate=0.01 (repeatable)', collect, []);
 }
 
 /**

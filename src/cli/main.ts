@@ -12,7 +12,7 @@ import type { CommandRegistrar } from './command-registrar.js';
  */
 export const AREAS: readonly { commands: readonly string[]; load(): Promise<CommandRegistrar> }[] = [
   {
-    commands: ['run', 'status', 'explain', 'watch', 'gc', 'fsck', 'metrics', 'logs', '_run-stage'],
+    commands: ['run', 'status', 'explain', 'watch', 'gc', 'fsck', 'metrics', 'params', 'logs', '_run-stage'],
     load: async () => (await import('./commands/pipeline-commands.js')).registerPipelineCommands,
   },
   { commands: ['dag'], load: async () => (await import('./commands/dag-command.js')).registerDagCommand },
@@ -36,6 +36,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('wsflow')
     .description('Declarative, content-hashed DAG build system for weight-steering experiments')
     .showHelpAfterError()
+    // options before a subcommand belong to its parent: `metrics diff --all` is diff's --all, not metrics'
+    .enablePositionalOptions()
     .exitOverride();
   const setExitCode = (code: number): void => {
     exitCode = code;

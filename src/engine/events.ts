@@ -64,6 +64,8 @@ export type EngineEvent =
       /** stages another run is executing: this one would wait for them and use their results */
       waiting: number;
     }
+  /** after a run that left a report stage done (executed, restored or fresh): where its page is */
+  | { type: 'report-ready'; stageId: string; path: string }
   | {
       type: 'run-end';
       runId: number | null;

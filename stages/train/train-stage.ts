@@ -162,7 +162,7 @@ export const trainImplementation: KindImplementation<TrainParams> = {
         log: (m) => ctx.log(m),
         onStep: (rec, prog) => {
           ctx.metric('train_loss', rec.loss, rec.step);
-          ctx.progress({ done: prog.step, total: prog.totalSteps, unit: 'steps', message: `loss ${rec.loss.toFixed(4)}, lr ${rec.learningRate.toExponential(2)}, ETA ${Math.round(prog.etaSeconds)} s` });
+          ctx.progress({ done: prog.step, total: prog.totalSteps, unit: 'steps', message: `loss ${rec.loss.toFixed(4)}, lr ${rec.learningRate.toExponential(2)}` });
         },
         onEval: (rec) => ctx.metric('val_loss', rec.loss, rec.step),
       }, layered ? { byLayer: variablesByBlock(adapter.layers) } : {});

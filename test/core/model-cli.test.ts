@@ -70,15 +70,16 @@ void test('wsflow model logits reproduces the golden fixture; bad input fails cl
   assert.deepEqual(out.positions, seq.input_ids.map((_, i) => i));
   assert.ok(maxAbsDiff(out.logits.flat(), seq.logits.flat()) <= 1e-4);
 
+    // a MODEL argument that names no model is a usage error (2), as a bad option is
   const cases: [string[], number, RegExp][] = [
-    [['model', 'logits', '/no/such/model', '--ids', '1'], 1, /model directory \/no\/such\/model does not exist/],
-    [['model', 'logits', 'Nobody/NoModel', '--ids', '1'], 1, /not in the Hugging Face cache .*hf download Nobody\/NoModel/],
+    [['model', 'logits', '/no/such/model', '--ids', '1'], 2, /model directory \/no\/such\/model does not exist/],
+    [['model', 'logits', 'Nobody/NoModel', '--ids', '1'], 2, /not in the Hugging Face cache .*hf download Nobody\/NoModel/],
     [['model', 'logits', TINY_FIXTURE, '--ids', '1,x'], 2, /--ids: "x" is not a non-negative integer/],
     [['model', 'logits', TINY_FIXTURE, '--ids', '1', '--text', 'a'], 2, /exactly one of --ids or --text/],
     [['model', 'logits', TINY_FIXTURE, '--ids', '600'], 2, /token id 600 is outside the vocabulary \[0, 512\)/],
     [['model', 'logits', TINY_FIXTURE, '--text', 'hi'], 1, /has no tokenizer\.json/],
     [['model', 'logits', TINY_FIXTURE, '--ids', '1', '--backend', 'bogus'], 2, /unknown backend "bogus"/],
-    [['model', 'inspect', '/no/such/model'], 1, /does not exist/],
+    [['model', 'inspect', '/no/such/model'], 2, /does not exist/],
   ];
   for (const [args, code, re] of cases) {
     const res = wsflow(...args);

@@ -4,6 +4,7 @@
  * can load. `wsflow adapter info PEFT_DIR`: what an adapter directory holds and targets.
  * Registration is cheap; the ML core is imported inside the actions.
  */
+import { statSync } from 'node:fs';
 import type { CommandRegistrar } from '../command-registrar.js';
 
 interface MergeCliOptions {
@@ -45,8 +46,14 @@ export const registerAdapterCommands: CommandRegistrar = (program, setExitCode) 
       const { resolveModelDir } = await import('../../core/model-dir.js');
       const resolved = resolveModelDir(options.model);
       if (!resolved.ok) {
+        // --model names no model: a usage error
         process.stderr.write(`wsflow adapter merge: ${resolved.error}\n`);
-        setExitCode(1);
+        setExitCode(2);
+        return;
+      }
+      if (!isDirectory(options.adapter)) {
+        process.stderr.write(`wsflow adapter merge: --adapter ${options.adapter} is not a directory\n`);
+        setExitCode(2);
         return;
       }
       try {
@@ -74,6 +81,11 @@ export const registerAdapterCommands: CommandRegistrar = (program, setExitCode) 
     .argument('<dir>', 'PEFT adapter directory')
     .option('--json', 'machine-readable output', false)
     .action(async (dir: string, options: { json: boolean }) => {
+      if (!isDirectory(dir)) {
+        process.stderr.write(`wsflow adapter info: ${dir} is not a directory\n`);
+        setExitCode(2);
+        return;
+      }
       try {
         const { describePeftDir } = await import('../../core/adapters/describe-peft-dir.js');
         const info = describePeftDir(dir);
@@ -90,3 +102,11 @@ export const registerAdapterCommands: CommandRegistrar = (program, setExitCode) 
       }
     });
 };
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,6 +1,7 @@
 import { Option } from '../commander.js';
 import type { CommandRegistrar } from '../command-registrar.js';
 import { addPipelineOptions, loadOptionsOf, type PipelineCliOptions } from '../load-pipeline-for-cli.js';
+import { examplesText } from '../help-examples.js';
 
 interface DagOptions extends PipelineCliOptions {
   format: 'text' | 'mermaid' | 'dot';
@@ -11,7 +12,8 @@ export const registerDagCommand: CommandRegistrar = (program, setExitCode) => {
     .command('dag')
     .description('print the expanded stage graph (matrices, profile and -S applied)')
     .argument('[targets...]', 'stage ids or names; the graph is limited to them and what they need')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'mermaid', 'dot']).default('text'));
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'mermaid', 'dot']).default('text'))
+    .addHelpText('after', examplesText(['wsflow dag report --format mermaid', 'wsflow dag eval@honesty-lora-0']));
   addPipelineOptions(command).action(async (targets: string[], options: DagOptions) => {
     const [{ loadPipelineForCli }, { selectTargets }, { renderDag }] = await Promise.all([
       import('../load-pipeline-for-cli.js'),

@@ -6,6 +6,7 @@
 import { formatValue } from '../../engine/plan/reasons.js';
 import { metricsData, type ExecutionMetrics } from '../../engine/api/metrics-report.js';
 import { styleFor, type CommandEnv } from '../command-env.js';
+import { fmtNum } from './compare-commands.js';
 
 export interface MetricsCommandOptions {
   projectDir: string;
@@ -47,10 +48,4 @@ function renderMetrics(results: readonly ExecutionMetrics[], all: boolean, s: Re
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return `${s.bold(line(header))}\n${rows.map(line).join('\n')}\n`;
-}
-
-function fmtNum(v: number): string {
-  if (Number.isInteger(v)) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(4) : v.toPrecision(6).replace(/\.?0+$/, '');
 }

@@ -33,6 +33,14 @@ function fail(message: string, setExitCode: (c: number) => void, code = 1): void
   setExitCode(code);
 }
 
+/** A MODEL argument that names no model directory or cached Hub id is a usage error (exit 2), as a bad option is. */
+async function modelArgumentResolves(ref: string, setExitCode: (c: number) => void): Promise<boolean> {
+  const { resolveModelDir } = await import('../../core/model-dir.js');
+  const r = resolveModelDir(ref);
+  if (!r.ok) fail(r.error, setExitCode, 2);
+  return r.ok;
+}
+
 /** `--ids 9707,11`: every item a token id that is an exact integer (a double holds ids up to 2^53 exactly). */
 function parseIds(raw: string): number[] | string {
   if (raw.trim() === '') return '--ids needs at least one token id, e.g. --ids 9707,11';
@@ -84,6 +92,7 @@ export const registerModelCommands: CommandRegistrar = (program, setExitCode) =>
     .argument('<model>', 'model directory, or a Hub id (ORG/NAME[@REV]) in the local Hugging Face cache')
     .option('--json', 'print JSON')
     .action(async (ref: string, options: InspectOptions) => {
+      if (!(await modelArgumentResolves(ref, setExitCode))) return;
       const { inspectModel } = await import('../../core/inspect.js');
       const r = inspectModel(ref);
       if (!r.ok) return fail(r.error, setExitCode);
@@ -132,6 +141,7 @@ export const registerModelCommands: CommandRegistrar = (program, setExitCode) =>
       const given = options.ids === undefined ? undefined : parseIds(options.ids);
       if (typeof given === 'string') return fail(given, setExitCode, 2);
       // config.json against the weight headers first: no TensorFlow.js, no allocation, on a config that lies
+      if (!(await modelArgumentResolves(ref, setExitCode))) return;
       const [{ inspectModel }, { join }] = await Promise.all([import('../../core/inspect.js'), import('node:path')]);
       const inspected = inspectModel(ref);
       if (!inspected.ok) return fail(inspected.error, setExitCode);

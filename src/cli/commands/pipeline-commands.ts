@@ -10,6 +10,7 @@ import { addPipelineOptions, loadOptionsOf, type PipelineCliOptions } from '../l
 import type { CommandEnv } from '../command-env.js';
 import type { Pipeline } from '../../pipeline/types.js';
 import { executorCatalog } from '../executor-catalog.js';
+import { examplesText, withExamples } from '../help-examples.js';
 
 /** The options `run` and `watch` share (addRunOptions). */
 interface RunOptions extends PipelineCliOptions {
@@ -35,6 +36,26 @@ function intAtLeast(min: number, name: string) {
 
 function positiveInt(name: string) {
   return intAtLeast(1, name);
+}
+
+interface DiffCliOptions {
+  stage?: string[];
+  all: boolean;
+  json: boolean;
+  file?: string;
+}
+
+/** variadic run numbers (`3` or `#3`), at most two */
+function runRefs(value: string, previous: number[] | undefined): number[] {
+  const m = /^#?(\d+)$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`a run is a number such as 3 or #3, got ${JSON.stringify(value)}`);
+  const runs = [...(previous ?? []), Number(m[1])];
+  if (runs.length > 2) throw new InvalidArgumentError('at most two runs are compared');
+  return runs;
+}
+
+function diffOptionsOf(runs: number[] | undefined, o: DiffCliOptions) {
+  return { projectDir: projectDirOf(o), runs: runs ?? [], stages: o.stage ?? [], all: o.all, json: o.json };
 }
 
 function commandEnv(): CommandEnv {
@@ -114,7 +135,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     program
       .command('run')
       .description('bring the targets (default: every stage) up to date, running only what changed')
-      .argument('[targets...]', 'stage ids (eval@lora), names (all cells) or patterns (train@lora-*)')
+      .argument('[targets...]', 'stage ids (eval@honesty-lora-0), names (all cells) or patterns (train_pos@honesty-lora-*)')
       .option('-n, --dry-run', 'print what would run and why; execute nothing', false)
       .option(
         '-R, --force <target>',
@@ -124,6 +145,16 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       )
       .option('-F, --force-all', 'run every selected stage again although fresh or cached', false)
       .option('--pull', 'first fetch from a remote what wsflow.lock records (wsflow pull), then run', false)
+      .addHelpText(
+        'after',
+        examplesText([
+          'wsflow run report --profile smoke       # the whole graph on the tiny model, minutes',
+          'wsflow run report -j 2                  # bring the report up to date',
+          "wsflow run 'train_pos@honesty-lora-*'   # one pattern of cells",
+          'wsflow run eval -S train.learning_rate=0.01 -n   # what an override would rerun, and why',
+          "wsflow run report -S 'eval.anchor=My choice:'",
+        ]),
+      )
       .option('-r, --remote <name>', 'the remote for --pull (default: wsflow.config.yaml default_remote)'),
   );
   addPipelineOptions(run).action(async (targets: string[], options: RunOptions & { dryRun: boolean; pull: boolean; remote?: string; force: string[]; forceAll: boolean }) => {
@@ -156,6 +187,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .argument('[targets...]', 'limit to these stages and what they need')
     .option('--json', 'machine-readable output', false)
     .option('--stale', 'list only the stages that are not fresh (the summary line still counts all)', false);
+  withExamples(status, ['wsflow status', 'wsflow status --stale eval@honesty-lora-0', "wsflow status -S 'eval.anchor=My choice:' --json"]);
   addPipelineOptions(status).action(async (targets: string[], options: PipelineCliOptions & { json: boolean; stale: boolean }) => {
     const loaded = await load(options);
     if (!loaded) return setExitCode(2);
@@ -166,8 +198,9 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
   const explain = program
     .command('explain')
     .description("print every ingredient of a stage's key and what changed since its last successful execution")
-    .argument('<stage>', 'stage id, e.g. eval@lora')
+    .argument('<stage>', 'stage id, e.g. eval@honesty-lora-0')
     .option('--json', 'machine-readable output', false);
+  withExamples(explain, ['wsflow explain eval@honesty-lora-0', 'wsflow explain train_pos@honesty-lora-0 -S train.learning_rate=0.01 --json']);
   addPipelineOptions(explain).action(async (stage: string, options: PipelineCliOptions & { json: boolean }) => {
     const loaded = await load(options);
     if (!loaded) return setExitCode(2);
@@ -214,6 +247,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .addOption(new Option('--all-profiles', 'trim every profile').default(false).conflicts('profile'))
     .option('--json', 'machine-readable output', false)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .addHelpText('after', examplesText(['wsflow gc --dry-run']))
     .action(async (options: { dryRun: boolean; json: boolean; file?: string; keep: number; profile?: string; allProfiles: boolean }) => {
       const { gcCommand } = await import('./gc-command.js');
       const { profileOf } = await import('../load-pipeline-for-cli.js');
@@ -236,41 +270,91 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       setExitCode(fsckCommand({ projectDir: projectDirOf(options), json: options.json }, commandEnv()));
     });
 
-  program
+  const metrics = program
     .command('metrics')
-    .description('metrics recorded by stages (latest successful execution of each; --all: every execution)')
+    .description('metrics recorded by stages (latest successful execution of each; --all: every execution); diff and table compare runs')
     .argument('[stages...]', 'stage ids or names')
     .option('--all', 'every execution, with the params that differ between them', false)
     .option('--json', 'machine-readable output, with every point of each curve', false)
     .option('--profile <name>', 'the profile whose executions to show (default: $WSFLOW_PROFILE; "" for none)')
     .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .addHelpText('after', examplesText(['wsflow metrics eval --all', 'wsflow metrics train_pos@honesty-lora-0 --json', 'wsflow metrics diff', 'wsflow metrics table eval']))
     .action(async (stages: string[], options: { all: boolean; json: boolean; file?: string; profile?: string }) => {
       const { metricsCommand } = await import('./metrics-command.js');
       const { profileOf } = await import('../load-pipeline-for-cli.js');
       setExitCode(
         metricsCommand({ projectDir: projectDirOf(options), stages, all: options.all, json: options.json, profile: profileOf(options) }, commandEnv()),
       );
+    })
+    .enablePositionalOptions();
+  metrics
+    .command('diff')
+    .description("metrics that changed between two runs (default: the last two; one run: it against the latest), like 'dvc metrics diff'")
+    .argument('[runs...]', 'run numbers, e.g. 3 5 (see wsflow metrics table)', runRefs)
+    .option('--stage <names...>', 'only these stage ids or names')
+    .option('--all', 'also the metrics that did not change', false)
+    .option('--json', 'machine-readable output', false)
+    .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .addHelpText('after', examplesText(['wsflow metrics diff', 'wsflow metrics diff --stage eval --all --json']))
+    .action(async (runs: number[] | undefined, options: DiffCliOptions) => {
+      const { metricsDiffCommand } = await import('./compare-commands.js');
+      setExitCode(metricsDiffCommand(diffOptionsOf(runs, options), commandEnv()));
+    });
+  metrics
+    .command('table')
+    .description("methods × metrics for each of the last runs, the params that differ between them as columns, like 'dvc exp show'")
+    .argument('[stages...]', 'stage ids or names')
+    .option('--last <n>', 'how many runs', positiveInt('--last'), 5)
+    .option('--json', 'machine-readable output', false)
+    .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .addHelpText('after', examplesText(['wsflow metrics table eval --last 3', 'wsflow metrics table train_pos --json']))
+    .action(async (stages: string[], options: { last: number; json: boolean; file?: string }) => {
+      const { metricsTableCommand } = await import('./compare-commands.js');
+      setExitCode(metricsTableCommand({ projectDir: projectDirOf(options), stages, last: options.last, json: options.json }, commandEnv()));
+    });
+
+  program
+    .command('params')
+    .description('pipeline params as runs saw them')
+    .command('diff')
+    .description("params that differ between two runs (default: the last two; one run: it against the latest), like 'dvc params diff'")
+    .argument('[runs...]', 'run numbers, e.g. 3 5', runRefs)
+    .option('--all', 'also the params that did not change', false)
+    .option('--json', 'machine-readable output', false)
+    .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .addHelpText('after', examplesText(['wsflow params diff', 'wsflow params diff --all --json']))
+    .action(async (runs: number[] | undefined, options: DiffCliOptions) => {
+      const { paramsDiffCommand } = await import('./compare-commands.js');
+      setExitCode(paramsDiffCommand(diffOptionsOf(runs, options), commandEnv()));
     });
 
   program
     .command('logs')
     .description("print a stage's saved output (stdout, stderr, log lines) from its latest execution")
-    .argument('<stage>', 'stage id, e.g. train_pos@lora')
+    .argument('<stage>', 'stage id, e.g. train_pos@honesty-lora-0')
     .option('--execution <n>', 'a specific execution number (see wsflow explain)', positiveInt('--execution'))
     .option('--profile <name>', "the profile whose latest execution to show (default: $WSFLOW_PROFILE; \"\" for none)")
     .option('-f, --file <path>', 'pipeline file (locates the project)')
+    .addHelpText('after', examplesText(['wsflow logs train_pos@honesty-lora-0']))
     .action(async (stage: string, options: { execution?: number; file?: string; profile?: string }) => {
       const { logsCommand } = await import('./logs-command.js');
       const { profileOf } = await import('../load-pipeline-for-cli.js');
+      const unknownStage = async (id: string): Promise<string | null> => {
+        const [{ loadPipelineForCli, profileOf }, { unknownTarget }] = await Promise.all([
+          import('../load-pipeline-for-cli.js'),
+          import('../../pipeline/select-targets.js'),
+        ]);
+        // a pipeline that does not load cannot say; its diagnostics are not what `logs` was asked for
+        const pipeline = await loadPipelineForCli({ cwd: process.cwd(), file: options.file, profile: profileOf(options), stderr: { write: () => true } });
+        if (!pipeline) return null;
+        const known = [...pipeline.stages.values()].some((s) => s.id === id || s.name === id);
+        return known ? null : unknownTarget(pipeline, id);
+      };
       setExitCode(
-        logsCommand(
-          {
-            projectDir: projectDirOf(options),
-            stage,
-            profile: profileOf(options),
-            ...(options.execution !== undefined ? { execution: options.execution } : {}),
-          },
+        await logsCommand(
+          { projectDir: projectDirOf(options), stage, profile: profileOf(options), ...(options.execution !== undefined ? { execution: options.execution } : {}) },
           commandEnv(),
+          unknownStage,
         ),
       );
     });

@@ -8,6 +8,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandRegistrar } from '../command-registrar.js';
 import { addPipelineOptions, type PipelineCliOptions } from '../load-pipeline-for-cli.js';
+import { examplesText } from '../help-examples.js';
 import type { Pipeline, PlannedStage } from '../../pipeline/types.js';
 import { err, ok, type Result } from '../../contract/result.js';
 
@@ -32,7 +33,8 @@ export const registerReportCommand: CommandRegistrar = (program, setExitCode) =>
       .command('report')
       .description(`print the path of the report page (${REPORT_PAGE}) the pipeline's report stage writes; --open opens it`)
       .option('--open', 'also open it in the default browser (xdg-open / open) when a display is available', false)
-      .option('--stage <id>', 'which report stage, when the pipeline has several'),
+      .option('--stage <id>', 'which report stage, when the pipeline has several')
+      .addHelpText('after', examplesText(['wsflow report --stage report@honesty', 'wsflow report --profile smoke --open'])),
   ).action(async (options: ReportCliOptions) => {
     const { loadPipelineForCli, loadOptionsOf } = await import('../load-pipeline-for-cli.js');
     const pipeline = await loadPipelineForCli(loadOptionsOf(options));

@@ -5,7 +5,10 @@
 import type { Pipeline } from '../../pipeline/types.js';
 import type { EventSink } from '../../engine/events.js';
 import { dryRun } from '../../engine/run/dry-run.js';
-import { ConsoleLogger, jsonLinesSink } from '../loggers/console-logger.js';
+import { ConsoleLogger, jsonLinesSink, type RunPlan } from '../loggers/console-logger.js';
+import { previousDurations } from '../../engine/api/stage-durations.js';
+import { REPORT_KIND, REPORT_PAGE } from './report-command.js';
+import path from 'node:path';
 import { colorWanted } from '../loggers/style.js';
 import type { StageExecutor } from '../../engine/exec/executor.js';
 import { selectStages } from '../../engine/plan/select-stages.js';
@@ -57,9 +60,9 @@ async function executorFor(
   return { executor: await kind.create(pipeline, { workerEntry: env.workerEntry }), ...slots };
 }
 
-export function makeSink(env: CommandEnv, json: boolean, verbose: boolean): { sink: EventSink; stop(): void } {
+export function makeSink(env: CommandEnv, json: boolean, verbose: boolean, plan?: RunPlan): { sink: EventSink; stop(): void } {
   if (json) return { sink: jsonLinesSink(env.stdout), stop: () => undefined };
-  const logger = new ConsoleLogger({ out: env.stdout, color: colorWanted(env.stdout), live: env.stdout.isTTY === true, verbose });
+  const logger = new ConsoleLogger({ out: env.stdout, color: colorWanted(env.stdout), live: env.stdout.isTTY === true, verbose, ...(plan ? { plan } : {}) });
   return { sink: logger.sink, stop: () => logger.stop() };
 }
 
@@ -91,7 +94,8 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
       return { exitCode: 2, result: null };
     }
     o.onPlanned?.();
-    const { sink, stop } = makeSink(env, o.json, o.verbose);
+    const order = selection.value.order;
+    const { sink, stop } = makeSink(env, o.json, o.verbose, { stages: order, expectedMs: previousDurations(reading.ctx.store, order) });
     if (o.dryRun) {
       dryRun(reading.ctx, statics.value, selection.value.order, sink, o.skipFailedKeys, force.value);
       stop();
@@ -120,6 +124,7 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
       stop();
       await executor.close();
     }
+    announceReports(pipeline, result, sink);
     const exitCode = result.status === 'succeeded' ? 0 : result.status === 'interrupted' ? 130 : 1;
     if (exitCode === 0) {
       const locked = updateLockAfterRun(pipeline, env.kindSource, selection.value.order);
@@ -141,4 +146,14 @@ function forcedStages(pipeline: Pipeline, targets: readonly string[], all: reado
     for (const id of named) ids.add(id);
   }
   return ok(ids);
+}
+
+/** The page of every built-in report stage this run left done, after the run's summary line. */
+function announceReports(pipeline: Pipeline, result: RunResult, sink: EventSink): void {
+  for (const [stageId, outcome] of result.outcomes) {
+    if (outcome !== 'executed' && outcome !== 'restored' && outcome !== 'fresh') continue;
+    const stage = pipeline.stages.get(stageId);
+    if (stage?.source.type !== 'kind' || stage.source.uses !== REPORT_KIND || stage.source.modulePath !== undefined) continue;
+    sink({ type: 'report-ready', stageId, path: path.join(pipeline.projectDir, stage.outDir, REPORT_PAGE) });
+  }
 }

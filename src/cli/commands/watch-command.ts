@@ -10,6 +10,7 @@ import type { Pipeline } from '../../pipeline/types.js';
 import { runCommand, type RunCommandOptions } from './run-command.js';
 import { styleFor, type CommandEnv } from '../command-env.js';
 import { onAbort } from '../../engine/exec/on-abort.js';
+import { selectStages } from '../../engine/plan/select-stages.js';
 
 export interface WatchCommandOptions {
   targets: readonly string[];
@@ -84,15 +85,27 @@ export async function watchCommand(o: WatchCommandOptions, env: CommandEnv, sign
     }, o.debounceMs);
   };
 
-  const cycle = async (): Promise<void> => {
+  let firstCycle = true;
+  /** true: stop watching (a usage error at start) */
+  const cycle = async (): Promise<boolean> => {
     const loaded = await o.load();
     if (!loaded) {
       lastCode = 2;
       env.stdout.write(`${s.yellow('pipeline has errors;')} waiting for a change\n`);
       await retarget(new Set([...watching, o.file]));
-      return;
+      return false;
     }
     const { pipeline, onPlanned } = loaded;
+    if (firstCycle) {
+      firstCycle = false;
+      // a target the pipeline does not have when watch starts is a usage error, as for run: exit 2, not a wait
+      const selected = selectStages(pipeline, o.targets);
+      if (!selected.ok) {
+        env.stderr.write(`error: ${selected.error}\n`);
+        lastCode = 2;
+        return true;
+      }
+    }
     const { paths, moduleOf } = watchedPaths(pipeline, o.file);
     await retarget(paths);
     const { exitCode, result } = await runCommand(
@@ -105,11 +118,12 @@ export async function watchCommand(o: WatchCommandOptions, env: CommandEnv, sign
     if (result) {
       for (const f of result.failedKeys) failed.set(f.key, moduleOf.get(f.stageId));
     }
+    return false;
   };
 
   try {
     while (!signal.aborted) {
-      await cycle();
+      if (await cycle()) return lastCode;
       if (signal.aborted) break;
       env.stdout.write(s.dim(`Watching ${watching.size} path${watching.size === 1 ? '' : 's'} for changes (Ctrl-C to stop)\n`));
       let unsubscribe = (): void => undefined;

@@ -1,6 +1,7 @@
 /**
- * The human logger: one line per stage event. On a TTY it also keeps a live footer with one progress bar per
- * running stage (from ctx.progress), redrawn at most 10 times a second; elsewhere it prints events only.
+ * The human logger: one line per stage event. On a TTY it also keeps a live footer with the run's progress
+ * (stages done of all, overall ETA) and one progress bar per running stage (from ctx.progress), redrawn at most
+ * 10 times a second; elsewhere the run's progress follows each finished stage's line.
  */
 import { describeFailure } from '../../contract/failure.js';
 import type { EngineEvent, EventSink } from '../../engine/events.js';
@@ -15,14 +16,24 @@ export interface ConsoleLoggerOptions {
   /** live progress footer (TTY only) */
   live: boolean;
   verbose: boolean;
+  /** the run's stages and how long each took when it last succeeded: the overall ETA */
+  plan?: RunPlan;
+}
+
+export interface RunPlan {
+  stages: readonly string[];
+  expectedMs: ReadonlyMap<string, number>;
 }
 
 interface Running {
   started: number;
   progress: ProgressUpdate | null;
+  /** the first progress update (time, done): the stage's ETA is from its rate since, not counting setup (model load) */
+  first: { at: number; done: number } | null;
   backend: string | null;
 }
 
+const FINISHING: ReadonlySet<EngineEvent['type']> = new Set(['stage-succeeded', 'stage-failed', 'stage-restored', 'stage-skipped', 'stage-interrupted']);
 const SPINNER = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏';
 const REDRAW_MS = 100;
 
@@ -33,6 +44,8 @@ export class ConsoleLogger {
   #footerLines = 0;
   #timer: NodeJS.Timeout | null = null;
   #frame = 0;
+  #total = 0;
+  readonly #finished = new Set<string>();
 
   constructor(o: ConsoleLoggerOptions) {
     this.#o = o;
@@ -42,6 +55,10 @@ export class ConsoleLogger {
   readonly sink: EventSink = (e: EngineEvent) => {
     this.#track(e);
     const lines = formatEvent(e, this.#s, this.#o.verbose);
+    // after the line of a stage done (a failure's line ends with its error: left as it is)
+    if (lines.length && !this.#o.live && this.#total > 0 && (e.type === 'stage-succeeded' || e.type === 'stage-restored')) {
+      lines[0] += `  ${this.#s.dim(`[${this.#progressText(Date.now())}]`)}`;
+    }
     if (lines.length) this.#print(lines);
     if (e.type === 'run-end') this.stop();
   };
@@ -52,10 +69,35 @@ export class ConsoleLogger {
     this.#clearFooter();
   }
 
+  /**
+   * "12/54 stages, ETA 3m05s": the ETA sums the previous durations of the stages not finished (less what a running
+   * one has already taken), one after another, so parallel stages make it an upper bound; "ETA ≥" when some
+   * remaining stage never succeeded before.
+   */
+  #progressText(now: number): string {
+    const text = `${this.#finished.size}/${this.#total} stages`;
+    const plan = this.#o.plan;
+    if (!plan) return text;
+    let ms = 0;
+    let unknown = 0;
+    for (const id of plan.stages) {
+      if (this.#finished.has(id)) continue;
+      const expected = plan.expectedMs.get(id);
+      if (expected === undefined) unknown++;
+      else ms += Math.max(0, expected - (now - (this.#running.get(id)?.started ?? now)));
+    }
+    if (ms === 0 && unknown === 0) return text;
+    if (ms === 0) return `${text}, ETA unknown (${unknown} never timed)`;
+    return `${text}, ETA ${unknown ? '≥ ' : ''}${fmtMs(ms)}`;
+  }
+
   #track(e: EngineEvent): void {
+    if (FINISHING.has(e.type) || e.type === 'stage-fresh') {
+      if ('stageId' in e && e.stageId !== undefined) this.#finished.add(e.stageId);
+    }
     switch (e.type) {
       case 'stage-start':
-        this.#running.set(e.stageId, { started: Date.now(), progress: null, backend: null });
+        this.#running.set(e.stageId, { started: Date.now(), progress: null, first: null, backend: null });
         if (this.#o.live && !this.#timer) {
           this.#timer = setInterval(() => this.#redraw(), REDRAW_MS);
           this.#timer.unref();
@@ -63,7 +105,10 @@ export class ConsoleLogger {
         break;
       case 'stage-progress': {
         const r = this.#running.get(e.stageId);
-        if (r) r.progress = e.update;
+        if (r) {
+          r.progress = e.update;
+          r.first ??= { at: Date.now(), done: e.update.done };
+        }
         break;
       }
       case 'stage-annotate': {
@@ -78,6 +123,8 @@ export class ConsoleLogger {
         this.#running.delete(e.stageId);
         break;
       case 'run-start':
+        this.#total = e.stages;
+        break;
       case 'warning':
       case 'stage-fresh':
       case 'stage-restored':
@@ -87,6 +134,7 @@ export class ConsoleLogger {
       case 'dry-run-stage':
       case 'dry-run-end':
       case 'run-end':
+      case 'report-ready':
         break;
     }
   }
@@ -115,6 +163,7 @@ export class ConsoleLogger {
     const lines: string[] = [];
     const now = Date.now();
     const spin = SPINNER[this.#frame % SPINNER.length] ?? '*';
+    if (this.#total > 0) lines.push(this.#s.dim(this.#progressText(now)));
     for (const [id, r] of this.#running) {
       let text = `${spin} ${id}  ${fmtMs(now - r.started)}`;
       if (r.backend) text += ` [${r.backend}]`;
@@ -125,7 +174,9 @@ export class ConsoleLogger {
           const barW = 20;
           const filled = Math.round(frac * barW);
           text += `  ${'█'.repeat(filled)}${'░'.repeat(barW - filled)} ${p.done}/${p.total}${p.unit ? ` ${p.unit}` : ''}`;
-          if (frac > 0 && frac < 1) text += `  eta ${fmtMs(((now - r.started) * (1 - frac)) / frac)}`;
+          const f = r.first;
+          if (f && p.done > f.done && frac < 1) text += `  eta ${fmtMs(((now - f.at) * (p.total - p.done)) / (p.done - f.done))}`;
+          else if (frac > 0 && frac < 1) text += `  eta ${fmtMs(((now - r.started) * (1 - frac)) / frac)}`;
         } else {
           text += `  ${p.done}${p.unit ? ` ${p.unit}` : ''}`;
         }

@@ -87,6 +87,8 @@ export function formatEvent(e: EngineEvent, s: Style, verbose: boolean, now = Da
       if (e.waiting) parts.push(`${e.waiting} running elsewhere`);
       return [s.bold(`Dry run: ${parts.join(', ')}; nothing was executed`)];
     }
+    case 'report-ready':
+      return [`Report: ${e.path}`];
     case 'run-end': {
       const c = e.counts;
       const parts: string[] = [];

@@ -106,7 +106,10 @@ class Scheduler {
     }
     const status = this.#o.signal.aborted ? 'interrupted' : this.#counts.failed > 0 ? 'failed' : 'succeeded';
     const ended = Date.now();
-    store.finishRun(runId, status, this.#counts, ended);
+    // producers: the execution behind each stage this run left done (executed, restored or fresh), so that run
+    // comparison (api/run-comparison.ts) knows what a run had, restores included
+    const producers = Object.fromEntries([...this.#nodes.values()].filter((n) => n.producer !== null).map((n) => [n.id, n.producer]));
+    store.finishRun(runId, status, { ...this.#counts, producers }, ended);
     this.#o.emit({ type: 'run-end', runId, status, durationMs: ended - started, counts: { ...this.#counts } });
     const outcomes = new Map<string, StageOutcome>();
     for (const n of this.#nodes.values()) outcomes.set(n.id, n.outcome ?? 'skipped');

@@ -84,8 +84,12 @@ void test('adapter merge: tokenizer and generation files travel with the weights
 
 void test('adapter merge: bad input fails with the culprit named and writes nothing', () => {
   const cases: { args: string[]; message: RegExp; out: string }[] = [];
+  // a path that is not there is a usage error (exit 2, test/cli/exit-codes.test.ts); one that is there but wrong is 1
   const missing = join(work, 'no-such-adapter');
-  cases.push({ args: ['--adapter', missing], message: /no-such-adapter: not a PEFT adapter directory/, out: join(work, 'o1') });
+  const gone = wsflow(['adapter', 'merge', '--model', TINY_MODEL, '--out', join(work, 'o1'), '--adapter', missing]);
+  assert.equal(gone.status, 2);
+  assert.match(gone.stderr, /no-such-adapter is not a directory/);
+  assert.equal(existsSync(join(work, 'o1')), false);
   // an adapter whose tensor has the wrong shape
   const broken = join(work, 'broken-adapter');
   mkdirSync(broken);
@@ -108,6 +112,6 @@ void test('adapter merge: bad input fails with the culprit named and writes noth
     assert.deepEqual(readdirSync(work).filter((n) => n.startsWith('.')), [], 'no temporary directory left behind');
   }
   const r = wsflow(['adapter', 'merge', '--model', join(work, 'nope'), '--adapter', src, '--out', join(work, 'o4')]);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2);
   assert.match(r.stderr, /nope/);
 });

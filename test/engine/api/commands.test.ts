@@ -133,7 +133,7 @@ void test('metrics and logs read what stages recorded', async () => {
     assert.match(logs.stdout, /^writing train$/m);
     const old = await rig.exec(['logs', 'train', '--execution', '2']);
     assert.match(old.stdout, /execution #2, run #1/);
-    assert.equal((await rig.exec(['logs', 'nope'])).code, 1);
+    assert.equal((await rig.exec(['logs', 'nope'])).code, 2, 'a stage the pipeline does not have is a usage error');
   } finally {
     rig.cleanup();
   }
