@@ -13,6 +13,7 @@
         "src/binary.cc",
         "src/unary.cc",
         "src/reduce.cc",
+        "src/fused.cc",
         "src/svd.cc"
       ],
       "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-Wall", "-Wextra"],

@@ -7,7 +7,7 @@
 namespace wsblas {
 
 // Bump when an exported function's signature or semantics change, so a stale build is refused. Adding a
-// function does not: the JS side feature-tests new ones (topSvd) and falls back without them.
+// function does not: the JS side feature-tests new ones (topSvd, rmsNorm, swiglu) and falls back without them.
 static const int kAbiVersion = 2;
 
 static napi_value Init(napi_env env, napi_value exports) {
@@ -25,6 +25,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"softmax", nullptr, Softmax, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rmsNorm", nullptr, RmsNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"swiglu", nullptr, Swiglu, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"topSvd", nullptr, TopSvd, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);

@@ -26,11 +26,13 @@ struct Tiling {
   int64_t tileM, tileN, tilesM, tilesN;
 };
 
-// Tiles of C, chosen from the shape only. Start at 256 x 1024 and halve (columns first, down to 256;
-// then rows, down to 64) until there are enough tiles to keep several threads busy. Smaller tiles
-// repack more of A and B per flop, hence the floors.
+// Tiles of C, chosen from the shape only. Start at 256 x 1024 and halve (columns first, down to 512;
+// then rows, down to 64) until there are 4 tiles, two per core on the 2-core machines we measure on;
+// threads claim tiles as they go (parallelTasks), so a preempted thread does not stall the product.
+// Smaller tiles repack more of A and B per flop, hence the floors (8 tiles with a 256-column floor
+// made the 64-token projections 64 x 256 x 1024 calls, each repacking all of A).
 Tiling chooseTiling(int64_t batch, int64_t m, int64_t n) {
-  constexpr int64_t kWantTasks = 8, kMinM = 64, kMinN = 256;
+  constexpr int64_t kWantTasks = 4, kMinM = 64, kMinN = 512;
   Tiling t{std::min<int64_t>(m, 256), std::min<int64_t>(n, 1024), 0, 0};
   auto tasks = [&] { return batch * ((m + t.tileM - 1) / t.tileM) * ((n + t.tileN - 1) / t.tileN); };
   while (tasks() < kWantTasks) {
@@ -63,9 +65,11 @@ void runTiledGemm(const float* a, const float* b, float* out, int64_t batch, int
                 bTile, ldb, 0.0f, out + bi * m * n + i0 * n + j0, static_cast<int>(n));
   };
   const double flops = 2.0 * static_cast<double>(batch) * m * n * k;
-  parallelFor(tasks, flops < kThreadFlops ? tasks : 1, [&](int64_t begin, int64_t end) {
-    for (int64_t task = begin; task < end; task++) runTask(task);
-  });
+  if (flops < kThreadFlops) {
+    for (int64_t task = 0; task < tasks; task++) runTask(task);
+    return;
+  }
+  parallelTasks(tasks, runTask);
 }
 
 }  // namespace

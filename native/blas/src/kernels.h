@@ -26,6 +26,10 @@ napi_value Unary(napi_env env, napi_callback_info info);
 napi_value Reduce(napi_env env, napi_callback_info info);
 napi_value Softmax(napi_env env, napi_callback_info info);
 
+// fused.cc
+napi_value RmsNorm(napi_env env, napi_callback_info info);
+napi_value Swiglu(napi_env env, napi_callback_info info);
+
 // svd.cc
 napi_value TopSvd(napi_env env, napi_callback_info info);
 

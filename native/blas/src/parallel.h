@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <thread>
 #include <vector>
@@ -32,6 +33,30 @@ void parallelFor(int64_t n, int64_t grain, Fn fn) {
     if (b < e) workers.emplace_back([=] { fn(b, e); });
   }
   fn(int64_t{0}, std::min(n, step));
+  for (auto& w : workers) w.join();
+}
+
+// Runs task(i) for every i in [0, tasks), each exactly once, threads claiming the next index as they
+// finish the last. Unlike parallelFor's fixed halves, a thread the OS preempts (a loaded machine)
+// does not hold the others back. What each task computes must not depend on which thread runs it.
+template <typename Task>
+void parallelTasks(int64_t tasks, Task task) {
+  const int64_t threads = std::min<int64_t>(elementwiseThreads(), tasks);
+  if (threads <= 1) {
+    for (int64_t i = 0; i < tasks; i++) task(i);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  auto work = [&] {
+    for (int64_t i = next.fetch_add(1, std::memory_order_relaxed); i < tasks;
+         i = next.fetch_add(1, std::memory_order_relaxed)) {
+      task(i);
+    }
+  };
+  std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(threads - 1));
+  for (int64_t t = 1; t < threads; t++) workers.emplace_back(work);
+  work();
   for (auto& w : workers) w.join();
 }
 

@@ -39,6 +39,10 @@ export interface NativeAddon {
   ): void;
   /** Softmax over contiguous rows of length n. */
   softmax(x: Float32Array, n: number, out: Float32Array): void;
+  /** out[r, :] = weight ⊙ x[r, :]·rsqrt(mean(x[r, :]²) + eps) over contiguous rows of length n. Absent from older builds. */
+  rmsNorm?(x: Float32Array, weight: Float32Array, n: number, eps: number, out: Float32Array): void;
+  /** out = silu(gate) ⊙ up, elementwise. Absent from older builds. */
+  swiglu?(gate: Float32Array, up: Float32Array, out: Float32Array): void;
   /**
    * Top-k singular triplets of a row-major [rows, cols] float64 matrix (LAPACK dsyevr on the smaller Gram matrix):
    * u [rows, k], s [k] descending, v [cols, k], signs unnormalised. Absent from builds before it was added.

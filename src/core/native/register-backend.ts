@@ -8,6 +8,7 @@ import type { NativeAddon } from './load-addon.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './kernels/batch-mat-mul.js';
 import { BINARY_OPS, binaryKernel } from './kernels/binary.js';
 import { concatKernel, gatherV2Kernel, padV2Kernel, sliceKernel, splitVKernel, tileKernel, transposeKernel } from './kernels/layout.js';
+import { RMS_NORM_KERNEL, rmsNormKernel, SWIGLU_KERNEL, swigluKernel } from './kernels/fused.js';
 import { reduceKernel, softmaxKernel } from './kernels/reduce.js';
 import { UNARY_OPS, unaryKernel } from './kernels/unary.js';
 
@@ -61,6 +62,15 @@ export async function registerNativeBackend(tf: Tfc, addon: NativeAddon): Promis
       backendName: NATIVE_BACKEND,
       kernelFunc: native !== undefined ? native(ctx) : config.kernelFunc,
     });
+  }
+  // Kernels tfjs has no name for (src/core/native/fused-ops.ts calls them); older addon builds lack them.
+  if (addon.rmsNorm !== undefined) {
+    tf.registerKernel({ kernelName: RMS_NORM_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: rmsNormKernel(ctx) });
+    overridden.push(RMS_NORM_KERNEL);
+  }
+  if (addon.swiglu !== undefined) {
+    tf.registerKernel({ kernelName: SWIGLU_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: swigluKernel(ctx) });
+    overridden.push(SWIGLU_KERNEL);
   }
   return overridden.sort();
 }

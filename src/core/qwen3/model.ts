@@ -12,7 +12,7 @@ import { checkBatch, lastRealIndex, positionsFromMask, type TokenBatch } from '.
 import { backendReadsSync } from '../host-read.js';
 import type { Qwen3Config } from './config.js';
 import type { LinearHook } from './linear-hook.js';
-import { applyRope, bmm, frozenLinearOutIn, rmsNorm, silu } from './ops.js';
+import { applyRope, bmm, frozenLinearOutIn, rmsNorm, swiglu } from './ops.js';
 import { inverseFrequencies, ropeTables } from './rope.js';
 import { EMBED, FINAL_NORM, LINEAR_SUFFIXES, LM_HEAD, qwen3ParamSpecs, type ParamSpec } from './weights.js';
 
@@ -603,7 +603,7 @@ export class Qwen3Model {
       const h2 = rmsNorm(x, this.#param(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D, eps);
       const gate = this.#linear(`${p}.mlp.gate_proj`, h2);
       const up = this.#linear(`${p}.mlp.up_proj`, h2);
-      x = tf.add(x, this.#linear(`${p}.mlp.down_proj`, tf.mul(silu(gate), up)));
+      x = tf.add(x, this.#linear(`${p}.mlp.down_proj`, swiglu(gate, up)));
 
       if (add !== undefined) x = tf.add(x, add);
     }

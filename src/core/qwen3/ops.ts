@@ -12,6 +12,7 @@
  * computes a weight gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { nativeRmsNorm, nativeSwiglu } from '../native/fused-ops.js';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 type GradInput = tf.Tensor | SaveFn;
@@ -83,9 +84,16 @@ export function bmm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
 
 /** Qwen3RMSNorm over the last axis: weight ⊙ x·rsqrt(mean(x²) + eps). */
 export function rmsNorm<T extends tf.Tensor>(x: T, weight: tf.Tensor1D, eps: number): T {
+  const fused = nativeRmsNorm(x, weight, eps);
+  if (fused !== null) return fused;
   const variance = tf.mean(tf.square(x), -1, true);
   const normed = tf.mul(x, tf.rsqrt(tf.add(variance, eps)));
   return tf.mul(weight, normed) as T;
+}
+
+/** The SwiGLU MLP's inner product silu(gate) ⊙ up (one pass on `native`). */
+export function swiglu<T extends tf.Tensor>(gate: T, up: T): T {
+  return nativeSwiglu(gate, up) ?? (tf.mul(silu(gate), up) as T);
 }
 
 export function silu<T extends tf.Tensor>(x: T): T {
