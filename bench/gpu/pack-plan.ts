@@ -114,10 +114,10 @@ export function planPackages(nodeModules: string, platform = process.platform, a
   return ok([...plans.values()]);
 }
 
-/** The built files the check runs: the core and bench/gpu (no source maps). */
+/** The built files the check runs: the core, the contract (the core's Result comes from there) and bench/gpu (no source maps). */
 export function distFiles(distDir: string): Result<string[], string> {
   const out: string[] = [];
-  for (const sub of ['src/core', 'bench/gpu']) {
+  for (const sub of ['src/core', 'src/contract', 'bench/gpu']) {
     const d = join(distDir, sub);
     if (!existsSync(d)) return err(`${d}: not built (run npm run build)`);
     const files: string[] = [];
