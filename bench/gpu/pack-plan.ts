@@ -114,7 +114,7 @@ export function planPackages(nodeModules: string, platform = process.platform, a
   return ok([...plans.values()]);
 }
 
-/** The built files the check runs: the core, the contract's Result it imports, and bench/gpu (no source maps). */
+/** The built files the check runs: the core, the contract (the core's Result comes from there) and bench/gpu (no source maps). */
 export function distFiles(distDir: string): Result<string[], string> {
   const out: string[] = [];
   for (const sub of ['src/core', 'src/contract', 'bench/gpu']) {

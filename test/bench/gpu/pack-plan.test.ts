@@ -1,8 +1,8 @@
 /** What the GPU check's pack carries: the real node_modules closure, and platform pruning on a built tree. */
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { test } from 'node:test';
 import { distFiles, planPackages, ROOT_PACKAGES } from '../../../bench/gpu/pack-plan.js';
 
@@ -63,6 +63,21 @@ void test('webgpu and tfjs-backend-webgpu are carried when installed, with only 
   } finally {
     rmSync(nm, { recursive: true, force: true });
   }
+});
+
+void test('the packed dist files hold every module they import by relative path (the built tree of this checkout)', () => {
+  const dist = distFiles(join(REPO_ROOT, 'dist'));
+  assert.ok(dist.ok, dist.ok ? '' : dist.error);
+  const packed = new Set(dist.value);
+  const missing: string[] = [];
+  for (const file of dist.value.filter((f) => f.endsWith('.js'))) {
+    const text = readFileSync(join(REPO_ROOT, 'dist', file), 'utf8');
+    for (const m of text.matchAll(/(?:from\s*|import\s*\(\s*)'(\.{1,2}\/[^']+)'/g)) {
+      const target = posix.normalize(posix.join(posix.dirname(file), m[1] ?? ''));
+      if (!packed.has(target)) missing.push(`${file} imports ${target}`);
+    }
+  }
+  assert.deepEqual(missing, []);
 });
 
 void test('a missing root package or an unbuilt dist is one error naming the path', () => {

@@ -54,7 +54,7 @@ void test('the kind is registered, takes the documented inputs, and only evals i
 void test('the kind module imports only the contract, its params and its name and version at load time (vega and vega-lite stay behind load())', () => {
   const compiled = readFileSync(join(REPO_ROOT, 'dist', 'stages', 'report', 'index.js'), 'utf8');
   assert.deepEqual(compiled.match(/^import .*$/gm) ?? [], [
-    "import { defineKind } from '../../../src/contract/stage-kind.js';",
+    "import { defineKind } from '../../src/contract/stage-kind.js';",
     "import { REPORT_KIND_NAME, REPORT_KIND_VERSION } from './kind-info.js';",
     "import { reportParams } from './params.js';",
   ]);
