@@ -5,6 +5,7 @@ import { examplesText } from '../help-examples.js';
 
 interface DagOptions extends PipelineCliOptions {
   format: 'text' | 'mermaid' | 'dot';
+  collapse: boolean;
 }
 
 export const registerDagCommand: CommandRegistrar = (program, setExitCode) => {
@@ -13,7 +14,8 @@ export const registerDagCommand: CommandRegistrar = (program, setExitCode) => {
     .description('print the expanded stage graph (matrices, profile and -S applied)')
     .argument('[targets...]', 'stage ids or names; the graph is limited to them and what they need')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'mermaid', 'dot']).default('text'))
-    .addHelpText('after', examplesText(['wsflow dag report --format mermaid', 'wsflow dag eval@honesty-lora-0']));
+    .option('--collapse', 'one node per stage name (all its cells), like snakemake --rulegraph', false)
+    .addHelpText('after', examplesText(['wsflow dag report --format mermaid', 'wsflow dag eval@honesty-lora-0', 'wsflow dag --collapse --format dot']));
   addPipelineOptions(command).action(async (targets: string[], options: DagOptions) => {
     const [{ loadPipelineForCli }, { selectTargets }, { renderDag }] = await Promise.all([
       import('../load-pipeline-for-cli.js'),
@@ -29,6 +31,11 @@ export const registerDagCommand: CommandRegistrar = (program, setExitCode) => {
     if (!selected.ok) {
       process.stderr.write(`wsflow dag: ${selected.error}\n`);
       setExitCode(2);
+      return;
+    }
+    if (options.collapse) {
+      const { renderCollapsedDag } = await import('../collapse-dag.js');
+      process.stdout.write(`${renderCollapsedDag(pipeline, selected.value, options.format)}\n`);
       return;
     }
     process.stdout.write(`${renderDag(pipeline, selected.value, options.format)}\n`);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { CommandRegistrar } from '../command-registrar.js';
 import { addPipelineOptions, type PipelineCliOptions } from '../load-pipeline-for-cli.js';
 import { examplesText } from '../help-examples.js';
+import { REPORT_KIND, REPORT_PAGE } from '../report-page.js';
 import type { Pipeline, PlannedStage } from '../../pipeline/types.js';
 import { err, ok, type Result } from '../../contract/result.js';
 
@@ -24,8 +25,7 @@ interface Io {
   platform: NodeJS.Platform;
 }
 
-export const REPORT_KIND = 'report';
-export const REPORT_PAGE = 'report.html';
+export { REPORT_KIND, REPORT_PAGE };
 
 export const registerReportCommand: CommandRegistrar = (program, setExitCode) => {
   addPipelineOptions(

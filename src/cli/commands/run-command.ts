@@ -7,7 +7,7 @@ import type { EventSink } from '../../engine/events.js';
 import { dryRun } from '../../engine/run/dry-run.js';
 import { ConsoleLogger, jsonLinesSink, type RunPlan } from '../loggers/console-logger.js';
 import { previousDurations } from '../../engine/api/stage-durations.js';
-import { REPORT_KIND, REPORT_PAGE } from './report-command.js';
+import { REPORT_KIND, REPORT_PAGE } from '../report-page.js';
 import path from 'node:path';
 import { colorWanted } from '../loggers/style.js';
 import type { StageExecutor } from '../../engine/exec/executor.js';

@@ -48,10 +48,10 @@ export function renderStatus({ data, jobs }: StatusReport, s: Style): string {
   const stateWidth = Math.max(10, ...data.stages.map((x) => x.state.length + 2));
   const lines: string[] = [];
   for (const st of data.stages) {
-    // "never-run ← never run" says nothing twice; other reasons of a never-run stage (upstream pending) stay
+    // "never-run ← never run" says nothing twice; a new matrix cell's reason and other reasons (upstream pending) stay
     const job = jobs.get(st.id);
     const reasons = job ? st.reasons.map((r) => (r.type === 'running' ? { ...r, job } : r)) : st.reasons;
-    const reasonLines = formatReasons(st.state === 'never-run' ? reasons.filter((r) => r.type !== 'never-run') : reasons);
+    const reasonLines = formatReasons(st.state === 'never-run' ? reasons.filter((r) => r.type !== 'never-run' || r.newCell) : reasons);
     if (st.state === 'cached' && st.restorableFrom) reasonLines.push(`restorable from run #${st.restorableFrom.runId}`);
     if (st.state === 'fresh-by-lock') reasonLines.push('recorded in wsflow.lock: restorable from a remote (wsflow pull)');
     // a running stage's first reason already says where (its lease would say it twice)

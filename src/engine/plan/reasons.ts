@@ -7,7 +7,8 @@ import type { KeyIngredients, UpstreamIngredient } from '../keys/key-ingredients
 import { shellQuote } from '../../pipeline/shell-quote.js';
 
 export type Reason =
-  | { type: 'never-run' }
+  /** newCell: other cells of the stage ran; newValues are the matrix values none of them had (never-run-reason.ts) */
+  | { type: 'never-run'; newCell?: { newValues: { axis: string; value: string }[] } }
   | { type: 'param-changed'; param: string; old: unknown; new: unknown }
   | { type: 'param-added'; param: string; new: unknown }
   | { type: 'param-removed'; param: string; old: unknown }
@@ -274,8 +275,12 @@ export function formatValue(v: unknown): string {
 
 export function formatReason(r: Reason): string {
   switch (r.type) {
-    case 'never-run':
-      return 'never run';
+    case 'never-run': {
+      if (!r.newCell) return 'never run';
+      const v = r.newCell.newValues;
+      if (v.length === 0) return 'never run: a new combination of matrix values (each ran in other cells)';
+      return `never run: new matrix value${v.length === 1 ? '' : 's'} ${v.map((x) => `${x.axis}=${x.value}`).join(', ')}`;
+    }
     case 'param-changed':
       return `param ${r.param} ${formatValue(r.old)} → ${formatValue(r.new)}`;
     case 'param-added':

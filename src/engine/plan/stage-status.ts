@@ -3,6 +3,7 @@
  * the same way by `status`, `--dry-run`, `explain` and the scheduler (which calls `assessStage` once a stage's
  * upstream results are known).
  */
+import { neverRunReason } from './never-run-reason.js';
 import type { ExecutionRow, StateStore } from '../state/state-store.js';
 import { isHolderGone } from '../state/leases.js';
 import { parseIngredients } from '../state/state-store.js';
@@ -57,7 +58,7 @@ export function assessStage(
   const warnings = codeWarnings(st, baseline);
   const base = { stageId: id, ingredients, head, baseline, warnings };
   const diff = (): Reason[] => {
-    if (!baseline) return [{ type: 'never-run' }];
+    if (!baseline) return [neverRunReason(ctx.pipeline, store, st.stage)];
     const r = diffIngredients(parseIngredients(baseline), ingredients);
     return r.length ? r : [{ type: 'key-changed' }];
   };
@@ -111,7 +112,7 @@ export function assessStage(
       reasons.unshift({ type: 'interrupted', runId: latest.run_id, executionId: latest.id, error });
     }
   }
-  if (!baseline) return { ...base, state: 'never-run', reasons: [{ type: 'never-run' }], key, hit: null, outputHash: null };
+  if (!baseline) return { ...base, state: 'never-run', reasons: [neverRunReason(ctx.pipeline, store, st.stage)], key, hit: null, outputHash: null };
   const why = baseline.key === key ? reasons : [...diff(), ...reasons];
   return { ...base, state: 'stale', reasons: why.length ? why : [{ type: 'key-changed' }], key, hit: null, outputHash: null };
 }
