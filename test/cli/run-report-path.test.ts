@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, REPO_ROOT } from '../report/report-fixture.js';
+import { FIXTURES, REPO_ROOT } from '../stages/report/report-fixture.js';
 
 void test('Done is followed by the report path when a report stage ran or is fresh', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wsflow-report-path-'));
