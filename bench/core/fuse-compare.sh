@@ -35,7 +35,7 @@ fi
 if [[ " $parts " == *" train "* ]]; then
   run "torch-lora-1" "$py" bench/training/torch_lora_step.py --batch 4 --seq "$train_seq" --threads 1 --reps "$reps"
   run "torch-lora-2" "$py" bench/training/torch_lora_step.py --batch 4 --seq "$train_seq" --threads 2 --reps "$reps"
-  run "native-before-lora" node "$before/dist/bench/training/train-step.js" --backend native --adapters lora --batch 4 --seq "$train_seq" --reps "$reps"
-  run "native-after-lora" node dist/bench/training/train-step.js --backend native --adapters lora --batch 4 --seq "$train_seq" --reps "$reps"
+  run "native-before-lora" node "$before/dist/bench/training/train-step.js" --child lora --backend native --batch 4 --seq "$train_seq" --reps "$reps"
+  run "native-after-lora" node dist/bench/training/train-step.js --child lora --backend native --batch 4 --seq "$train_seq" --reps "$reps"
 fi
 log "end"
