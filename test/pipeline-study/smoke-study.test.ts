@@ -5,7 +5,8 @@
  *   1. cold: every stage of the graph executes exactly once and each behaviour's report says it is a smoke run;
  *   2. unchanged: nothing executes and `wsflow status` exits 0;
  *   3. `-S eval.anchor=…` (null before: the format's own): `wsflow status` names the anchor change first, then
- *      exactly the evaluation stages and what depends on them execute — no model, data, train, diff, repe, KL or calibration stage.
+ *      exactly the evaluation stages and what depends on them execute — no model, data, train, diff, repe, KL or calibration stage;
+ *   4. README's "Everyday use" commands, as written, with `WSFLOW_PROFILE=smoke` as the project default (issue 18).
  * Two behaviours double the stages (106): measured 1236 s for the cold run at load ~20 on two shared cores
  * (honesty alone 813 s, then sycophancy 423 s); the evaluations run twice.
  */
@@ -150,4 +151,58 @@ void test('smoke study: cold run, unchanged rerun, then an anchor change reruns 
   for (const id of ch.executed) assert.ok(!/^(model|dilemmas|data|train_pos|train_neg|diff|repe|kl_target|calibrate|calibrate_repe|iid|iid_repe)(@|$)/.test(id), `${id} must not rerun`);
   const ids = JSON.parse(readFileSync(join(dir, 'out', 'smoke', 'eval_prompts', 'honesty', 'choice_ids.json'), 'utf8')) as { anchor: string };
   assert.equal(ids.anchor, NEW_ANCHOR);
+});
+
+/** The `npx wsflow …` lines of README's "Everyday use" block, as the user types them. */
+function everydayCommands(): string[] {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const section = readme.split(/^## Everyday use$/m)[1]?.split(/^## /m)[0] ?? '';
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  return block
+    .split('\n')
+    .filter((l) => l.startsWith('npx wsflow '))
+    .map((l) => l.replace(/\s+#.*$/, '').trim());
+}
+
+/**
+ * Runs one README line in the project through bash (its quoting is the user's), `npx wsflow` meaning this
+ * checkout's wsflow, with the smoke profile as the project's default. `watch` never ends by itself: it is
+ * stopped once it says it is watching.
+ */
+function readmeLine(line: string): Promise<Exec & { stoppedWatching: boolean }> {
+  const t0 = Date.now();
+  const command = line.replace(/^npx wsflow /, `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(WSFLOW)} `);
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', command], { cwd: dir, env: { ...process.env, NO_COLOR: '1', WSFLOW_PROFILE: 'smoke' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let stoppedWatching = false;
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+      if (/^Watching \d+ paths? for changes/m.test(stdout) && !stoppedWatching) {
+        stoppedWatching = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr, ms: Date.now() - t0, stoppedWatching }));
+  });
+}
+
+void test("README's everyday commands all work after the smoke run, with WSFLOW_PROFILE=smoke as the project default", async () => {
+  const lines = everydayCommands();
+  assert.ok(lines.length >= 8, `README's Everyday use block lists the commands (found ${lines.length})`);
+  for (const line of lines) {
+    const r = await readmeLine(line);
+    const what = `${line}\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`;
+    assert.doesNotMatch(r.stderr, /planning error|unknown option|error:/, what);
+    if (/ watch /.test(` ${line} `)) {
+      assert.ok(r.stoppedWatching, `watch started watching: ${what}`);
+      continue;
+    }
+    // status says "stale" with exit 1 (the previous test left the anchor changed); every other command exits 0
+    const ok = / status( |$)/.test(line) ? r.code === 0 || r.code === 1 : r.code === 0;
+    assert.ok(ok, `exit ${r.code}: ${what}`);
+  }
 });
