@@ -12,7 +12,7 @@
  */
 import { accessSync, constants, createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress } from 'node:zlib';
@@ -102,15 +102,21 @@ async function unpack(bin: string, dir: string): Promise<void> {
 }
 
 async function untarBrotli(archive: string, into: string): Promise<void> {
-  // tar is Essential on Debian and present on every Linux this build runs on
-  const tar = spawn('tar', ['-x', '-C', into], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  tar.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    tar.once('error', reject);
-    tar.once('close', resolve);
-  });
-  await pipeline(createReadStream(archive), createBrotliDecompress(), tar.stdin);
-  const code = await exited;
-  if (code !== 0) throw new Error(`unpacking ${archive}: tar exited ${code}: ${stderr.trim()}`);
+  // Decompressed to a file first: tar stops reading at the archive's end marker and exits, so streaming into its
+  // stdin loses the race with the padding after it (ERR_STREAM_PREMATURE_CLOSE although tar succeeded).
+  const plain = join(into, `.${basename(archive, '.br')}`);
+  await pipeline(createReadStream(archive), createBrotliDecompress(), createWriteStream(plain));
+  try {
+    // tar is Essential on Debian and present on every Linux this build runs on
+    const tar = spawn('tar', ['-x', '-f', plain, '-C', into], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    tar.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      tar.once('error', reject);
+      tar.once('close', resolve);
+    });
+    if (code !== 0) throw new Error(`unpacking ${archive}: tar exited ${code}: ${stderr.trim()}`);
+  } finally {
+    rmSync(plain, { force: true });
+  }
 }

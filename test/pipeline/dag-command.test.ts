@@ -27,6 +27,7 @@ async function wsflow(cwd: string, ...args: string[]): Promise<Outcome> {
 const yaml = `params:
   anchor: hi
   spare: 1
+  out_root: out
 matrix:
   adapter: [lora, dora]
 stages:
@@ -42,11 +43,12 @@ stages:
     uses: ./kinds/combine.js
     needs: { base: data, parts: train@* }
   plot:
-    cmd: python plot.py out/combined
-    deps: [out/combined/combined.json, plot.py]
+    cmd: python plot.py \${params.out_root}/combined
+    deps: ["\${params.out_root}/combined/combined.json", plot.py]
     outs: [plot.png]
 profiles:
   smoke:
+    params: { out_root: out/smoke }
     matrix: { adapter: [lora] }
 `;
 
