@@ -9,10 +9,8 @@ import { CACHE_NAMES, CacheStore, removeTree } from '../cas/cache-store.js';
 import { evictCorruptObject } from '../cas/evict-corrupt.js';
 import { hashFileSync } from '../keys/file-hasher.js';
 import type { TreeHash } from '../keys/hashing.js';
-import { cacheDirOf } from '../plan/engine-context.js';
-import { firstLiveRun } from '../state/leases.js';
-import type { RunRow, StateStore } from '../state/state-store.js';
-import { openRecordedState } from '../project.js';
+import type { StateStore } from '../state/state-store.js';
+import { withIdleState, type IdleStateOutcome } from './with-idle-state.js';
 
 export interface FsckReport {
   checkedObjects: number;
@@ -39,19 +37,10 @@ export type FsckFinding =
   | { type: 'unrestorable-execution'; executionId: number; stageId: string; problem: string };
 
 /** No state recorded yet, a live run in the way, or the check's totals. */
-export type FsckOutcome = { type: 'nothing' } | { type: 'busy'; run: RunRow } | { type: 'done'; report: FsckReport };
+export type FsckOutcome = IdleStateOutcome<FsckReport>;
 
 export function checkCache(projectDir: string, onFinding: (finding: FsckFinding) => void): FsckOutcome {
-  const state = openRecordedState(projectDir);
-  if (!state) return { type: 'nothing' };
-  try {
-    const { store } = state;
-    const run = firstLiveRun(store, Date.now());
-    if (run) return { type: 'busy', run };
-    return { type: 'done', report: check(store, new CacheStore(cacheDirOf(projectDir)), onFinding) };
-  } finally {
-    state.close();
-  }
+  return withIdleState(projectDir, (store, cache) => check(store, cache, onFinding));
 }
 
 function check(store: StateStore, cache: CacheStore, say: (finding: FsckFinding) => void): FsckReport {

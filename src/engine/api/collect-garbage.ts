@@ -7,10 +7,8 @@ import { lstatSync, readdirSync, unlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_NAMES, CacheStore, removeTree } from '../cas/cache-store.js';
 import type { TreeHash } from '../keys/hashing.js';
-import { cacheDirOf } from '../plan/engine-context.js';
-import { profileKey, type ExecutionRow, type RunRow, type StateStore } from '../state/state-store.js';
-import { firstLiveRun } from '../state/leases.js';
-import { openRecordedState } from '../project.js';
+import { profileKey, type ExecutionRow, type StateStore } from '../state/state-store.js';
+import { withIdleState, type IdleStateOutcome } from './with-idle-state.js';
 
 /** Which profiles gc trims (every other profile's results are kept whole), and how many results per stage stay. */
 export interface GcScope {
@@ -36,19 +34,10 @@ export interface GcReport {
 }
 
 /** No state recorded yet, a live run in the way, or what was (or would be) collected. */
-export type GcOutcome = { type: 'nothing' } | { type: 'busy'; run: RunRow } | { type: 'done'; report: GcReport };
+export type GcOutcome = IdleStateOutcome<GcReport>;
 
 export function collectGarbage(projectDir: string, dryRun: boolean, scope: GcScope): GcOutcome {
-  const state = openRecordedState(projectDir);
-  if (!state) return { type: 'nothing' };
-  try {
-    const { store } = state;
-    const run = firstLiveRun(store, Date.now());
-    if (run) return { type: 'busy', run };
-    return { type: 'done', report: collect(store, new CacheStore(cacheDirOf(projectDir)), dryRun, scope) };
-  } finally {
-    state.close();
-  }
+  return withIdleState(projectDir, (store, cache) => collect(store, cache, dryRun, scope));
 }
 
 /**
