@@ -5,10 +5,8 @@
  * are the ones the upstream executions recorded.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ParamChange, RunFacts } from '../../src/contract/stage-kind.js';
+import { wsflowVersion } from '../../src/core/wsflow-version.js';
 import type { SourceStage } from './report-document.js';
 
 export interface GitState {
@@ -59,23 +57,8 @@ export function gitState(projectDir: string): GitState | null {
   return { commit, dirty: status === null || status.trim() !== '' };
 }
 
-/** The version in wsflow's own package.json (the installation running this code, not the project's). */
-export function wsflowVersion(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      try {
-        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
-        if (pkg.name === 'wsflow' && typeof pkg.version === 'string') return pkg.version;
-      } catch {
-        return null;
-      }
-    }
-    dir = dirname(dir);
-  }
-  return null;
-}
+/** The version of the wsflow installation building the report (its own package.json, not the project's). */
+export { wsflowVersion } from '../../src/core/wsflow-version.js';
 
 /** The header as label/value lines, shared by the HTML and Markdown renderers. */
 export function headerLines(h: ReportHeader): { label: string; value: string }[] {
