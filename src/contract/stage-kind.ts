@@ -9,6 +9,7 @@
  */
 
 import { parseParams, type ObjectParamSchema, type ParamsOf } from './params.js';
+import { err, ok, type Result } from './result.js';
 
 export type ResourceClass = 'accel' | 'cpu';
 
@@ -33,15 +34,70 @@ export interface ExternalInput {
   path: string;
 }
 
-export type ExternalInputsResult =
+/** Why a stage's external inputs cannot be resolved. */
+export interface ExternalInputsProblem {
+  /** one clear sentence: what is missing, where we looked, how to get it */
+  message: string;
+  /** the `with:` key that named the missing thing, for the diagnostic's source location */
+  param?: string;
+}
+
+/** What a kind's `externalInputs` returns: the repository's one Result. */
+export type ExternalInputsResult = Result<ExternalInput[], ExternalInputsProblem>;
+
+/**
+ * The shape project-local kinds written before the one Result (before the contract took the one Result) return: `{ok, inputs}` or
+ * `{ok: false, error: string, param?}`. Still accepted from a plain `StageKind`, so a user's kind module keeps working;
+ * `externalInputsOf` turns either shape into an ExternalInputsResult.
+ */
+export type LegacyExternalInputsResult =
   | { ok: true; inputs: ExternalInput[] }
-  | {
-      ok: false;
-      /** one clear sentence: what is missing, where we looked, how to get it */
-      error: string;
-      /** the `with:` key that named the missing thing, for the diagnostic's source location */
-      param?: string;
-    };
+  | { ok: false; error: string; param?: string };
+
+/**
+ * Calls a kind's externalInputs (if any) and returns one ExternalInputsResult, whatever shape the kind answered in.
+ * A kind that throws, or answers something else, is reported as a problem rather than crashing planning.
+ */
+export function externalInputsOf(
+  kind: Pick<StageKind, 'name' | 'externalInputs'>,
+  params: Readonly<Record<string, unknown>>,
+  env: { projectDir: string },
+): ExternalInputsResult {
+  if (kind.externalInputs === undefined) return ok([]);
+  let res: unknown;
+  try {
+    res = kind.externalInputs(params, env);
+  } catch (e) {
+    return err({ message: `kind ${kind.name}: externalInputs threw: ${e instanceof Error ? e.message : String(e)}` });
+  }
+  return normaliseExternalInputs(kind.name, res);
+}
+
+function normaliseExternalInputs(kindName: string, res: unknown): ExternalInputsResult {
+  const bad = err({ message: `kind ${kindName}: externalInputs must return {ok: true, value: [{label, path}, …]} or {ok: false, error: {message}}` });
+  if (typeof res !== 'object' || res === null || !('ok' in res)) return bad;
+  const r = res as Record<string, unknown>;
+  if (r['ok'] === true) {
+    const list = Array.isArray(r['value']) ? r['value'] : Array.isArray(r['inputs']) ? r['inputs'] : null;
+    if (list === null || !list.every(isExternalInput)) return bad;
+    return ok(list);
+  }
+  if (r['ok'] !== false) return bad;
+  const param = typeof r['param'] === 'string' ? r['param'] : undefined;
+  const e = r['error'];
+  if (typeof e === 'string') return err(param === undefined ? { message: e } : { message: e, param });
+  if (typeof e === 'object' && e !== null && typeof (e as Record<string, unknown>)['message'] === 'string') {
+    const problem = e as ExternalInputsProblem;
+    return err(problem.param === undefined ? { message: problem.message } : { message: problem.message, param: problem.param });
+  }
+  return bad;
+}
+
+function isExternalInput(x: unknown): x is ExternalInput {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as Record<string, unknown>;
+  return typeof o['label'] === 'string' && typeof o['path'] === 'string';
+}
 
 export interface UpstreamOutput {
   /** stage id, e.g. "train_pos@lora" */
@@ -157,8 +213,11 @@ export interface StageKind {
   codePaths?: readonly string[];
   /** resource class when the stage does not override it */
   resources: ResourceClass;
-  /** external files the stage reads, resolved from its params; must be cheap and must not load ML libraries */
-  externalInputs?(params: Readonly<Record<string, unknown>>, env: { projectDir: string }): ExternalInputsResult;
+  /**
+   * External files the stage reads, resolved from its params; must be cheap and must not load ML libraries.
+   * Callers go through `externalInputsOf`, which also accepts the older `{ok, inputs}` shape from project-local kinds.
+   */
+  externalInputs?(params: Readonly<Record<string, unknown>>, env: { projectDir: string }): ExternalInputsResult | LegacyExternalInputsResult;
   /** load the implementation (dynamic import); called only in a worker process */
   load(): Promise<StageImplementation>;
 }
@@ -211,7 +270,7 @@ export function defineKind<const S extends ObjectParamSchema>(def: KindDefinitio
   if (externalInputs !== undefined) {
     kind.externalInputs = (params, env) => {
       const parsed = parseParams(paramsSchema, params);
-      if (!parsed.ok) return { ok: false, param: parsed.error.param, error: `${parsed.error.param}: ${parsed.error.message}` };
+      if (!parsed.ok) return err({ param: parsed.error.param, message: `${parsed.error.param}: ${parsed.error.message}` });
       return externalInputs(parsed.value, env);
     };
   }

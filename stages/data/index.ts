@@ -7,6 +7,7 @@ import { defineKind } from '../../src/contract/stage-kind.js';
 import { behaviorFile, loadBehaviorDefinition } from '../lib/behavior-definition.js';
 import { MODEL_INPUT, modelExternalInputs } from '../lib/model/model-source.js';
 import { dataParams } from './params.js';
+import { err, ok } from '../../src/contract/result.js';
 
 export const dataKind = defineKind({
   name: 'data',
@@ -23,11 +24,11 @@ export const dataKind = defineKind({
     // the definition is checked here, so a bad one is a planning error (file:line:col) before anything runs
     const defPath = behaviorFile(env.projectDir, params.behavior);
     const def = loadBehaviorDefinition(defPath);
-    if (!def.ok) return { ok: false, error: def.error, param: 'behavior' };
+    if (!def.ok) return err({ message: def.error, param: 'behavior' });
     if (params.personas !== null && def.value.personaSets[params.personas] === undefined) {
-      return { ok: false, error: `personas: behaviour ${params.behavior} has no persona set ${JSON.stringify(params.personas)} (${defPath} has ${Object.keys(def.value.personaSets).join(', ')}); null takes its default_persona_set`, param: 'personas' };
+      return err({ message: `personas: behaviour ${params.behavior} has no persona set ${JSON.stringify(params.personas)} (${defPath} has ${Object.keys(def.value.personaSets).join(', ')}); null takes its default_persona_set`, param: 'personas' });
     }
-    return { ok: true, inputs: [...model.inputs, { label: 'pool', path: poolPath }, { label: 'behavior', path: defPath }] };
+    return ok([...model.value, { label: 'pool', path: poolPath }, { label: 'behavior', path: defPath }]);
   },
   async load() {
     const { dataImplementation } = await import('./data-stage.js');

@@ -8,6 +8,7 @@ import { resolveDilemmaFiles, type DilemmaSource } from '../lib/dilemmas-dataset
 import { defineKind, type ExternalInputsResult } from '../../src/contract/stage-kind.js';
 import { datasetSource } from './dataset-source.js';
 import { dilemmasParams } from './params.js';
+import { err, ok } from '../../src/contract/result.js';
 
 export const dilemmasKind = defineKind({
   name: 'dilemmas',
@@ -22,11 +23,11 @@ export const dilemmasKind = defineKind({
     try {
       source = datasetSource(params.dataset).source;
     } catch (e) {
-      return { ok: false, error: (e as Error).message, param: 'dataset' };
+      return err({ message: (e as Error).message, param: 'dataset' });
     }
     const r = resolveDilemmaFiles(source, { projectDir: env.projectDir });
-    if (!r.ok) return { ok: false, error: `${r.error}; \`wsflow run report --profile smoke\` runs the study on the shipped synthetic dilemmas instead`, param: 'dataset' };
-    return { ok: true, inputs: r.value.files.map((path) => ({ label: 'dataset', path })) };
+    if (!r.ok) return err({ message: `${r.error}; \`wsflow run report --profile smoke\` runs the study on the shipped synthetic dilemmas instead`, param: 'dataset' });
+    return ok(r.value.files.map((path) => ({ label: 'dataset', path })));
   },
   async load() {
     const { dilemmasImplementation } = await import('./dilemmas-stage.js');

@@ -8,6 +8,7 @@ import { defineKind } from '../../src/contract/stage-kind.js';
 import { checkCoeffsIncludeZero } from '../lib/steer/param-checks.js';
 import { iidPrompt } from '../lib/iid-claims.js';
 import { evalIidParams } from './params.js';
+import { err, ok } from '../../src/contract/result.js';
 
 export const evalIidKind = defineKind({
   name: 'eval-iid',
@@ -25,8 +26,8 @@ export const evalIidKind = defineKind({
     const coeffs = checkCoeffsIncludeZero(params.coeffs, 'the shift is measured against α = 0');
     if (!coeffs.ok) return coeffs;
     const prompt = iidPrompt(env.projectDir, params.behavior, params.n_held_out);
-    if (!prompt.ok) return { ok: false, error: prompt.error, param: params.behavior === null ? 'n_held_out' : 'behavior' };
-    return { ok: true, inputs: prompt.value.file === null ? [] : [{ label: 'behavior', path: prompt.value.file }] };
+    if (!prompt.ok) return err({ message: prompt.error, param: params.behavior === null ? 'n_held_out' : 'behavior' });
+    return ok(prompt.value.file === null ? [] : [{ label: 'behavior', path: prompt.value.file }]);
   },
   async load() {
     const { evalIidImplementation } = await import('./eval-iid-stage.js');

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ExternalInputsResult } from '../../src/contract/stage-kind.js';
+import { err, ok } from '../../src/contract/result.js';
 
 export const DEFAULT_QUESTIONS = 'data/questions.json';
 
@@ -17,8 +18,8 @@ export function questionsPath(params: { readonly questions: string }, projectDir
 /** The question pool file as an external input; a missing file is a planning error naming it. */
 export function questionsExternalInput(params: { readonly questions: string }, projectDir: string): ExternalInputsResult {
   const path = questionsPath(params, projectDir);
-  if (!existsSync(path)) return { ok: false, param: 'questions', error: `question pool ${path} does not exist (a JSON array of {cat, suffix, user_msg}; the project ships ${DEFAULT_QUESTIONS})` };
-  return { ok: true, inputs: [{ label: 'questions', path }] };
+  if (!existsSync(path)) return err({ param: 'questions', message: `question pool ${path} does not exist (a JSON array of {cat, suffix, user_msg}; the project ships ${DEFAULT_QUESTIONS})` });
+  return ok([{ label: 'questions', path }]);
 }
 
 export const QUESTIONS_PARAM = {

@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { resolveModelDir } from '../../src/core/model-dir.js';
 import { defineKind, type ExternalInputsResult } from '../../src/contract/stage-kind.js';
 import { checkModelParams, modelParams } from './params.js';
+import { err, ok } from '../../src/contract/result.js';
 
 const SMOKE_HINT = '`wsflow run report --profile smoke` runs the whole study without it, on a tiny random Qwen3';
 
@@ -38,11 +39,11 @@ export const modelKind = defineKind({
   resources: 'cpu',
   externalInputs(params, env): ExternalInputsResult {
     const checked = checkModelParams(params);
-    if (!checked.ok) return { ok: false, error: checked.error.message, param: checked.error.param };
-    if (checked.value.tiny !== undefined) return { ok: true, inputs: tinyTokenizerFiles().map((path) => ({ label: 'tokenizer', path })) };
+    if (!checked.ok) return err({ message: checked.error.message, param: checked.error.param });
+    if (checked.value.tiny !== undefined) return ok(tinyTokenizerFiles().map((path) => ({ label: 'tokenizer', path })));
     const resolved = resolveModelDir(checked.value.id, { baseDir: env.projectDir });
-    if (!resolved.ok) return { ok: false, param: 'id', error: `${resolved.error}; ${SMOKE_HINT}` };
-    return { ok: true, inputs: resolved.value.files.map((path) => ({ label: 'model', path })) };
+    if (!resolved.ok) return err({ param: 'id', message: `${resolved.error}; ${SMOKE_HINT}` });
+    return ok(resolved.value.files.map((path) => ({ label: 'model', path })));
   },
   async load() {
     const { modelImplementation } = await import('./model-stage.js');

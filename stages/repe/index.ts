@@ -9,6 +9,7 @@ import { defineKind } from '../../src/contract/stage-kind.js';
 import { behaviorFile, loadBehaviorDefinition } from '../lib/behavior-definition.js';
 import { questionsExternalInput } from '../lib/questions-param.js';
 import { repeParams } from './params.js';
+import { err, ok } from '../../src/contract/result.js';
 
 export const repeKind = defineKind({
   name: 'repe',
@@ -22,8 +23,8 @@ export const repeKind = defineKind({
     if (!questions.ok) return questions;
     const defPath = behaviorFile(env.projectDir, params.behavior);
     const def = loadBehaviorDefinition(defPath);
-    if (!def.ok) return { ok: false, error: def.error, param: 'behavior' };
-    return { ok: true, inputs: [...questions.inputs, { label: 'behavior', path: defPath }] };
+    if (!def.ok) return err({ message: def.error, param: 'behavior' });
+    return ok([...questions.value, { label: 'behavior', path: defPath }]);
   },
   async load() {
     const { repeImplementation } = await import('./repe-stage.js');

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import AjvModule from 'ajv';
-import { defineKind, type KindContext, type StageContext } from '../../src/contract/stage-kind.js';
+import { defineKind, externalInputsOf, type KindContext, type StageContext, type StageKind } from '../../src/contract/stage-kind.js';
+import { err, ok } from '../../src/contract/result.js';
 import { parseParams, type ObjectParamSchema } from '../../src/contract/params.js';
 import { builtinKinds } from '../../stages/index.js';
 
@@ -73,7 +74,7 @@ void test('defineKind: run gets parsed, typed params and its name and version; a
     inputs: {},
     resources: 'cpu',
     externalInputs(params) {
-      return params.coeffs.includes(0) ? { ok: true, inputs: [] } : { ok: false, param: 'coeffs', error: 'coeffs must include 0' };
+      return params.coeffs.includes(0) ? ok([]) : err({ param: 'coeffs', message: 'coeffs must include 0' });
     },
     load() {
       return Promise.resolve({
@@ -106,7 +107,38 @@ void test('defineKind: run gets parsed, typed params and its name and version; a
   await assert.rejects(impl.run(ctx({ sign: 'pos', steps: 'many' })), /stage probe@x: with\.steps: expected integer, got string/);
 
   const env = { projectDir: '/nonexistent' };
-  assert.deepEqual(kind.externalInputs?.({ sign: 'pos' }, env), { ok: true, inputs: [] });
-  assert.deepEqual(kind.externalInputs?.({ sign: 'pos', coeffs: [1] }, env), { ok: false, param: 'coeffs', error: 'coeffs must include 0' });
-  assert.deepEqual(kind.externalInputs?.({ sign: 'pos', coeffs: 'all' }, env), { ok: false, param: 'coeffs', error: 'coeffs: expected array, got string' });
+  assert.deepEqual(externalInputsOf(kind, { sign: 'pos' }, env), { ok: true, value: [] });
+  assert.deepEqual(externalInputsOf(kind, { sign: 'pos', coeffs: [1] }, env), { ok: false, error: { param: 'coeffs', message: 'coeffs must include 0' } });
+  assert.deepEqual(externalInputsOf(kind, { sign: 'pos', coeffs: 'all' }, env), { ok: false, error: { param: 'coeffs', message: 'coeffs: expected array, got string' } });
+});
+
+void test('externalInputsOf: a project-local kind may still answer in the older {ok, inputs} / {ok, error: string} shape; anything else is a problem, not a crash', () => {
+  const env = { projectDir: '/nonexistent' };
+  const plain = (answer: (params: Readonly<Record<string, unknown>>) => unknown): StageKind => ({
+    name: 'local',
+    version: '1.0.0',
+    description: 'a project-local kind written against the older contract',
+    paramsSchema: { type: 'object' },
+    inputs: {},
+    resources: 'cpu',
+    // the engine cannot type a user's module: it may return anything
+    externalInputs: answer as StageKind['externalInputs'],
+    load: () => Promise.reject(new Error('not loaded in this test')),
+  });
+  const legacy = plain((p) => (p['file'] ? { ok: true, inputs: [{ label: 'data', path: '/x/data.csv' }] } : { ok: false, error: 'with.file is missing', param: 'file' }));
+  assert.deepEqual(externalInputsOf(legacy, { file: 'data.csv' }, env), { ok: true, value: [{ label: 'data', path: '/x/data.csv' }] });
+  assert.deepEqual(externalInputsOf(legacy, {}, env), { ok: false, error: { message: 'with.file is missing', param: 'file' } });
+  const current = plain(() => ok([{ label: 'data', path: '/x/data.csv' }]));
+  assert.deepEqual(externalInputsOf(current, {}, env), { ok: true, value: [{ label: 'data', path: '/x/data.csv' }] });
+  const none = plain(() => ok([]));
+  delete none.externalInputs;
+  assert.deepEqual(externalInputsOf(none, {}, env), { ok: true, value: [] });
+  const throws = plain(() => {
+    throw new Error('boom');
+  });
+  assert.deepEqual(externalInputsOf(throws, {}, env), { ok: false, error: { message: 'kind local: externalInputs threw: boom' } });
+  for (const bad of [undefined, 'yes', { ok: true }, { ok: true, value: [{ label: 'x' }] }, { ok: false }, { ok: 'maybe' }]) {
+    const r = externalInputsOf(plain(() => bad), {}, env);
+    assert.ok(!r.ok && r.error.message.startsWith('kind local: externalInputs must return'), JSON.stringify(bad));
+  }
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StageContext, StageKind, UpstreamOutput } from '../../src/contract/stage-kind.js';
+import { externalInputsOf, type StageContext, type StageKind, type UpstreamOutput } from '../../src/contract/stage-kind.js';
 import { kindParamsValidator } from '../../src/pipeline/validate-kind-params.js';
 import { builtinKinds } from '../../stages/index.js';
 import { parseCsv } from '../../stages/lib/csv.js';
@@ -66,10 +66,8 @@ export async function runKind(name: string, o: RunOptions = {}): Promise<Recorde
   const k = kind(name);
   const params = validParams(k, o.params ?? {});
   const projectDir = o.projectDir ?? REPO_ROOT;
-  if (k.externalInputs) {
-    const ext = k.externalInputs(params, { projectDir });
-    if (!ext.ok) throw new Error(`externalInputs: ${ext.error}`);
-  }
+  const ext = externalInputsOf(k, params, { projectDir });
+  if (!ext.ok) throw new Error(`externalInputs: ${ext.error.message}`);
   const outDir = join(tempDir(), 'out');
   mkdirSync(outDir);
   const metrics = new Map<string, number>();

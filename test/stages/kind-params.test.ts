@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { builtinKinds } from '../../stages/index.js';
 import { checkPromptNames } from '../../stages/lib/steer/param-checks.js';
 import { kind, REPO_ROOT, validParams } from './helpers.js';
+import { externalInputsOf } from '../../src/contract/stage-kind.js';
 
 const MINE = ['model', 'dilemmas', 'diff', 'repe', 'kl-target', 'calibrate', 'eval-dilemmas', 'eval-iid', 'ablate-delora'];
 
@@ -41,27 +42,27 @@ void test('prompt names are checked against the prompt set at planning time', ()
   assert.ok(checkPromptNames('p-v3', ['base', 'engineered_prompt_honest'], 'prompts').ok);
   const bad = checkPromptNames('p-v1', ['base', 'engineered_prompt_honest', 'simple_dishonest_prompt'], 'prompts');
   assert.ok(!bad.ok);
-  assert.equal(bad.param, 'prompts');
-  assert.match(bad.error, /prompts "engineered_prompt_honest", "simple_dishonest_prompt" not in prompt set p-v1 \(it has base, simple_honest_prompt, engineered_prompt\)/);
+  assert.equal(bad.error.param, 'prompts');
+  assert.match(bad.error.message, /prompts "engineered_prompt_honest", "simple_dishonest_prompt" not in prompt set p-v1 \(it has base, simple_honest_prompt, engineered_prompt\)/);
   const ev = kind('eval-dilemmas');
-  const r = ev.externalInputs?.(validParams(ev, { prompt_set: 'p-v1', prompts: ['base', 'engineered_prompt'] }), { projectDir: REPO_ROOT });
+  const r = externalInputsOf(ev, validParams(ev, { prompt_set: 'p-v1', prompts: ['base', 'engineered_prompt'] }), { projectDir: REPO_ROOT });
   assert.ok(r?.ok);
   const kt = kind('kl-target');
-  const r2 = kt.externalInputs?.(validParams(kt, { prompt_set: 'p-v1' }), { projectDir: REPO_ROOT });
+  const r2 = externalInputsOf(kt, validParams(kt, { prompt_set: 'p-v1' }), { projectDir: REPO_ROOT });
   assert.ok(r2 !== undefined && !r2.ok);
-  assert.equal(r2.param, 'target_prompt');
-  const r3 = kt.externalInputs?.(validParams(kt, { questions: 'nope.json' }), { projectDir: REPO_ROOT });
+  assert.equal(r2.error.param, 'target_prompt');
+  const r3 = externalInputsOf(kt, validParams(kt, { questions: 'nope.json' }), { projectDir: REPO_ROOT });
   assert.ok(r3 !== undefined && !r3.ok);
-  assert.match(r3.error, /question pool .*nope\.json does not exist/);
+  assert.match(r3.error.message, /question pool .*nope\.json does not exist/);
 });
 
 void test('a coefficient sweep without α = 0 is a planning error at with.coeffs', () => {
   for (const name of ['eval-dilemmas', 'eval-iid', 'ablate-delora']) {
     const k = kind(name);
-    const r = k.externalInputs?.(validParams(k, { coeffs: [-1, 1] }), { projectDir: REPO_ROOT });
+    const r = externalInputsOf(k, validParams(k, { coeffs: [-1, 1] }), { projectDir: REPO_ROOT });
     assert.ok(r !== undefined && !r.ok, name);
-    assert.equal(r.param, 'coeffs');
-    assert.match(r.error, /coeffs \[-1,1\] must include 0/);
-    assert.ok(k.externalInputs?.(validParams(k, {}), { projectDir: REPO_ROOT }).ok, `${name} defaults`);
+    assert.equal(r.error.param, 'coeffs');
+    assert.match(r.error.message, /coeffs \[-1,1\] must include 0/);
+    assert.ok(externalInputsOf(k, validParams(k, {}), { projectDir: REPO_ROOT }).ok, `${name} defaults`);
   }
 });

@@ -11,6 +11,7 @@ import { runCommand, type RunCommandOptions } from './run-command.js';
 import { styleFor, type CommandEnv } from '../command-env.js';
 import { onAbort } from '../../engine/exec/on-abort.js';
 import { selectStages } from '../../engine/plan/select-stages.js';
+import { externalInputsOf } from '../../contract/stage-kind.js';
 
 export interface WatchCommandOptions {
   targets: readonly string[];
@@ -34,12 +35,9 @@ export function watchedPaths(pipeline: Pipeline, file: string): { paths: Set<str
         moduleOf.set(stage.id, stage.source.modulePath);
       }
       const kind = pipeline.kinds.get(stage.source.uses);
-      try {
-        const ext = kind?.externalInputs?.(stage.params, { projectDir: pipeline.projectDir });
-        if (ext?.ok) for (const input of ext.inputs) paths.add(input.path);
-      } catch {
-        // reported by the run's planning
-      }
+      // a problem here is reported by the run's planning; watch only needs the paths it can resolve
+      const ext = kind === undefined ? null : externalInputsOf(kind, stage.params, { projectDir: pipeline.projectDir });
+      if (ext?.ok) for (const input of ext.value) paths.add(input.path);
     }
     for (const dep of stage.deps) paths.add(path.join(pipeline.projectDir, dep));
   }

@@ -13,6 +13,7 @@ import type { FileHasher } from '../keys/file-hasher.js';
 import type { EngineContext, OutputLayout, ResolvedKind } from './engine-context.js';
 import { outputLayoutOf } from './engine-context.js';
 import { err, ok, type Result } from '../../contract/result.js';
+import { externalInputsOf } from '../../contract/stage-kind.js';
 
 export interface StaticIngredients {
   stage: PlannedStage;
@@ -87,19 +88,12 @@ export function computeStaticIngredients(
   if (!resolved) return fail(`stage kind ${JSON.stringify(uses)} was not resolved`);
   const kind = resolved.kind;
   const external: ExternalIngredient[] = [];
-  if (kind.externalInputs) {
-    let res;
-    try {
-      res = kind.externalInputs(stage.params, { projectDir });
-    } catch (err) {
-      return fail(`kind ${kind.name}: externalInputs threw: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    if (!res.ok) return fail(res.error, res.param);
-    for (const input of res.inputs) {
-      const hashed = hashInput(ctx.hasher, input.path);
-      if (!hashed.ok) return fail(`${input.label}: ${input.path} ${hashed.error}`);
-      external.push({ label: input.label, path: input.path, hash: hashed.value.hash, size: hashed.value.size });
-    }
+  const res = externalInputsOf(kind, stage.params, { projectDir });
+  if (!res.ok) return fail(res.error.message, res.error.param);
+  for (const input of res.value) {
+    const hashed = hashInput(ctx.hasher, input.path);
+    if (!hashed.ok) return fail(`${input.label}: ${input.path} ${hashed.error}`);
+    external.push({ label: input.label, path: input.path, hash: hashed.value.hash, size: hashed.value.size });
   }
   let fp = fingerprints.get(uses);
   if (fp === undefined) {

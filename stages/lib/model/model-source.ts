@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { ExternalInputsResult, StageContext } from '../../../src/contract/stage-kind.js';
 import { resolveModelDir } from '../../../src/core/model-dir.js';
+import { err, ok } from '../../../src/contract/result.js';
 
 export const MODEL_PARAM_SCHEMA = {
   type: 'string',
@@ -22,11 +23,11 @@ export const MODEL_INPUT = {
 /** externalInputs for `with: model` (nothing when absent: the upstream `model` input provides it). */
 export function modelExternalInputs(params: Readonly<Record<string, unknown>>, projectDir: string): ExternalInputsResult {
   const model = params['model'];
-  if (model === undefined) return { ok: true, inputs: [] };
-  if (typeof model !== 'string') return { ok: false, error: 'model must be a string', param: 'model' };
+  if (model === undefined) return ok([]);
+  if (typeof model !== 'string') return err({ message: 'model must be a string', param: 'model' });
   const r = resolveModelDir(model, { baseDir: projectDir });
-  if (!r.ok) return { ok: false, error: r.error, param: 'model' };
-  return { ok: true, inputs: [{ label: 'model', path: r.value.dir }] };
+  if (!r.ok) return err({ message: r.error, param: 'model' });
+  return ok([{ label: 'model', path: r.value.dir }]);
 }
 
 /** `with: <key>` path resolved against the project directory; checks it exists. */

@@ -15,6 +15,7 @@ import * as p from '../../../stages/lib/prompts.js';
 import { dataKind } from '../../../stages/data/index.js';
 
 import { REPO_ROOT } from '../../helpers/repo-root.js';
+import { externalInputsOf, type ExternalInputsResult } from '../../../src/contract/stage-kind.js';
 const tmp = mkdtempSync(join(tmpdir(), 'wsflow-behaviors-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -85,20 +86,20 @@ void test('the data kind plans against the definition: the file is an external i
   mkdirSync(join(project, 'data', 'behaviors'), { recursive: true });
   writeFileSync(join(project, 'data', 'behaviors', 'x.yaml'), GOOD);
   writeFileSync(join(project, 'data', 'behaviors', 'broken.yaml'), GOOD.replace('name: x', 'name: broken').replace('neg: [cruel, angry]', 'neg: [cruel]'));
-  const plan = (params: Record<string, unknown>): ReturnType<NonNullable<typeof dataKind.externalInputs>> => {
-    const r = dataKind.externalInputs?.({ pool: 'q.json', ...params }, { projectDir: project });
+  const plan = (params: Record<string, unknown>): ExternalInputsResult => {
+    const r = externalInputsOf(dataKind, { pool: 'q.json', ...params }, { projectDir: project });
     assert.ok(r !== undefined);
     return r;
   };
   const okPlan = plan({ behavior: 'x' });
-  assert.ok(okPlan.ok, okPlan.ok ? '' : okPlan.error);
-  assert.ok(okPlan.inputs.some((i) => i.label === 'behavior' && i.path === join(project, 'data', 'behaviors', 'x.yaml')));
+  assert.ok(okPlan.ok, okPlan.ok ? '' : okPlan.error.message);
+  assert.ok(okPlan.value.some((i) => i.label === 'behavior' && i.path === join(project, 'data', 'behaviors', 'x.yaml')));
   const missing = plan({ behavior: 'nope' });
-  assert.ok(!missing.ok && missing.param === 'behavior' && missing.error.includes(join(project, 'data', 'behaviors', 'nope.yaml')), JSON.stringify(missing));
+  assert.ok(!missing.ok && missing.error.param === 'behavior' && missing.error.message.includes(join(project, 'data', 'behaviors', 'nope.yaml')), JSON.stringify(missing));
   const broken = plan({ behavior: 'broken' });
-  assert.ok(!broken.ok && broken.error.startsWith(`${join(project, 'data', 'behaviors', 'broken.yaml')}:6:10:`), JSON.stringify(broken));
+  assert.ok(!broken.ok && broken.error.message.startsWith(`${join(project, 'data', 'behaviors', 'broken.yaml')}:6:10:`), JSON.stringify(broken));
   const set = plan({ behavior: 'x', personas: 'e2' });
-  assert.ok(!set.ok && set.param === 'personas' && /no persona set "e2"/.test(set.error), JSON.stringify(set));
+  assert.ok(!set.ok && set.error.param === 'personas' && /no persona set "e2"/.test(set.error.message), JSON.stringify(set));
 });
 
 void test('IID claims come from the behaviour definition: both shipped files give study-ref §11 prompt and its 12 held-out claims', () => {
@@ -121,23 +122,23 @@ void test('the eval-iid kind plans against the definition’s iid: the file is a
   writeFileSync(join(project, 'data', 'behaviors', 'x.yaml'), withIid);
   writeFileSync(join(project, 'data', 'behaviors', 'noiid.yaml'), GOOD.replace('name: x', 'name: noiid'));
   const file = join(project, 'data', 'behaviors', 'x.yaml');
-  const plan = (params: Record<string, unknown>): ReturnType<NonNullable<typeof evalIidKind.externalInputs>> => {
-    const r = evalIidKind.externalInputs?.({ coeffs: [-1, 0, 1], ...params }, { projectDir: project });
+  const plan = (params: Record<string, unknown>): ExternalInputsResult => {
+    const r = externalInputsOf(evalIidKind, { coeffs: [-1, 0, 1], ...params }, { projectDir: project });
     assert.ok(r !== undefined);
     return r;
   };
   const good = plan({ behavior: 'x', n_held_out: 2 });
-  assert.ok(good.ok && good.inputs.some((i) => i.label === 'behavior' && i.path === file), JSON.stringify(good));
+  assert.ok(good.ok && good.value.some((i) => i.label === 'behavior' && i.path === file), JSON.stringify(good));
   const def = parseBehaviorDefinition(withIid, file);
   assert.ok(def.ok && def.value.iid !== null);
   assert.deepEqual(def.value.iid, { claims: ['cats purr', 'dogs bark'], template: 'Is it true that {claim}?', anchor: p.IID_ANCHOR });
   assert.deepEqual(p.iidConversation('cats purr', def.value.iid)[0], { role: 'user', content: 'Is it true that cats purr?' });
   const tooMany = plan({ behavior: 'x', n_held_out: 3 });
-  assert.ok(!tooMany.ok && tooMany.param === 'behavior' && tooMany.error === `n_held_out is 3 but ${file} has 2 iid claims`, JSON.stringify(tooMany));
+  assert.ok(!tooMany.ok && tooMany.error.param === 'behavior' && tooMany.error.message === `n_held_out is 3 but ${file} has 2 iid claims`, JSON.stringify(tooMany));
   const none = plan({ behavior: 'noiid', n_held_out: 1 });
-  assert.ok(!none.ok && none.error.startsWith(`${join(project, 'data', 'behaviors', 'noiid.yaml')}: behaviour noiid has no \`iid\``), JSON.stringify(none));
+  assert.ok(!none.ok && none.error.message.startsWith(`${join(project, 'data', 'behaviors', 'noiid.yaml')}: behaviour noiid has no \`iid\``), JSON.stringify(none));
   const r = parseBehaviorDefinition(withIid.replace('"Is it true that {claim}?"', '"Is it true?"'), file);
   assert.ok(!r.ok && /^.*:\d+:\d+: iid.template must contain \{claim\}$/.test(r.error), JSON.stringify(r));
   const builtIn = plan({ n_held_out: 12 });
-  assert.ok(builtIn.ok && builtIn.inputs.length === 0);
+  assert.ok(builtIn.ok && builtIn.value.length === 0);
 });

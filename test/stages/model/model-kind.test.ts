@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { modelDirOf, sha256File } from '../../../stages/lib/model/model-ref.js';
 import { cleanupTempDirs, kind, REPO_ROOT, runKind, tempDir, tinyModelStage, upstream, validParams } from '../helpers.js';
+import { externalInputsOf } from '../../../src/contract/stage-kind.js';
 
 after(cleanupTempDirs);
 
@@ -39,9 +40,9 @@ void test('model tiny: the same params give the same fingerprint', async () => {
 
 void test('model id: a local model directory is referenced in place (no weights copied) and fingerprinted', async () => {
   const tiny = await tinyModelStage();
-  const ext = kind('model').externalInputs?.(validParams(kind('model'), { id: tiny.outDir }), { projectDir: REPO_ROOT });
+  const ext = externalInputsOf(kind('model'), validParams(kind('model'), { id: tiny.outDir }), { projectDir: REPO_ROOT });
   assert.ok(ext?.ok);
-  assert.ok(ext.inputs.some((i) => i.path === join(tiny.outDir, 'model.safetensors')), 'the weights are an external input (part of the key)');
+  assert.ok(ext.value.some((i) => i.path === join(tiny.outDir, 'model.safetensors')), 'the weights are an external input (part of the key)');
   const m = await runKind('model', { params: { id: tiny.outDir } });
   assert.deepEqual(readdirSync(m.outDir).sort(), ['model-ref.json', 'provenance.json']);
   const ref = JSON.parse(readFileSync(join(m.outDir, 'model-ref.json'), 'utf8')) as { source: string; id: string; random: boolean; fingerprint: string };
@@ -120,13 +121,13 @@ void test('model id: a Hub id missing from the local cache is a planning error n
   const saved = process.env['HF_HUB_CACHE'];
   process.env['HF_HUB_CACHE'] = hub;
   try {
-    const r = k.externalInputs?.(validParams(k, { id: 'Qwen/Qwen3-0.6B' }), { projectDir: REPO_ROOT });
+    const r = externalInputsOf(k, validParams(k, { id: 'Qwen/Qwen3-0.6B' }), { projectDir: REPO_ROOT });
     assert.ok(r !== undefined && !r.ok);
-    assert.equal(r.param, 'id');
-    assert.match(r.error, /Qwen\/Qwen3-0\.6B/);
-    assert.ok(r.error.includes(join(hub, 'models--Qwen--Qwen3-0.6B')), r.error);
-    assert.match(r.error, /hf download Qwen\/Qwen3-0\.6B/);
-    assert.match(r.error, /--profile smoke/);
+    assert.equal(r.error.param, 'id');
+    assert.match(r.error.message, /Qwen\/Qwen3-0\.6B/);
+    assert.ok(r.error.message.includes(join(hub, 'models--Qwen--Qwen3-0.6B')), r.error.message);
+    assert.match(r.error.message, /hf download Qwen\/Qwen3-0\.6B/);
+    assert.match(r.error.message, /--profile smoke/);
   } finally {
     if (saved === undefined) delete process.env['HF_HUB_CACHE'];
     else process.env['HF_HUB_CACHE'] = saved;
@@ -135,12 +136,12 @@ void test('model id: a Hub id missing from the local cache is a planning error n
 
 void test('model: exactly one of id and tiny', () => {
   const k = kind('model');
-  const both = k.externalInputs?.(validParams(k, { id: 'Qwen/Qwen3-0.6B', tiny: { seed: 0 } }), { projectDir: REPO_ROOT });
+  const both = externalInputsOf(k, validParams(k, { id: 'Qwen/Qwen3-0.6B', tiny: { seed: 0 } }), { projectDir: REPO_ROOT });
   assert.ok(both !== undefined && !both.ok);
-  assert.match(both.error, /not both/);
-  const none = k.externalInputs?.(validParams(k, {}), { projectDir: REPO_ROOT });
+  assert.match(both.error.message, /not both/);
+  const none = externalInputsOf(k, validParams(k, {}), { projectDir: REPO_ROOT });
   assert.ok(none !== undefined && !none.ok);
-  assert.match(none.error, /give `id`/);
+  assert.match(none.error.message, /give `id`/);
   assert.throws(() => validParams(k, { tiny: { seed: 0, layerz: 2 } }), /additionalProperties|layerz/);
 });
 

@@ -20,6 +20,7 @@ import { parsePairs } from '../../../stages/lib/pairs.js';
 import { cleanupTempDirs, readCsv, runKind, tempDir, tinyModelStage, upstream } from '../helpers.js';
 import type { RecordedContext } from '../helpers.js';
 import { maxAbsDiff } from '../../core/adapters/helpers.js';
+import { externalInputsOf } from '../../../src/contract/stage-kind.js';
 
 after(cleanupTempDirs);
 
@@ -82,11 +83,11 @@ void test('data: `with: model` (a directory) works like the model input and is a
   const d = await data();
   assert.equal(readFileSync(join(viaParam.outDir, 'pairs.jsonl'), 'utf8'), readFileSync(join(d.outDir, 'pairs.jsonl'), 'utf8'));
   const { dataKind } = await import('../../../stages/data/index.js');
-  const ext = dataKind.externalInputs?.({ model: model.outDir, pool: 'data/questions.json' }, { projectDir: process.cwd() });
+  const ext = externalInputsOf(dataKind, { model: model.outDir, pool: 'data/questions.json' }, { projectDir: process.cwd() });
   assert.ok(ext?.ok);
-  assert.deepEqual(ext.inputs.map((i) => i.label), ['model', 'pool', 'behavior'], 'the behaviour definition (data/behaviors/honesty.yaml) is an input too');
-  const missing = dataKind.externalInputs?.({ model: 'no/such-model' }, { projectDir: process.cwd() });
-  assert.ok(missing !== undefined && !missing.ok && missing.param === 'model');
+  assert.deepEqual(ext.value.map((i) => i.label), ['model', 'pool', 'behavior'], 'the behaviour definition (data/behaviors/honesty.yaml) is an input too');
+  const missing = externalInputsOf(dataKind, { model: 'no/such-model' }, { projectDir: process.cwd() });
+  assert.ok(missing !== undefined && !missing.ok && missing.error.param === 'model');
 });
 
 for (const adapter of ADAPTER_TYPES) {
