@@ -167,6 +167,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       if (pulled >= 2) return setExitCode(pulled);
     }
     const { runCommand } = await import('./run-command.js');
+    if (!options.dryRun) (await import('../closed-output.js')).finishWhenOutputCloses();
     const interrupt = interruptSignal();
     try {
       const { exitCode } = await runCommand(
@@ -217,6 +218,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
   );
   addPipelineOptions(watch).action(async (targets: string[], options: RunOptions & { debounce: number }) => {
     const { watchCommand } = await import('./watch-command.js');
+    (await import('../closed-output.js')).finishWhenOutputCloses();
     const interrupt = interruptSignal();
     try {
       setExitCode(
