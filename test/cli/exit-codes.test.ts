@@ -45,6 +45,12 @@ const CASES: readonly { args: string[]; code: number; stderr: RegExp }[] = [
   { args: ['metrics', 'table', 'nope'], code: 2, stderr: /unknown target "nope"/ },
   { args: ['metrics', 'diff', '--stage', 'trian'], code: 2, stderr: /unknown target "trian" \(did you mean "train"\?\)/ },
   { args: ['params', 'diff', '1'], code: 2, stderr: /run #1 is the latest run with no profile: name another run/ },
+  // a profile that recorded nothing and that the pipeline file lacks: the loader's line, not an empty answer
+  ...[['metrics'], ['metrics', 'diff'], ['metrics', 'table'], ['params', 'diff'], ['logs', 'train@lora'], ['gc']].map((args) => ({
+    args: [...args, '--profile', 'smok'],
+    code: 2,
+    stderr: /^pipeline\.yaml:\d+:\d+: error: unknown profile "smok"; the pipeline file defines no profiles$/m,
+  })),
   { args: ['metrics', 'diff', 'x'], code: 2, stderr: /a run is a number such as 3 or #3/ },
   { args: ['metrics', 'diff', '1', '9'], code: 2, stderr: /run #9 changed no stage's result \(runs that did: #1\)/ },
   { args: ['metrics', 'table', '--last', '0'], code: 2, stderr: /--last must be a positive integer/ },

@@ -186,6 +186,15 @@ void test('comparisons stay within the current profile: a smoke run is set again
     const tt = await rig.exec(['metrics', 'table']);
     assert.match(tt.stdout, /^Runs\n {2}#1 .*\n {2}#3 .*\n\n/);
     assert.doesNotMatch(tt.stdout, /^#[24]\s/m);
+
+    // a profile since removed from pipeline.yaml still has its records to compare; a misspelt one is an error
+    rig.write('pipeline.yaml', PROFILED.replace(/profiles:\n.*\n.*\n/, ''));
+    const gone = await rig.exec(['metrics', 'table', '--json'], smoke);
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.deepEqual((JSON.parse(gone.stdout) as { runs: { run: number }[] }).runs.map((r) => r.run), [2, 4]);
+    const typo = await rig.exec(['params', 'diff'], { WSFLOW_PROFILE: 'smoek' });
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /^pipeline\.yaml:1:1: error: unknown profile "smoek"; the pipeline file defines no profiles$/m);
   } finally {
     rig.cleanup();
   }

@@ -16,7 +16,7 @@ import type { Result } from '../../contract/result.js';
 import { styleFor, type CommandEnv } from '../command-env.js';
 import type { Style } from '../loggers/style.js';
 
-/** Says which stage arguments the pipeline has no stage for (their "unknown target" lines): cli/unknown-stage.ts. */
+/** Says which stage arguments the pipeline has no stage for (their "unknown target" lines): cli/unknown-names.ts. */
 export type UnknownStages = (args: readonly string[]) => Promise<string[]>;
 
 export interface DiffCommandOptions {

@@ -63,7 +63,7 @@ async function diffOptionsOf(runs: number[] | undefined, o: DiffCliOptions) {
 /** The "unknown target" lines of stage arguments the pipeline lacks, for commands that read recorded results. */
 function unknownStagesOf(o: { file?: string; profile?: string }) {
   return async (args: readonly string[]): Promise<string[]> => {
-    const [{ unknownStageLines }, { profileOf }] = await Promise.all([import('../unknown-stage.js'), import('../load-pipeline-for-cli.js')]);
+    const [{ unknownStageLines }, { profileOf }] = await Promise.all([import('../unknown-names.js'), import('../load-pipeline-for-cli.js')]);
     return unknownStageLines(args, { file: o.file, profile: profileOf(o) });
   };
 }
@@ -74,6 +74,19 @@ function withMetricsOptions<T extends { profile?: string; file?: string }>(optio
   const profile = options.profile ?? parent.profile;
   const file = options.file ?? parent.file;
   return { ...options, ...(profile !== undefined ? { profile } : {}), ...(file !== undefined ? { file } : {}) };
+}
+
+/**
+ * False, with the error said and exit 2 set, when the command's profile recorded nothing and the pipeline file has
+ * no such profile either: a misspelt --profile or WSFLOW_PROFILE must not read as "nothing recorded".
+ */
+async function knownProfile(o: { file?: string; profile?: string }, setExitCode: (code: number) => void): Promise<boolean> {
+  const [{ unknownProfileLine }, { profileOf }] = await Promise.all([import('../unknown-names.js'), import('../load-pipeline-for-cli.js')]);
+  const line = await unknownProfileLine(projectDirOf(o), { file: o.file, profile: profileOf(o) });
+  if (line === null) return true;
+  process.stderr.write(`${line}\n`);
+  setExitCode(2);
+  return false;
 }
 
 const PROFILE_HELP = 'the profile whose runs to compare (default: $WSFLOW_PROFILE; "" for none); named runs may be of any profile';
@@ -271,6 +284,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .addHelpText('after', examplesText(['wsflow gc --dry-run']))
     .action(async (options: { dryRun: boolean; json: boolean; file?: string; keep: number; profile?: string; allProfiles: boolean }) => {
+      if (!options.allProfiles && !(await knownProfile(options, setExitCode))) return;
       const { gcCommand } = await import('./gc-command.js');
       const { profileOf } = await import('../load-pipeline-for-cli.js');
       const profiles = options.allProfiles ? { type: 'all' as const } : { type: 'one' as const, profile: profileOf(options) };
@@ -302,6 +316,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .addHelpText('after', examplesText(['wsflow metrics eval --all', 'wsflow metrics train_pos@honesty-lora-0 --json', 'wsflow metrics diff', 'wsflow metrics table eval']))
     .action(async (stages: string[], options: { all: boolean; json: boolean; file?: string; profile?: string }) => {
+      if (!(await knownProfile(options, setExitCode))) return;
       const { metricsCommand } = await import('./metrics-command.js');
       const { profileOf } = await import('../load-pipeline-for-cli.js');
       setExitCode(
@@ -325,6 +340,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .addHelpText('after', examplesText(['wsflow metrics diff', 'wsflow metrics diff --stage eval --all --json']))
     .action(async (runs: number[] | undefined, given: DiffCliOptions, command: Command) => {
       const options = withMetricsOptions(given, command);
+      if (!(await knownProfile(options, setExitCode))) return;
       const { metricsDiffCommand } = await import('./compare-commands.js');
       setExitCode(await metricsDiffCommand(await diffOptionsOf(runs, options), commandEnv(), unknownStagesOf(options)));
     });
@@ -339,6 +355,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .addHelpText('after', examplesText(['wsflow metrics table eval --last 3', 'wsflow metrics table train_pos --json']))
     .action(async (stages: string[], given: { last: number; json: boolean; file?: string; profile?: string }, command: Command) => {
       const options = withMetricsOptions(given, command);
+      if (!(await knownProfile(options, setExitCode))) return;
       const [{ metricsTableCommand }, { profileOf }] = await Promise.all([import('./compare-commands.js'), import('../load-pipeline-for-cli.js')]);
       setExitCode(
         await metricsTableCommand(
@@ -361,6 +378,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .addHelpText('after', examplesText(['wsflow params diff', 'wsflow params diff --all --json']))
     .action(async (runs: number[] | undefined, options: DiffCliOptions) => {
+      if (!(await knownProfile(options, setExitCode))) return;
       const { paramsDiffCommand } = await import('./compare-commands.js');
       setExitCode(await paramsDiffCommand(await diffOptionsOf(runs, options), commandEnv()));
     });
@@ -374,6 +392,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .addHelpText('after', examplesText(['wsflow logs train_pos@honesty-lora-0']))
     .action(async (stage: string, options: { execution?: number; file?: string; profile?: string }) => {
+      if (!(await knownProfile(options, setExitCode))) return;
       const { logsCommand } = await import('./logs-command.js');
       const { profileOf } = await import('../load-pipeline-for-cli.js');
       const unknownStages = unknownStagesOf(options);
