@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from './commander.js';
 import type { CommandRegistrar } from './command-registrar.js';
+import { endQuietlyWhenOutputCloses } from './closed-output.js';
 
 /**
  * Each area's registrar and the subcommands it registers. Only the invoked subcommand's area is imported (a
@@ -33,6 +34,7 @@ async function registrarsFor(argv: readonly string[]): Promise<CommandRegistrar[
 /** Runs the CLI and resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
+  endQuietlyWhenOutputCloses();
   const program = new Command('wsflow')
     .description('Declarative, content-hashed DAG build system for weight-steering experiments')
     .showHelpAfterError()

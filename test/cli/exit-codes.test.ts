@@ -39,6 +39,18 @@ const CASES: readonly { args: string[]; code: number; stderr: RegExp }[] = [
   { args: ['logs', 'train@lora', '--execution', '0'], code: 2, stderr: /--execution must be a positive integer/ },
   { args: ['gc', 'extra'], code: 2, stderr: /too many arguments/ },
   { args: ['fsck', 'extra'], code: 2, stderr: /too many arguments/ },
+  { args: ['metrics', 'nope'], code: 2, stderr: /^error: unknown target "nope": stages are train/ },
+  { args: ['metrics', 'trian@lora'], code: 2, stderr: /unknown target "trian@lora" \(did you mean "train@lora"\?\)/ },
+  { args: ['metrics', 'train@lora', 'nope'], code: 2, stderr: /unknown target "nope"/ },
+  { args: ['metrics', 'table', 'nope'], code: 2, stderr: /unknown target "nope"/ },
+  { args: ['metrics', 'diff', '--stage', 'trian'], code: 2, stderr: /unknown target "trian" \(did you mean "train"\?\)/ },
+  { args: ['params', 'diff', '1'], code: 2, stderr: /run #1 is the latest run with no profile: name another run/ },
+  // a profile that recorded nothing and that the pipeline file lacks: the loader's line, not an empty answer
+  ...[['metrics'], ['metrics', 'diff'], ['metrics', 'table'], ['params', 'diff'], ['logs', 'train@lora'], ['gc']].map((args) => ({
+    args: [...args, '--profile', 'smok'],
+    code: 2,
+    stderr: /^pipeline\.yaml:\d+:\d+: error: unknown profile "smok"; the pipeline file defines no profiles$/m,
+  })),
   { args: ['metrics', 'diff', 'x'], code: 2, stderr: /a run is a number such as 3 or #3/ },
   { args: ['metrics', 'diff', '1', '9'], code: 2, stderr: /run #9 changed no stage's result \(runs that did: #1\)/ },
   { args: ['metrics', 'table', '--last', '0'], code: 2, stderr: /--last must be a positive integer/ },
@@ -55,6 +67,8 @@ const CASES: readonly { args: string[]; code: number; stderr: RegExp }[] = [
   { args: ['nope'], code: 2, stderr: /unknown command 'nope'/ },
   // not usage errors: the command worked and had nothing to show
   { args: ['logs', 'train@lora'], code: 1, stderr: /no execution of train@lora recorded: it has not run yet/ },
+  // a stage the pipeline has that recorded nothing (yet) is not a usage error
+  { args: ['metrics', 'train@lora'], code: 0, stderr: /^$/ },
 ];
 
 void test('a usage error exits 2 for every command; nothing to show exits 1', async () => {

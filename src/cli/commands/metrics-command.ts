@@ -6,7 +6,7 @@
 import { formatValue } from '../../engine/plan/reasons.js';
 import { metricsData, type ExecutionMetrics } from '../../engine/api/metrics-report.js';
 import { styleFor, type CommandEnv } from '../command-env.js';
-import { fmtNum } from './compare-commands.js';
+import { fmtNum, type UnknownStages } from './compare-commands.js';
 
 export interface MetricsCommandOptions {
   projectDir: string;
@@ -16,8 +16,17 @@ export interface MetricsCommandOptions {
   profile?: string | null;
 }
 
-export function metricsCommand(o: MetricsCommandOptions, env: CommandEnv): number {
+/**
+ * Exit 0 with the metrics (or none recorded for a stage the pipeline has); 2 for a stage argument that named no
+ * recorded execution and that the pipeline does not have (an unknown target, with run's suggestion); 1 before any run.
+ */
+export async function metricsCommand(o: MetricsCommandOptions, env: CommandEnv, unknown: UnknownStages): Promise<number> {
   const outcome = metricsData({ projectDir: o.projectDir, stages: o.stages, all: o.all, series: o.json, profile: o.profile ?? null });
+  const lines = await unknown(outcome.type === 'done' ? outcome.unmatched : o.stages);
+  if (lines.length > 0) {
+    for (const l of lines) env.stderr.write(`error: ${l}\n`);
+    return 2;
+  }
   if (outcome.type === 'no-state') {
     env.stderr.write(`error: no executions recorded yet (no ${outcome.stateDb})\n`);
     return 1;

@@ -43,6 +43,7 @@ interface DiffCliOptions {
   all: boolean;
   json: boolean;
   file?: string;
+  profile?: string;
 }
 
 /** variadic run numbers (`3` or `#3`), at most two */
@@ -54,9 +55,41 @@ function runRefs(value: string, previous: number[] | undefined): number[] {
   return runs;
 }
 
-function diffOptionsOf(runs: number[] | undefined, o: DiffCliOptions) {
-  return { projectDir: projectDirOf(o), runs: runs ?? [], stages: o.stage ?? [], all: o.all, json: o.json };
+async function diffOptionsOf(runs: number[] | undefined, o: DiffCliOptions) {
+  const { profileOf } = await import('../load-pipeline-for-cli.js');
+  return { projectDir: projectDirOf(o), profile: profileOf(o), runs: runs ?? [], stages: o.stage ?? [], all: o.all, json: o.json };
 }
+
+/** The "unknown target" lines of stage arguments the pipeline lacks, for commands that read recorded results. */
+function unknownStagesOf(o: { file?: string; profile?: string }) {
+  return async (args: readonly string[]): Promise<string[]> => {
+    const [{ unknownStageLines }, { profileOf }] = await Promise.all([import('../unknown-names.js'), import('../load-pipeline-for-cli.js')]);
+    return unknownStageLines(args, { file: o.file, profile: profileOf(o) });
+  };
+}
+
+/** `metrics --profile smoke diff`: the profile and file given to `metrics` hold for its subcommand too */
+function withMetricsOptions<T extends { profile?: string; file?: string }>(options: T, command: Command): T {
+  const parent = command.parent?.opts<{ profile?: string; file?: string }>() ?? {};
+  const profile = options.profile ?? parent.profile;
+  const file = options.file ?? parent.file;
+  return { ...options, ...(profile !== undefined ? { profile } : {}), ...(file !== undefined ? { file } : {}) };
+}
+
+/**
+ * False, with the error said and exit 2 set, when the command's profile recorded nothing and the pipeline file has
+ * no such profile either: a misspelt --profile or WSFLOW_PROFILE must not read as "nothing recorded".
+ */
+async function knownProfile(o: { file?: string; profile?: string }, setExitCode: (code: number) => void): Promise<boolean> {
+  const [{ unknownProfileLine }, { profileOf }] = await Promise.all([import('../unknown-names.js'), import('../load-pipeline-for-cli.js')]);
+  const line = await unknownProfileLine(projectDirOf(o), { file: o.file, profile: profileOf(o) });
+  if (line === null) return true;
+  process.stderr.write(`${line}\n`);
+  setExitCode(2);
+  return false;
+}
+
+const PROFILE_HELP = 'the profile whose runs to compare (default: $WSFLOW_PROFILE; "" for none); named runs may be of any profile';
 
 function commandEnv(): CommandEnv {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -167,6 +200,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       if (pulled >= 2) return setExitCode(pulled);
     }
     const { runCommand } = await import('./run-command.js');
+    if (!options.dryRun) (await import('../closed-output.js')).finishWhenOutputCloses();
     const interrupt = interruptSignal();
     try {
       const { exitCode } = await runCommand(
@@ -217,6 +251,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
   );
   addPipelineOptions(watch).action(async (targets: string[], options: RunOptions & { debounce: number }) => {
     const { watchCommand } = await import('./watch-command.js');
+    (await import('../closed-output.js')).finishWhenOutputCloses();
     const interrupt = interruptSignal();
     try {
       setExitCode(
@@ -249,6 +284,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .addHelpText('after', examplesText(['wsflow gc --dry-run']))
     .action(async (options: { dryRun: boolean; json: boolean; file?: string; keep: number; profile?: string; allProfiles: boolean }) => {
+      if (!options.allProfiles && !(await knownProfile(options, setExitCode))) return;
       const { gcCommand } = await import('./gc-command.js');
       const { profileOf } = await import('../load-pipeline-for-cli.js');
       const profiles = options.allProfiles ? { type: 'all' as const } : { type: 'one' as const, profile: profileOf(options) };
@@ -280,10 +316,15 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .addHelpText('after', examplesText(['wsflow metrics eval --all', 'wsflow metrics train_pos@honesty-lora-0 --json', 'wsflow metrics diff', 'wsflow metrics table eval']))
     .action(async (stages: string[], options: { all: boolean; json: boolean; file?: string; profile?: string }) => {
+      if (!(await knownProfile(options, setExitCode))) return;
       const { metricsCommand } = await import('./metrics-command.js');
       const { profileOf } = await import('../load-pipeline-for-cli.js');
       setExitCode(
-        metricsCommand({ projectDir: projectDirOf(options), stages, all: options.all, json: options.json, profile: profileOf(options) }, commandEnv()),
+        await metricsCommand(
+          { projectDir: projectDirOf(options), stages, all: options.all, json: options.json, profile: profileOf(options) },
+          commandEnv(),
+          unknownStagesOf(options),
+        ),
       );
     })
     .enablePositionalOptions();
@@ -294,11 +335,14 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('--stage <names...>', 'only these stage ids or names')
     .option('--all', 'also the metrics that did not change', false)
     .option('--json', 'machine-readable output', false)
+    .option('--profile <name>', PROFILE_HELP)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .addHelpText('after', examplesText(['wsflow metrics diff', 'wsflow metrics diff --stage eval --all --json']))
-    .action(async (runs: number[] | undefined, options: DiffCliOptions) => {
+    .action(async (runs: number[] | undefined, given: DiffCliOptions, command: Command) => {
+      const options = withMetricsOptions(given, command);
+      if (!(await knownProfile(options, setExitCode))) return;
       const { metricsDiffCommand } = await import('./compare-commands.js');
-      setExitCode(metricsDiffCommand(diffOptionsOf(runs, options), commandEnv()));
+      setExitCode(await metricsDiffCommand(await diffOptionsOf(runs, options), commandEnv(), unknownStagesOf(options)));
     });
   metrics
     .command('table')
@@ -306,11 +350,20 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .argument('[stages...]', 'stage ids or names')
     .option('--last <n>', 'how many runs', positiveInt('--last'), 5)
     .option('--json', 'machine-readable output', false)
+    .option('--profile <name>', 'the profile whose runs to list (default: $WSFLOW_PROFILE; "" for none)')
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .addHelpText('after', examplesText(['wsflow metrics table eval --last 3', 'wsflow metrics table train_pos --json']))
-    .action(async (stages: string[], options: { last: number; json: boolean; file?: string }) => {
-      const { metricsTableCommand } = await import('./compare-commands.js');
-      setExitCode(metricsTableCommand({ projectDir: projectDirOf(options), stages, last: options.last, json: options.json }, commandEnv()));
+    .action(async (stages: string[], given: { last: number; json: boolean; file?: string; profile?: string }, command: Command) => {
+      const options = withMetricsOptions(given, command);
+      if (!(await knownProfile(options, setExitCode))) return;
+      const [{ metricsTableCommand }, { profileOf }] = await Promise.all([import('./compare-commands.js'), import('../load-pipeline-for-cli.js')]);
+      setExitCode(
+        await metricsTableCommand(
+          { projectDir: projectDirOf(options), profile: profileOf(options), stages, last: options.last, json: options.json },
+          commandEnv(),
+          unknownStagesOf(options),
+        ),
+      );
     });
 
   program
@@ -321,11 +374,13 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .argument('[runs...]', 'run numbers, e.g. 3 5', runRefs)
     .option('--all', 'also the params that did not change', false)
     .option('--json', 'machine-readable output', false)
+    .option('--profile <name>', PROFILE_HELP)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .addHelpText('after', examplesText(['wsflow params diff', 'wsflow params diff --all --json']))
     .action(async (runs: number[] | undefined, options: DiffCliOptions) => {
+      if (!(await knownProfile(options, setExitCode))) return;
       const { paramsDiffCommand } = await import('./compare-commands.js');
-      setExitCode(paramsDiffCommand(diffOptionsOf(runs, options), commandEnv()));
+      setExitCode(await paramsDiffCommand(await diffOptionsOf(runs, options), commandEnv()));
     });
 
   program
@@ -337,19 +392,11 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('-f, --file <path>', 'pipeline file (locates the project)')
     .addHelpText('after', examplesText(['wsflow logs train_pos@honesty-lora-0']))
     .action(async (stage: string, options: { execution?: number; file?: string; profile?: string }) => {
+      if (!(await knownProfile(options, setExitCode))) return;
       const { logsCommand } = await import('./logs-command.js');
       const { profileOf } = await import('../load-pipeline-for-cli.js');
-      const unknownStage = async (id: string): Promise<string | null> => {
-        const [{ loadPipelineForCli, profileOf }, { unknownTarget }] = await Promise.all([
-          import('../load-pipeline-for-cli.js'),
-          import('../../pipeline/select-targets.js'),
-        ]);
-        // a pipeline that does not load cannot say; its diagnostics are not what `logs` was asked for
-        const pipeline = await loadPipelineForCli({ cwd: process.cwd(), file: options.file, profile: profileOf(options), stderr: { write: () => true } });
-        if (!pipeline) return null;
-        const known = [...pipeline.stages.values()].some((s) => s.id === id || s.name === id);
-        return known ? null : unknownTarget(pipeline, id);
-      };
+      const unknownStages = unknownStagesOf(options);
+      const unknownStage = async (id: string): Promise<string | null> => (await unknownStages([id]))[0] ?? null;
       setExitCode(
         await logsCommand(
           { projectDir: projectDirOf(options), stage, profile: profileOf(options), ...(options.execution !== undefined ? { execution: options.execution } : {}) },

@@ -95,7 +95,7 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
     }
     o.onPlanned?.();
     const order = selection.value.order;
-    const { sink, stop } = makeSink(env, o.json, o.verbose, { stages: order, expectedMs: previousDurations(reading.ctx.store, order) });
+    const { sink, stop } = makeSink(env, o.json, o.verbose, runPlan(pipeline, order, previousDurations(reading.ctx.store, order)));
     if (o.dryRun) {
       dryRun(reading.ctx, statics.value, selection.value.order, sink, o.skipFailedKeys, force.value);
       stop();
@@ -134,6 +134,21 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
   } finally {
     project.close();
   }
+}
+
+/** What the overall ETA is estimated from: each stage's upstream stages, class and previous duration. */
+function runPlan(pipeline: Pipeline, order: readonly string[], durations: ReadonlyMap<string, number>): RunPlan {
+  return {
+    stages: order.map((id) => {
+      const stage = pipeline.stages.get(id);
+      return {
+        id,
+        upstream: [...new Set(Object.values(stage?.needs ?? {}).flat())],
+        class: stage?.resources.class ?? 'cpu',
+        expectedMs: durations.get(id),
+      };
+    }),
+  };
 }
 
 /** The stage ids each force target names, without what they need (those are only selected); all: every selected stage. */

@@ -9,6 +9,7 @@ import type { ProgressUpdate } from '../../contract/stage-kind.js';
 import { formatEvent } from './format-event.js';
 import { fmtMs } from '../../engine/util/format-time.js';
 import { makeStyle, type Style } from './style.js';
+import { estimateRemaining, type PlannedStage } from './estimate-remaining.js';
 
 export interface ConsoleLoggerOptions {
   out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -21,8 +22,8 @@ export interface ConsoleLoggerOptions {
 }
 
 export interface RunPlan {
-  stages: readonly string[];
-  expectedMs: ReadonlyMap<string, number>;
+  /** the run's stages in pipeline order, with their upstream stages, class and previous duration */
+  stages: readonly PlannedStage[];
 }
 
 interface Running {
@@ -45,6 +46,8 @@ export class ConsoleLogger {
   #timer: NodeJS.Timeout | null = null;
   #frame = 0;
   #total = 0;
+  /** stages of each class run at once (from run-start): the ETA's parallelism */
+  #slots = { cpu: 1, accel: 1 };
   readonly #finished = new Set<string>();
 
   constructor(o: ConsoleLoggerOptions) {
@@ -70,22 +73,16 @@ export class ConsoleLogger {
   }
 
   /**
-   * "12/54 stages, ETA 3m05s": the ETA sums the previous durations of the stages not finished (less what a running
-   * one has already taken), one after another, so parallel stages make it an upper bound; "ETA ≥" when some
-   * remaining stage never succeeded before.
+   * "12/54 stages, ETA 3m05s": the time until the remaining stages end, replaying the run's schedule with -j and
+   * --accel from the stages' previous durations (estimate-remaining.ts); "ETA ≥" when some remaining stage never
+   * succeeded before (counted as taking no time).
    */
   #progressText(now: number): string {
     const text = `${this.#finished.size}/${this.#total} stages`;
     const plan = this.#o.plan;
     if (!plan) return text;
-    let ms = 0;
-    let unknown = 0;
-    for (const id of plan.stages) {
-      if (this.#finished.has(id)) continue;
-      const expected = plan.expectedMs.get(id);
-      if (expected === undefined) unknown++;
-      else ms += Math.max(0, expected - (now - (this.#running.get(id)?.started ?? now)));
-    }
+    const runningMs = new Map([...this.#running].map(([id, r]) => [id, now - r.started]));
+    const { ms, unknown } = estimateRemaining(plan.stages, { finished: this.#finished, runningMs, slots: this.#slots });
     if (ms === 0 && unknown === 0) return text;
     if (ms === 0) return `${text}, ETA unknown (${unknown} never timed)`;
     return `${text}, ETA ${unknown ? '≥ ' : ''}${fmtMs(ms)}`;
@@ -124,6 +121,7 @@ export class ConsoleLogger {
         break;
       case 'run-start':
         this.#total = e.stages;
+        this.#slots = { cpu: e.jobs, accel: e.accel };
         break;
       case 'warning':
       case 'stage-fresh':

@@ -6,6 +6,7 @@ import { canonicalJson } from '../keys/canonical-json.js';
 import { stateDbPathOf } from '../plan/engine-context.js';
 import { parseIngredients, profileKey, type ExecutionRow, type MetricRow } from '../state/state-store.js';
 import { openRecordedState } from '../project.js';
+import { matchesStageFilter, namesStage } from './stage-filter.js';
 
 export interface MetricsQuery {
   projectDir: string;
@@ -57,10 +58,6 @@ function summarize(rows: readonly MetricRow[]): MetricSummary[] {
     });
 }
 
-function matches(stageId: string, wanted: readonly string[]): boolean {
-  if (wanted.length === 0) return true;
-  return wanted.some((w) => stageId === w || stageId.startsWith(`${w.endsWith('@*') ? w.slice(0, -2) : w}@`));
-}
 
 function flatParams(e: ExecutionRow): Map<string, unknown> {
   const out = new Map<string, unknown>();
@@ -74,7 +71,10 @@ function flatParams(e: ExecutionRow): Map<string, unknown> {
 }
 
 /** No state database yet (its path), or the executions with metrics. */
-export type MetricsOutcome = { type: 'no-state'; stateDb: string } | { type: 'done'; executions: ExecutionMetrics[] };
+export type MetricsOutcome =
+  | { type: 'no-state'; stateDb: string }
+  /** unmatched: the stage arguments that named no execution with metrics (a typo, or nothing recorded yet) */
+  | { type: 'done'; executions: ExecutionMetrics[]; unmatched: string[] };
 
 export function metricsData(o: MetricsQuery): MetricsOutcome {
   const state = openRecordedState(o.projectDir, { readOnly: true, profile: o.profile ?? null });
@@ -84,7 +84,8 @@ export function metricsData(o: MetricsQuery): MetricsOutcome {
     const withMetrics = store.db
       .prepare(`SELECT DISTINCT e.* FROM executions e JOIN metrics m ON m.execution_id = e.id WHERE e.profile = ? ORDER BY e.stage_id, e.id`)
       .all(profileKey(o.profile ?? null)) as ExecutionRow[];
-    let chosen = withMetrics.filter((e) => matches(e.stage_id, o.stages));
+    const unmatched = o.stages.filter((a) => !withMetrics.some((e) => namesStage(a, e.stage_id)));
+    let chosen = withMetrics.filter((e) => matchesStageFilter(e.stage_id, o.stages));
     if (!o.all) {
       // per stage: the execution whose result is in out/, else the latest successful one, else the latest
       const best = new Map<string, ExecutionRow>();
@@ -121,7 +122,7 @@ export function metricsData(o: MetricsQuery): MetricsOutcome {
         results.push(entry);
       });
     }
-    return { type: 'done', executions: results };
+    return { type: 'done', executions: results, unmatched };
   } finally {
     state.close();
   }

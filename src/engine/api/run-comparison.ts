@@ -6,11 +6,16 @@
  * out/ held when the run finished (runHistory). A run's params are the pipeline params (dotted names,
  * `-S` overrides applied) as its snapshot's executions saw them; its metrics are the last value of each metric of
  * each stage. A method is a stage cell (e.g. `eval@honesty-lora-0`): the rows of the wide table.
+ *
+ * Profiles are namespaces (out/<profile>/, heads keyed by profile), so runs are compared within one: a run's
+ * snapshot follows from the earlier runs of its own profile only, the default pair and the table are the current
+ * profile's last runs, and a smoke run is set against a real-profile run only when both are named.
  */
 import { canonicalJson } from '../keys/canonical-json.js';
 import { stateDbPathOf } from '../plan/engine-context.js';
-import { parseIngredients, type ExecutionRow, type RunRow, type StateStore } from '../state/state-store.js';
+import { parseIngredients, profileKey, type ExecutionRow, type RunRow, type StateStore } from '../state/state-store.js';
 import { openRecordedState } from '../project.js';
+import { matchesStageFilter, namesStage } from './stage-filter.js';
 import { err, ok, type Result } from '../../contract/result.js';
 
 export interface RunInfo {
@@ -43,7 +48,12 @@ export interface RunPair {
   b: RunInfo;
 }
 
-export interface MetricsDiff extends RunPair {
+/** the stage arguments that named no stage either run had (a typo, or a stage neither ran): the CLI asks the pipeline */
+export interface StageArgs {
+  unmatched: string[];
+}
+
+export interface MetricsDiff extends RunPair, StageArgs {
   metrics: MetricChange[];
 }
 
@@ -60,7 +70,9 @@ export interface RunTableRow {
   metrics: Record<string, number>;
 }
 
-export interface RunTable {
+export interface RunTable extends StageArgs {
+  /** the profile whose runs these are (null: none) */
+  profile: string | null;
   runs: RunInfo[];
   /** params whose values differ between the listed runs (the table's param columns) */
   params: string[];
@@ -87,9 +99,9 @@ function runInfo(r: RunRow, executed: number): RunInfo {
 
 /**
  * Every run's snapshot, oldest first, and the runs whose snapshot differs from the one before (the comparable
- * runs: a run that found everything fresh changed nothing). A run's snapshot is the previous one with the
- * executions it made, then the producers it recorded (restores and fresh stages; runs recorded before producers
- * were, or interrupted ones, have only their executions).
+ * runs: a run that found everything fresh changed nothing). A run's snapshot is the previous one of its profile
+ * with the executions it made, then the producers it recorded (restores and fresh stages; runs recorded before
+ * producers were, or interrupted ones, have only their executions).
  */
 function runHistory(store: StateStore): { runs: RunInfo[]; snapshots: Map<number, Map<string, ExecutionRow>> } {
   const runRows = store.db.prepare(`SELECT * FROM runs ORDER BY id`).all() as RunRow[];
@@ -99,8 +111,10 @@ function runHistory(store: StateStore): { runs: RunInfo[]; snapshots: Map<number
   for (const e of execs) byRun.set(e.run_id, [...(byRun.get(e.run_id) ?? []), e]);
   const runs: RunInfo[] = [];
   const snapshots = new Map<number, Map<string, ExecutionRow>>();
-  let prev = new Map<string, ExecutionRow>();
+  /** per profile, the snapshot of its latest run */
+  const latest = new Map<string, Map<string, ExecutionRow>>();
   for (const r of runRows) {
+    const prev = latest.get(profileKey(r.profile)) ?? new Map<string, ExecutionRow>();
     const snap = new Map(prev);
     const own = byRun.get(r.id) ?? [];
     for (const e of own) snap.set(e.stage_id, e);
@@ -111,7 +125,7 @@ function runHistory(store: StateStore): { runs: RunInfo[]; snapshots: Map<number
     const changed = snap.size !== prev.size || [...snap].some(([k, e]) => prev.get(k)?.id !== e.id);
     snapshots.set(r.id, snap);
     if (changed) runs.push(runInfo(r, own.length));
-    prev = snap;
+    latest.set(profileKey(r.profile), snap);
   }
   return { runs, snapshots };
 }
@@ -135,18 +149,15 @@ function lastValues(store: StateStore, executionId: number): Map<string, number>
   return new Map([...out].map(([k, v]) => [k, v.value]));
 }
 
-function paramsOf(snap: Map<string, ExecutionRow>): Map<string, unknown> {
+function paramsOf(snap: Map<string, ExecutionRow>, profile: string | null): Map<string, unknown> {
   const params = new Map<string, unknown>();
-  // the latest execution's view wins (executions come in id order within the snapshot's stages)
-  for (const e of [...snap.values()].sort((x, y) => x.id - y.id)) {
+  // the latest execution's view wins; a result another profile produced first (a cache hit by key, restored
+  // here) saw that profile's params, so executions of the run's own profile win over it
+  const own = (e: ExecutionRow): number => (e.profile === profileKey(profile) ? 1 : 0);
+  for (const e of [...snap.values()].sort((x, y) => own(x) - own(y) || x.id - y.id)) {
     for (const [k, v] of Object.entries(parseIngredients(e).globalParams ?? {})) params.set(k, v);
   }
   return params;
-}
-
-function matchesStage(stageId: string, wanted: readonly string[]): boolean {
-  if (wanted.length === 0) return true;
-  return wanted.some((w) => stageId === w || stageId.startsWith(`${w.endsWith('@*') ? w.slice(0, -2) : w}@`));
 }
 
 function withStore<T>(projectDir: string, f: (store: StateStore) => Result<T, ComparisonError>): Result<T, ComparisonError> {
@@ -159,27 +170,55 @@ function withStore<T>(projectDir: string, f: (store: StateStore) => Result<T, Co
   }
 }
 
-/** The two runs to compare: both named, one named (against the latest), or the last two. */
-function pickPair(runs: readonly RunInfo[], refs: readonly number[]): Result<RunPair, ComparisonError> {
+/** `profile smoke` / `no profile`, as messages name a profile */
+function profileName(profile: string | null): string {
+  return profile === null ? 'no profile' : `profile ${profile}`;
+}
+
+function runList(runs: readonly RunInfo[]): string {
+  return runs.map((r) => `#${r.run}${r.profile === null ? '' : ` (${r.profile})`}`).join(', ') || 'none';
+}
+
+/**
+ * The two runs to compare: both named (any profiles: asked explicitly), one named (against the latest run of its
+ * profile, which must be the current one), or the current profile's last two.
+ */
+function pickPair(all: readonly RunInfo[], profile: string | null, refs: readonly number[]): Result<RunPair, ComparisonError> {
+  const mine = all.filter((r) => r.profile === profile);
   const find = (id: number): Result<RunInfo, ComparisonError> => {
-    const r = runs.find((x) => x.run === id);
-    return r ? ok(r) : err({ type: 'bad-runs', message: `run #${id} changed no stage's result (runs that did: ${runs.map((x) => `#${x.run}`).join(', ') || 'none'})` });
+    const r = all.find((x) => x.run === id);
+    return r ? ok(r) : err({ type: 'bad-runs', message: `run #${id} changed no stage's result (runs that did: ${runList(all)})` });
   };
   if (refs.length === 0) {
-    const [a, b] = runs.slice(-2);
-    if (!a || !b) return err({ type: 'bad-runs', message: `two runs that changed results are needed to compare, found ${runs.length}` });
-    return ok({ a, b });
+    const [a, b] = mine.slice(-2);
+    if (a && b) return ok({ a, b });
+    const others = [...new Set(all.filter((r) => r.profile !== profile).map((r) => r.profile))];
+    const hint = others.length ? `; other profiles' runs: ${runList(all.filter((r) => r.profile !== profile))} (--profile ${others.map((p) => p ?? '""').join(' or --profile ')}, or name two runs)` : '';
+    return err({ type: 'bad-runs', message: `two runs that changed results are needed to compare, found ${mine.length} with ${profileName(profile)}${hint}` });
   }
   const a = find(refs[0] ?? 0);
   if (!a.ok) return a;
-  const last = runs[runs.length - 1];
-  const b = refs.length > 1 ? find(refs[1] ?? 0) : last ? ok(last) : find(0);
-  if (!b.ok) return b;
-  return ok({ a: a.value, b: b.value });
+  if (refs.length > 1) {
+    const b = find(refs[1] ?? 0);
+    return b.ok ? ok({ a: a.value, b: b.value }) : b;
+  }
+  if (a.value.profile !== profile) {
+    return err({
+      type: 'bad-runs',
+      message: `run #${a.value.run} was run with ${profileName(a.value.profile)} and this compares runs with ${profileName(profile)}: use --profile ${a.value.profile ?? '""'}, or name the second run too`,
+    });
+  }
+  const last = mine[mine.length - 1];
+  if (!last || last.run === a.value.run) {
+    return err({ type: 'bad-runs', message: `run #${a.value.run} is the latest run with ${profileName(profile)}: name another run to compare it with` });
+  }
+  return ok({ a: a.value, b: last });
 }
 
 export interface DiffQuery {
   projectDir: string;
+  /** the profile whose runs are compared (null: none); named runs may be of any profile */
+  profile: string | null;
   /** zero, one or two run numbers */
   runs: readonly number[];
   /** stage ids or names; empty: every stage */
@@ -191,12 +230,14 @@ export interface DiffQuery {
 export function metricsDiff(q: DiffQuery): Result<MetricsDiff, ComparisonError> {
   return withStore(q.projectDir, (store) => {
     const history = runHistory(store);
-    const pair = pickPair(history.runs, q.runs);
+    const pair = pickPair(history.runs, q.profile, q.runs);
     if (!pair.ok) return pair;
     const { a, b } = pair.value;
     const snapA = history.snapshots.get(a.run) ?? new Map<string, ExecutionRow>();
     const snapB = history.snapshots.get(b.run) ?? new Map<string, ExecutionRow>();
-    const stages = [...new Set([...snapA.keys(), ...snapB.keys()])].filter((s) => matchesStage(s, q.stages ?? [])).sort();
+    const known = [...new Set([...snapA.keys(), ...snapB.keys()])];
+    const unmatched = (q.stages ?? []).filter((arg) => !known.some((s) => namesStage(arg, s)));
+    const stages = known.filter((s) => matchesStageFilter(s, q.stages ?? [])).sort();
     const metrics: MetricChange[] = [];
     for (const stage of stages) {
       const ea = snapA.get(stage);
@@ -212,18 +253,18 @@ export function metricsDiff(q: DiffQuery): Result<MetricsDiff, ComparisonError> 
         metrics.push({ stage, metric, a: x, b: y, change: x !== null && y !== null ? y - x : null });
       }
     }
-    return ok({ a, b, metrics });
+    return ok({ a, b, metrics, unmatched });
   });
 }
 
 export function paramsDiff(q: DiffQuery): Result<ParamsDiff, ComparisonError> {
   return withStore(q.projectDir, (store) => {
     const history = runHistory(store);
-    const pair = pickPair(history.runs, q.runs);
+    const pair = pickPair(history.runs, q.profile, q.runs);
     if (!pair.ok) return pair;
     const { a, b } = pair.value;
-    const pa = paramsOf(history.snapshots.get(a.run) ?? new Map<string, ExecutionRow>());
-    const pb = paramsOf(history.snapshots.get(b.run) ?? new Map<string, ExecutionRow>());
+    const pa = paramsOf(history.snapshots.get(a.run) ?? new Map<string, ExecutionRow>(), a.profile);
+    const pb = paramsOf(history.snapshots.get(b.run) ?? new Map<string, ExecutionRow>(), b.profile);
     const params: ParamChange[] = [];
     for (const param of [...new Set([...pa.keys(), ...pb.keys()])].sort()) {
       const x = pa.get(param) ?? null;
@@ -237,6 +278,8 @@ export function paramsDiff(q: DiffQuery): Result<ParamsDiff, ComparisonError> {
 
 export interface TableQuery {
   projectDir: string;
+  /** the profile whose runs are listed (null: none) */
+  profile: string | null;
   stages: readonly string[];
   /** the last N comparable runs */
   last: number;
@@ -246,16 +289,16 @@ export interface TableQuery {
 export function runTable(q: TableQuery): Result<RunTable, ComparisonError> {
   return withStore(q.projectDir, (store) => {
     const history = runHistory(store);
-    const runs = history.runs.slice(-q.last);
+    const runs = history.runs.filter((r) => r.profile === q.profile).slice(-q.last);
     const snaps = runs.map((r) => history.snapshots.get(r.run) ?? new Map<string, ExecutionRow>());
-    const params = snaps.map(paramsOf);
+    const params = snaps.map((snap) => paramsOf(snap, q.profile));
     const names = [...new Set(params.flatMap((p) => [...p.keys()]))];
     const differing = names.filter((k) => new Set(params.map((p) => canonicalJson(p.get(k) ?? null))).size > 1).sort();
     const metricNames = new Set<string>();
     const rows: RunTableRow[] = [];
     runs.forEach((r, i) => {
       const snap = snaps[i] ?? new Map<string, ExecutionRow>();
-      for (const stage of [...snap.keys()].filter((s) => matchesStage(s, q.stages)).sort()) {
+      for (const stage of [...snap.keys()].filter((s) => matchesStageFilter(s, q.stages)).sort()) {
         const e = snap.get(stage);
         if (!e) continue;
         const values = lastValues(store, e.id);
@@ -269,6 +312,8 @@ export function runTable(q: TableQuery): Result<RunTable, ComparisonError> {
         });
       }
     });
-    return ok({ runs, params: differing, metrics: [...metricNames].sort(), rows });
+    const known = new Set(snaps.flatMap((snap) => [...snap.keys()]));
+    const unmatched = q.stages.filter((arg) => ![...known].some((s) => namesStage(arg, s)));
+    return ok({ profile: q.profile, unmatched, runs, params: differing, metrics: [...metricNames].sort(), rows });
   });
 }
