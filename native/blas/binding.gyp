@@ -14,9 +14,10 @@
         "src/unary.cc",
         "src/reduce.cc",
         "src/fused.cc",
+        "src/attention.cc",
         "src/svd.cc"
       ],
-      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-Wall", "-Wextra"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-ffp-contract=off", "-Wall", "-Wextra"],
       "cflags!": ["-O2"],
       "cflags_cc!": ["-O2", "-fno-exceptions"],
       "include_dirs": ["<!@(pkg-config --cflags-only-I openblas | sed 's/-I//g')"],

@@ -28,6 +28,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"rmsNorm", nullptr, RmsNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"swiglu", nullptr, Swiglu, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"topSvd", nullptr, TopSvd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"qkNormRope", nullptr, QkNormRope, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attention", nullptr, Attention, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   napi_value abi;

@@ -7,6 +7,7 @@
 #include "kernels.h"
 #include "napi-util.h"
 #include "parallel.h"
+#include "row-kernels.h"
 
 namespace wsblas {
 
@@ -27,24 +28,9 @@ napi_value RmsNorm(napi_env env, napi_callback_info info) {
     return throwError(env, "wsflow native rmsNorm: weight length must equal the row length dividing x");
   }
   const int64_t rows = static_cast<int64_t>(xLen) / n;
-  const float count = static_cast<float>(n);
   const double epsF = static_cast<float>(eps);  // the composed op adds eps as a float32 scalar tensor
   parallelFor(rows, std::max<int64_t>(1, kGrain / n), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++) {
-      const float* in = x + r * n;
-      float* o = out + r * n;
-      double acc = 0.0;
-      for (int64_t i = 0; i < n; i++) {
-        const float sq = static_cast<float>(static_cast<double>(in[i]) * in[i]);
-        acc += static_cast<float>(static_cast<double>(sq) / count);
-      }
-      const float variance = static_cast<float>(static_cast<float>(acc) + epsF);
-      const double inv = static_cast<float>(1.0 / std::sqrt(static_cast<double>(variance)));
-      for (int64_t i = 0; i < n; i++) {
-        const float normed = static_cast<float>(in[i] * inv);
-        o[i] = static_cast<float>(static_cast<double>(w[i]) * normed);
-      }
-    }
+    for (int64_t r = r0; r < r1; r++) rmsNormRow(x + r * n, w, n, epsF, out + r * n);
   });
   return nullptr;
 }

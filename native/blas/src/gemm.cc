@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "gemm.h"
 #include "kernels.h"
 #include "napi-util.h"
 #include "parallel.h"
@@ -21,10 +22,6 @@
 namespace wsblas {
 
 namespace {
-
-struct Tiling {
-  int64_t tileM, tileN, tilesM, tilesN;
-};
 
 // Tiles of C, chosen from the shape only. Start at 256 x 1024 and halve (columns first, down to 512;
 // then rows, down to 64) until there are 4 tiles, two per core on the 2-core machines we measure on;
@@ -52,17 +49,10 @@ void runTiledGemm(const float* a, const float* b, float* out, int64_t batch, int
                   int64_t k, bool transA, bool transB, const double* aOff, const double* bOff) {
   const Tiling t = chooseTiling(batch, m, n);
   const int64_t perBatch = t.tilesM * t.tilesN, tasks = batch * perBatch;
-  const int lda = transA ? static_cast<int>(m) : static_cast<int>(k);
-  const int ldb = transB ? static_cast<int>(k) : static_cast<int>(n);
   auto runTask = [&](int64_t task) {
-    const int64_t bi = task / perBatch, tile = task % perBatch;
-    const int64_t i0 = (tile / t.tilesN) * t.tileM, j0 = (tile % t.tilesN) * t.tileN;
-    const int64_t rows = std::min(t.tileM, m - i0), cols = std::min(t.tileN, n - j0);
-    const float* aTile = a + static_cast<int64_t>(aOff[bi]) + (transA ? i0 : i0 * k);
-    const float* bTile = b + static_cast<int64_t>(bOff[bi]) + (transB ? j0 * k : j0);
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                static_cast<int>(rows), static_cast<int>(cols), static_cast<int>(k), 1.0f, aTile, lda,
-                bTile, ldb, 0.0f, out + bi * m * n + i0 * n + j0, static_cast<int>(n));
+    const int64_t bi = task / perBatch;
+    gemmTile(t, task % perBatch, a + static_cast<int64_t>(aOff[bi]), b + static_cast<int64_t>(bOff[bi]),
+             out + bi * m * n, m, n, k, transA, transB);
   };
   const double flops = 2.0 * static_cast<double>(batch) * m * n * k;
   if (flops < kThreadFlops) {
@@ -73,6 +63,24 @@ void runTiledGemm(const float* a, const float* b, float* out, int64_t batch, int
 }
 
 }  // namespace
+
+void gemmTile(const Tiling& t, int64_t tile, const float* a, const float* b, float* out, int64_t m, int64_t n,
+              int64_t k, bool transA, bool transB) {
+  const int lda = transA ? static_cast<int>(m) : static_cast<int>(k);
+  const int ldb = transB ? static_cast<int>(k) : static_cast<int>(n);
+  const int64_t i0 = (tile / t.tilesN) * t.tileM, j0 = (tile % t.tilesN) * t.tileN;
+  const int64_t rows = std::min(t.tileM, m - i0), cols = std::min(t.tileN, n - j0);
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+              static_cast<int>(rows), static_cast<int>(cols), static_cast<int>(k), 1.0f,
+              a + (transA ? i0 : i0 * k), lda, b + (transB ? j0 * k : j0), ldb, 0.0f, out + i0 * n + j0,
+              static_cast<int>(n));
+}
+
+void gemmAsBatchItem(int64_t batch, const float* a, const float* b, float* out, int64_t m, int64_t n, int64_t k,
+                     bool transA, bool transB) {
+  const Tiling t = chooseTiling(batch, m, n);
+  for (int64_t tile = 0; tile < t.tilesM * t.tilesN; tile++) gemmTile(t, tile, a, b, out, m, n, k, transA, transB);
+}
 
 napi_value Gemm(napi_env env, napi_callback_info info) {
   napi_value argv[11];

@@ -30,6 +30,10 @@ napi_value Softmax(napi_env env, napi_callback_info info);
 napi_value RmsNorm(napi_env env, napi_callback_info info);
 napi_value Swiglu(napi_env env, napi_callback_info info);
 
+// attention.cc
+napi_value QkNormRope(napi_env env, napi_callback_info info);
+napi_value Attention(napi_env env, napi_callback_info info);
+
 // svd.cc
 napi_value TopSvd(napi_env env, napi_callback_info info);
 

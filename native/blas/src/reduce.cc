@@ -12,15 +12,12 @@
 #include "kernels.h"
 #include "napi-util.h"
 #include "parallel.h"
+#include "row-kernels.h"
 #include "strided.h"
 
 namespace wsblas {
 
 enum ReduceOp { kSum = 0, kMean = 1, kMaxOp = 2 };
-
-static inline double maxStep(double acc, float v) {
-  return (std::isnan(v) || v > acc) ? static_cast<double>(v) : acc;
-}
 
 napi_value Reduce(napi_env env, napi_callback_info info) {
   napi_value argv[7];
@@ -130,22 +127,7 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
   }
   const int64_t rows = static_cast<int64_t>(xLen) / n;
   parallelFor(rows, std::max<int64_t>(1, kGrain / 8 / n), [&](int64_t r0, int64_t r1) {
-  for (int64_t r = r0; r < r1; r++) {
-    const float* in = x + r * n;
-    float* o = out + r * n;
-    double m = in[0];
-    for (int64_t i = 0; i < n; i++) m = maxStep(m, in[i]);
-    const float mf = static_cast<float>(m);
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-      const float d = static_cast<float>(static_cast<double>(in[i]) - mf);
-      const float e = static_cast<float>(std::exp(static_cast<double>(d)));
-      o[i] = e;
-      sum += e;
-    }
-    const double s = static_cast<float>(sum);
-    for (int64_t i = 0; i < n; i++) o[i] = static_cast<float>(o[i] / s);
-  }
+    for (int64_t r = r0; r < r1; r++) softmaxRow(x + r * n, n, out + r * n);
   });
   return nullptr;
 }

@@ -17,7 +17,7 @@ function hasNativeKernel(name: string): boolean {
  * d/dx and d/dw of y = w ⊙ x·r, r = rsqrt(mean(x²) + eps) over the last axis:
  * dx = r·g − x·r³·mean(g ⊙ x) with g = dy ⊙ w; dw = Σ over rows of dy ⊙ x·r.
  */
-function rmsNormGrads(dy: tf.Tensor, x: tf.Tensor, weight: tf.Tensor1D, eps: number): [tf.Tensor, tf.Tensor1D] {
+export function rmsNormGrads(dy: tf.Tensor, x: tf.Tensor, weight: tf.Tensor1D, eps: number): [tf.Tensor, tf.Tensor1D] {
   const n = weight.shape[0];
   const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps));
   const g = tf.mul(dy, weight);

@@ -44,6 +44,16 @@ export interface NativeAddon {
   /** out = silu(gate) ⊙ up, elementwise. Absent from older builds. */
   swiglu?(gate: Float32Array, up: Float32Array, out: Float32Array): void;
   /**
+   * out [B, heads, S, D] = half-split RoPE (cos/sin [1|B, S, D/2]) of rmsNorm(x [B·S, heads·D], weight [D]) moved
+   * to head-major. Absent from older builds.
+   */
+  qkNormRope?(x: Float32Array, weight: Float32Array, cos: Float32Array, sin: Float32Array, batch: number, seq: number, eps: number, out: Float32Array): void;
+  /**
+   * out [B·S, H·D] = softmax(q·kᵀ·scale + mask)·v for q [B, H, S, D], k/v [B, KVH, T, D], mask [1|B, 1, S, T]
+   * (grouped-query: head h reads KV head h / (H/KVH)). Absent from older builds.
+   */
+  attention?(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, batch: number, heads: number, kvHeads: number, seq: number, scale: number, out: Float32Array): void;
+  /**
    * Top-k singular triplets of a row-major [rows, cols] float64 matrix (LAPACK dsyevr on the smaller Gram matrix):
    * u [rows, k], s [k] descending, v [cols, k], signs unnormalised. Absent from builds before it was added.
    */

@@ -8,6 +8,7 @@ import type { NativeAddon } from './load-addon.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './kernels/batch-mat-mul.js';
 import { BINARY_OPS, binaryKernel } from './kernels/binary.js';
 import { concatKernel, gatherV2Kernel, padV2Kernel, sliceKernel, splitVKernel, tileKernel, transposeKernel } from './kernels/layout.js';
+import { ATTENTION_KERNEL, attentionKernel, QK_NORM_ROPE_KERNEL, qkNormRopeKernel } from './kernels/attention.js';
 import { RMS_NORM_KERNEL, rmsNormKernel, SWIGLU_KERNEL, swigluKernel } from './kernels/fused.js';
 import { reduceKernel, softmaxKernel } from './kernels/reduce.js';
 import { UNARY_OPS, unaryKernel } from './kernels/unary.js';
@@ -71,6 +72,11 @@ export async function registerNativeBackend(tf: Tfc, addon: NativeAddon): Promis
   if (addon.swiglu !== undefined) {
     tf.registerKernel({ kernelName: SWIGLU_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: swigluKernel(ctx) });
     overridden.push(SWIGLU_KERNEL);
+  }
+  if (addon.qkNormRope !== undefined && addon.attention !== undefined) {
+    tf.registerKernel({ kernelName: QK_NORM_ROPE_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: qkNormRopeKernel(ctx) });
+    tf.registerKernel({ kernelName: ATTENTION_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: attentionKernel(ctx) });
+    overridden.push(QK_NORM_ROPE_KERNEL, ATTENTION_KERNEL);
   }
   return overridden.sort();
 }

@@ -12,7 +12,7 @@ import { checkBatch, lastRealIndex, positionsFromMask, type TokenBatch } from '.
 import { backendReadsSync } from '../host-read.js';
 import type { Qwen3Config } from './config.js';
 import type { LinearHook } from './linear-hook.js';
-import { applyRope, bmm, frozenLinearOutIn, rmsNorm, swiglu } from './ops.js';
+import { attention, frozenLinearOutIn, qkNormRope, rmsNorm, swiglu } from './ops.js';
 import { inverseFrequencies, ropeTables } from './rope.js';
 import { EMBED, FINAL_NORM, LINEAR_SUFFIXES, LM_HEAD, qwen3ParamSpecs, type ParamSpec } from './weights.js';
 
@@ -197,8 +197,13 @@ export class Qwen3Model {
     const rows = selectRows(plan, options.positions ?? 'all');
     return tf.tidy(() => {
       const { hidden } = this.#forward(plan, options, null);
-      const picked = tf.gather(hidden, tf.tensor1d(rows.flat, 'int32'));
-      const out = this.#chunked(picked, options.chunkRows, (h) => this.projectToVocab(h));
+      const picked = rows.identity ? hidden : tf.gather(hidden, tf.tensor1d(rows.flat, 'int32'));
+      // Every chunk ends up in the concatenated result, so chunks bound only per-chunk intermediates: wasm's
+      // W·hᵀ and its transpose. On `native` the output is the only tensor a chunk makes, and chunking would
+      // add a concat copy of all the logits (311 MB at 4 x 128) and cut lm_head into several smaller GEMMs.
+      const out = tf.getBackend() === 'native' && options.chunkRows === undefined
+        ? this.projectToVocab(picked)
+        : this.#chunked(picked, options.chunkRows, (h) => this.projectToVocab(h));
       return tf.reshape(out, [plan.batch, rows.perRow, this.config.vocabSize]) as tf.Tensor3D;
     });
   }
@@ -558,26 +563,18 @@ export class Qwen3Model {
   #layer(l: number, xIn: tf.Tensor2D, plan: ForwardPlan, cache: KvCache | null, mask: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D,
     add: tf.Tensor | undefined): tf.Tensor2D {
     const c = this.config;
-    const { batch: B, seq: S, past: P } = plan;
-    const T = P + S;
-    const H = c.numHeads;
+    const { batch: B, seq: S } = plan;
     const KVH = c.numKvHeads;
     const D = c.headDim;
-    const nRep = H / KVH;
     const scale = Math.fround(1 / Math.sqrt(D));
     const eps = c.rmsNormEps;
     let x = xIn;
     {
       const p = `model.layers.${l}`;
       const h = rmsNorm(x, this.#param(`${p}.input_layernorm.weight`) as tf.Tensor1D, eps);
-      let q = tf.reshape(this.#linear(`${p}.self_attn.q_proj`, h), [B, S, H, D]) as tf.Tensor4D;
-      let k = tf.reshape(this.#linear(`${p}.self_attn.k_proj`, h), [B, S, KVH, D]) as tf.Tensor4D;
-      let v = tf.reshape(this.#linear(`${p}.self_attn.v_proj`, h), [B, S, KVH, D]) as tf.Tensor4D;
-      q = tf.transpose(rmsNorm(q, this.#param(`${p}.self_attn.q_norm.weight`) as tf.Tensor1D, eps), [0, 2, 1, 3]);
-      k = tf.transpose(rmsNorm(k, this.#param(`${p}.self_attn.k_norm.weight`) as tf.Tensor1D, eps), [0, 2, 1, 3]);
-      v = tf.transpose(v, [0, 2, 1, 3]);
-      q = applyRope(q, cos, sin);
-      k = applyRope(k, cos, sin);
+      const q = qkNormRope(this.#linear(`${p}.self_attn.q_proj`, h), this.#param(`${p}.self_attn.q_norm.weight`) as tf.Tensor1D, cos, sin, B, S, eps);
+      let k = qkNormRope(this.#linear(`${p}.self_attn.k_proj`, h), this.#param(`${p}.self_attn.k_norm.weight`) as tf.Tensor1D, cos, sin, B, S, eps);
+      let v = tf.transpose(tf.reshape(this.#linear(`${p}.self_attn.v_proj`, h), [B, S, KVH, D]), [0, 2, 1, 3]) as tf.Tensor4D;
       if (cache !== null) {
         const pastK = cache.keys[l];
         const pastV = cache.values[l];
@@ -590,14 +587,7 @@ export class Qwen3Model {
         cache.keys[l] = tf.keep(k);
         cache.values[l] = tf.keep(v);
       }
-      // grouped-query attention without repeating K/V: query heads g*nRep..g*nRep+nRep-1 share KV head g
-      const qg = tf.reshape(q, [B * KVH, nRep * S, D]) as tf.Tensor3D;
-      const kT = tf.reshape(tf.transpose(k, [0, 1, 3, 2]), [B * KVH, D, T]) as tf.Tensor3D;
-      let scores = tf.reshape(tf.mul(bmm(qg, kT), scale), [B, H, S, T]) as tf.Tensor4D;
-      scores = tf.add(scores, mask);
-      const probs = tf.reshape(tf.softmax(scores, -1), [B * KVH, nRep * S, T]) as tf.Tensor3D;
-      const ctx = bmm(probs, tf.reshape(v, [B * KVH, T, D]) as tf.Tensor3D);
-      const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, H, S, D]), [0, 2, 1, 3]), [B * S, H * D]) as tf.Tensor2D;
+      const merged = attention(q, k, v, mask, scale);
       x = tf.add(x, this.#linear(`${p}.self_attn.o_proj`, merged));
 
       const h2 = rmsNorm(x, this.#param(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D, eps);
@@ -616,12 +606,12 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /** Flat row indices into [B*S] hidden states for a position selector, and how many per row. */
-function selectRows(plan: ForwardPlan, at: PositionSelector): { flat: number[]; perRow: number } {
+function selectRows(plan: ForwardPlan, at: PositionSelector): { flat: number[]; perRow: number; identity: boolean } {
   const { batch: B, seq: S, past } = plan;
   const rowMask = plan.keyMask.map((r) => r.slice(past));
-  if (at === 'all') return { flat: Array.from({ length: B * S }, (_, i) => i), perRow: S };
+  if (at === 'all') return { flat: Array.from({ length: B * S }, (_, i) => i), perRow: S, identity: true };
   const last = lastRealIndex(rowMask);
-  if (at === 'last') return { flat: last.map((j, b) => b * S + j), perRow: 1 };
+  if (at === 'last') return { flat: last.map((j, b) => b * S + j), perRow: 1, identity: false };
   if (at.length === 0) throw new Error('positions: empty list');
   const flat: number[] = [];
   for (let b = 0; b < B; b++) {
@@ -633,5 +623,5 @@ function selectRows(plan: ForwardPlan, at: PositionSelector): { flat: number[]; 
       flat.push(b * S + j);
     }
   }
-  return { flat, perRow: at.length };
+  return { flat, perRow: at.length, identity: false };
 }

@@ -12,6 +12,7 @@
  * computes a weight gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { nativeAttention, nativeQkNormRope } from '../native/attention-ops.js';
 import { nativeRmsNorm, nativeSwiglu } from '../native/fused-ops.js';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
@@ -110,4 +111,42 @@ export function applyRope(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): t
   const a = tf.sub(tf.mul(x1, cos), tf.mul(x2, sin));
   const b = tf.add(tf.mul(x2, cos), tf.mul(x1, sin));
   return tf.concat([a, b], 3) as tf.Tensor4D;
+}
+
+/**
+ * Per-head RMSNorm then RoPE of a q or k projection x [B·S, heads·D], returned head-major [B, heads, S, D]
+ * (one kernel on `native`, same bits).
+ */
+export function qkNormRope(x: tf.Tensor2D, weight: tf.Tensor1D, cos: tf.Tensor4D, sin: tf.Tensor4D, batch: number, seq: number, eps: number): tf.Tensor4D {
+  return nativeQkNormRope(x, weight, cos, sin, batch, seq, eps) ?? composedQkNormRope(x, weight, cos, sin, batch, seq, eps);
+}
+
+/** qkNormRope from separate ops, on any backend (the fallback, and the reference the native kernel's tests use). */
+export function composedQkNormRope(x: tf.Tensor2D, weight: tf.Tensor1D, cos: tf.Tensor4D, sin: tf.Tensor4D, batch: number, seq: number, eps: number): tf.Tensor4D {
+  const d = weight.shape[0];
+  const heads = x.shape[1] / d;
+  const normed = rmsNorm(tf.reshape(x, [batch, seq, heads, d]) as tf.Tensor4D, weight, eps);
+  return applyRope(tf.transpose(normed, [0, 2, 1, 3]), cos, sin);
+}
+
+/**
+ * Grouped-query attention softmax(q·kᵀ·scale + mask)·v for q [B, H, S, D], k/v [B, KVH, T, D] (query heads
+ * g·nRep..g·nRep+nRep−1 share KV head g, without repeating K/V) and an additive mask [1|B, 1, S, T], merged back to
+ * [B·S, H·D] (one kernel on `native`, same bits).
+ */
+export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, scale: number): tf.Tensor2D {
+  return nativeAttention(q, k, v, mask, scale) ?? composedAttention(q, k, v, mask, scale);
+}
+
+/** attention from separate ops, on any backend (the fallback, and the reference the native kernel's tests use). */
+export function composedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, scale: number): tf.Tensor2D {
+  const [B, H, S, D] = q.shape;
+  const [, KVH, T] = k.shape;
+  const nRep = H / KVH;
+  const qg = tf.reshape(q, [B * KVH, nRep * S, D]) as tf.Tensor3D;
+  const kT = tf.reshape(tf.transpose(k, [0, 1, 3, 2]), [B * KVH, D, T]) as tf.Tensor3D;
+  const scores = tf.add(tf.reshape(tf.mul(bmm(qg, kT), scale), [B, H, S, T]), mask);
+  const probs = tf.reshape(tf.softmax(scores, -1), [B * KVH, nRep * S, T]) as tf.Tensor3D;
+  const ctx = bmm(probs, tf.reshape(v, [B * KVH, T, D]) as tf.Tensor3D);
+  return tf.reshape(tf.transpose(tf.reshape(ctx, [B, H, S, D]), [0, 2, 1, 3]), [B * S, H * D]) as tf.Tensor2D;
 }

@@ -18,11 +18,13 @@ const skip = enabled.ok ? false : `native addon unavailable: ${enabled.error}`;
 if (!enabled.ok) console.log(`# SKIP native thread tests: ${enabled.error}`);
 
 const nativeIndex = fileURLToPath(new URL('../../../src/core/native/index.js', import.meta.url));
+const qwenOps = fileURLToPath(new URL('../../../src/core/qwen3/ops.js', import.meta.url));
 const probe = `
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { createHash } from 'node:crypto';
 const { enableNative } = await import(${JSON.stringify(nativeIndex)});
+const { attention, qkNormRope } = await import(${JSON.stringify(qwenOps)});
 const r = await enableNative(tf);
 if (!r.ok) throw new Error(r.error);
 await tf.setBackend('native');
@@ -34,6 +36,13 @@ const outs = [h, tf.sigmoid(h), tf.mul(h, tf.sigmoid(h)), tf.softmax(tf.reshape(
   tf.matMul(tf.slice(tf.reshape(x, [2048, 512]), [0, 0], [67, 512]), tf.slice(w, [0, 0], [1283, 512]), false, true),
   tf.matMul(tf.slice(x, [0, 0, 0], [3, 101, 512]), tf.slice(x, [0, 0, 0], [3, 101, 300]), true, false),
   tf.matMul(tf.slice(w, [0, 0], [700, 333]), tf.slice(tf.reshape(x, [1024, 1024]), [0, 0], [333, 1001]))];
+// attention kernels at 2 x 96 tokens, 16 query / 8 KV heads of 64 (units and rows split across threads)
+const rot = tf.randomUniform([1, 1, 96, 32], -1, 1, 'float32', 3);
+const tokens = tf.reshape(h, [2048, 1536]);
+const q = qkNormRope(tf.slice(tokens, [0, 0], [192, 1024]), tf.ones([64]), rot, rot, 2, 96, 1e-6);
+const k = qkNormRope(tf.slice(tokens, [0, 1024], [192, 512]), tf.ones([64]), rot, rot, 2, 96, 1e-6);
+const mask = tf.reshape(tf.mul(tf.sub(tf.linalg.bandPart(tf.ones([96, 96]), 0, -1), tf.eye(96)), -1e9), [1, 1, 96, 96]);
+outs.push(q, k, attention(q, k, k, mask, 0.125));
 const hash = createHash('sha256');
 for (const o of outs) hash.update(Buffer.from(o.dataSync().buffer));
 console.log(hash.digest('hex'));
