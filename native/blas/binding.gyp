@@ -14,6 +14,7 @@
         "src/unary.cc",
         "src/reduce.cc",
         "src/fused.cc",
+        "src/grad.cc",
         "src/svd.cc"
       ],
       "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-Wall", "-Wextra"],
