@@ -15,6 +15,7 @@
         "src/reduce.cc",
         "src/fused.cc",
         "src/attention.cc",
+        "src/grad.cc",
         "src/svd.cc"
       ],
       "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-ffp-contract=off", "-Wall", "-Wextra"],

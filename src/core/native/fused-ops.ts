@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { RMS_NORM_KERNEL, SWIGLU_KERNEL } from './kernels/fused.js';
+import { RMS_NORM_GRAD_KERNEL, SWIGLU_GRAD_KERNEL } from './kernels/grad.js';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 
@@ -18,6 +19,8 @@ function hasNativeKernel(name: string): boolean {
  * dx = r·g − x·r³·mean(g ⊙ x) with g = dy ⊙ w; dw = Σ over rows of dy ⊙ x·r.
  */
 export function rmsNormGrads(dy: tf.Tensor, x: tf.Tensor, weight: tf.Tensor1D, eps: number): [tf.Tensor, tf.Tensor1D] {
+  // one pass in the addon (kernels/grad.ts) where the build has it
+  if (hasNativeKernel(RMS_NORM_GRAD_KERNEL)) return tf.engine().runKernel(RMS_NORM_GRAD_KERNEL, { dy, x, weight }, { eps }) as unknown as [tf.Tensor, tf.Tensor1D];
   const n = weight.shape[0];
   const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps));
   const g = tf.mul(dy, weight);
@@ -53,6 +56,7 @@ export function nativeSwiglu<T extends tf.Tensor>(gate: T, up: T): T | null {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sg, su] = saved as [tf.Tensor, tf.Tensor];
+        if (hasNativeKernel(SWIGLU_GRAD_KERNEL)) return tf.engine().runKernel(SWIGLU_GRAD_KERNEL, { dy, gate: sg, up: su }, {}) as unknown as tf.Tensor[];
         const s = tf.sigmoid(sg);
         const silu = tf.mul(sg, s);
         // d silu/dg = s·(1 + g·(1 − s))

@@ -54,6 +54,20 @@ export interface NativeAddon {
    */
   attention?(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, batch: number, heads: number, kvHeads: number, seq: number, scale: number, out: Float32Array): void;
   /**
+   * One vocabulary chunk of the fused cross-entropy: logits [n, w] are replaced by exp(logit − running max),
+   * runMax/runSum updated, rowScale = exp(old max − new max), targetLogit set where the target is in
+   * [v0, v0 + w). The training kernels below are absent from builds before they were added.
+   */
+  ceChunk?(logits: Float32Array, n: number, w: number, v0: number, targets: Int32Array, runMax: Float32Array, runSum: Float64Array, rowScale: Float32Array, targetLogit: Float32Array): void;
+  /** acc[r, :] = acc[r, :]·scale[r] + add[r, :] */
+  rowScaleAdd?(acc: Float32Array, scale: Float32Array, add: Float32Array): void;
+  /** dx and dw of RMSNorm over rows of length n */
+  rmsNormGrad?(dy: Float32Array, x: Float32Array, weight: Float32Array, n: number, eps: number, dx: Float32Array, dw: Float32Array): void;
+  /** dGate and dUp of silu(gate) ⊙ up */
+  swigluGrad?(dy: Float32Array, gate: Float32Array, up: Float32Array, dGate: Float32Array, dUp: Float32Array): void;
+  /** dx of y = softmax(x) over rows of length n, from y and dy */
+  softmaxGrad?(y: Float32Array, dy: Float32Array, n: number, dx: Float32Array): void;
+  /**
    * Top-k singular triplets of a row-major [rows, cols] float64 matrix (LAPACK dsyevr on the smaller Gram matrix):
    * u [rows, k], s [k] descending, v [cols, k], signs unnormalised. Absent from builds before it was added.
    */

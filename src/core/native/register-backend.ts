@@ -11,6 +11,8 @@ import { concatKernel, gatherV2Kernel, padV2Kernel, sliceKernel, splitVKernel, t
 import { ATTENTION_KERNEL, attentionKernel, QK_NORM_ROPE_KERNEL, qkNormRopeKernel } from './kernels/attention.js';
 import { RMS_NORM_KERNEL, rmsNormKernel, SWIGLU_KERNEL, swigluKernel } from './kernels/fused.js';
 import { reduceKernel, softmaxKernel } from './kernels/reduce.js';
+import { CROSS_ENTROPY_KERNEL, crossEntropyKernel } from './kernels/cross-entropy.js';
+import { RMS_NORM_GRAD_KERNEL, rmsNormGradKernel, SOFTMAX_GRAD_KERNEL, softmaxGradKernel, SWIGLU_GRAD_KERNEL, swigluGradKernel } from './kernels/grad.js';
 import { UNARY_OPS, unaryKernel } from './kernels/unary.js';
 
 export const NATIVE_BACKEND = 'native';
@@ -77,6 +79,18 @@ export async function registerNativeBackend(tf: Tfc, addon: NativeAddon): Promis
     tf.registerKernel({ kernelName: QK_NORM_ROPE_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: qkNormRopeKernel(ctx) });
     tf.registerKernel({ kernelName: ATTENTION_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: attentionKernel(ctx) });
     overridden.push(QK_NORM_ROPE_KERNEL, ATTENTION_KERNEL);
+  }
+  // Training's backward kernels (kernels/grad.ts, kernels/cross-entropy.ts), each behind its addon function.
+  const training: Array<[string, boolean, (c: KernelContext) => tfc.KernelFunc]> = [
+    [RMS_NORM_GRAD_KERNEL, addon.rmsNormGrad !== undefined, rmsNormGradKernel],
+    [SWIGLU_GRAD_KERNEL, addon.swigluGrad !== undefined, swigluGradKernel],
+    [SOFTMAX_GRAD_KERNEL, addon.softmaxGrad !== undefined, softmaxGradKernel],
+    [CROSS_ENTROPY_KERNEL, addon.ceChunk !== undefined && addon.rowScaleAdd !== undefined, crossEntropyKernel],
+  ];
+  for (const [kernelName, present, make] of training) {
+    if (!present) continue;
+    tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: make(ctx) });
+    overridden.push(kernelName);
   }
   return overridden.sort();
 }

@@ -5,6 +5,7 @@
  * share the global engine and registries with the bundle, so registered gradients apply to it.
  */
 import { register } from 'node:module';
+import { registerNativeGradients } from './native-gradients.js';
 
 const hook = `
 export async function resolve(specifier, context, next) {
@@ -23,6 +24,7 @@ export function registerAllGradients(): Promise<void> {
   done ??= (async () => {
     register('data:text/javascript,' + encodeURIComponent(hook));
     await import('@tensorflow/tfjs-core/dist/register_all_gradients.js' as string);
+    registerNativeGradients();
   })();
   return done;
 }

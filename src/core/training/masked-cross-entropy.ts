@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from '../adapters/tensor-ops.js';
 import { backendReadsSync } from '../host-read.js';
+import { CROSS_ENTROPY_KERNEL } from '../native/kernels/cross-entropy.js';
 
 export interface CrossEntropyRows {
   /** row indices into hidden [R, E] */
@@ -44,6 +45,9 @@ export function maskedCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, sel
   for (const y of sel.targets) if (y < 0 || y >= V) throw new Error(`maskedCrossEntropy: target id ${y} is outside the vocabulary (0..${V - 1})`);
   if (n === 0) return tf.mul(tf.sum(hidden), 0) as tf.Scalar;
   const width = chunk ?? vocabChunk(n, E, V);
+  if (tf.getBackend() === 'native' && tf.getKernel(CROSS_ENTROPY_KERNEL, 'native') !== undefined && hidden.dtype === 'float32' && weight.dtype === 'float32') {
+    return fusedCrossEntropy(hidden, weight, sel, width);
+  }
   const op = customOp((inputs, save) => {
     const h = inputs[0] as tf.Tensor2D;
     const hSel = tf.gather(h, tf.tensor1d(sel.rows, 'int32')) as tf.Tensor2D;
@@ -89,23 +93,64 @@ export function maskedCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, sel
           dSel.dispose();
           dSel = next as tf.Tensor2D;
         }
-        // scatter the selected rows back into [R, E] on the host (no differentiable scatter needed); a backend
-        // that cannot read synchronously (webgpu) scatters on the device, summing repeated rows as the host does
-        if (!backendReadsSync()) {
-          const full = tf.scatterND(tf.tensor2d(sel.rows, [n, 1], 'int32'), dSel, [R, E]);
-          dSel.dispose();
-          return [full];
-        }
-        const rowsData = dSel.dataSync() as Float32Array;
-        const full = new Float32Array(R * E);
-        for (let i = 0; i < n; i++) {
-          const r = sel.rows[i] as number;
-          const src = rowsData.subarray(i * E, (i + 1) * E);
-          const dst = full.subarray(r * E, (r + 1) * E);
-          for (let k = 0; k < E; k++) dst[k] = (dst[k] as number) + (src[k] as number);
-        }
-        return [tf.tensor2d(full, [R, E])];
+        return [scatterRows(dSel, sel.rows, R)];
       },
+    };
+  });
+  return op(hidden) as tf.Scalar;
+}
+
+/**
+ * The selected rows' gradient [n, E] scattered back into [R, E] (repeated rows summed); disposes `dSel`. On the
+ * host when the backend reads synchronously (no differentiable scatter needed), on the device otherwise (webgpu).
+ */
+function scatterRows(dSel: tf.Tensor2D, rows: Int32Array, R: number): tf.Tensor2D {
+  const [n, E] = dSel.shape;
+  if (!backendReadsSync()) {
+    const full = tf.scatterND(tf.tensor2d(rows, [n, 1], 'int32'), dSel, [R, E]) as tf.Tensor2D;
+    dSel.dispose();
+    return full;
+  }
+  const rowsData = dSel.dataSync() as Float32Array;
+  const full = new Float32Array(R * E);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i] as number;
+    const src = rowsData.subarray(i * E, (i + 1) * E);
+    const dst = full.subarray(r * E, (r + 1) * E);
+    for (let k = 0; k < E; k++) dst[k] = (dst[k] as number) + (src[k] as number);
+  }
+  dSel.dispose();
+  return tf.tensor2d(full, [R, E]);
+}
+
+/** Whether the engine is recording a tape (inside tf.grad & co.); tfjs-core keeps this on its engine state only. */
+function recordingGradients(): boolean {
+  const state = (tf.engine() as unknown as { state?: { gradientDepth?: unknown } }).state;
+  return typeof state?.gradientDepth !== 'number' || state.gradientDepth > 0;
+}
+
+/**
+ * `native`: loss and d loss / d hidden in one sweep of the vocabulary (native/kernels/cross-entropy.ts: 2 GEMMs
+ * over the output weight instead of 3); the backward only scales the saved gradient by dy and scatters it.
+ */
+function fusedCrossEntropy(hidden: tf.Tensor2D, weight: tf.Tensor2D, sel: CrossEntropyRows, width: number): tf.Scalar {
+  const R = hidden.shape[0];
+  const run = (h: tf.Tensor2D, withGrad: boolean): [tf.Scalar, tf.Tensor2D] => {
+    const hSel = tf.gather(h, tf.tensor1d(sel.rows, 'int32'));
+    return tf.engine().runKernel(CROSS_ENTROPY_KERNEL, { h: hSel, weight, targets: tf.tensor1d(sel.targets, 'int32'), rowWeights: tf.tensor1d(sel.weights) }, { chunk: width, withGrad }) as unknown as [tf.Scalar, tf.Tensor2D];
+  };
+  // no gradient can be asked for outside tf.grad/variableGrads/engine().gradients (e.g. evaluateLoss): skip its GEMM
+  if (!recordingGradients()) {
+    const [loss, empty] = run(hidden, false);
+    empty.dispose();
+    return loss;
+  }
+  const op = customOp((inputs, save) => {
+    const [loss, dSel] = run(inputs[0] as tf.Tensor2D, true);
+    save([dSel]);
+    return {
+      value: loss,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [scatterRows(tf.mul(saved[0] as tf.Tensor2D, dy), sel.rows, R)],
     };
   });
   return op(hidden) as tf.Scalar;
