@@ -67,8 +67,9 @@ const CASES: readonly { args: string[]; code: number; stderr: RegExp }[] = [
   { args: ['nope'], code: 2, stderr: /unknown command 'nope'/ },
   // not usage errors: the command worked and had nothing to show
   { args: ['logs', 'train@lora'], code: 1, stderr: /no execution of train@lora recorded: it has not run yet/ },
-  // a stage the pipeline has that recorded nothing (yet) is not a usage error
-  { args: ['metrics', 'train@lora'], code: 0, stderr: /^$/ },
+  // a stage the pipeline has that recorded nothing (yet) is not a usage error: nothing to show
+  { args: ['metrics', 'train@lora'], code: 1, stderr: /^$/ },
+  { args: ['metrics', 'table', 'train@lora'], code: 1, stderr: /^$/ },
 ];
 
 void test('a usage error exits 2 for every command; nothing to show exits 1', async () => {
