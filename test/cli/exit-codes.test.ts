@@ -45,6 +45,7 @@ const CASES: readonly { args: string[]; code: number; stderr: RegExp }[] = [
   { args: ['metrics', 'table', 'nope'], code: 2, stderr: /unknown target "nope"/ },
   { args: ['metrics', 'diff', '--stage', 'trian'], code: 2, stderr: /unknown target "trian" \(did you mean "train"\?\)/ },
   { args: ['params', 'diff', '1'], code: 2, stderr: /run #1 is the latest run with no profile: name another run/ },
+  { args: ['metrics', 'diff', '1', '#1'], code: 2, stderr: /run #1 is named twice: name two runs to compare/ },
   // a profile that recorded nothing and that the pipeline file lacks: the loader's line, not an empty answer
   ...[['metrics'], ['metrics', 'diff'], ['metrics', 'table'], ['params', 'diff'], ['logs', 'train@lora'], ['gc']].map((args) => ({
     args: [...args, '--profile', 'smok'],

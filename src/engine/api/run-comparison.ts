@@ -199,6 +199,7 @@ function pickPair(all: readonly RunInfo[], profile: string | null, refs: readonl
   const a = find(refs[0] ?? 0);
   if (!a.ok) return a;
   if (refs.length > 1) {
+    if (refs[1] === refs[0]) return err({ type: 'bad-runs', message: `run #${a.value.run} is named twice: name two runs to compare` });
     const b = find(refs[1] ?? 0);
     return b.ok ? ok({ a: a.value, b: b.value }) : b;
   }
