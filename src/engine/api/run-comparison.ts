@@ -175,8 +175,10 @@ function profileName(profile: string | null): string {
   return profile === null ? 'no profile' : `profile ${profile}`;
 }
 
+/** `#1, #2 (smoke), …`: the last eight runs, as a message names them */
 function runList(runs: readonly RunInfo[]): string {
-  return runs.map((r) => `#${r.run}${r.profile === null ? '' : ` (${r.profile})`}`).join(', ') || 'none';
+  const shown = runs.slice(-8).map((r) => `#${r.run}${r.profile === null ? '' : ` (${r.profile})`}`);
+  return (runs.length > shown.length ? ['…', ...shown] : shown).join(', ') || 'none';
 }
 
 /**
