@@ -34,7 +34,7 @@ async function registrarsFor(argv: readonly string[]): Promise<CommandRegistrar[
 /** Runs the CLI and resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
-  endQuietlyWhenOutputCloses();
+  endQuietlyWhenOutputCloses(argv[2]);
   const program = new Command('wsflow')
     .description('Declarative, content-hashed DAG build system for weight-steering experiments')
     .showHelpAfterError()

@@ -27,7 +27,9 @@ stages:
 /** `wsflow ARGS | head -1`: the first line, then the reader destroyed; what the command printed and exited with. */
 async function firstLineOnly(rig: Rig, args: readonly string[]): Promise<ExecResult & { first: string }> {
   const child = rig.spawn(args);
-  const first = await new Promise<string>((resolve) => {
+  const first = await new Promise<string>((resolve, reject) => {
+    // a command that ends without a line would leave the test waiting on nothing
+    child.on('close', (code) => reject(new Error(`wsflow ${args.join(' ')} exited ${code} before a line: ${child.output()}`)));
     let seen = '';
     const onData = (t: string): void => {
       seen += t;
@@ -60,6 +62,37 @@ void test('a reader that closes stdout after one line ends the command quietly w
       assert.equal(r.signal, null, what);
       assert.equal(r.code, 0, what);
     }
+  } finally {
+    rig.cleanup();
+  }
+});
+
+void test('a run executing stages is not cut off by a closed reader: it finishes every stage and exits with its status', async () => {
+  // about 190 KiB of -v output over the run: the reader is gone long before the end (names stay under NAME_MAX:
+  // each is a directory under out/)
+  const cells = Array.from({ length: 200 }, (_, i) => `a${'y'.repeat(200)}_${i}`);
+  const rig = new Rig({
+    files: {
+      'pipeline.yaml': `
+matrix:
+  adapter: [${cells.join(', ')}]
+stages:
+  train:
+    uses: ./kinds/write.js
+    foreach: adapter
+    with: { text: "train \${matrix.adapter}" }
+`,
+    },
+  });
+  try {
+    const r = await firstLineOnly(rig, ['run', '-v', '-j', '2']);
+    assert.match(r.first, /^run #1: 200 stages/);
+    assert.equal(r.stderr, '');
+    assert.equal(r.code, 0);
+    assert.equal(rig.invocations().length, 200, 'every stage ran to its end');
+    const status = await rig.exec(['status']);
+    assert.equal(status.code, 0, status.stdout);
+    assert.match(status.stdout, /Everything up to date \(200 stages\)/);
   } finally {
     rig.cleanup();
   }

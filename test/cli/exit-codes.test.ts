@@ -45,6 +45,7 @@ const CASES: readonly { args: string[]; code: number; stderr: RegExp }[] = [
   { args: ['metrics', 'table', 'nope'], code: 2, stderr: /unknown target "nope"/ },
   { args: ['metrics', 'diff', '--stage', 'trian'], code: 2, stderr: /unknown target "trian" \(did you mean "train"\?\)/ },
   { args: ['params', 'diff', '1'], code: 2, stderr: /run #1 is the latest run with no profile: name another run/ },
+  { args: ['metrics', 'diff', '1', '#1'], code: 2, stderr: /run #1 is named twice: name two runs to compare/ },
   // a profile that recorded nothing and that the pipeline file lacks: the loader's line, not an empty answer
   ...[['metrics'], ['metrics', 'diff'], ['metrics', 'table'], ['params', 'diff'], ['logs', 'train@lora'], ['gc']].map((args) => ({
     args: [...args, '--profile', 'smok'],
@@ -67,8 +68,9 @@ const CASES: readonly { args: string[]; code: number; stderr: RegExp }[] = [
   { args: ['nope'], code: 2, stderr: /unknown command 'nope'/ },
   // not usage errors: the command worked and had nothing to show
   { args: ['logs', 'train@lora'], code: 1, stderr: /no execution of train@lora recorded: it has not run yet/ },
-  // a stage the pipeline has that recorded nothing (yet) is not a usage error
-  { args: ['metrics', 'train@lora'], code: 0, stderr: /^$/ },
+  // a stage the pipeline has that recorded nothing (yet) is not a usage error: nothing to show
+  { args: ['metrics', 'train@lora'], code: 1, stderr: /^$/ },
+  { args: ['metrics', 'table', 'train@lora'], code: 1, stderr: /^$/ },
 ];
 
 void test('a usage error exits 2 for every command; nothing to show exits 1', async () => {

@@ -77,7 +77,8 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
 
 async function render<T extends { unmatched: string[] }>(
   r: Result<T, ComparisonError>,
-  o: { json: boolean; stages: readonly string[] },
+  /** empty: whether the answer has nothing to show (exit 1, as README's exit codes say) */
+  o: { json: boolean; stages: readonly string[]; empty?: (v: T) => boolean },
   env: CommandEnv,
   unknown: UnknownStages,
   text: (v: T, s: Style) => string,
@@ -86,7 +87,7 @@ async function render<T extends { unmatched: string[] }>(
   if (code !== null || !r.ok) return code ?? 1;
   const { unmatched: _unmatched, ...shown } = r.value;
   env.stdout.write(o.json ? `${JSON.stringify(shown, null, 2)}\n` : text(r.value, styleFor(env.stdout)));
-  return 0;
+  return o.empty?.(r.value) ? 1 : 0;
 }
 
 export function metricsDiffCommand(o: DiffCommandOptions, env: CommandEnv, unknown: UnknownStages): Promise<number> {
@@ -119,7 +120,7 @@ export interface TableCommandOptions {
 }
 
 export function metricsTableCommand(o: TableCommandOptions, env: CommandEnv, unknown: UnknownStages): Promise<number> {
-  return render(runTable(o), o, env, unknown, renderTable);
+  return render(runTable(o), { ...o, empty: (t) => t.rows.length === 0 }, env, unknown, renderTable);
 }
 
 /** One table per stage name (eval, train, …): their metrics differ, and one wide table of all would be mostly blank. */

@@ -17,8 +17,9 @@ export interface MetricsCommandOptions {
 }
 
 /**
- * Exit 0 with the metrics (or none recorded for a stage the pipeline has); 2 for a stage argument that named no
- * recorded execution and that the pipeline does not have (an unknown target, with run's suggestion); 1 before any run.
+ * Exit 0 with the metrics; 1 when there are none to show (before any run, or none recorded for the stages asked,
+ * as `logs` of a stage that never ran); 2 for a stage argument that named no recorded execution and that the
+ * pipeline does not have (an unknown target, with run's suggestion).
  */
 export async function metricsCommand(o: MetricsCommandOptions, env: CommandEnv, unknown: UnknownStages): Promise<number> {
   const outcome = metricsData({ projectDir: o.projectDir, stages: o.stages, all: o.all, series: o.json, profile: o.profile ?? null });
@@ -32,13 +33,15 @@ export async function metricsCommand(o: MetricsCommandOptions, env: CommandEnv, 
     return 1;
   }
   const results = outcome.executions;
+  const found = results.length > 0 ? 0 : 1;
   if (o.json) {
     env.stdout.write(`${JSON.stringify({ executions: results }, null, 2)}\n`);
-    return 0;
+    return found;
   }
   if (results.length === 0) {
-    env.stdout.write(o.stages.length ? `No metrics recorded for ${o.stages.join(', ')}.\n` : 'No metrics recorded yet.\n');
-    return 0;
+    const where = o.profile ? ` with profile ${o.profile}` : '';
+    env.stdout.write(o.stages.length ? `No metrics recorded for ${o.stages.join(', ')}${where}.\n` : `No metrics recorded yet${where}.\n`);
+    return found;
   }
   env.stdout.write(renderMetrics(results, o.all, styleFor(env.stdout)));
   return 0;

@@ -193,6 +193,8 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
   addPipelineOptions(run).action(async (targets: string[], options: RunOptions & { dryRun: boolean; pull: boolean; remote?: string; force: string[]; forceAll: boolean }) => {
     const loaded = await load(options);
     if (!loaded) return setExitCode(2);
+    // a run that writes (pulls, executes stages) is not cut off by a reader that closes its output
+    if (!options.dryRun) (await import('../closed-output.js')).finishWhenOutputCloses();
     if (options.pull && !options.dryRun) {
       // a stage the remote could not supply runs instead; a bad remote config stops before anything runs
       const { pullInto } = await import('./remote-commands.js');
@@ -200,7 +202,6 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       if (pulled >= 2) return setExitCode(pulled);
     }
     const { runCommand } = await import('./run-command.js');
-    if (!options.dryRun) (await import('../closed-output.js')).finishWhenOutputCloses();
     const interrupt = interruptSignal();
     try {
       const { exitCode } = await runCommand(
@@ -251,7 +252,6 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
   );
   addPipelineOptions(watch).action(async (targets: string[], options: RunOptions & { debounce: number }) => {
     const { watchCommand } = await import('./watch-command.js');
-    (await import('../closed-output.js')).finishWhenOutputCloses();
     const interrupt = interruptSignal();
     try {
       setExitCode(

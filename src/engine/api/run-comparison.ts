@@ -175,8 +175,10 @@ function profileName(profile: string | null): string {
   return profile === null ? 'no profile' : `profile ${profile}`;
 }
 
+/** `#1, #2 (smoke), …`: the last eight runs, as a message names them */
 function runList(runs: readonly RunInfo[]): string {
-  return runs.map((r) => `#${r.run}${r.profile === null ? '' : ` (${r.profile})`}`).join(', ') || 'none';
+  const shown = runs.slice(-8).map((r) => `#${r.run}${r.profile === null ? '' : ` (${r.profile})`}`);
+  return (runs.length > shown.length ? ['…', ...shown] : shown).join(', ') || 'none';
 }
 
 /**
@@ -199,6 +201,7 @@ function pickPair(all: readonly RunInfo[], profile: string | null, refs: readonl
   const a = find(refs[0] ?? 0);
   if (!a.ok) return a;
   if (refs.length > 1) {
+    if (refs[1] === refs[0]) return err({ type: 'bad-runs', message: `run #${a.value.run} is named twice: name two runs to compare` });
     const b = find(refs[1] ?? 0);
     return b.ok ? ok({ a: a.value, b: b.value }) : b;
   }
