@@ -50,7 +50,7 @@ void test('a config that contradicts the weights: inspect and logits fail with o
     for (const [i, [changes, message]] of cases.entries()) {
       const name = `bad${i}`;
       const dir = withConfig(good, join(tmp, name), changes);
-      const expected = `wsflow model: ${join(dir, 'config.json')}: ${message.replace('%s', name)}\n`;
+      const expected = `error: ${join(dir, 'config.json')}: ${message.replace('%s', name)}\n`;
       for (const args of [['inspect', dir], ['inspect', dir, '--json'], ['logits', dir, '--ids', '1,2', '--backend', 'cpu']]) {
         const r = wsflow('model', ...args);
         assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
@@ -105,7 +105,7 @@ void test('--ids: empty items, ids beyond 2^53 or the vocabulary are usage error
     for (const [ids, message] of usage) {
       const r = wsflow('model', 'logits', dir, `--ids=${ids}`, '--backend', 'cpu');
       assert.equal(r.code, 2, `--ids ${ids}: ${r.stderr}`);
-      assert.equal(r.stderr, `wsflow model: ${message}\n`, `--ids ${ids}`);
+      assert.equal(r.stderr, `error: ${message}\n`, `--ids ${ids}`);
       assert.equal(r.stdout, '');
     }
 
@@ -115,7 +115,7 @@ void test('--ids: empty items, ids beyond 2^53 or the vocabulary are usage error
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stderr,
-      new RegExp(`^wsflow model: warning: 5 token ids, more than "max_position_embeddings" 4 in ${join(short, 'config.json').replaceAll('/', '\\/')}: positions past it were never trained, so these logits extrapolate\n`),
+      new RegExp(`^warning: 5 token ids, more than "max_position_embeddings" 4 in ${join(short, 'config.json').replaceAll('/', '\\/')}: positions past it were never trained, so these logits extrapolate\n`),
     );
     assert.equal((JSON.parse(r.stdout) as { input_ids: number[] }).input_ids.length, 5);
     const within = wsflow('model', 'logits', short, '--ids', '1,2,3,4', '--backend', 'cpu', '--json');

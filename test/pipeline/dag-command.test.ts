@@ -119,7 +119,7 @@ void test('wsflow dag: unknown target, unknown format, missing file, -f FILE', a
   try {
     const target = await wsflow(project.dir, 'dag', 'trian');
     assert.equal(target.code, 2);
-    assert.match(target.stderr, /wsflow dag: unknown target "trian" \(did you mean "train"\?\)\n$/);
+    assert.match(target.stderr, /error: unknown target "trian" \(did you mean "train"\?\)\n$/);
     assert.equal(target.stdout, '');
 
     const format = await wsflow(project.dir, 'dag', '--format', 'svg');

@@ -33,13 +33,13 @@ export const registerAdapterCommands: CommandRegistrar = (program, setExitCode) 
     .action(async (options: MergeCliOptions) => {
       const dtype = DTYPES[options.dtype.toLowerCase()];
       if (dtype === undefined) {
-        process.stderr.write(`wsflow adapter merge: --dtype must be auto, float32 or bfloat16, got "${options.dtype}"\n`);
+        process.stderr.write(`error: --dtype must be auto, float32 or bfloat16, got "${options.dtype}"\n`);
         setExitCode(2);
         return;
       }
       const seed = Number(options.seed);
       if (!Number.isSafeInteger(seed)) {
-        process.stderr.write(`wsflow adapter merge: --seed must be an integer, got "${options.seed}"\n`);
+        process.stderr.write(`error: --seed must be an integer, got "${options.seed}"\n`);
         setExitCode(2);
         return;
       }
@@ -47,12 +47,12 @@ export const registerAdapterCommands: CommandRegistrar = (program, setExitCode) 
       const resolved = resolveModelDir(options.model);
       if (!resolved.ok) {
         // --model names no model: a usage error
-        process.stderr.write(`wsflow adapter merge: ${resolved.error}\n`);
+        process.stderr.write(`error: ${resolved.error}\n`);
         setExitCode(2);
         return;
       }
       if (!isDirectory(options.adapter)) {
-        process.stderr.write(`wsflow adapter merge: --adapter ${options.adapter} is not a directory\n`);
+        process.stderr.write(`error: --adapter ${options.adapter} is not a directory\n`);
         setExitCode(2);
         return;
       }
@@ -70,7 +70,7 @@ export const registerAdapterCommands: CommandRegistrar = (program, setExitCode) 
         });
         process.stdout.write(`merged ${report.adapterType} adapter into ${report.mergedParameters.length} weights (${report.tensors} tensors written)\n${report.outDir}\n`);
       } catch (e) {
-        process.stderr.write(`wsflow adapter merge: ${(e as Error).message}\n`);
+        process.stderr.write(`error: ${(e as Error).message}\n`);
         setExitCode(1);
       }
     });
@@ -82,7 +82,7 @@ export const registerAdapterCommands: CommandRegistrar = (program, setExitCode) 
     .option('--json', 'machine-readable output', false)
     .action(async (dir: string, options: { json: boolean }) => {
       if (!isDirectory(dir)) {
-        process.stderr.write(`wsflow adapter info: ${dir} is not a directory\n`);
+        process.stderr.write(`error: ${dir} is not a directory\n`);
         setExitCode(2);
         return;
       }
@@ -97,7 +97,7 @@ export const registerAdapterCommands: CommandRegistrar = (program, setExitCode) 
           for (const w of info.warnings) process.stdout.write(`  warning: ${w}\n`);
         }
       } catch (e) {
-        process.stderr.write(`wsflow adapter info: ${(e as Error).message}\n`);
+        process.stderr.write(`error: ${(e as Error).message}\n`);
         setExitCode(1);
       }
     });

@@ -57,12 +57,12 @@ export const registerBackendsCommand: CommandRegistrar = (program, setExitCode) 
       const seconds = Number(options.seconds);
       const n = Number(options.size);
       if (!(seconds > 0 && seconds <= 60)) {
-        process.stderr.write(`wsflow backends: --seconds must be a number in (0, 60], got "${options.seconds}"\n`);
+        process.stderr.write(`error: --seconds must be a number in (0, 60], got "${options.seconds}"\n`);
         setExitCode(2);
         return;
       }
       if (!(Number.isInteger(n) && n >= 1 && n <= 4096)) {
-        process.stderr.write(`wsflow backends: --size must be an integer in [1, 4096], got "${options.size}"\n`);
+        process.stderr.write(`error: --size must be an integer in [1, 4096], got "${options.size}"\n`);
         setExitCode(2);
         return;
       }
@@ -71,7 +71,7 @@ export const registerBackendsCommand: CommandRegistrar = (program, setExitCode) 
       try {
         report = await backendsReport({ seconds, n });
       } catch (e) {
-        process.stderr.write(`wsflow backends: ${(e as Error).message}\n`);
+        process.stderr.write(`error: ${(e as Error).message}\n`);
         setExitCode(1);
         return;
       }

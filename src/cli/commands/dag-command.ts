@@ -29,7 +29,7 @@ export const registerDagCommand: CommandRegistrar = (program, setExitCode) => {
     }
     const selected = selectTargets(pipeline, targets);
     if (!selected.ok) {
-      process.stderr.write(`wsflow dag: ${selected.error}\n`);
+      process.stderr.write(`error: ${selected.error}\n`);
       setExitCode(2);
       return;
     }

@@ -29,7 +29,7 @@ interface TinyOptions {
 }
 
 function fail(message: string, setExitCode: (c: number) => void, code = 1): void {
-  process.stderr.write(`wsflow model: ${message}\n`);
+  process.stderr.write(`error: ${message}\n`);
   setExitCode(code);
 }
 
@@ -170,7 +170,7 @@ export const registerModelCommands: CommandRegistrar = (program, setExitCode) =>
       }
       const idCheck = checkIds(ids, config, configFile);
       if (idCheck.error !== undefined) return fail(idCheck.error, setExitCode, 2);
-      if (idCheck.warning !== undefined) process.stderr.write(`wsflow model: warning: ${idCheck.warning}\n`);
+      if (idCheck.warning !== undefined) process.stderr.write(`warning: ${idCheck.warning}\n`);
       let backend: Awaited<ReturnType<typeof core.initBackend>>;
       try {
         backend = await core.initBackend(options.backend);

@@ -56,14 +56,14 @@ function reportStages(pipeline: Pipeline): PlannedStage[] {
 export async function reportAction(pipeline: Pipeline, options: Pick<ReportCliOptions, 'open' | 'stage' | 'profile'>, io: Io): Promise<number> {
   const all = reportStages(pipeline);
   if (all.length === 0) {
-    io.stderr.write(`wsflow report: ${pipeline.file} has no stage with "uses: ${REPORT_KIND}"\n`);
+    io.stderr.write(`error: ${pipeline.file} has no stage with "uses: ${REPORT_KIND}"\n`);
     return 2;
   }
   let selected = all;
   if (options.stage !== undefined) {
     selected = all.filter((s) => s.id === options.stage);
     if (selected.length === 0) {
-      io.stderr.write(`wsflow report: no report stage "${options.stage}"; report stages: ${all.map((s) => s.id).join(', ')}\n`);
+      io.stderr.write(`error: no report stage "${options.stage}"; report stages: ${all.map((s) => s.id).join(', ')}\n`);
       return 2;
     }
   }
@@ -73,13 +73,13 @@ export async function reportAction(pipeline: Pipeline, options: Pick<ReportCliOp
     io.stdout.write(`${page}\n`);
     if (!existsSync(page)) {
       const profile = pipeline.profile === null || options.profile === undefined ? '' : ` --profile ${pipeline.profile}`;
-      io.stderr.write(`wsflow report: ${stage.id} has not been built yet; build it with: npx wsflow run ${stage.id}${profile}\n`);
+      io.stderr.write(`error: ${stage.id} has not been built yet; build it with: npx wsflow run ${stage.id}${profile}\n`);
       code = 1;
       continue;
     }
     if (options.open) {
       const opened = await openInBrowser(page, io);
-      if (!opened.ok) io.stderr.write(`wsflow report: not opened: ${opened.error}; open the path above in a browser\n`);
+      if (!opened.ok) io.stderr.write(`warning: report not opened: ${opened.error}; open the path above in a browser\n`);
     }
   }
   return code;
@@ -119,7 +119,7 @@ async function openInBrowser(file: string, io: Io): Promise<OpenResult> {
     child.once('error', (e) => resolve(err(`${command} failed to start: ${e.message}`)));
     child.once('spawn', () => {
       child.unref();
-      io.stderr.write(`wsflow report: opening with ${command}\n`);
+      io.stderr.write(`note: opening with ${command}\n`);
       resolve(ok(null));
     });
   });

@@ -58,7 +58,7 @@ void test('wsflow backends prints a readable report; bad options are one line an
   assert.match(r.stdout, /^GPU adapter \(Dawn\): /m);
   const bad = wsflow(['backends', '--size', 'x']);
   assert.equal(bad.status, 2);
-  assert.equal(bad.stderr, 'wsflow backends: --size must be an integer in [1, 4096], got "x"\n');
+  assert.equal(bad.stderr, 'error: --size must be an integer in [1, 4096], got "x"\n');
 });
 
 void test('probing webgpu writes nothing into the home directory (driver shader caches stay off)', { skip: process.env['WSFLOW_WEBGPU_TESTS'] === '1' ? false : 'needs a Vulkan driver: WSFLOW_WEBGPU_TESTS=1' }, () => {
