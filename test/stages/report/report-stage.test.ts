@@ -61,7 +61,12 @@ void test('the kind module imports only the contract, its params and its name an
   for (const cheap of ['kind-info.js', 'params.js']) {
     assert.deepEqual(readFileSync(join(REPO_ROOT, 'dist', 'stages', 'report', cheap), 'utf8').match(/^import .*$/gm) ?? [], [], cheap);
   }
-  assert.deepEqual(readFileSync(join(REPO_ROOT, 'dist', 'src', 'contract', 'stage-kind.js'), 'utf8').match(/^import .*$/gm) ?? [], ["import { parseParams } from './params.js';"]);
+  // The contract itself loads only its params parser and the one Result (both free of dependencies).
+  assert.deepEqual(readFileSync(join(REPO_ROOT, 'dist', 'src', 'contract', 'stage-kind.js'), 'utf8').match(/^import .*$/gm) ?? [], [
+    "import { parseParams } from './params.js';",
+    "import { err, ok } from './result.js';",
+  ]);
+  assert.deepEqual(readFileSync(join(REPO_ROOT, 'dist', 'src', 'contract', 'result.js'), 'utf8').match(/^import .*$/gm) ?? [], []);
   assert.match(compiled, /await import\('\.\/report-stage\.js'\)/);
 });
 
