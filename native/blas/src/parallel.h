@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <thread>
-#include <vector>
 
 #include "strided.h"
 
@@ -16,29 +14,17 @@ namespace wsblas {
 int elementwiseThreads();
 void setElementwiseThreads(int n);
 
-// Runs fn(begin, end) over contiguous chunks of [0, n) of at least `grain` items; the calling
-// thread takes the first chunk. Threads are started per call: only worth it for large n.
-template <typename Fn>
-void parallelFor(int64_t n, int64_t grain, Fn fn) {
-  const int64_t chunks = std::min<int64_t>(elementwiseThreads(), std::max<int64_t>(1, n / std::max<int64_t>(grain, 1)));
-  if (chunks <= 1) {
-    fn(int64_t{0}, n);
-    return;
-  }
-  std::vector<std::thread> workers;
-  workers.reserve(static_cast<size_t>(chunks - 1));
-  const int64_t step = (n + chunks - 1) / chunks;
-  for (int64_t c = 1; c < chunks; c++) {
-    const int64_t b = c * step, e = std::min(n, b + step);
-    if (b < e) workers.emplace_back([=] { fn(b, e); });
-  }
-  fn(int64_t{0}, std::min(n, step));
-  for (auto& w : workers) w.join();
-}
+using TaskFn = void (*)(void* ctx, int64_t task);
+
+// Runs fn(ctx, i) for every i in [0, tasks), each exactly once, on the calling thread and up to threads - 1
+// helpers of a persistent pool (parallel.cc), threads claiming the next index as they finish the last. The
+// caller waits only for helpers that joined, never for one still waking up. Serial when threads <= 1, when
+// called from inside a task, or while another thread of the process is running a job.
+void runTasks(int64_t tasks, int threads, TaskFn fn, void* ctx);
 
 // Runs task(i) for every i in [0, tasks), each exactly once, threads claiming the next index as they
-// finish the last. Unlike parallelFor's fixed halves, a thread the OS preempts (a loaded machine)
-// does not hold the others back. What each task computes must not depend on which thread runs it.
+// finish the last. Unlike fixed halves, a thread the OS preempts (a loaded machine) does not hold the
+// others back. What each task computes must not depend on which thread runs it.
 template <typename Task>
 void parallelTasks(int64_t tasks, Task task) {
   const int64_t threads = std::min<int64_t>(elementwiseThreads(), tasks);
@@ -46,18 +32,24 @@ void parallelTasks(int64_t tasks, Task task) {
     for (int64_t i = 0; i < tasks; i++) task(i);
     return;
   }
-  std::atomic<int64_t> next{0};
-  auto work = [&] {
-    for (int64_t i = next.fetch_add(1, std::memory_order_relaxed); i < tasks;
-         i = next.fetch_add(1, std::memory_order_relaxed)) {
-      task(i);
-    }
-  };
-  std::vector<std::thread> workers;
-  workers.reserve(static_cast<size_t>(threads - 1));
-  for (int64_t t = 1; t < threads; t++) workers.emplace_back(work);
-  work();
-  for (auto& w : workers) w.join();
+  runTasks(tasks, static_cast<int>(threads), [](void* ctx, int64_t i) { (*static_cast<Task*>(ctx))(i); }, &task);
+}
+
+// Runs fn(begin, end) over contiguous chunks of [0, n) of at least `grain` items, as parallelTasks over the
+// chunks. The chunk boundaries depend on n, grain and the thread count; every element is computed with the
+// serial arithmetic whichever chunk holds it, so results do not depend on them.
+template <typename Fn>
+void parallelFor(int64_t n, int64_t grain, Fn fn) {
+  const int64_t chunks = std::min<int64_t>(elementwiseThreads(), std::max<int64_t>(1, n / std::max<int64_t>(grain, 1)));
+  if (chunks <= 1) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  const int64_t step = (n + chunks - 1) / chunks;
+  parallelTasks(chunks, [&](int64_t c) {
+    const int64_t b = c * step, e = std::min(n, b + step);
+    if (b < e) fn(b, e);
+  });
 }
 
 // Elements per thread below which threading costs more than it saves (thread start ~20 µs).
