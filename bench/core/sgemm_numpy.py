@@ -1,6 +1,8 @@
 """sgemm rate of numpy (Debian's numpy links the system BLAS: OpenBLAS pthreads when installed) on the
 Qwen3-0.6B forward shapes of gemm-shapes.json: the machine's practical float32 GEMM limit.
-    python3 bench/core/sgemm_numpy.py [--reps 5]
+    python3 bench/core/sgemm_numpy.py [--reps 5] [--transpose-b]
+--transpose-b: the weight stored [N, K] and multiplied as a @ w.T (sgemm with a transposed operand), the layout
+the Qwen3 model uses on `native` (gemm-bench.ts takes the same flag).
 Prints one JSON line per shape, like gemm-bench.ts."""
 import argparse
 import json
@@ -30,6 +32,7 @@ def blas_name() -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--transpose-b", action="store_true")
     args = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     spec = json.load(open(os.path.join(here, "gemm-shapes.json")))
@@ -38,7 +41,8 @@ def main() -> None:
     for m in spec["tokens"]:
         for s in spec["shapes"]:
             a = rng.standard_normal((m, s["k"]), dtype=np.float32)
-            b = rng.standard_normal((s["k"], s["n"]), dtype=np.float32)
+            b = rng.standard_normal((s["n"], s["k"]), dtype=np.float32).T if args.transpose_b else \
+                rng.standard_normal((s["k"], s["n"]), dtype=np.float32)
             a @ b
             times = []
             for _ in range(args.reps):
@@ -46,7 +50,7 @@ def main() -> None:
                 a @ b
                 times.append(time.perf_counter() - t0)
             sec = statistics.median(times)
-            print(json.dumps({"bench": "gemm", "backend": "numpy", "name": s["name"], "m": m, "k": s["k"], "n": s["n"],
+            print(json.dumps({"bench": "gemm", "backend": "numpy", "name": s["name"], "m": m, "k": s["k"], "n": s["n"], "transposeB": args.transpose_b,
                               "ms": round(sec * 1e3, 2), "gflops": round(2 * m * s["k"] * s["n"] / sec / 1e9, 1),
                               "load1": os.getloadavg()[0]}))
 
