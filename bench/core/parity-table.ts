@@ -71,16 +71,24 @@ if (forward.length > 0) {
 
 const gemm = rows.filter((r) => r.bench === 'gemm');
 if (gemm.length > 0) {
-  out.push('### The model\'s GEMM shapes: native vs numpy\'s OpenBLAS sgemm (ms, median over rounds)', '');
-  out.push('| GEMM | m × k × n | numpy ms | native ms | native ÷ numpy GFLOP/s |');
-  out.push('|---|---|---|---|---|');
+  const hasBefore = gemm.some((r) => r.run === 'native-before');
+  const layout = gemm.some((r) => r['transposeB'] === true) ? ' (weight [N, K], as the model calls it)' : '';
+  out.push(`### The model's GEMM shapes: native vs numpy's OpenBLAS sgemm${layout} (ms, median over rounds)`, '');
+  out.push(hasBefore
+    ? '| GEMM | m × k × n | numpy ms | native before ms | native ms | before ÷ numpy GFLOP/s | native ÷ numpy GFLOP/s |'
+    : '| GEMM | m × k × n | numpy ms | native ms | native ÷ numpy GFLOP/s |');
+  out.push(hasBefore ? '|---|---|---|---|---|---|---|' : '|---|---|---|---|---|');
   const keys = [...new Set(gemm.map((r) => `${String(r['name'])}|${String(r['m'])}|${String(r['k'])}|${String(r['n'])}`))];
   for (const key of keys) {
     const [name, m, k, n] = key.split('|');
     const same = (r: Row): boolean => `${String(r['name'])}|${String(r['m'])}|${String(r['k'])}|${String(r['n'])}` === key;
-    const np = median(gemm.filter((r) => same(r) && r.run === 'numpy').map((r) => num(r['ms'])));
-    const nat = median(gemm.filter((r) => same(r) && r.run === 'native').map((r) => num(r['ms'])));
-    out.push(`| ${String(name)} | ${String(m)} × ${String(k)} × ${String(n)} | ${fmt(np)} | ${fmt(nat)} | ${fmt(np / nat)} |`);
+    const ms = (run: string): number => median(gemm.filter((r) => same(r) && r.run === run).map((r) => num(r['ms'])));
+    const np = ms('numpy');
+    const nat = ms('native');
+    const pre = ms('native-before');
+    out.push(hasBefore
+      ? `| ${String(name)} | ${String(m)} × ${String(k)} × ${String(n)} | ${fmt(np)} | ${fmt(pre)} | ${fmt(nat)} | ${fmt(np / pre)} | ${fmt(np / nat)} |`
+      : `| ${String(name)} | ${String(m)} × ${String(k)} × ${String(n)} | ${fmt(np)} | ${fmt(nat)} | ${fmt(np / nat)} |`);
   }
   out.push('');
 }

@@ -6,7 +6,10 @@
 # each row's ratio to PyTorch's best setting in the same run.
 #   bash bench/core/parity.sh [out.jsonl]     (then: node dist/bench/core/parity-table.js out.jsonl)
 # Env: ROUNDS (2), SHAPES ("1x64 4x128"), TRAIN_SEQ (512), ADAPTERS ("lora dora pissa delora oft ia3"),
-#      TORCH_THREADS (1..nproc), PARTS ("forward gemm train").
+#      TORCH_THREADS (1..nproc), PARTS ("forward gemm train"), GEMM_TOKENS ("64,512"),
+#      GEMM_ARGS ("--transpose-b": the weight [N, K] as the model calls it; "" for [K, N]),
+#      BEFORE (a built older checkout, e.g. /work/main: adds "native-before" rows, its model-forward.js for the
+#      forward and its addon under this checkout's gemm-bench.js through WSFLOW_NATIVE_ADDON for the GEMMs).
 # Needs: npm run build, the native addon, and apt-get install python3-torch python3-numpy libopenblas0-pthread.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -17,6 +20,9 @@ train_seq="${TRAIN_SEQ:-512}"
 adapters="${ADAPTERS:-lora dora pissa delora oft ia3}"
 torch_threads="${TORCH_THREADS:-$(seq -s ' ' 1 "$(nproc)")}"
 parts="${PARTS:-forward gemm train}"
+gemm_tokens="${GEMM_TOKENS:-64,512}"
+gemm_args="${GEMM_ARGS---transpose-b}"
+before="${BEFORE:-}"
 py=/usr/bin/python3
 : >"$out"
 printf '{"bench":"machine","date":"%s","cpu":"%s, %s cores","node":"%s","uptime":"%s"}\n' "$(date -u +%FT%TZ)" \
@@ -33,12 +39,22 @@ for r in $(seq 1 "$rounds"); do
     for shape in $shapes; do
       b="${shape%x*}" s="${shape#*x}"
       for t in $torch_threads; do run "pytorch ($t thr)" "$r" "$py" bench/core/torch_reference.py forward --batch "$b" --seq "$s" --threads "$t" --reps 2; done
+      if [[ -n $before ]]; then
+        run native-before "$r" node "$before/dist/bench/core/model-forward.js" --backend native --batch "$b" --seq "$s" --reps 2
+      fi
       run native "$r" node dist/bench/core/model-forward.js --backend native --batch "$b" --seq "$s" --reps 2
     done
   fi
   if [[ " $parts " == *" gemm "* ]]; then
-    run numpy "$r" "$py" bench/core/sgemm_numpy.py
-    run native "$r" node dist/bench/core/gemm-bench.js --backends native
+    # shellcheck disable=SC2086  # gemm_args is a list of flags
+    run numpy "$r" "$py" bench/core/sgemm_numpy.py --tokens "$gemm_tokens" $gemm_args
+    if [[ -n $before ]]; then
+      # shellcheck disable=SC2086
+      run native-before "$r" env WSFLOW_NATIVE_ADDON="$before/native/blas/build/Release/wsflow_blas.node" \
+        node dist/bench/core/gemm-bench.js --backends native --tokens "$gemm_tokens" $gemm_args
+    fi
+    # shellcheck disable=SC2086
+    run native "$r" node dist/bench/core/gemm-bench.js --backends native --tokens "$gemm_tokens" $gemm_args
   fi
 done
 if [[ " $parts " == *" train "* ]]; then

@@ -33,12 +33,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--transpose-b", action="store_true")
+    ap.add_argument("--tokens", help="comma-separated M values (default: gemm-shapes.json's)")
     args = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     spec = json.load(open(os.path.join(here, "gemm-shapes.json")))
     rng = np.random.default_rng(0)
     print(json.dumps({"bench": "sgemm-numpy", "numpy": np.__version__, "blas": blas_name()}))
-    for m in spec["tokens"]:
+    tokens = [int(t) for t in args.tokens.split(",")] if args.tokens else spec["tokens"]
+    for m in tokens:
         for s in spec["shapes"]:
             a = rng.standard_normal((m, s["k"]), dtype=np.float32)
             b = rng.standard_normal((s["n"], s["k"]), dtype=np.float32).T if args.transpose_b else \
