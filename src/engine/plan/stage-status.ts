@@ -133,14 +133,23 @@ function codeWarnings(st: StaticIngredients, baseline: ExecutionRow | null): str
   ];
 }
 
-/** Statuses of the given stages (in topological order), each seeing its upstream stages' statuses. */
+/**
+ * Statuses of the given stages (in topological order), each seeing its upstream stages' statuses. `known`: statuses
+ * already assessed (and still true), taken as they are.
+ */
 export function assessAll(
   ctx: Pick<EngineContext, 'pipeline' | 'store' | 'cache' | 'hasher'>,
   statics: ReadonlyMap<string, StaticIngredients>,
   order: readonly string[],
+  known?: ReadonlyMap<string, StageStatus>,
 ): Map<string, StageStatus> {
   const out = new Map<string, StageStatus>();
   for (const id of order) {
+    const had = known?.get(id);
+    if (had) {
+      out.set(id, had);
+      continue;
+    }
     const st = statics.get(id);
     if (!st) continue;
     out.set(id, assessStage(ctx, st, (up) => out.get(up)?.outputHash ?? null));

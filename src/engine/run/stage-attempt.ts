@@ -19,6 +19,8 @@ export async function processStage(scope: RunScope, n: ScheduledNode): Promise<D
   const forced = opts.force?.has(n.id) === true;
   let waitingSince: number | null = null;
   let warned = false;
+  // the first check is against the run's head snapshot; a later one follows waiting or a key that moved under the lease
+  let first = true;
   for (;;) {
     if (opts.signal.aborted) return skipped(scope, n, { type: 'stopped' });
     const status = assess(scope, n);
@@ -27,7 +29,8 @@ export async function processStage(scope: RunScope, n: ScheduledNode): Promise<D
       warned = true;
     }
     const fresh = forced ? null : freshResult(scope, n, status, waitingSince !== null);
-    if (fresh) return fresh;
+    if (fresh) return first ? { ...fresh, freshStatus: status } : fresh;
+    first = false;
     if (status.key === null) throw new Error(`key of ${n.id} unknown although its upstream stages are done`);
     if (opts.skipFailedKeys?.has(status.key)) {
       const error = status.reasons.find((r) => r.type === 'failed');

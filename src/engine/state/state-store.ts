@@ -98,6 +98,8 @@ export class StateStore {
   readonly #p: string;
   readonly #s: Record<string, Stmt> = {};
   #heads: Map<string, ExecutionRow> | null = null;
+  /** `PRAGMA data_version` just before the head snapshot was read (null: not read yet) */
+  #headsVersion: number | null = null;
 
   constructor(db: Db, profile: string | null = null) {
     this.db = db;
@@ -293,8 +295,22 @@ export class StateStore {
     return row;
   }
 
+  /**
+   * True when no other connection has committed to the database since the head snapshot was read (SQLite's
+   * `PRAGMA data_version` changes exactly then; this connection's own commits do not change it). What was assessed
+   * against the snapshot then still holds for every stage this connection did not change itself.
+   */
+  unchangedSinceHeadSnapshot(): boolean {
+    return this.#headsVersion !== null && this.#dataVersion() === this.#headsVersion;
+  }
+
+  #dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
   #headSnapshot(): Map<string, ExecutionRow> {
     if (!this.#heads) {
+      this.#headsVersion = this.#dataVersion();
       const all = this.#stmt(
         `SELECT h.stage_id AS head_stage, e.* FROM stage_heads h JOIN executions e ON e.id = h.execution_id WHERE h.profile = ?`,
       ).all(this.#p) as (ExecutionRow & {
