@@ -63,3 +63,21 @@ void test('unchangedSinceHeadSnapshot: false before the snapshot, true after it,
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+void test('the head snapshot builds each row from the raw columns: the same row as SELECT *, every column', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wsflow-heads-'));
+  const db = openStateDb(join(dir, 'state.db'));
+  try {
+    const store = new StateStore(db, null);
+    const id = recordHead(store, 'x', 'k1');
+    store.setLogPath(id, '/logs/1.log');
+    const full = db.prepare('SELECT * FROM executions WHERE id = ?').get(id) as Record<string, unknown>;
+    const snap = new StateStore(db, null).headExecution('x') as unknown as Record<string, unknown>;
+    assert.deepEqual(snap, full);
+    assert.deepEqual(Object.keys(snap).sort(), Object.keys(full).sort(), 'a column the raw row builder does not know');
+    assert.deepEqual(store.headExecution('x', true), snap, 'the fresh read (SELECT e.*) agrees');
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
