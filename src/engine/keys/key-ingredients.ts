@@ -98,21 +98,26 @@ export function keyMaterialJson(ing: KeyIngredients): string {
   };
   field('deps', ing.deps.length === 0 ? '[]' : canonicalJson(depPairs(ing)));
   field('external', ing.external.length === 0 ? '[]' : canonicalJson(externalPairs(ing)));
-  field('format', ing.format === undefined ? undefined : canonicalJson(ing.format));
+  field('format', ing.format === undefined ? undefined : jsonOf(ing.format));
   field('matrix', ing.matrix === undefined ? undefined : canonicalJson(ing.matrix));
   field('params', ing.params === undefined ? undefined : canonicalJson(ing.params));
   field('source', ing.source === undefined ? undefined : canonicalJson(ing.source));
-  field('stageId', ing.stageId === undefined ? undefined : canonicalJson(ing.stageId));
+  field('stageId', ing.stageId === undefined ? undefined : jsonOf(ing.stageId));
   let up = '{';
   for (const name of Object.keys(ing.upstream).sort()) {
     const list = ing.upstream[name];
     if (list === undefined) continue;
     let items = '';
-    for (const u of list) items += `${items === '' ? '' : ','}[${canonicalJson(u.stageId)},${u.outputHash === null ? 'null' : canonicalJson(u.outputHash)}]`;
+    for (const u of list) items += `${items === '' ? '' : ','}[${jsonOf(u.stageId)},${u.outputHash === null ? 'null' : jsonOf(u.outputHash)}]`;
     up += `${up.length > 1 ? ',' : ''}${JSON.stringify(name)}:[${items}]`;
   }
   field('upstream', `${up}}`);
   return `${out}}`;
+}
+
+/** canonicalJson of a value, a string's (JSON.stringify, which canonicalJson uses for strings) without the dispatch */
+function jsonOf(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : canonicalJson(v);
 }
 
 export function stageKeyOf(ing: KeyIngredients): StageKey {

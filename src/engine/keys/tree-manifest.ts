@@ -39,7 +39,11 @@ export function serializeManifest(manifest: TreeManifest): string {
   let out = '{"files":[';
   for (let i = 0; i < files.length; i++) {
     const f = files[i] as TreeEntry;
-    out += `${i ? ',' : ''}[${canonicalJson(f.path)},${canonicalJson(f.hash)},${canonicalJson(f.size)},${f.exec ? 1 : 0}]`;
+    const path = typeof f.path === 'string' ? JSON.stringify(f.path) : canonicalJson(f.path);
+    const hash = typeof f.hash === 'string' ? JSON.stringify(f.hash) : canonicalJson(f.hash);
+    // a size is a non-negative integer, which canonicalJson spells as String does
+    const size = Number.isSafeInteger(f.size) && f.size >= 0 ? String(f.size) : canonicalJson(f.size);
+    out += `${i ? ',' : ''}[${path},${hash},${size},${f.exec ? 1 : 0}]`;
   }
   return `${out}],"format":"${MANIFEST_FORMAT}"}`;
 }

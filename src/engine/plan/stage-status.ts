@@ -72,7 +72,8 @@ export function assessStage(
   if (head && head.key === key && head.output_hash) {
     const check = inspectOutputs(ctx.pipeline.projectDir, st.layout, ctx.hasher);
     if (check.ok && check.value.hash === head.output_hash) {
-      return { ...base, state: 'fresh', reasons: [], key, hit: null, outputHash: head.output_hash };
+      // the common case (every stage of a no-op status), spelt out: the same fields in the same order as the spreads
+      return { stageId: id, ingredients, head, baseline, warnings, state: 'fresh', reasons: [], key, hit: null, outputHash: head.output_hash };
     }
     if (!check.ok) reasons.push({ type: 'output-missing', path: check.error });
     else {

@@ -162,6 +162,8 @@ void test('the key material and manifests written directly are the canonical JSO
     { files: [] },
     { files: [f('data/1.txt', 'a', 3)] },
     { files: [f('z', 'b', 0, true), f('a/b c', 'c', 12345678901), f('a/\u00e9"q', 'd', 1)] },
+    // sizes no real file has: spelt as canonicalJson spells them
+    { files: [f('a', 'e', -0), f('b', 'e', 1.5), f('c', 'e', NaN), f('d', 'e', 2 ** 60), f('e', 'e', -1)] },
   ];
   for (const m of manifests) assert.equal(serializeManifest(m), canonicalJson(manifestValue(m)));
 });
