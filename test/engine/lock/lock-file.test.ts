@@ -149,3 +149,48 @@ void test('a damaged lock file is one line naming it, exit 2', async () => {
     rig.cleanup();
   }
 });
+
+/** serializeLock as first written: every object copied with its keys sorted, undefined values left out */
+function copyingSerialize(lock: unknown): string {
+  const sortKeys = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(sortKeys);
+    if (value === null || typeof value !== 'object') return value;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = sortKeys(v);
+    }
+    return out;
+  };
+  return `${JSON.stringify(sortKeys(lock), null, 2)}\n`;
+}
+
+void test('the lock text is that of sorting a copy of every object, whether the entries come sorted, unsorted or odd', async () => {
+  const { serializeLock } = await import('../../../src/engine/lock/lock-file.js');
+  const deep: Record<string, unknown> = { z: 1, a: 2 };
+  let chain: Record<string, unknown> = deep;
+  for (let i = 0; i < 40; i++) chain = { [`k${i}`]: chain, b: i };
+  const entry = (over: Record<string, unknown>) => ({
+    deps: [{ hash: 'h', path: 'p', size: 1 }],
+    external: [],
+    key: 'k',
+    matrix: { adapter: 'lora' },
+    output: { bytes: 1, files: 1, hash: 'o' },
+    paramSources: {},
+    params: { a: 1, b: [1, { d: 2, c: 3 }] },
+    source: { cmd: 'c', outs: ['x'], type: 'cmd' },
+    upstream: { in: [{ output: 'o', stage: 's' }] },
+    ...over,
+  });
+  const locks: unknown[] = [
+    { format: 'wsflow-lock-1', profiles: {}, stages: { a: entry({}), b: entry({ params: {} }) } },
+    { stages: { b: entry({ source: { type: 'kind', name: 'n', version: '1' } }), a: entry({}) }, profiles: { smoke: { stages: { x: entry({}) } } }, format: 'wsflow-lock-1' },
+    { format: 'wsflow-lock-1', profiles: {}, stages: { a: entry({ params: { u: undefined, n: null, '10': 1, '9': 2, é: 'x', when: new Date(0), list: [undefined, { y: 1, x: undefined }] } }) } },
+    { format: 'wsflow-lock-1', profiles: {}, stages: { a: entry({ params: chain, globalParams: Object.assign(Object.create(null) as object, { b: 1, a: 2 }) }) } },
+    { format: 'wsflow-lock-1', profiles: {}, stages: {} },
+  ];
+  for (const lock of locks) assert.equal(serializeLock(lock as never), copyingSerialize(lock));
+  // an entry read back from its own text is already sorted: the same text again
+  const text = serializeLock(locks[1] as never);
+  assert.equal(serializeLock(JSON.parse(text) as never), text);
+});
