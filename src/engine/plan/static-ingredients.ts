@@ -162,13 +162,8 @@ export function computeAllStatic(
 /** Full ingredients once the upstream output hashes are known (null where an upstream is not up to date). */
 export function withUpstream(st: StaticIngredients, outputHashOf: (stageId: string) => TreeHash | null): KeyIngredients {
   const upstream: Record<string, UpstreamIngredient[]> = {};
-  const needs = st.stage.needs;
-  // a loop over own keys in Object.entries' order, without its array of pairs (status calls this for every stage)
-  for (const input of Object.keys(needs)) {
-    const ids = needs[input] ?? [];
-    const list: UpstreamIngredient[] = [];
-    for (const id of ids) list.push({ stageId: id, outputHash: outputHashOf(id) });
-    upstream[input] = list;
+  for (const [input, ids] of Object.entries(st.stage.needs)) {
+    upstream[input] = ids.map((id) => ({ stageId: id, outputHash: outputHashOf(id) }));
   }
   return {
     format: KEY_FORMAT,
