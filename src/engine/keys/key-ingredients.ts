@@ -59,7 +59,6 @@ export function isKeyComplete(ing: KeyIngredients): boolean {
   return true;
 }
 
-/** The part of the ingredients the key is the hash of (its canonical JSON; `wsflow explain` shows it). */
 export function keyMaterial(ing: KeyIngredients): unknown {
   return {
     format: ing.format,
@@ -70,57 +69,14 @@ export function keyMaterial(ing: KeyIngredients): unknown {
     upstream: Object.fromEntries(
       Object.entries(ing.upstream).map(([name, list]) => [name, list.map((u) => [u.stageId, u.outputHash])]),
     ),
-    external: externalPairs(ing),
-    deps: depPairs(ing),
+    external: [...ing.external]
+      .map((e) => [e.label, e.hash])
+      .sort((a, b) => (`${a[0]}\u0000${a[1]}` < `${b[0]}\u0000${b[1]}` ? -1 : 1)),
+    deps: [...ing.deps].map((d) => [d.path, d.hash]).sort((a, b) => ((a[0] ?? '') < (b[0] ?? '') ? -1 : 1)),
   };
-}
-
-function externalPairs(ing: KeyIngredients): string[][] {
-  return [...ing.external].map((e) => [e.label, e.hash]).sort((a, b) => (`${a[0]}\u0000${a[1]}` < `${b[0]}\u0000${b[1]}` ? -1 : 1));
-}
-
-function depPairs(ing: KeyIngredients): string[][] {
-  return [...ing.deps].map((d) => [d.path, d.hash]).sort((a, b) => ((a[0] ?? '') < (b[0] ?? '') ? -1 : 1));
-}
-
-/**
- * `canonicalJson(keyMaterial(ing))`, written directly: the same bytes without building the material object and
- * sorting its keys (status computes 1000 keys at every start). keyMaterial stays the definition;
- * test/engine/keys/keys.test.ts checks that both agree, ingredient by ingredient.
- */
-export function keyMaterialJson(ing: KeyIngredients): string {
-  // keys in canonicalJson's order (sorted); a field that is undefined is left out, as canonicalJson leaves it out
-  // (deps, external and upstream are read as keyMaterial reads them: a row without them throws in both)
-  let out = '{';
-  const field = (name: string, json: string | undefined): void => {
-    if (json === undefined) return;
-    out += `${out.length > 1 ? ',' : ''}"${name}":${json}`;
-  };
-  field('deps', ing.deps.length === 0 ? '[]' : canonicalJson(depPairs(ing)));
-  field('external', ing.external.length === 0 ? '[]' : canonicalJson(externalPairs(ing)));
-  field('format', ing.format === undefined ? undefined : jsonOf(ing.format));
-  field('matrix', ing.matrix === undefined ? undefined : canonicalJson(ing.matrix));
-  field('params', ing.params === undefined ? undefined : canonicalJson(ing.params));
-  field('source', ing.source === undefined ? undefined : canonicalJson(ing.source));
-  field('stageId', ing.stageId === undefined ? undefined : jsonOf(ing.stageId));
-  let up = '{';
-  for (const name of Object.keys(ing.upstream).sort()) {
-    const list = ing.upstream[name];
-    if (list === undefined) continue;
-    let items = '';
-    for (const u of list) items += `${items === '' ? '' : ','}[${jsonOf(u.stageId)},${u.outputHash === null ? 'null' : jsonOf(u.outputHash)}]`;
-    up += `${up.length > 1 ? ',' : ''}${JSON.stringify(name)}:[${items}]`;
-  }
-  field('upstream', `${up}}`);
-  return `${out}}`;
-}
-
-/** canonicalJson of a value, a string's (JSON.stringify, which canonicalJson uses for strings) without the dispatch */
-function jsonOf(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : canonicalJson(v);
 }
 
 export function stageKeyOf(ing: KeyIngredients): StageKey {
   if (!isKeyComplete(ing)) throw new Error(`key of ${ing.stageId} is not known until its upstream stages are up to date`);
-  return sha256Hex(keyMaterialJson(ing)) as StageKey;
+  return sha256Hex(canonicalJson(keyMaterial(ing))) as StageKey;
 }

@@ -23,29 +23,10 @@ export interface TreeManifest {
 
 const MANIFEST_FORMAT = 'wsflow-tree-1';
 
-/** The manifest as the value whose canonical JSON is its bytes: the definition serializeManifest writes directly. */
-export function manifestValue(manifest: TreeManifest): unknown {
-  const files = [...manifest.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { format: MANIFEST_FORMAT, files: files.map((f) => [f.path, f.hash, f.size, f.exec ? 1 : 0]) };
-}
-
-/**
- * The manifest's bytes as stored in the cache; its sha256 is the tree hash. `canonicalJson(manifestValue(m))`,
- * written without the intermediate value (status hashes one manifest per stage); test/engine/keys/keys.test.ts
- * checks that both agree.
- */
+/** The manifest's bytes as stored in the cache; its sha256 is the tree hash. */
 export function serializeManifest(manifest: TreeManifest): string {
-  const files = manifest.files.length < 2 ? manifest.files : [...manifest.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  let out = '{"files":[';
-  for (let i = 0; i < files.length; i++) {
-    const f = files[i] as TreeEntry;
-    const path = typeof f.path === 'string' ? JSON.stringify(f.path) : canonicalJson(f.path);
-    const hash = typeof f.hash === 'string' ? JSON.stringify(f.hash) : canonicalJson(f.hash);
-    // a size is a non-negative integer, which canonicalJson spells as String does
-    const size = Number.isSafeInteger(f.size) && f.size >= 0 ? String(f.size) : canonicalJson(f.size);
-    out += `${i ? ',' : ''}[${path},${hash},${size},${f.exec ? 1 : 0}]`;
-  }
-  return `${out}],"format":"${MANIFEST_FORMAT}"}`;
+  const files = [...manifest.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return canonicalJson({ format: MANIFEST_FORMAT, files: files.map((f) => [f.path, f.hash, f.size, f.exec ? 1 : 0]) });
 }
 
 export function parseManifest(text: string): TreeManifest {

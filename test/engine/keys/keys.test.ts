@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJson } from '../../../src/engine/keys/canonical-json.js';
-import { KEY_FORMAT, stageKeyOf, isKeyComplete, keyMaterial, keyMaterialJson, type KeyIngredients } from '../../../src/engine/keys/key-ingredients.js';
-import { manifestValue, serializeManifest, type TreeManifest } from '../../../src/engine/keys/tree-manifest.js';
-import { sha256Hex, type FileHash } from '../../../src/engine/keys/hashing.js';
+import { KEY_FORMAT, stageKeyOf, isKeyComplete, type KeyIngredients } from '../../../src/engine/keys/key-ingredients.js';
 import { diffIngredients, displayParamName, formatReason, formatReasons, type Reason } from '../../../src/engine/plan/reasons.js';
 import type { TreeHash } from '../../../src/engine/keys/hashing.js';
 
@@ -130,40 +128,4 @@ void test('several upstream stages are named on one line', () => {
   ]);
   const changed: Reason[] = ['a', 'b'].map((id) => ({ type: 'upstream-changed', input: 'in', stageId: id }));
   assert.deepEqual(formatReasons(changed), ['upstream a, b']);
-});
-
-void test('the key material and manifests written directly are the canonical JSON of their definitions, byte for byte', () => {
-  const h = (c: string): TreeHash => c.repeat(64) as TreeHash;
-  const variants: KeyIngredients[] = [
-    ingredients(),
-    ingredients({ matrix: {}, params: {}, paramSources: {}, external: [], deps: [], upstream: {} }),
-    ingredients({ source: { type: 'cmd', cmd: 'cat "a b" > c && echo \u00e9\n', outs: ['c', 'd/e'] }, deps: [{ path: 'z.txt', hash: 'c'.repeat(64), size: 1 }, { path: 'a b.txt', hash: 'd'.repeat(64), size: 2 }] }),
-    ingredients({
-      upstream: { zeta: [{ stageId: 'b@x', outputHash: h('e') }, { stageId: 'a@y', outputHash: null }], alpha: [], 'in"q': [{ stageId: 's', outputHash: h('f') }] },
-      external: [{ label: 'tok', path: '/t', hash: 'f'.repeat(64), size: 1 }, { label: 'model', path: '/m', hash: 'b'.repeat(64), size: 2 }, { label: 'model', path: '/m2', hash: 'a'.repeat(64), size: 3 }],
-    }),
-    ingredients({ params: { n: NaN, inf: -Infinity, z: -0, e: 1e21, tiny: 5e-324, s: '\u2028', nested: [{ b: null, a: [true, false] }], u: undefined } }),
-    ingredients({ matrix: { seed: 3, adapter: 'dora', flag: true } }),
-    { ...ingredients(), globalParams: { 'a.b': 1 } },
-  ];
-  for (const ing of variants) assert.equal(keyMaterialJson(ing), canonicalJson(keyMaterial(ing)), JSON.stringify(ing));
-  // what an ingredient object read back from an old row may lack: a plain value is left out by both, a list throws in both
-  const partial = { ...ingredients() } as Partial<KeyIngredients>;
-  delete partial.matrix;
-  delete partial.params;
-  assert.equal(keyMaterialJson(partial as KeyIngredients), canonicalJson(keyMaterial(partial as KeyIngredients)));
-  delete partial.deps;
-  assert.throws(() => canonicalJson(keyMaterial(partial as KeyIngredients)), TypeError);
-  assert.throws(() => keyMaterialJson(partial as KeyIngredients), TypeError);
-  assert.equal(stageKeyOf(ingredients()), sha256Hex(canonicalJson(keyMaterial(ingredients()))));
-
-  const f = (path: string, c: string, size: number, exec = false) => ({ path, hash: c.repeat(64) as FileHash, size, exec });
-  const manifests: TreeManifest[] = [
-    { files: [] },
-    { files: [f('data/1.txt', 'a', 3)] },
-    { files: [f('z', 'b', 0, true), f('a/b c', 'c', 12345678901), f('a/\u00e9"q', 'd', 1)] },
-    // sizes no real file has: spelt as canonicalJson spells them
-    { files: [f('a', 'e', -0), f('b', 'e', 1.5), f('c', 'e', NaN), f('d', 'e', 2 ** 60), f('e', 'e', -1)] },
-  ];
-  for (const m of manifests) assert.equal(serializeManifest(m), canonicalJson(manifestValue(m)));
 });
