@@ -75,48 +75,12 @@ export function serializeLock(lock: LockFile): string {
   return `${JSON.stringify(sortKeys(lock), null, 2)}\n`;
 }
 
-/**
- * The value with every object's keys in sorted order. What is already sorted (every entry this lock read back from
- * its own file, every entry built in order) is returned as it is rather than copied: JSON.stringify then writes the
- * same text, and a no-op run of 1000 stages copies no 1000 entries (test/engine/lock/lock-file.test.ts checks the
- * text against copying everything).
- */
 function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) {
-    let out: unknown[] | null = null;
-    for (let i = 0; i < value.length; i++) {
-      const v: unknown = value[i];
-      const s = sortKeys(v);
-      if (s !== v) (out ??= value.slice())[i] = s;
-    }
-    return out ?? value;
-  }
+  if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return value;
-  const keys = Object.keys(value);
-  const sorted = [...keys].sort();
-  const proto: unknown = Object.getPrototypeOf(value);
-  // only a plain object may stand for its sorted copy (a Date, say, has a toJSON the copy does not)
-  let same = proto === Object.prototype || proto === null;
-  for (let i = 0; same && i < keys.length; i++) if (keys[i] !== sorted[i]) same = false;
-  const rec = value as Record<string, unknown>;
-  if (same) {
-    // copied from the first key whose value changes (or is undefined, which the copy leaves out)
-    let copy: Record<string, unknown> | null = null;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i] as string;
-      const v = rec[k];
-      const s = v === undefined ? undefined : sortKeys(v);
-      if (copy === null && (v === undefined || s !== v)) {
-        copy = {};
-        for (let j = 0; j < i; j++) copy[keys[j] as string] = rec[keys[j] as string];
-      }
-      if (copy !== null && s !== undefined) copy[k] = s;
-    }
-    return copy ?? value;
-  }
   const out: Record<string, unknown> = {};
-  for (const k of sorted) {
-    const v = rec[k];
+  for (const k of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[k];
     if (v !== undefined) out[k] = sortKeys(v);
   }
   return out;
