@@ -3,13 +3,16 @@
  * with Snakemake's dry-run (`-n`) and `--summary` on the equivalent workflow, built the same way, in the same run.
  * Each stage i copies stage i-1's file and appends i (a cmd stage; a Snakemake rule with a wildcard).
  *
- *   node dist/bench/engine/noop-bench.js [--sizes 10,100,1000] [--repeat 5] [--keep DIR]
+ *   node dist/bench/engine/noop-bench.js [--sizes 10,100,1000] [--repeat 5] [--keep DIR] [--baseline OTHER/bin/wsflow.js]
+ *
+ * `--baseline`: another build of wsflow (a checkout of an earlier commit, built), measured in the same rounds on the
+ * same projects: before vs after in one run.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { argValue, header, load, measure, medianOf, repeat, table, tool, WSFLOW, type Measured } from './bench-util.js';
+import { join, resolve } from 'node:path';
+import { argValue, header, load, measure, medianOf, REPO_ROOT, repeat, table, tool, WSFLOW, type Measured } from './bench-util.js';
 
 function pipelineYaml(n: number): string {
   const lines = ['stages:', '  s0:', '    cmd: "mkdir -p data && echo 0 > data/0.txt"', '    outs: [data/0.txt]'];
@@ -75,8 +78,11 @@ function main(): void {
   const sizes = argValue('--sizes', '10,100,1000').split(',').map(Number);
   const reps = Number(argValue('--repeat', '5'));
   const keep = argValue('--keep', '');
+  const baseline = argValue('--baseline', '');
+  const builds = [...(baseline ? [{ label: 'baseline', bin: resolve(baseline) }] : []), { label: baseline ? 'this build' : '', bin: WSFLOW }];
   const snakemake = tool('snakemake');
   const root = keep || mkdtempSync(join(tmpdir(), 'wsflow-noop-bench-'));
+  mkdirSync(root, { recursive: true });
   const node = process.execPath;
   const envs = environments();
   const rows: string[][][] = envs.map(() => []);
@@ -94,15 +100,18 @@ function main(): void {
       if (snakemake) mustRun([snakemake, '--cores', '2', '--quiet'], sdir, `snakemake build (${n})`);
       // one warm-up each (page cache, pipeline load cache), then `reps` rounds, each measuring every command once in
       // turn: a load that comes and goes on a shared machine then hits wsflow and Snakemake alike
-      for (const { env } of envs) measure([node, WSFLOW, 'run'], wdir, env);
+      // every build on the same project: each keeps its own pipeline-cache entry (keyed by the loader's code)
+      for (const { env } of envs) for (const b of builds) measure([node, b.bin, 'run'], wdir, env);
       if (snakemake) measure([snakemake, '-n', '--cores', '1'], sdir);
-      const runs = envs.map(() => ({ run: [] as Measured[], status: [] as Measured[] }));
+      const runs = envs.map(() => builds.map(() => ({ run: [] as Measured[], status: [] as Measured[] })));
       const dryRuns: Measured[] = [];
       const summaryRuns: Measured[] = [];
       for (let r = 0; r < reps; r++) {
         envs.forEach(({ env }, i) => {
-          runs[i]?.run.push(measure([node, WSFLOW, 'run'], wdir, env));
-          runs[i]?.status.push(measure([node, WSFLOW, 'status'], wdir, env));
+          builds.forEach((b, j) => {
+            runs[i]?.[j]?.run.push(measure([node, b.bin, 'run'], wdir, env));
+            runs[i]?.[j]?.status.push(measure([node, b.bin, 'status'], wdir, env));
+          });
         });
         if (snakemake) {
           dryRuns.push(measure([snakemake, '-n', '--cores', '1'], sdir));
@@ -112,30 +121,44 @@ function main(): void {
       const dry = snakemake ? medianOf(dryRuns) : null;
       const summary = snakemake ? medianOf(summaryRuns) : null;
       envs.forEach((_, i) => {
-        const run = medianOf(runs[i]?.run ?? []);
-        const status = medianOf(runs[i]?.status ?? []);
-        if (status.code !== 0) throw new Error(`wsflow status exited ${status.code}: the ${n}-stage chain is not fully fresh`);
-        rows[i]?.push([
-          String(n),
-          fmt(run),
-          fmt(status),
-          dry ? fmt(dry) : 'not installed',
-          summary ? fmt(summary) : 'not installed',
-          ratio(dry, run),
-          ratio(summary, status),
-        ]);
+        builds.forEach((b, j) => {
+          const run = medianOf(runs[i]?.[j]?.run ?? []);
+          const status = medianOf(runs[i]?.[j]?.status ?? []);
+          if (status.code !== 0) throw new Error(`wsflow status exited ${status.code}: the ${n}-stage chain is not fully fresh`);
+          rows[i]?.push([
+            String(n),
+            ...(baseline ? [b.label] : []),
+            fmt(run),
+            fmt(status),
+            dry ? fmt(dry) : 'not installed',
+            summary ? fmt(summary) : 'not installed',
+            ratio(dry, run),
+            ratio(dry, status),
+            ratio(summary, status),
+          ]);
+        });
       });
     }
   } finally {
     if (!keep) rmSync(root, { recursive: true, force: true });
   }
-  const head = ['stages', 'wsflow run (no-op)', 'wsflow status', 'snakemake -n', 'snakemake --summary', 'dry-run ratio', 'summary ratio'];
+  const head = [
+    'stages',
+    ...(baseline ? ['wsflow build'] : []),
+    'wsflow run (no-op)',
+    'wsflow status',
+    'snakemake -n',
+    'snakemake --summary',
+    'run vs -n',
+    'status vs -n',
+    'status vs --summary',
+  ];
   const tables = envs.map(({ label }, i) => {
     const start = `\`node -e 0\`: ${(startup[i]?.wallS ?? NaN).toFixed(3)} s`;
     return `${label ? `#### ${label} (${start})\n\n` : `${start}\n\n`}${table(head, rows[i] ?? [])}\n`;
   });
   process.stdout.write(
-    `${header('No-op run and status on fully built chains (median of ' + reps + ' interleaved rounds, wall time / peak RSS)', 'node dist/bench/engine/noop-bench.js', loadAtStart)}${tables.join('\n')}\nRatios are Snakemake's wall time over wsflow's (higher is faster for wsflow). Node start-up is included.\n`,
+    `${header('No-op run and status on fully built chains (median of ' + reps + ' interleaved rounds, wall time / peak RSS)', `node ${process.argv.slice(1).map((a) => a.replace(REPO_ROOT, '')).join(' ')}`, loadAtStart)}${tables.join('\n')}\nRatios are Snakemake's wall time over wsflow's (higher is faster for wsflow). Node start-up is included.\n`,
   );
 }
 

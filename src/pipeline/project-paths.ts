@@ -141,7 +141,25 @@ export function realPathOf(abs: string, dirs?: Map<string, string>, depth = 0): 
       return realPathOf(path.resolve(realDir(parent, dirs, depth + 1), readlinkSync(abs)), dirs, depth + 1);
     }
   }
-  return path.join(realDir(parent, dirs, depth + 1), path.basename(abs));
+  return joinUnder(realDir(parent, dirs, depth + 1), path.basename(abs));
+}
+
+/** a path with an empty, `.` or `..` component, or a leading or trailing slash: path.join would change it */
+const NOT_PLAIN = /(^|\/)\.{0,2}(\/|$)/;
+const normalDirs = new Set<string>();
+
+/**
+ * `path.join(dir, rel)`, by concatenation where that gives the same string: `dir` absolute and normalised, `rel`
+ * relative with no empty, `.` or `..` component (how outs are stored). checkOutsOnDisk joins two paths per out on
+ * every load, and path.join's normalising was a third of its time at 1000 outs.
+ */
+export function joinUnder(dir: string, rel: string): string {
+  if (NOT_PLAIN.test(rel)) return path.join(dir, rel);
+  if (!normalDirs.has(dir)) {
+    if (!path.isAbsolute(dir) || path.normalize(dir) !== dir || (dir !== '/' && dir.endsWith('/'))) return path.join(dir, rel);
+    normalDirs.add(dir);
+  }
+  return dir === '/' ? `/${rel}` : `${dir}/${rel}`;
 }
 
 function realDir(dir: string, dirs: Map<string, string> | undefined, depth: number): string {
@@ -201,7 +219,7 @@ export function outPathProblem(
   guarded: readonly { what: string; real: string; dir: boolean }[],
   dirs?: Map<string, string>,
 ): string | undefined {
-  const real = realPathOf(path.join(projectDir, rel), dirs);
+  const real = realPathOf(joinUnder(projectDir, rel), dirs);
   if (real === realProject || !isWithin(real, realProject)) {
     const link = firstSymlink(projectDir, rel);
     const through = link === undefined ? '' : ` through the symbolic link "${link}"`;

@@ -1,7 +1,7 @@
 /**
  * What `wsflow status` and a no-op `wsflow run` load at start-up: only the pipeline commands' area, no built-in
  * stage kind for a pipeline that uses none, no executor, no SLURM client, no YAML parser once the load cache
- * answers. Each module costs start-up time (bench/engine/README.md); this keeps the start path from growing back.
+ * answers, no code that restores or executes a stage. Each module costs start-up time (bench/engine/README.md); this keeps the start path from growing back.
  * Also: main.ts's table of which area registers which subcommand matches what the registrars register.
  */
 import { test } from 'node:test';
@@ -57,6 +57,8 @@ const NOT_ON_THE_START_PATH = [
   /\/cli\/commands\/(model|adapter|dag|report)-command/,
   /\/exec\/slurm\/(slurm-status|slurm-executor|slurm-commands)\.js$/,
   /\/exec\/(local-executor|run-stage-spec)\.js$/,
+  // a no-op run restores and executes nothing, and is no dry run
+  /\/engine\/run\/(execute-attempt|restore-output|commit-output|stage-inputs|stage-log|dry-run)\.js$/,
   /\/pipeline\/(build-pipeline|parse-yaml|validate-schema)\.js$/,
   /\/node_modules\/(yaml|ajv|chokidar)\//,
   // remotes (issue 14): status reads wsflow.lock, never the remote code or the AWS SDK

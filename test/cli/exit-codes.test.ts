@@ -93,3 +93,19 @@ void test('a usage error exits 2 for every command; nothing to show exits 1', as
     rig.cleanup();
   }
 });
+
+void test('a command exits as soon as its output is written, and all of it arrives: 300 stages of status --json through a pipe', async () => {
+  const stages = ['stages:', ...Array.from({ length: 300 }, (_, i) => `  s${i}:\n    cmd: echo ${i} > s${i}.txt\n    outs: [s${i}.txt]`)].join('\n');
+  const rig = new Rig({ files: { 'pipeline.yaml': `${stages}\n` } });
+  try {
+    const r = await rig.exec(['status', '--json']);
+    assert.equal(r.code, 1, 'never run: not up to date');
+    assert.ok(r.stdout.length > 64 * 1024, `more than a pipe buffer: ${r.stdout.length} bytes`);
+    const data = JSON.parse(r.stdout) as { stages: unknown[] };
+    assert.equal(data.stages.length, 300);
+    const text = await rig.exec(['status']);
+    assert.match(text.stdout, /300 never run\n$/);
+  } finally {
+    rig.cleanup();
+  }
+});

@@ -139,3 +139,14 @@ void test('a cycle is reported with its path and one note per edge, at the edge 
   assert.deepEqual(self.map(brief), ['2:3 dependency cycle: a needs itself']);
   assert.deepEqual(self[0]?.notes?.map((n) => n.message), ['a needs a']);
 });
+
+void test('joinUnder gives path.join\'s string for every dir and out, by concatenation only where that is the same', async () => {
+  const path = await import('node:path');
+  const { joinUnder } = await import('../../src/pipeline/project-paths.js');
+  const dirs = ['/a/b', '/', '/a/b/', '/a/./b', '/a//b', 'a/b', '/x', '//', '/a/b/..', '/a/b/.', ''];
+  const rels = ['c', 'c/d', './c', 'c/.', '..', '../c', 'c/../d', 'c//d', '/c', 'c/', '', '.', '.hidden', 'c/..d', '..c', 'c/d.txt', 'c/...', 'c/./d', 'a b/c', 'é/"q"'];
+  // twice: the second round answers from the memo of normalised dirs
+  for (let round = 0; round < 2; round++) {
+    for (const d of dirs) for (const r of rels) assert.equal(joinUnder(d, r), path.join(d, r), `${JSON.stringify(d)} + ${JSON.stringify(r)}`);
+  }
+});

@@ -4,7 +4,6 @@
  */
 import type { Pipeline } from '../../pipeline/types.js';
 import type { EventSink } from '../../engine/events.js';
-import { dryRun } from '../../engine/run/dry-run.js';
 import { ConsoleLogger, jsonLinesSink, type RunPlan } from '../loggers/console-logger.js';
 import { previousDurations } from '../../engine/api/stage-durations.js';
 import { REPORT_KIND, REPORT_PAGE } from '../report-page.js';
@@ -97,6 +96,7 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
     const order = selection.value.order;
     const { sink, stop } = makeSink(env, o.json, o.verbose, runPlan(pipeline, order, previousDurations(reading.ctx.store, order)));
     if (o.dryRun) {
+      const { dryRun } = await import('../../engine/run/dry-run.js');
       dryRun(reading.ctx, statics.value, selection.value.order, sink, o.skipFailedKeys, force.value);
       stop();
       return { exitCode: 0, result: null };
@@ -127,7 +127,7 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
     announceReports(pipeline, result, sink);
     const exitCode = result.status === 'succeeded' ? 0 : result.status === 'interrupted' ? 130 : 1;
     if (exitCode === 0) {
-      const locked = updateLockAfterRun(pipeline, env.kindSource, selection.value.order);
+      const locked = updateLockAfterRun(pipeline, env.kindSource, selection.value.order, { fresh: result.freshStatuses, store: project.ctx.store });
       if (!locked.ok) env.stderr.write(`warning: wsflow.lock not updated: ${locked.error}\n`);
     }
     return { exitCode, result };

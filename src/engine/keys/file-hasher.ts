@@ -35,7 +35,7 @@ export class FileHasher {
   readonly #put: BetterSqlite3.Statement<unknown[]>;
   #all: Map<string, MemoRow> | null = null;
   /** per-process cache: a run hashes the same dep for several stages */
-  readonly #seen = new Map<string, { sig: string; hash: FileHash }>();
+  readonly #seen = new Map<string, { size: bigint; mtimeNs: bigint; ino: bigint; hash: FileHash }>();
   /** files hashed for real (not from the memo) since construction; lets tests and benchmarks assert memo hits */
   rehashed = 0;
   /** false once the database refused a write (a read-only project): the memo is an optimisation, not a need */
@@ -64,9 +64,9 @@ export class FileHasher {
 
   /** sha256 of a regular file, from the memo when its stat signature is unchanged. */
   hashFile(absPath: string, st: BigIntStats = statSync(absPath, { bigint: true })): FileHash {
-    const sig = `${st.size}:${st.mtimeNs}:${st.ino}`;
+    // the stat signature compared as bigints: no strings built for each of a status's thousand files
     const seen = this.#seen.get(absPath);
-    if (seen && seen.sig === sig) return seen.hash;
+    if (seen && seen.size === st.size && seen.mtimeNs === st.mtimeNs && seen.ino === st.ino) return seen.hash;
     const row = this.#memo(absPath);
     if (
       row &&
@@ -75,7 +75,7 @@ export class FileHasher {
       row.ino === st.ino &&
       row.hashed_at_ns - row.mtime_ns > RACY_WINDOW_NS
     ) {
-      this.#seen.set(absPath, { sig, hash: row.hash as FileHash });
+      this.#seen.set(absPath, { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, hash: row.hash as FileHash });
       return row.hash as FileHash;
     }
     // the moment hashing started: a write after it has a newer mtime and so misses the memo next time
@@ -84,7 +84,7 @@ export class FileHasher {
     this.rehashed++;
     this.#remember(absPath, Number(st.size), st.mtimeNs, st.ino, hash, hashedAt);
     this.#all?.set(absPath, { size: st.size, mtime_ns: st.mtimeNs, ino: st.ino, hash, hashed_at_ns: hashedAt });
-    this.#seen.set(absPath, { sig, hash });
+    this.#seen.set(absPath, { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, hash });
     return hash;
   }
 

@@ -7,29 +7,51 @@ import type { Pipeline } from '../../pipeline/types.js';
 import type { Result } from '../../contract/result.js';
 import type { KindSource } from '../plan/engine-context.js';
 import { computeAllStatic } from '../plan/static-ingredients.js';
-import { assessAll } from '../plan/stage-status.js';
-import { openProjectForReading } from '../project.js';
+import { assessAll, type StageStatus } from '../plan/stage-status.js';
+import type { StateStore } from '../state/state-store.js';
+import { openProjectForReading, type OpenProject } from '../project.js';
 import { lockEntryOf } from './lock-entries.js';
 import { emptyLock, readLock, stagesOfProfile, withProfileStages, writeLockIfChanged, type LockEntry } from './lock-file.js';
 
-export function updateLockAfterRun(pipeline: Pipeline, source: Omit<KindSource, 'kinds'>, order: readonly string[]): Result<{ written: boolean }, string> {
+/** What the run itself found fresh, and the store it assessed them with (RunResult.freshStatuses). */
+export interface RunAssessed {
+  fresh: ReadonlyMap<string, StageStatus>;
+  store: StateStore;
+}
+
+export function updateLockAfterRun(
+  pipeline: Pipeline,
+  source: Omit<KindSource, 'kinds'>,
+  order: readonly string[],
+  run?: RunAssessed,
+): Result<{ written: boolean }, string> {
   const current = readLock(pipeline.projectDir);
   if (!current.ok) return current;
   const lock = current.value ?? emptyLock();
-  // a new reading of the database: the run's own snapshot of the heads predates what it committed
-  const project = openProjectForReading(pipeline, source);
+  // What the run found fresh still is while no other process has written to the database since it read the heads
+  // (its own writes touched only the stages it executed or restored): a no-op run of the whole pipeline then plans
+  // and assesses nothing twice. Otherwise every stage is assessed again, on a new reading of the database.
+  const known: ReadonlyMap<string, StageStatus> = run && run.store.unchangedSinceHeadSnapshot() ? run.fresh : new Map();
+  let project: OpenProject | null = null;
   try {
     // every stage fresh now, not only the run's: a concurrent run on other targets that committed first is kept
     // even if it read the lock before this one wrote it; a stage outside the selection that cannot be planned
     // (an input missing) leaves the lock to the run's own stages
     let scope = pipeline.order;
-    let statics = computeAllStatic(project.ctx, scope);
-    if (!statics.ok) {
-      scope = order;
-      statics = computeAllStatic(project.ctx, scope);
+    let statuses: ReadonlyMap<string, StageStatus> = known;
+    if (scope.some((id) => !known.has(id))) {
+      // a new reading of the database: the run's own snapshot of the heads predates what it committed
+      project = openProjectForReading(pipeline, source);
+      const ctx = project.ctx;
+      const plan = (ids: readonly string[]) => computeAllStatic(ctx, ids.filter((id) => !known.has(id)));
+      let statics = plan(scope);
+      if (!statics.ok) {
+        scope = order;
+        statics = plan(scope);
+      }
+      if (!statics.ok) return { ok: false, error: `cannot plan the lock entries: ${statics.error[0]?.message ?? 'planning failed'}` };
+      statuses = assessAll(ctx, statics.value, scope, known);
     }
-    if (!statics.ok) return { ok: false, error: `cannot plan the lock entries: ${statics.error[0]?.message ?? 'planning failed'}` };
-    const statuses = assessAll(project.ctx, statics.value, scope);
     const stages: Record<string, LockEntry> = {};
     for (const [id, entry] of Object.entries(stagesOfProfile(lock, pipeline.profile))) if (pipeline.stages.has(id)) stages[id] = entry;
     for (const id of scope) {
@@ -44,6 +66,6 @@ export function updateLockAfterRun(pipeline: Pipeline, source: Omit<KindSource, 
     }
     return { ok: true, value: { written: writeLockIfChanged(pipeline.projectDir, withProfileStages(lock, pipeline.profile, stages)) } };
   } finally {
-    project.close();
+    project?.close();
   }
 }

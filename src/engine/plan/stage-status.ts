@@ -72,7 +72,8 @@ export function assessStage(
   if (head && head.key === key && head.output_hash) {
     const check = inspectOutputs(ctx.pipeline.projectDir, st.layout, ctx.hasher);
     if (check.ok && check.value.hash === head.output_hash) {
-      return { ...base, state: 'fresh', reasons: [], key, hit: null, outputHash: head.output_hash };
+      // the common case (every stage of a no-op status), spelt out: the same fields in the same order as the spreads
+      return { stageId: id, ingredients, head, baseline, warnings, state: 'fresh', reasons: [], key, hit: null, outputHash: head.output_hash };
     }
     if (!check.ok) reasons.push({ type: 'output-missing', path: check.error });
     else {
@@ -133,14 +134,23 @@ function codeWarnings(st: StaticIngredients, baseline: ExecutionRow | null): str
   ];
 }
 
-/** Statuses of the given stages (in topological order), each seeing its upstream stages' statuses. */
+/**
+ * Statuses of the given stages (in topological order), each seeing its upstream stages' statuses. `known`: statuses
+ * already assessed (and still true), taken as they are.
+ */
 export function assessAll(
   ctx: Pick<EngineContext, 'pipeline' | 'store' | 'cache' | 'hasher'>,
   statics: ReadonlyMap<string, StaticIngredients>,
   order: readonly string[],
+  known?: ReadonlyMap<string, StageStatus>,
 ): Map<string, StageStatus> {
   const out = new Map<string, StageStatus>();
   for (const id of order) {
+    const had = known?.get(id);
+    if (had) {
+      out.set(id, had);
+      continue;
+    }
     const st = statics.get(id);
     if (!st) continue;
     out.set(id, assessStage(ctx, st, (up) => out.get(up)?.outputHash ?? null));

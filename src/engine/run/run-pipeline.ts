@@ -15,6 +15,7 @@ import { removeStaleSiblings } from '../cas/cache-store.js';
 import { guardedOutPath } from '../cas/out-guard.js';
 import { describeFault } from '../util/faults.js';
 import { processStage, skipped } from './stage-attempt.js';
+import type { StageStatus } from '../plan/stage-status.js';
 import type { Done, NotDone, RunPipelineOptions, RunResult, RunScope, ScheduledNode, StageOutcome } from './run-types.js';
 
 export type { RunPipelineOptions, RunResult, StageOutcome } from './run-types.js';
@@ -30,6 +31,7 @@ class Scheduler {
   readonly #stop = new AbortController();
   readonly #counts = { fresh: 0, restored: 0, executed: 0, failed: 0, skipped: 0, interrupted: 0, waited: 0, retries: 0 };
   readonly #failedKeys: { stageId: string; key: string }[] = [];
+  readonly #freshStatuses = new Map<string, StageStatus>();
   #scope!: RunScope;
   #active = 0;
   #finished!: () => void;
@@ -113,7 +115,7 @@ class Scheduler {
     this.#o.emit({ type: 'run-end', runId, status, durationMs: ended - started, counts: { ...this.#counts } });
     const outcomes = new Map<string, StageOutcome>();
     for (const n of this.#nodes.values()) outcomes.set(n.id, n.outcome ?? 'skipped');
-    return { runId, status, counts: { ...this.#counts }, outcomes, failedKeys: this.#failedKeys };
+    return { runId, status, counts: { ...this.#counts }, outcomes, failedKeys: this.#failedKeys, freshStatuses: this.#freshStatuses };
   }
 
   #activate(n: ScheduledNode): void {
@@ -135,6 +137,7 @@ class Scheduler {
     if (r.outcome === 'fresh' || r.outcome === 'restored' || r.outcome === 'executed') {
       n.outputHash = r.outputHash;
       n.producer = r.executionId;
+      if (r.outcome === 'fresh' && r.freshStatus) this.#freshStatuses.set(n.id, r.freshStatus);
       for (const d of n.dependents) {
         const dn = this.#nodes.get(d);
         if (dn && --dn.remaining === 0 && dn.outcome === null) this.#activate(dn);

@@ -10,6 +10,7 @@ import type { StageExecutor } from '../exec/executor.js';
 import type { Slots } from '../exec/slots.js';
 import type { LeaseManager } from '../state/leases.js';
 import type { TreeHash } from '../keys/hashing.js';
+import type { StageStatus } from '../plan/stage-status.js';
 
 export interface RunPipelineOptions {
   ctx: EngineContext;
@@ -47,6 +48,12 @@ export interface RunResult {
   outcomes: Map<string, StageOutcome>;
   /** stages that failed in this run, with the key they failed on */
   failedKeys: { stageId: string; key: string }[];
+  /**
+   * The stages this run found fresh at their first check (not forced, not after waiting for another run), as
+   * assessed against the store's head snapshot: what the lock update reuses while no other process has written
+   * to the database since (StateStore.unchangedSinceHeadSnapshot).
+   */
+  freshStatuses: ReadonlyMap<string, StageStatus>;
 }
 
 /** One selected stage in the scheduler's graph. */
@@ -66,7 +73,13 @@ export interface ScheduledNode {
   outcome: StageOutcome | null;
 }
 
-export type Done = { outcome: 'fresh' | 'restored' | 'executed'; outputHash: TreeHash; executionId: number };
+export type Done = {
+  outcome: 'fresh' | 'restored' | 'executed';
+  outputHash: TreeHash;
+  executionId: number;
+  /** a stage fresh at its first check: the status that said so */
+  freshStatus?: StageStatus;
+};
 export type NotDone = { outcome: 'failed' | 'skipped' | 'interrupted'; key?: string };
 
 /** What one attempt needs of the run it belongs to; the scheduler owns all of it. */

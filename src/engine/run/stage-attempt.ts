@@ -8,8 +8,6 @@ import { assessStage, type StageStatus } from '../plan/stage-status.js';
 import { firstLine } from '../plan/reasons.js';
 import { sleepUnlessAborted } from '../exec/on-abort.js';
 import type { TreeHash } from '../keys/hashing.js';
-import { executeAttempt } from './execute-attempt.js';
-import { restoreOutput } from './restore-output.js';
 import type { Done, NotDone, RunScope, ScheduledNode } from './run-types.js';
 
 const LEASE_POLL_MS = 150;
@@ -19,6 +17,8 @@ export async function processStage(scope: RunScope, n: ScheduledNode): Promise<D
   const forced = opts.force?.has(n.id) === true;
   let waitingSince: number | null = null;
   let warned = false;
+  // the first check is against the run's head snapshot; a later one follows waiting or a key that moved under the lease
+  let first = true;
   for (;;) {
     if (opts.signal.aborted) return skipped(scope, n, { type: 'stopped' });
     const status = assess(scope, n);
@@ -27,7 +27,8 @@ export async function processStage(scope: RunScope, n: ScheduledNode): Promise<D
       warned = true;
     }
     const fresh = forced ? null : freshResult(scope, n, status, waitingSince !== null);
-    if (fresh) return fresh;
+    if (fresh) return first ? { ...fresh, freshStatus: status } : fresh;
+    first = false;
     if (status.key === null) throw new Error(`key of ${n.id} unknown although its upstream stages are done`);
     if (opts.skipFailedKeys?.has(status.key)) {
       const error = status.reasons.find((r) => r.type === 'failed');
@@ -79,6 +80,8 @@ export async function processStage(scope: RunScope, n: ScheduledNode): Promise<D
       const freshNow = forced ? null : freshResult(scope, n, current, waitingSince !== null);
       if (freshNow) return freshNow;
       if (!forced && current.state === 'cached' && current.hit) {
+        // restoring and executing import their code when a stage first needs it: a no-op run loads neither
+        const { restoreOutput } = await import('./restore-output.js');
         const restored = restoreOutput(scope, n, current);
         if (restored) {
           if (waitingSince !== null) scope.counts.waited++;
@@ -131,6 +134,7 @@ function freshResult(scope: RunScope, n: ScheduledNode, status: StageStatus, wai
 async function executeWithRetries(scope: RunScope, n: ScheduledNode, status: StageStatus): Promise<Done | NotDone> {
   const { opts, stop } = scope;
   const retries = opts.retries ?? 0;
+  const { executeAttempt } = await import('./execute-attempt.js');
   for (let retry = 0; ; retry++) {
     const r = await executeAttempt(scope, n, status, retry === 0 ? undefined : { n: retry, of: retries });
     if (r.outcome !== 'failed') return r;

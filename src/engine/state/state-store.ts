@@ -51,6 +51,49 @@ export interface ExecutionRow {
   forced: number;
 }
 
+/** ExecutionRow's columns in the order executionFromRaw reads them (a raw row may carry more after them). */
+const EXECUTION_COLUMNS = [
+  'id', 'run_id', 'stage_id', 'key', 'kind', 'kind_version', 'kind_fingerprint', 'ingredients', 'status', 'output_hash',
+  'output_bytes', 'output_files', 'host', 'pid', 'executor', 'backend', 'annotations', 'started_at', 'ended_at',
+  'duration_ms', 'error', 'log_path', 'evicted', 'profile', 'forced',
+] as const;
+
+/**
+ * An execution row from a raw row (values in EXECUTION_COLUMNS order). better-sqlite3 builds each object row
+ * property by property in C++, ~20 µs for this 25-column row; an object literal here costs a fraction of that, which
+ * is most of the head snapshot's time at 1000 stages. test/engine/state/head-snapshot.test.ts checks it against
+ * `SELECT *`.
+ */
+export function executionFromRaw(r: readonly unknown[]): ExecutionRow {
+  return {
+    id: r[0],
+    run_id: r[1],
+    stage_id: r[2],
+    key: r[3],
+    kind: r[4],
+    kind_version: r[5],
+    kind_fingerprint: r[6],
+    ingredients: r[7],
+    status: r[8],
+    output_hash: r[9],
+    output_bytes: r[10],
+    output_files: r[11],
+    host: r[12],
+    pid: r[13],
+    executor: r[14],
+    backend: r[15],
+    annotations: r[16],
+    started_at: r[17],
+    ended_at: r[18],
+    duration_ms: r[19],
+    error: r[20],
+    log_path: r[21],
+    evicted: r[22],
+    profile: r[23],
+    forced: r[24],
+  } as ExecutionRow;
+}
+
 export interface HeadRow {
   profile: string;
   stage_id: string;
@@ -98,6 +141,8 @@ export class StateStore {
   readonly #p: string;
   readonly #s: Record<string, Stmt> = {};
   #heads: Map<string, ExecutionRow> | null = null;
+  /** `PRAGMA data_version` just before the head snapshot was read (null: not read yet) */
+  #headsVersion: number | null = null;
 
   constructor(db: Db, profile: string | null = null) {
     this.db = db;
@@ -293,14 +338,29 @@ export class StateStore {
     return row;
   }
 
+  /**
+   * True when no other connection has committed to the database since the head snapshot was read (SQLite's
+   * `PRAGMA data_version` changes exactly then; this connection's own commits do not change it). What was assessed
+   * against the snapshot then still holds for every stage this connection did not change itself.
+   */
+  unchangedSinceHeadSnapshot(): boolean {
+    return this.#headsVersion !== null && this.#dataVersion() === this.#headsVersion;
+  }
+
+  #dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
   #headSnapshot(): Map<string, ExecutionRow> {
     if (!this.#heads) {
-      const all = this.#stmt(
-        `SELECT h.stage_id AS head_stage, e.* FROM stage_heads h JOIN executions e ON e.id = h.execution_id WHERE h.profile = ?`,
-      ).all(this.#p) as (ExecutionRow & {
-        head_stage: string;
-      })[];
-      this.#heads = new Map(all.map((row) => [row.head_stage, row]));
+      this.#headsVersion = this.#dataVersion();
+      const rows = this.db
+        .prepare<unknown[]>(
+          `SELECT ${EXECUTION_COLUMNS.map((c) => `e.${c}`).join(', ')}, h.stage_id FROM stage_heads h JOIN executions e ON e.id = h.execution_id WHERE h.profile = ?`,
+        )
+        .raw(true)
+        .all(this.#p) as unknown[][];
+      this.#heads = new Map(rows.map((r) => [r[EXECUTION_COLUMNS.length] as string, executionFromRaw(r)]));
     }
     return this.#heads;
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, existsSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheStore, removeTree } from '../../../src/engine/cas/cache-store.js';
@@ -126,6 +126,21 @@ void test('file hashes are memoised by (path, size, mtime, inode) and not truste
     const h4 = new FileHasher(db);
     h4.hashFile(file);
     assert.equal(h4.rehashed, 1);
+
+    // one hasher over a run: its per-process memo compares the whole stat signature, so an edit between two of its
+    // checks is seen (same size, new mtime; then same size and mtime, another inode)
+    const h5 = new FileHasher(db);
+    const before = h5.hashFile(file);
+    writeFileSync(file, 'z'.repeat(1000));
+    utimesSync(file, old, old);
+    const edited = h5.hashFile(file);
+    assert.notEqual(edited, before, 'edited between two checks of one hasher');
+    assert.equal(edited, hashFileSync(file));
+    const other = join(root, 'weights.new');
+    writeFileSync(other, 'w'.repeat(1000));
+    utimesSync(other, old, old);
+    renameSync(other, file);
+    assert.equal(h5.hashFile(file), hashFileSync(file), 'replaced by another inode with the same size and mtime');
 
     const dir = join(root, 'model');
     mkdirSync(join(dir, 'sub'), { recursive: true });

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Rig } from '../../helpers/rig.js';
 
@@ -113,6 +114,28 @@ void test('status in a checkout with the lock but no cache: fresh by the lock, o
   } finally {
     a.cleanup();
     clone.cleanup();
+  }
+});
+
+void test('a no-op run writes back a deleted or hand-edited lock, byte for byte, and an entry a run on another target left out', async () => {
+  const rig = new Rig({ files: { 'pipeline.yaml': PIPELINE, 'notes.md': 'n\n' } });
+  try {
+    assert.equal((await rig.exec(['run'])).code, 0);
+    const lock = rig.read('wsflow.lock');
+    rmSync(rig.path('wsflow.lock'));
+    assert.equal((await rig.exec(['run'])).code, 0);
+    assert.equal(rig.read('wsflow.lock'), lock, 'a deleted lock comes back from a no-op run');
+    rig.write('wsflow.lock', JSON.stringify(JSON.parse(lock)));
+    assert.equal((await rig.exec(['run'])).code, 0);
+    assert.equal(rig.read('wsflow.lock'), lock, 'a lock in another layout is written back sorted and indented');
+    const parsed = JSON.parse(lock) as { stages: Record<string, unknown> };
+    delete parsed.stages['report'];
+    rig.write('wsflow.lock', JSON.stringify(parsed));
+    // a run of another target: the report, fresh in out/ but outside the selection, gets its entry back
+    assert.equal((await rig.exec(['run', 'notes'])).code, 0);
+    assert.equal(rig.read('wsflow.lock'), lock, 'the entry of a fresh stage outside the selection');
+  } finally {
+    rig.cleanup();
   }
 });
 
