@@ -64,7 +64,7 @@ for (let b = 0; b < batch; b++) {
 const sel = { rows: Int32Array.from(rows), targets: Int32Array.from(targets), weights: new Float32Array(rows.length).fill(1 / rows.length) };
 
 function once(): tf.Tensor[] {
-  const r = layeredLossAndGrads(model, ids, mask, sel, byLayer);
+  const r = layeredLossAndGrads(model, ids, mask, sel, byLayer, { keepFrozenProducts: !process.argv.includes('--recompute-products') });
   return [...r.grads.values()];
 }
 

@@ -37,6 +37,18 @@ export interface ForwardOptions {
    * (src/core/training/layered-backward.ts). The default is `tf.tidy(() => run(x, aux))`.
    */
   wrapLayer?: WrapLayer;
+  /**
+   * Frozen products x·Wᵀ of the decoder's linear layers go through this (hooked or not; the hook's `base`
+   * included), so that training can keep them from the forward pass and hand them back when the block is
+   * recomputed for its gradients instead of computing them twice (src/core/training/layered-backward.ts).
+   */
+  frozenProducts?: FrozenProducts;
+}
+
+/** See ForwardOptions.frozenProducts. */
+export interface FrozenProducts {
+  /** x·Wᵀ of `module`'s frozen weight; `compute(x)` is the model's own (differentiable w.r.t. x) product */
+  product(module: string, x: tf.Tensor2D, weight: tf.Tensor2D, compute: (x: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D;
 }
 
 /** See ForwardOptions.wrapLayer. */
@@ -483,11 +495,12 @@ export class Qwen3Model {
     return op(ids) as tf.Tensor2D;
   }
 
-  #linear(module: string, x: tf.Tensor2D): tf.Tensor2D {
+  #linear(module: string, x: tf.Tensor2D, products?: FrozenProducts): tf.Tensor2D {
     const weight = this.#param(`${module}.weight`) as tf.Tensor2D;
     const hook = this.#hooks.get(module);
-    if (hook === undefined) return frozenLinearOutIn(x, weight);
-    const y = hook.apply(x, (xx) => frozenLinearOutIn(xx, weight), weight);
+    const base = (xx: tf.Tensor2D): tf.Tensor2D => (products === undefined ? frozenLinearOutIn(xx, weight) : products.product(module, xx, weight, (x2) => frozenLinearOutIn(x2, weight)));
+    if (hook === undefined) return base(x);
+    const y = hook.apply(x, base, weight);
     const out = weight.shape[0];
     if (y.rank !== 2 || y.shape[0] !== x.shape[0] || y.shape[1] !== out) {
       throw new Error(`linear hook on ${module} returned shape [${y.shape.join(', ')}], expected [${x.shape[0]}, ${out}]`);
@@ -551,7 +564,7 @@ export class Qwen3Model {
       // recording keeps what backprop needs regardless.
       const add = adds.get(l);
       const aux: tf.Tensor[] = add === undefined ? [mask, cos, sin] : [mask, cos, sin, add];
-      const run = (xx: tf.Tensor2D, a: readonly tf.Tensor[]): tf.Tensor2D => this.#layer(l, xx, plan, cache, a[0] as tf.Tensor4D, a[1] as tf.Tensor4D, a[2] as tf.Tensor4D, a[3]);
+      const run = (xx: tf.Tensor2D, a: readonly tf.Tensor[]): tf.Tensor2D => this.#layer(l, xx, plan, cache, a[0] as tf.Tensor4D, a[1] as tf.Tensor4D, a[2] as tf.Tensor4D, a[3], cache === null ? options.frozenProducts : undefined);
       const xl = x;
       x = options.wrapLayer !== undefined && cache === null ? options.wrapLayer(l, xl, aux, run) : tf.tidy(() => run(xl, aux));
       if (capture.has(l)) captured.set(l, x);
@@ -561,7 +574,7 @@ export class Qwen3Model {
   }
 
   #layer(l: number, xIn: tf.Tensor2D, plan: ForwardPlan, cache: KvCache | null, mask: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D,
-    add: tf.Tensor | undefined): tf.Tensor2D {
+    add: tf.Tensor | undefined, products?: FrozenProducts): tf.Tensor2D {
     const c = this.config;
     const { batch: B, seq: S } = plan;
     const KVH = c.numKvHeads;
@@ -572,9 +585,9 @@ export class Qwen3Model {
     {
       const p = `model.layers.${l}`;
       const h = rmsNorm(x, this.#param(`${p}.input_layernorm.weight`) as tf.Tensor1D, eps);
-      const q = qkNormRope(this.#linear(`${p}.self_attn.q_proj`, h), this.#param(`${p}.self_attn.q_norm.weight`) as tf.Tensor1D, cos, sin, B, S, eps);
-      let k = qkNormRope(this.#linear(`${p}.self_attn.k_proj`, h), this.#param(`${p}.self_attn.k_norm.weight`) as tf.Tensor1D, cos, sin, B, S, eps);
-      let v = tf.transpose(tf.reshape(this.#linear(`${p}.self_attn.v_proj`, h), [B, S, KVH, D]), [0, 2, 1, 3]) as tf.Tensor4D;
+      const q = qkNormRope(this.#linear(`${p}.self_attn.q_proj`, h, products), this.#param(`${p}.self_attn.q_norm.weight`) as tf.Tensor1D, cos, sin, B, S, eps);
+      let k = qkNormRope(this.#linear(`${p}.self_attn.k_proj`, h, products), this.#param(`${p}.self_attn.k_norm.weight`) as tf.Tensor1D, cos, sin, B, S, eps);
+      let v = tf.transpose(tf.reshape(this.#linear(`${p}.self_attn.v_proj`, h, products), [B, S, KVH, D]), [0, 2, 1, 3]) as tf.Tensor4D;
       if (cache !== null) {
         const pastK = cache.keys[l];
         const pastV = cache.values[l];
@@ -588,12 +601,12 @@ export class Qwen3Model {
         cache.values[l] = tf.keep(v);
       }
       const merged = attention(q, k, v, mask, scale);
-      x = tf.add(x, this.#linear(`${p}.self_attn.o_proj`, merged));
+      x = tf.add(x, this.#linear(`${p}.self_attn.o_proj`, merged, products));
 
       const h2 = rmsNorm(x, this.#param(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D, eps);
-      const gate = this.#linear(`${p}.mlp.gate_proj`, h2);
-      const up = this.#linear(`${p}.mlp.up_proj`, h2);
-      x = tf.add(x, this.#linear(`${p}.mlp.down_proj`, swiglu(gate, up)));
+      const gate = this.#linear(`${p}.mlp.gate_proj`, h2, products);
+      const up = this.#linear(`${p}.mlp.up_proj`, h2, products);
+      x = tf.add(x, this.#linear(`${p}.mlp.down_proj`, swiglu(gate, up), products));
 
       if (add !== undefined) x = tf.add(x, add);
     }
