@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ATTENTION_KERNEL, QK_NORM_ROPE_KERNEL } from './kernels/attention.js';
 import { rmsNormGrads } from './fused-ops.js';
+import { SOFTMAX_GRAD_KERNEL } from './kernels/grad.js';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 
@@ -71,7 +72,8 @@ export function nativeAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, 
         const dO = tf.reshape(tf.transpose(tf.reshape(dy, [B, S, H, D]), [0, 2, 1, 3]), [B * KVH, M, D]) as tf.Tensor3D;
         const dV = tf.matMul(p, dO, true, false);
         const dP = tf.matMul(dO, v3, false, true);
-        const dS = tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true))) as tf.Tensor3D;
+        // softmax's backward p ⊙ (dP − Σ dP ⊙ p): one pass over the [B·KVH, M, T] probabilities where the addon has it
+        const dS = (hasNativeKernel(SOFTMAX_GRAD_KERNEL) ? tf.engine().runKernel(SOFTMAX_GRAD_KERNEL, { y: p, dy: dP }, {}) : tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true)))) as tf.Tensor3D;
         const dQ = tf.mul(tf.matMul(dS, k3), scale);
         const dK = tf.mul(tf.matMul(dS, qg, true, false), scale);
         return [tf.reshape(dQ, sq.shape), tf.reshape(dK, sk.shape), tf.reshape(dV, sv.shape)];
