@@ -53,13 +53,32 @@ export function nativeQkNormRope(
  */
 export function nativeAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, scale: number): tf.Tensor2D | null {
   if (!hasNativeKernel(ATTENTION_KERNEL) || [q, k, v, mask].some((t) => t.dtype !== 'float32')) return null;
+  return attentionOp(q, k, v, mask, scale, (qi, ki, vi) => tf.engine().runKernel(ATTENTION_KERNEL, { q: qi, k: ki, v: vi, mask }, { scale }) as tf.Tensor2D);
+}
+
+/** Whether nativeAttention runs the addon's kernel (else it returns null). */
+export function hasNativeAttention(): boolean {
+  return hasNativeKernel(ATTENTION_KERNEL);
+}
+
+/**
+ * nativeAttention whose value `out` is already known (computed by nativeAttention on equal inputs, e.g. in the
+ * forward pass before a block is recomputed for its gradients, src/core/training/layered-backward.ts): no
+ * attention is computed, and the gradient is nativeAttention's. Null where nativeAttention is.
+ */
+export function nativeAttentionKnown(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, scale: number, out: tf.Tensor2D): tf.Tensor2D | null {
+  if (!hasNativeKernel(ATTENTION_KERNEL) || [q, k, v, mask].some((t) => t.dtype !== 'float32')) return null;
+  return attentionOp(q, k, v, mask, scale, () => tf.clone(out));
+}
+
+function attentionOp(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, scale: number, forward: (q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D) => tf.Tensor2D): tf.Tensor2D {
   const [B, H, S, D] = q.shape;
   const [, KVH, T] = k.shape;
   const M = (H / KVH) * S;
   const op = tf.customGrad((...inputs: Array<tf.Tensor | SaveFn>) => {
     const [qi, ki, vi, save] = inputs as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, SaveFn];
     save([qi, ki, vi]);
-    const value = tf.engine().runKernel(ATTENTION_KERNEL, { q: qi, k: ki, v: vi, mask }, { scale }) as tf.Tensor2D;
+    const value = forward(qi, ki, vi);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {

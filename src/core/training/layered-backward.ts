@@ -14,16 +14,17 @@
  * float rounding (tested).
  *
  * The recomputation costs a second forward pass of the trainable blocks, most of it the frozen products x·Wᵀ
- * (on `native`, 4 × 512 tokens on Qwen3-0.6B: about a quarter of a block's forward-plus-backward time). With
- * `keepFrozenProducts` the first pass keeps those products (ForwardOptions.frozenProducts) and the
- * recomputation takes them back instead of computing them again: the same bytes (the recomputed inputs are
- * equal, so the products would be too), at 4·(q + k + v + o + gate + up + down outputs) bytes per token and
- * trainable block kept until that block's backward, 50 KB at 0.6B width (2 GB at 4 × 512 × 20 blocks): for
- * backends without wasm's 4 GB heap.
+ * and the attention (on `native`, 4 × 512 tokens on Qwen3-0.6B: about a third of a block's forward-plus-
+ * backward time). With `keepFrozenProducts` the first pass keeps those values (ForwardOptions.keptResults;
+ * the attention only where it is the addon's kernel) and the recomputation takes them back instead of
+ * computing them again: the same bytes (the recomputed inputs are equal, so the values would be too), at
+ * 4·(q + k + v + o + gate + up + down outputs + attention output) bytes per token and trainable block, kept
+ * until that block's backward: 57 KB at 0.6B width (2.3 GB at 4 × 512 tokens × 20 blocks), for backends
+ * without wasm's 4 GB heap.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ForwardOptions, FrozenProducts, WrapLayer } from '../qwen3/model.js';
-import { frozenLinearOutInKnown, rmsNorm } from '../qwen3/ops.js';
+import type { ForwardOptions, KeptResults, WrapLayer } from '../qwen3/model.js';
+import { rmsNorm } from '../qwen3/ops.js';
 import { maskedCrossEntropy } from './masked-cross-entropy.js';
 import type { CrossEntropyRows } from './masked-cross-entropy.js';
 
@@ -49,35 +50,35 @@ export interface LayeredOptions {
 const FINAL_NORM = 'model.norm.weight';
 
 /**
- * The frozen products of the trainable blocks: recorded in call order per module during the forward pass,
- * handed back in the same order when the block is recomputed (the recomputation runs the same ops on equal
- * inputs, so it asks for the same products in the same order; DoRA's base(A) included).
+ * The frozen products (and native attention) of the trainable blocks: recorded in call order per key during the
+ * forward pass, handed back in the same order when the block is recomputed (the recomputation runs the same ops
+ * on equal inputs, so it asks for the same values in the same order; DoRA's base(A) included).
  */
-class KeptProducts implements FrozenProducts {
+class KeptProducts implements KeptResults {
   mode: 'off' | 'record' | 'replay' = 'off';
-  readonly #byModule = new Map<string, tf.Tensor2D[]>();
+  readonly #byKey = new Map<string, tf.Tensor2D[]>();
 
-  product(module: string, x: tf.Tensor2D, weight: tf.Tensor2D, compute: (x: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
-    if (this.mode === 'off') return compute(x);
-    const list = this.#byModule.get(module) ?? [];
+  keep(key: string, compute: () => tf.Tensor2D, reuse: (value: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
+    if (this.mode === 'off') return compute();
+    const list = this.#byKey.get(key) ?? [];
     if (this.mode === 'record') {
-      const y = tf.keep(compute(x));
+      const y = tf.keep(compute());
       list.push(y);
-      this.#byModule.set(module, list);
+      this.#byKey.set(key, list);
       return y;
     }
     const y = list.shift();
-    if (y === undefined) throw new Error(`internal: the recomputation of ${module} asked for a product the forward pass did not make`);
+    if (y === undefined) throw new Error(`internal: the recomputation of ${key} asked for a value the forward pass did not make`);
     try {
-      return frozenLinearOutInKnown(x, weight, y);
+      return reuse(y);
     } finally {
       y.dispose();
     }
   }
 
   dispose(): void {
-    for (const list of this.#byModule.values()) for (const t of list) t.dispose();
-    this.#byModule.clear();
+    for (const list of this.#byKey.values()) for (const t of list) t.dispose();
+    this.#byKey.clear();
   }
 }
 
@@ -131,7 +132,7 @@ function lossTensorAndGrads(model: LayeredModel, ids: number[][], mask: number[]
   const grads = new Map<tf.Variable, tf.Tensor>();
   let loss: tf.Scalar | undefined;
   try {
-    model.hiddenStates(ids, mask, { wrapLayer: wrap, frozenProducts: products }).dispose();
+    model.hiddenStates(ids, mask, { wrapLayer: wrap, keptResults: products }).dispose();
     if (top === undefined) throw new Error('internal: the forward pass did not reach the last block');
     const xTop = top;
     const normW = model.getParameter(FINAL_NORM) as tf.Tensor1D;
