@@ -1,12 +1,12 @@
 /**
  * The model's entry to the native attention kernels (kernels/attention.ts), differentiable: each forward is one
  * kernel, each backward the analytic gradient in ordinary tfjs ops (the attention recomputes its probabilities
- * from the saved q and k rather than keeping them). Each function returns null when the current backend has no
+ * from the saved q and k rather than keeping them; one kernel, ATTENTION_GRAD_KERNEL, where the addon has it). Each function returns null when the current backend has no
  * such kernel (not `native`, or an addon built before it existed), and the caller composes the ops itself.
  * cos/sin and the mask are closed over: they carry no gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ATTENTION_KERNEL, QK_NORM_ROPE_KERNEL } from './kernels/attention.js';
+import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, QK_NORM_ROPE_KERNEL } from './kernels/attention.js';
 import { rmsNormGrads } from './fused-ops.js';
 import { SOFTMAX_GRAD_KERNEL } from './kernels/grad.js';
 
@@ -83,6 +83,8 @@ function attentionOp(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Te
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sq, sk, sv] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        // one kernel where the addon has it: the same arithmetic per KV head, no [B·KVH, M, T] tensor
+        if (hasNativeKernel(ATTENTION_GRAD_KERNEL)) return tf.engine().runKernel(ATTENTION_GRAD_KERNEL, { q: sq, k: sk, v: sv, mask, dy }, { scale }) as unknown as tf.Tensor[];
         const qg = tf.reshape(sq, [B * KVH, M, D]) as tf.Tensor3D;
         const k3 = tf.reshape(sk, [B * KVH, T, D]) as tf.Tensor3D;
         const v3 = tf.reshape(sv, [B * KVH, T, D]) as tf.Tensor3D;
