@@ -12,8 +12,7 @@ import { checkBatch, lastRealIndex, positionsFromMask, type TokenBatch } from '.
 import { backendReadsSync } from '../host-read.js';
 import type { Qwen3Config } from './config.js';
 import type { LinearHook } from './linear-hook.js';
-import { attention, frozenLinearOutIn, frozenLinearOutInKnown, qkNormRope, rmsNorm, swiglu } from './ops.js';
-import { hasNativeAttention, nativeAttentionKnown } from '../native/attention-ops.js';
+import { attention, attentionIsOneKernel, attentionKnown, frozenLinearOutIn, frozenLinearOutInKnown, qkNormRope, rmsNorm, swiglu } from './ops.js';
 import { inverseFrequencies, ropeTables } from './rope.js';
 import { EMBED, FINAL_NORM, LINEAR_SUFFIXES, LM_HEAD, qwen3ParamSpecs, type ParamSpec } from './weights.js';
 
@@ -605,7 +604,7 @@ export class Qwen3Model {
         cache.keys[l] = tf.keep(k);
         cache.values[l] = tf.keep(v);
       }
-      const merged = kept === undefined || !hasNativeAttention() ? attention(q, k, v, mask, scale) : kept.keep(`${p}.self_attn`, () => attention(q, k, v, mask, scale), (y) => nativeAttentionKnown(q, k, v, mask, scale, y) as tf.Tensor2D);
+      const merged = kept === undefined || !attentionIsOneKernel() ? attention(q, k, v, mask, scale) : kept.keep(`${p}.self_attn`, () => attention(q, k, v, mask, scale), (y) => attentionKnown(q, k, v, mask, scale, y) as tf.Tensor2D);
       x = tf.add(x, this.#linear(`${p}.self_attn.o_proj`, merged, kept));
 
       const h2 = rmsNorm(x, this.#param(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D, eps);

@@ -12,7 +12,7 @@
  * computes a weight gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { nativeAttention, nativeQkNormRope } from '../native/attention-ops.js';
+import { hasNativeAttention, nativeAttention, nativeAttentionKnown, nativeQkNormRope } from '../native/attention-ops.js';
 import { nativeRmsNorm, nativeSwiglu } from '../native/fused-ops.js';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
@@ -146,6 +146,19 @@ export function composedQkNormRope(x: tf.Tensor2D, weight: tf.Tensor1D, cos: tf.
  */
 export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, scale: number): tf.Tensor2D {
   return nativeAttention(q, k, v, mask, scale) ?? composedAttention(q, k, v, mask, scale);
+}
+
+/**
+ * attention(q, k, v, mask, scale) whose value `out` an earlier pass computed from equal inputs, with attention's
+ * gradient: only where attention is one kernel (`native`, attentionIsOneKernel); null elsewhere, where the
+ * caller computes it again.
+ */
+export function attentionKnown(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, scale: number, out: tf.Tensor2D): tf.Tensor2D | null {
+  return nativeAttentionKnown(q, k, v, mask, scale, out);
+}
+
+export function attentionIsOneKernel(): boolean {
+  return hasNativeAttention();
 }
 
 /** attention from separate ops, on any backend (the fallback, and the reference the native kernel's tests use). */
