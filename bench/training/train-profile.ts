@@ -4,11 +4,12 @@
  * blocks, every block adapted, one micro-batch of `--batch` × `--seq` tokens (7/8 supervised).
  *
  *   node dist/bench/training/train-profile.js [--backend native] [--adapter lora] [--layers 2] [--batch 4]
- *        [--seq 128] [--reps 2] [--kernels] [--shapes]
+ *        [--seq 128] [--reps 2] [--kernels] [--shapes] [--recompute-products]
  *
  * Prints one JSON line (median seconds of `--reps` timed micro-batches after a warm-up); `--kernels` adds the
  * tf.profile table by kernel name (customGrad wrappers, which contain other kernels, are left out of the total),
- * `--shapes` splits it further by input shapes.
+ * `--shapes` splits it further by input shapes; `--recompute-products` turns off keepFrozenProducts (the layered
+ * backward then recomputes the frozen products and attention, as before issue 15).
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -64,7 +65,7 @@ for (let b = 0; b < batch; b++) {
 const sel = { rows: Int32Array.from(rows), targets: Int32Array.from(targets), weights: new Float32Array(rows.length).fill(1 / rows.length) };
 
 function once(): tf.Tensor[] {
-  const r = layeredLossAndGrads(model, ids, mask, sel, byLayer);
+  const r = layeredLossAndGrads(model, ids, mask, sel, byLayer, { keepFrozenProducts: !process.argv.includes('--recompute-products') });
   return [...r.grads.values()];
 }
 

@@ -84,7 +84,7 @@ async function child(type: AdapterType): Promise<Result> {
   const vars = adapter.trainableVariables();
   const trainable = vars.reduce((a, v) => a + v.size, 0);
   const first = Math.min(...adapter.layers.map((l) => parseInt(/layers\.(\d+)\./.exec(l.module)?.[1] ?? '0', 10)));
-  const base = { config, trainableParams: trainable, seqLen: seq, checkpointing: true, firstTrainableLayer: first };
+  const base = { config, trainableParams: trainable, seqLen: seq, checkpointing: true, firstTrainableLayer: first, keepsFrozenProducts: backend === 'native' };
   const fit = largestFittingMicroBatch(base, batch, 3584 * 2 ** 20);
   const microBatch = backend === 'wasm' ? Math.max(1, fit.microBatch) : batch;
   const estimate = estimateTrainingMemory({ ...base, microBatch });

@@ -98,7 +98,7 @@ export const trainImplementation: KindImplementation<TrainParams> = {
     let backend = (await initBackend()).name;
     const layered = p.layered_backward;
     const firstTrainableLayer = type === 'ia3' ? 0 : (layerSlice(config.numLayers, p.layer_frac_lo, p.layer_frac_hi)[0] as number);
-    const base = { config, trainableParams: trainable, seqLen, checkpointing: layered, firstTrainableLayer };
+    const base = { config, trainableParams: trainable, seqLen, checkpointing: layered, firstTrainableLayer, keepsFrozenProducts: backend === 'native' };
     let microBatch = p.micro_batch !== null ? Math.min(p.micro_batch, batchSize) : batchSize;
     let estimate = estimateTrainingMemory({ ...base, microBatch });
     if (backend === 'wasm') {

@@ -35,6 +35,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"topSvd", nullptr, TopSvd, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"qkNormRope", nullptr, QkNormRope, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attention", nullptr, Attention, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionGrad", nullptr, AttentionGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   napi_value abi;

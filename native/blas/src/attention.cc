@@ -132,4 +132,86 @@ napi_value Attention(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// The gradient of Attention above w.r.t. q, k and v, for dOut [B*S, H*D] (token-major, as Attention's out).
+// Per unit (a KV head of one sequence), computed whole by one thread: the probabilities p are recomputed
+// exactly as the forward makes them (scores, scale, mask, softmax: the same roundings), then
+// dV = pᵀ·dO, dP = dO·vᵀ, dS = p ⊙ (dP − Σ dP ⊙ p) (SoftmaxGrad's arithmetic), dQ = (dS·k)·scale,
+// dK = (dSᵀ·q)·scale: what the composed tfjs backward computes (src/core/native/attention-ops.ts), without
+// its seven [B·KVH, M, T] tensors. dq is [B, H, S, D]; dk and dv [B, KVH, T, D].
+napi_value AttentionGrad(napi_env env, napi_callback_info info) {
+  napi_value argv[13];
+  if (!getArgs(env, info, 13, argv)) return nullptr;
+  float *q, *k, *v, *mask, *dOut, *dq, *dk, *dv;
+  size_t qLen, kLen, vLen, maskLen, dOutLen, dqLen, dkLen, dvLen;
+  int64_t batch, heads, kvHeads, seq;
+  double scaleArg;
+  if (!getFloat32(env, argv[0], "q", &q, &qLen) || !getFloat32(env, argv[1], "k", &k, &kLen) ||
+      !getFloat32(env, argv[2], "v", &v, &vLen) || !getFloat32(env, argv[3], "mask", &mask, &maskLen) ||
+      !getFloat32(env, argv[4], "dOut", &dOut, &dOutLen) ||
+      !getInt(env, argv[5], "batch", &batch) || !getInt(env, argv[6], "heads", &heads) ||
+      !getInt(env, argv[7], "kvHeads", &kvHeads) || !getInt(env, argv[8], "seq", &seq) ||
+      !getDouble(env, argv[9], "scale", &scaleArg) || !getFloat32(env, argv[10], "dq", &dq, &dqLen) ||
+      !getFloat32(env, argv[11], "dk", &dk, &dkLen) || !getFloat32(env, argv[12], "dv", &dv, &dvLen)) {
+    return nullptr;
+  }
+  if (batch <= 0 || heads <= 0 || kvHeads <= 0 || seq <= 0 || heads % kvHeads != 0 ||
+      qLen % static_cast<size_t>(batch * heads * seq) != 0 || kLen != vLen) {
+    return throwError(env, "wsflow native attentionGrad: q must be [batch, heads, seq, headDim], heads a multiple of kvHeads");
+  }
+  const int64_t d = static_cast<int64_t>(qLen) / (batch * heads * seq);
+  const int64_t total = d == 0 ? 0 : static_cast<int64_t>(kLen) / (batch * kvHeads * d);
+  const int64_t maskBatch = total == 0 ? 0 : static_cast<int64_t>(maskLen) / (seq * total);
+  if (d == 0 || total == 0 || static_cast<int64_t>(kLen) != batch * kvHeads * total * d ||
+      (maskBatch != 1 && maskBatch != batch) || static_cast<int64_t>(maskLen) != maskBatch * seq * total ||
+      dOutLen != qLen || dqLen < qLen || dkLen < kLen || dvLen < kLen) {
+    return throwError(env, "wsflow native attentionGrad: k/v must be [batch, kvHeads, T, headDim], mask [1 or batch, 1, seq, T], dOut like q");
+  }
+  const int64_t nRep = heads / kvHeads, m = nRep * seq, units = batch * kvHeads;
+  const double scale = static_cast<float>(scaleArg);
+  const float scaleF = static_cast<float>(scaleArg);
+  auto unit = [&](int64_t u) {
+    const int64_t b = u / kvHeads, g = u % kvHeads;
+    std::vector<float> p(static_cast<size_t>(m * total)), dP(static_cast<size_t>(m * total)),
+        dO(static_cast<size_t>(m * d));
+    const float* qu = q + u * m * d;
+    const float* ku = k + u * total * d;
+    const float* vu = v + u * total * d;
+    gemmAsBatchItem(units, qu, ku, p.data(), m, total, d, false, true);
+    for (int64_t i = 0; i < m; i++) {
+      const int64_t s = i % seq;
+      const float* maskRow = mask + ((maskBatch == 1 ? 0 : b) * seq + s) * total;
+      float* row = p.data() + i * total;
+      for (int64_t t = 0; t < total; t++) {
+        const float scaled = static_cast<float>(row[t] * scale);
+        row[t] = static_cast<float>(static_cast<double>(scaled) + maskRow[t]);
+      }
+      softmaxRow(row, total, row);
+    }
+    for (int64_t i = 0; i < m; i++) {
+      const int64_t head = g * nRep + i / seq, s = i % seq;
+      const float* src = dOut + ((b * seq + s) * heads + head) * d;
+      float* dst = dO.data() + i * d;
+      for (int64_t j = 0; j < d; j++) dst[j] = src[j];
+    }
+    gemmAsBatchItem(units, p.data(), dO.data(), dv + u * total * d, total, d, m, true, false);
+    gemmAsBatchItem(units, dO.data(), vu, dP.data(), m, total, d, false, true);
+    for (int64_t i = 0; i < m; i++) {
+      const float* pr = p.data() + i * total;
+      float* dr = dP.data() + i * total;
+      double dot = 0.0;
+      for (int64_t t = 0; t < total; t++) dot += static_cast<double>(dr[t]) * pr[t];
+      const float df = static_cast<float>(dot);
+      for (int64_t t = 0; t < total; t++) dr[t] = pr[t] * (dr[t] - df);
+    }
+    float* dqu = dq + u * m * d;
+    float* dku = dk + u * total * d;
+    gemmAsBatchItem(units, dP.data(), ku, dqu, m, d, total, false, false);
+    gemmAsBatchItem(units, dP.data(), qu, dku, total, d, m, true, false);
+    for (int64_t i = 0; i < m * d; i++) dqu[i] *= scaleF;
+    for (int64_t i = 0; i < total * d; i++) dku[i] *= scaleF;
+  };
+  parallelTasks(units, unit);
+  return nullptr;
+}
+
 }  // namespace wsblas

@@ -33,6 +33,7 @@ napi_value Swiglu(napi_env env, napi_callback_info info);
 // attention.cc
 napi_value QkNormRope(napi_env env, napi_callback_info info);
 napi_value Attention(napi_env env, napi_callback_info info);
+napi_value AttentionGrad(napi_env env, napi_callback_info info);
 // grad.cc
 napi_value CeChunk(napi_env env, napi_callback_info info);
 napi_value RowScaleAdd(napi_env env, napi_callback_info info);

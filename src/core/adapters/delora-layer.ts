@@ -63,7 +63,8 @@ export class DeloraLayer implements AdapterLayer {
 
   apply(x: tf.Tensor2D, base: (x: tf.Tensor2D) => tf.Tensor2D, _weight: tf.Tensor2D): tf.Tensor2D {
     const y = base(x);
-    const h = tf.mul(linearT(tf.mul(x, this.wNorm), this.A), this.rankScale());
+    // x·diag(w)·Aᵀ as x·(A·diag(w))ᵀ: the norm scales r × in numbers instead of tokens × in
+    const h = tf.mul(linearT(x, tf.mul(this.A, tf.reshape(this.wNorm, [1, this.inFeatures])) as tf.Tensor2D), this.rankScale());
     return tf.add(y, matmul(h as tf.Tensor2D, tf.transpose(this.B)));
   }
 

@@ -86,7 +86,9 @@ export class LoraLayer implements AdapterLayer {
 
   apply(x: tf.Tensor2D, base: (x: tf.Tensor2D) => tf.Tensor2D, _weight: tf.Tensor2D): tf.Tensor2D {
     const y = base(x);
-    const lora = tf.mul(matmul(linearT(x, this.A), tf.transpose(this.B)), this.scaling) as tf.Tensor2D;
+    // s·(x·Aᵀ)·Bᵀ as (x·Aᵀ)·(s·Bᵀ): the scaling touches r × out numbers instead of tokens × out (the same
+    // bits for the usual power-of-two alpha / r, where multiplying by s is exact)
+    const lora = matmul(linearT(x, this.A), tf.mul(tf.transpose(this.B), this.scaling) as tf.Tensor2D);
     if (this.magnitude === undefined || this.#rowNormSq === undefined) return tf.add(y, lora) as tf.Tensor2D;
     const norm = detachedRowNorm(base, this.#rowNormSq, this.A, this.B, this.scaling);
     const g = tf.reshape(tf.div(this.magnitude, norm), [1, this.outFeatures]);

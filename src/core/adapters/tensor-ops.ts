@@ -2,7 +2,8 @@
  * Differentiable tensor operations the adapters need that tfjs either lacks or does slowly.
  *
  * - tfjs' MatMul gradient uses transposeA/transposeB, which the wasm backend runs 10–30x slower than an
- *   explicit transpose followed by a plain matMul (measured here); `matmul` transposes explicitly.
+ *   explicit transpose followed by a plain matMul (measured here); `matmul` transposes explicitly (except on
+ *   `native`, where sgemm reads a transposed operand in place).
  * - tfjs has no stopGradient; `stopGradient` is a custom gradient returning zeros.
  * - tf.norm's gradient is NaN at a zero vector even when clamped afterwards; `clampedNorm` is NaN-safe.
  * - tfjs has no matrix inverse; `batchedInverse` inverts small blocks in float64 on the host.
@@ -62,8 +63,11 @@ const matmulOp = customOp((inputs, save) => {
     value: tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = firstTwo(saved);
-      const da = tf.matMul(dy as tf.Tensor3D, transposeLast2(sb) as tf.Tensor3D);
-      const db = tf.matMul(transposeLast2(sa) as tf.Tensor3D, dy as tf.Tensor3D);
+      // on `native` (OpenBLAS sgemm) a transposed operand costs nothing, while an explicit transpose of the
+      // activations (a: [tokens, in]) is a full copy per backward
+      const native = tf.getBackend() === 'native';
+      const da = native ? tf.matMul(dy as tf.Tensor3D, sb as tf.Tensor3D, false, true) : tf.matMul(dy as tf.Tensor3D, transposeLast2(sb) as tf.Tensor3D);
+      const db = native ? tf.matMul(sa as tf.Tensor3D, dy as tf.Tensor3D, true, false) : tf.matMul(transposeLast2(sa) as tf.Tensor3D, dy as tf.Tensor3D);
       return [reduceToShape(da, sa.shape), reduceToShape(db, sb.shape)];
     },
   };

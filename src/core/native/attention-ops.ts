@@ -1,13 +1,15 @@
 /**
  * The model's entry to the native attention kernels (kernels/attention.ts), differentiable: each forward is one
  * kernel, each backward the analytic gradient in ordinary tfjs ops (the attention recomputes its probabilities
- * from the saved q and k rather than keeping them). Each function returns null when the current backend has no
+ * from the saved q and k rather than keeping them; one kernel, ATTENTION_GRAD_KERNEL, where the addon has it). Each function returns null when the current backend has no
  * such kernel (not `native`, or an addon built before it existed), and the caller composes the ops itself.
- * cos/sin and the mask are closed over: they carry no gradient.
+ * cos/sin and the mask carry no gradient: they are saved with the inputs rather than closed over, because a
+ * full tape (tf.variableGrads over the whole model) runs the backward after the forward has disposed them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ATTENTION_KERNEL, QK_NORM_ROPE_KERNEL } from './kernels/attention.js';
+import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, QK_NORM_ROPE_KERNEL } from './kernels/attention.js';
 import { rmsNormGrads } from './fused-ops.js';
+import { SOFTMAX_GRAD_KERNEL } from './kernels/grad.js';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 
@@ -27,16 +29,16 @@ export function nativeQkNormRope(
   const heads = x.shape[1] / d;
   const op = tf.customGrad((...inputs: Array<tf.Tensor | SaveFn>) => {
     const [xi, wi, save] = inputs as [tf.Tensor2D, tf.Tensor1D, SaveFn];
-    save([xi, wi]);
+    save([xi, wi, cos, sin]);
     const value = tf.engine().runKernel(QK_NORM_ROPE_KERNEL, { x: xi, weight: wi, cos, sin }, { batch, seq, eps }) as tf.Tensor4D;
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor1D];
+        const [sx, sw, sCos, sSin] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor4D, tf.Tensor4D];
         // rope is a rotation per pair (x1, x2): its transpose rotates back
         const [dy1, dy2] = tf.split(dy, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
-        const dx1 = tf.add(tf.mul(dy1, cos), tf.mul(dy2, sin));
-        const dx2 = tf.sub(tf.mul(dy2, cos), tf.mul(dy1, sin));
+        const dx1 = tf.add(tf.mul(dy1, sCos), tf.mul(dy2, sSin));
+        const dx2 = tf.sub(tf.mul(dy2, sCos), tf.mul(dy1, sSin));
         const dNormed = tf.transpose(tf.concat([dx1, dx2], 3), [0, 2, 1, 3]);
         const [dx, dw] = rmsNormGrads(dNormed, tf.reshape(sx, [batch, seq, heads, d]), sw, eps);
         return [tf.reshape(dx, sx.shape), dw];
@@ -52,26 +54,48 @@ export function nativeQkNormRope(
  */
 export function nativeAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, scale: number): tf.Tensor2D | null {
   if (!hasNativeKernel(ATTENTION_KERNEL) || [q, k, v, mask].some((t) => t.dtype !== 'float32')) return null;
+  return attentionOp(q, k, v, mask, scale, (qi, ki, vi) => tf.engine().runKernel(ATTENTION_KERNEL, { q: qi, k: ki, v: vi, mask }, { scale }) as tf.Tensor2D);
+}
+
+/** Whether nativeAttention runs the addon's kernel (else it returns null). */
+export function hasNativeAttention(): boolean {
+  return hasNativeKernel(ATTENTION_KERNEL);
+}
+
+/**
+ * nativeAttention whose value `out` is already known (computed by nativeAttention on equal inputs, e.g. in the
+ * forward pass before a block is recomputed for its gradients, src/core/training/layered-backward.ts): no
+ * attention is computed, and the gradient is nativeAttention's. Null where nativeAttention is.
+ */
+export function nativeAttentionKnown(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, scale: number, out: tf.Tensor2D): tf.Tensor2D | null {
+  if (!hasNativeKernel(ATTENTION_KERNEL) || [q, k, v, mask].some((t) => t.dtype !== 'float32')) return null;
+  return attentionOp(q, k, v, mask, scale, () => tf.clone(out));
+}
+
+function attentionOp(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, scale: number, forward: (q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D) => tf.Tensor2D): tf.Tensor2D {
   const [B, H, S, D] = q.shape;
   const [, KVH, T] = k.shape;
   const M = (H / KVH) * S;
   const op = tf.customGrad((...inputs: Array<tf.Tensor | SaveFn>) => {
     const [qi, ki, vi, save] = inputs as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, SaveFn];
-    save([qi, ki, vi]);
-    const value = tf.engine().runKernel(ATTENTION_KERNEL, { q: qi, k: ki, v: vi, mask }, { scale }) as tf.Tensor2D;
+    save([qi, ki, vi, mask]);
+    const value = forward(qi, ki, vi);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sq, sk, sv] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        const [sq, sk, sv, sMask] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        // one kernel where the addon has it: the same arithmetic per KV head, no [B·KVH, M, T] tensor
+        if (hasNativeKernel(ATTENTION_GRAD_KERNEL)) return tf.engine().runKernel(ATTENTION_GRAD_KERNEL, { q: sq, k: sk, v: sv, mask: sMask, dy }, { scale }) as unknown as tf.Tensor[];
         const qg = tf.reshape(sq, [B * KVH, M, D]) as tf.Tensor3D;
         const k3 = tf.reshape(sk, [B * KVH, T, D]) as tf.Tensor3D;
         const v3 = tf.reshape(sv, [B * KVH, T, D]) as tf.Tensor3D;
-        const scores = tf.add(tf.reshape(tf.mul(tf.matMul(qg, k3, false, true), scale), [B, H, S, T]), mask);
+        const scores = tf.add(tf.reshape(tf.mul(tf.matMul(qg, k3, false, true), scale), [B, H, S, T]), sMask);
         const p = tf.reshape(tf.softmax(scores, -1), [B * KVH, M, T]) as tf.Tensor3D;
         const dO = tf.reshape(tf.transpose(tf.reshape(dy, [B, S, H, D]), [0, 2, 1, 3]), [B * KVH, M, D]) as tf.Tensor3D;
         const dV = tf.matMul(p, dO, true, false);
         const dP = tf.matMul(dO, v3, false, true);
-        const dS = tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true))) as tf.Tensor3D;
+        // softmax's backward p ⊙ (dP − Σ dP ⊙ p): one pass over the [B·KVH, M, T] probabilities where the addon has it
+        const dS = (hasNativeKernel(SOFTMAX_GRAD_KERNEL) ? tf.engine().runKernel(SOFTMAX_GRAD_KERNEL, { y: p, dy: dP }, {}) : tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true)))) as tf.Tensor3D;
         const dQ = tf.mul(tf.matMul(dS, k3), scale);
         const dK = tf.mul(tf.matMul(dS, qg, true, false), scale);
         return [tf.reshape(dQ, sq.shape), tf.reshape(dK, sk.shape), tf.reshape(dV, sv.shape)];

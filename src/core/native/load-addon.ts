@@ -53,6 +53,7 @@ export interface NativeAddon {
    * (grouped-query: head h reads KV head h / (H/KVH)). Absent from older builds.
    */
   attention?(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, batch: number, heads: number, kvHeads: number, seq: number, scale: number, out: Float32Array): void;
+  attentionGrad?(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, dOut: Float32Array, batch: number, heads: number, kvHeads: number, seq: number, scale: number, dq: Float32Array, dk: Float32Array, dv: Float32Array): void;
   /**
    * One vocabulary chunk of the fused cross-entropy: logits [n, w] are replaced by exp(logit − running max),
    * runMax/runSum updated, rowScale = exp(old max − new max), targetLogit set where the target is in

@@ -8,7 +8,7 @@ import type { NativeAddon } from './load-addon.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './kernels/batch-mat-mul.js';
 import { BINARY_OPS, binaryKernel } from './kernels/binary.js';
 import { concatKernel, gatherV2Kernel, padV2Kernel, sliceKernel, splitVKernel, tileKernel, transposeKernel } from './kernels/layout.js';
-import { ATTENTION_KERNEL, attentionKernel, QK_NORM_ROPE_KERNEL, qkNormRopeKernel } from './kernels/attention.js';
+import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, attentionGradKernel, attentionKernel, QK_NORM_ROPE_KERNEL, qkNormRopeKernel } from './kernels/attention.js';
 import { RMS_NORM_KERNEL, rmsNormKernel, SWIGLU_KERNEL, swigluKernel } from './kernels/fused.js';
 import { reduceKernel, softmaxKernel } from './kernels/reduce.js';
 import { CROSS_ENTROPY_KERNEL, crossEntropyKernel } from './kernels/cross-entropy.js';
@@ -79,6 +79,10 @@ export async function registerNativeBackend(tf: Tfc, addon: NativeAddon): Promis
     tf.registerKernel({ kernelName: QK_NORM_ROPE_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: qkNormRopeKernel(ctx) });
     tf.registerKernel({ kernelName: ATTENTION_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: attentionKernel(ctx) });
     overridden.push(QK_NORM_ROPE_KERNEL, ATTENTION_KERNEL);
+  }
+  if (addon.attentionGrad !== undefined) {
+    tf.registerKernel({ kernelName: ATTENTION_GRAD_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: attentionGradKernel(ctx) });
+    overridden.push(ATTENTION_GRAD_KERNEL);
   }
   // Training's backward kernels (kernels/grad.ts, kernels/cross-entropy.ts), each behind its addon function.
   const training: Array<[string, boolean, (c: KernelContext) => tfc.KernelFunc]> = [

@@ -12,7 +12,7 @@ import { checkBatch, lastRealIndex, positionsFromMask, type TokenBatch } from '.
 import { backendReadsSync } from '../host-read.js';
 import type { Qwen3Config } from './config.js';
 import type { LinearHook } from './linear-hook.js';
-import { attention, frozenLinearOutIn, qkNormRope, rmsNorm, swiglu } from './ops.js';
+import { attention, attentionIsOneKernel, attentionKnown, frozenLinearOutIn, frozenLinearOutInKnown, qkNormRope, rmsNorm, swiglu } from './ops.js';
 import { inverseFrequencies, ropeTables } from './rope.js';
 import { EMBED, FINAL_NORM, LINEAR_SUFFIXES, LM_HEAD, qwen3ParamSpecs, type ParamSpec } from './weights.js';
 
@@ -37,6 +37,22 @@ export interface ForwardOptions {
    * (src/core/training/layered-backward.ts). The default is `tf.tidy(() => run(x, aux))`.
    */
   wrapLayer?: WrapLayer;
+  /**
+   * The decoder's frozen products x·Wᵀ (hooked layers or not; the hook's `base` included) and, on `native`, its
+   * attention go through this, so that training can keep them from the forward pass and hand them back when the
+   * block is recomputed for its gradients instead of computing them twice (src/core/training/layered-backward.ts).
+   */
+  keptResults?: KeptResults;
+}
+
+/** See ForwardOptions.keptResults. */
+export interface KeptResults {
+  /**
+   * The value of `compute()` (named `key`: a module or attention of one block). Where this pass recomputes a
+   * value an earlier pass computed from equal inputs, the implementation may return `reuse(earlier value)`
+   * instead: the same value, with compute's gradient w.r.t. its inputs.
+   */
+  keep(key: string, compute: () => tf.Tensor2D, reuse: (value: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D;
 }
 
 /** See ForwardOptions.wrapLayer. */
@@ -483,11 +499,12 @@ export class Qwen3Model {
     return op(ids) as tf.Tensor2D;
   }
 
-  #linear(module: string, x: tf.Tensor2D): tf.Tensor2D {
+  #linear(module: string, x: tf.Tensor2D, kept?: KeptResults): tf.Tensor2D {
     const weight = this.#param(`${module}.weight`) as tf.Tensor2D;
     const hook = this.#hooks.get(module);
-    if (hook === undefined) return frozenLinearOutIn(x, weight);
-    const y = hook.apply(x, (xx) => frozenLinearOutIn(xx, weight), weight);
+    const base = (xx: tf.Tensor2D): tf.Tensor2D => (kept === undefined ? frozenLinearOutIn(xx, weight) : kept.keep(module, () => frozenLinearOutIn(xx, weight), (y) => frozenLinearOutInKnown(xx, weight, y)));
+    if (hook === undefined) return base(x);
+    const y = hook.apply(x, base, weight);
     const out = weight.shape[0];
     if (y.rank !== 2 || y.shape[0] !== x.shape[0] || y.shape[1] !== out) {
       throw new Error(`linear hook on ${module} returned shape [${y.shape.join(', ')}], expected [${x.shape[0]}, ${out}]`);
@@ -551,7 +568,7 @@ export class Qwen3Model {
       // recording keeps what backprop needs regardless.
       const add = adds.get(l);
       const aux: tf.Tensor[] = add === undefined ? [mask, cos, sin] : [mask, cos, sin, add];
-      const run = (xx: tf.Tensor2D, a: readonly tf.Tensor[]): tf.Tensor2D => this.#layer(l, xx, plan, cache, a[0] as tf.Tensor4D, a[1] as tf.Tensor4D, a[2] as tf.Tensor4D, a[3]);
+      const run = (xx: tf.Tensor2D, a: readonly tf.Tensor[]): tf.Tensor2D => this.#layer(l, xx, plan, cache, a[0] as tf.Tensor4D, a[1] as tf.Tensor4D, a[2] as tf.Tensor4D, a[3], cache === null ? options.keptResults : undefined);
       const xl = x;
       x = options.wrapLayer !== undefined && cache === null ? options.wrapLayer(l, xl, aux, run) : tf.tidy(() => run(xl, aux));
       if (capture.has(l)) captured.set(l, x);
@@ -561,7 +578,7 @@ export class Qwen3Model {
   }
 
   #layer(l: number, xIn: tf.Tensor2D, plan: ForwardPlan, cache: KvCache | null, mask: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D,
-    add: tf.Tensor | undefined): tf.Tensor2D {
+    add: tf.Tensor | undefined, kept?: KeptResults): tf.Tensor2D {
     const c = this.config;
     const { batch: B, seq: S } = plan;
     const KVH = c.numKvHeads;
@@ -572,9 +589,9 @@ export class Qwen3Model {
     {
       const p = `model.layers.${l}`;
       const h = rmsNorm(x, this.#param(`${p}.input_layernorm.weight`) as tf.Tensor1D, eps);
-      const q = qkNormRope(this.#linear(`${p}.self_attn.q_proj`, h), this.#param(`${p}.self_attn.q_norm.weight`) as tf.Tensor1D, cos, sin, B, S, eps);
-      let k = qkNormRope(this.#linear(`${p}.self_attn.k_proj`, h), this.#param(`${p}.self_attn.k_norm.weight`) as tf.Tensor1D, cos, sin, B, S, eps);
-      let v = tf.transpose(tf.reshape(this.#linear(`${p}.self_attn.v_proj`, h), [B, S, KVH, D]), [0, 2, 1, 3]) as tf.Tensor4D;
+      const q = qkNormRope(this.#linear(`${p}.self_attn.q_proj`, h, kept), this.#param(`${p}.self_attn.q_norm.weight`) as tf.Tensor1D, cos, sin, B, S, eps);
+      let k = qkNormRope(this.#linear(`${p}.self_attn.k_proj`, h, kept), this.#param(`${p}.self_attn.k_norm.weight`) as tf.Tensor1D, cos, sin, B, S, eps);
+      let v = tf.transpose(tf.reshape(this.#linear(`${p}.self_attn.v_proj`, h, kept), [B, S, KVH, D]), [0, 2, 1, 3]) as tf.Tensor4D;
       if (cache !== null) {
         const pastK = cache.keys[l];
         const pastV = cache.values[l];
@@ -587,13 +604,13 @@ export class Qwen3Model {
         cache.keys[l] = tf.keep(k);
         cache.values[l] = tf.keep(v);
       }
-      const merged = attention(q, k, v, mask, scale);
-      x = tf.add(x, this.#linear(`${p}.self_attn.o_proj`, merged));
+      const merged = kept === undefined || !attentionIsOneKernel() ? attention(q, k, v, mask, scale) : kept.keep(`${p}.self_attn`, () => attention(q, k, v, mask, scale), (y) => attentionKnown(q, k, v, mask, scale, y) as tf.Tensor2D);
+      x = tf.add(x, this.#linear(`${p}.self_attn.o_proj`, merged, kept));
 
       const h2 = rmsNorm(x, this.#param(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D, eps);
-      const gate = this.#linear(`${p}.mlp.gate_proj`, h2);
-      const up = this.#linear(`${p}.mlp.up_proj`, h2);
-      x = tf.add(x, this.#linear(`${p}.mlp.down_proj`, swiglu(gate, up)));
+      const gate = this.#linear(`${p}.mlp.gate_proj`, h2, kept);
+      const up = this.#linear(`${p}.mlp.up_proj`, h2, kept);
+      x = tf.add(x, this.#linear(`${p}.mlp.down_proj`, swiglu(gate, up), kept));
 
       if (add !== undefined) x = tf.add(x, add);
     }

@@ -12,7 +12,7 @@
  * computes a weight gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { nativeAttention, nativeQkNormRope } from '../native/attention-ops.js';
+import { hasNativeAttention, nativeAttention, nativeAttentionKnown, nativeQkNormRope } from '../native/attention-ops.js';
 import { nativeRmsNorm, nativeSwiglu } from '../native/fused-ops.js';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
@@ -28,28 +28,38 @@ function swapLast2(t: tf.Tensor): tf.Tensor {
 
 /**
  * x [N, in] · W [out, in]ᵀ for a frozen weight in PyTorch layout, computed as (W·xᵀ)ᵀ so the weight is never
- * packed (see above); differentiable w.r.t. x only: dx = (Wᵀ·dyᵀ)ᵀ with a short-lived transposed copy of W.
+ * packed (see above; on `native` as one GEMM x·Wᵀ); differentiable w.r.t. x only (frozenLinearInputGrad).
  */
 export function frozenLinearOutIn(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
-  if (tf.getBackend() === 'native') return frozenLinearOutInBlas(x, weight);
+  const native = tf.getBackend() === 'native';
   const op = tf.customGrad((...inputs: GradInput[]) => ({
-    value: tf.transpose(tf.matMul(weight, tf.transpose(inputs[0] as tf.Tensor2D))),
-    gradFunc: (dy: tf.Tensor) => tf.transpose(tf.matMul(tf.transpose(weight), tf.transpose(dy as tf.Tensor2D))),
+    value: native ? tf.matMul(inputs[0] as tf.Tensor2D, weight, false, true) : tf.transpose(tf.matMul(weight, tf.transpose(inputs[0] as tf.Tensor2D))),
+    gradFunc: (dy: tf.Tensor) => frozenLinearInputGrad(dy as tf.Tensor2D, weight),
   }));
   return op(x) as tf.Tensor2D;
 }
 
 /**
- * The same on the `native` backend (OpenBLAS, src/core/native): sgemm takes a transposed operand for free and
- * packs nothing persistently, so y = x·Wᵀ and dx = dy·W run as single GEMMs, without the four activation
- * transposes and the per-backward copy of W that the wasm-oriented form costs.
+ * frozenLinearOutIn(x, weight) whose value `y` is already known (the same product computed earlier, e.g. in the
+ * forward pass before a block is recomputed for its gradients, src/core/training/layered-backward.ts): no
+ * product is computed, and the gradient w.r.t. x is frozenLinearOutIn's, bit for bit.
  */
-function frozenLinearOutInBlas(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
-  const op = tf.customGrad((...inputs: GradInput[]) => ({
-    value: tf.matMul(inputs[0] as tf.Tensor2D, weight, false, true),
-    gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, weight),
+export function frozenLinearOutInKnown(x: tf.Tensor2D, weight: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
+  if (y.rank !== 2 || y.shape[0] !== x.shape[0] || y.shape[1] !== weight.shape[0]) throw new Error(`internal: known product [${y.shape.join(', ')}] does not match x [${x.shape.join(', ')}]·W[${weight.shape.join(', ')}]ᵀ`);
+  const op = tf.customGrad((..._inputs: GradInput[]) => ({
+    value: tf.clone(y),
+    gradFunc: (dy: tf.Tensor) => frozenLinearInputGrad(dy as tf.Tensor2D, weight),
   }));
   return op(x) as tf.Tensor2D;
+}
+
+/**
+ * dx = dy·W. On `native` (OpenBLAS, src/core/native) one GEMM: sgemm takes a transposed operand for free and
+ * packs nothing persistently. Elsewhere (Wᵀ·dyᵀ)ᵀ with a short-lived transposed copy of W, for wasm (see above).
+ */
+function frozenLinearInputGrad(dy: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
+  if (tf.getBackend() === 'native') return tf.matMul(dy, weight);
+  return tf.transpose(tf.matMul(tf.transpose(weight), tf.transpose(dy))) as tf.Tensor2D;
 }
 
 /**
@@ -136,6 +146,19 @@ export function composedQkNormRope(x: tf.Tensor2D, weight: tf.Tensor1D, cos: tf.
  */
 export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, scale: number): tf.Tensor2D {
   return nativeAttention(q, k, v, mask, scale) ?? composedAttention(q, k, v, mask, scale);
+}
+
+/**
+ * attention(q, k, v, mask, scale) whose value `out` an earlier pass computed from equal inputs, with attention's
+ * gradient: only where attention is one kernel (`native`, attentionIsOneKernel); null elsewhere, where the
+ * caller computes it again.
+ */
+export function attentionKnown(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D, scale: number, out: tf.Tensor2D): tf.Tensor2D | null {
+  return nativeAttentionKnown(q, k, v, mask, scale, out);
+}
+
+export function attentionIsOneKernel(): boolean {
+  return hasNativeAttention();
 }
 
 /** attention from separate ops, on any backend (the fallback, and the reference the native kernel's tests use). */

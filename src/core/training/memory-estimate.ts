@@ -36,6 +36,9 @@ export interface MemoryEstimateInput {
   checkpointing: boolean;
   /** the first block with adapter variables (blocks below it keep nothing with the layered backward) */
   firstTrainableLayer?: number;
+  /** with checkpointing: the trainable blocks' frozen products and attention outputs are kept for their
+   *  recomputation (layered-backward.ts keepFrozenProducts; the default on `native`) */
+  keepsFrozenProducts?: boolean;
 }
 
 export interface MemoryEstimate {
@@ -59,7 +62,9 @@ export function estimateTrainingMemory(i: MemoryEstimateInput): MemoryEstimate {
   const optimizerBytes = 5 * 4 * i.trainableParams;
   const perLayer = layerActivationBytes(c, tokens, i.seqLen);
   const keptBlocks = c.numLayers - (i.firstTrainableLayer ?? 0);
-  const activationBytes = i.checkpointing ? keptBlocks * tokens * c.hiddenSize * 4 + perLayer : c.numLayers * perLayer;
+  // kept products per token and block: q, k, v, o, gate, up, down outputs and the attention output
+  const productFloats = i.checkpointing && i.keepsFrozenProducts === true ? 2 * c.numHeads * c.headDim + 2 * c.numKvHeads * c.headDim + 2 * c.hiddenSize + 2 * c.intermediateSize : 0;
+  const activationBytes = i.checkpointing ? keptBlocks * tokens * (c.hiddenSize + productFloats) * 4 + perLayer : c.numLayers * perLayer;
   const lossBytes = 4 * LOSS_BLOCK_BYTES + tokens * c.hiddenSize * 4 * 3;
   const totalBytes = HEADROOM * (weightsBytes + optimizerBytes + activationBytes + lossBytes);
   return { weightsBytes, optimizerBytes, activationBytes, lossBytes, totalBytes };

@@ -88,6 +88,12 @@ export interface TrainOptions {
    * in that block. Needed to fit Qwen3-0.6B in the wasm heap; the model must support ForwardOptions.wrapLayer.
    */
   byLayer?: ReadonlyMap<number, readonly tf.Variable[]>;
+  /**
+   * With byLayer: keep the trainable blocks' frozen products from the forward pass instead of computing them
+   * again in the recomputation (layered-backward.ts; same bytes, more memory). Default: on `native`, whose
+   * memory is the machine's (wasm's is a 4 GB heap the memory estimate plans for without them).
+   */
+  keepFrozenProducts?: boolean;
 }
 
 export interface TrainCallbacks {
@@ -201,6 +207,7 @@ export async function evaluateLoss(model: TrainableModel, examples: readonly Tra
  */
 export async function trainAdapter(model: TrainableModel & Partial<LayeredModel>, variables: readonly tf.Variable[], train: readonly TrainingExample[], val: readonly TrainingExample[], cfg: TrainConfig, cb: TrainCallbacks = {}, opts: TrainOptions = {}): Promise<TrainResult> {
   const byLayer = opts.byLayer;
+  const keepFrozenProducts = opts.keepFrozenProducts ?? tf.getBackend() === 'native';
   if (byLayer !== undefined) {
     const covered = new Set([...byLayer.values()].flat());
     const missing = variables.filter((v) => !covered.has(v));
@@ -243,7 +250,7 @@ export async function trainAdapter(model: TrainableModel & Partial<LayeredModel>
         if (mb.tokens === 0) continue;
         const named = new Map<number, tf.Tensor>();
         if (byLayer !== undefined) {
-          const r = await layeredLossAndGradsAsync(model as LayeredModel, mb.ids, mb.mask, { rows: mb.rows, targets: mb.targets, weights: new Float32Array(mb.tokens).fill(1 / tokens) }, byLayer);
+          const r = await layeredLossAndGradsAsync(model as LayeredModel, mb.ids, mb.mask, { rows: mb.rows, targets: mb.targets, weights: new Float32Array(mb.tokens).fill(1 / tokens) }, byLayer, { keepFrozenProducts });
           lossSum += r.loss;
           for (const [v, g] of r.grads) named.set(byName.get(v.name) as number, g);
         } else {

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { enableNative } from '../../../src/core/native/index.js';
 import { registerAllGradients } from '../../../src/core/native/register-gradients.js';
-import { ATTENTION_KERNEL, QK_NORM_ROPE_KERNEL } from '../../../src/core/native/kernels/attention.js';
+import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, QK_NORM_ROPE_KERNEL } from '../../../src/core/native/kernels/attention.js';
 import { Rng } from '../../../src/core/random.js';
 import { attention, composedAttention, composedQkNormRope, qkNormRope } from '../../../src/core/qwen3/ops.js';
 
@@ -161,4 +161,21 @@ void test('gradients through the native attention kernels match the composed ops
   };
   const want = await runOn('cpu', inputs, grads(false));
   assertClose(want, await runOn('native', inputs, grads(true)), false, 2e-4, 'gradients');
+});
+
+void test('the attention gradient on native is one kernel, close to the composed ops\' autodiff on native', { skip }, async () => {
+  const rng = new Rng(29);
+  const [b, h, kvh, s, d] = [3, 8, 2, 37, 32];
+  const inputs = [random(rng, [b, h, s, d]), random(rng, [b, kvh, s, d]), random(rng, [b, kvh, s, d]), random(rng, [b * s, h * d]), maskInput(b, s, s)];
+  const scale = Math.fround(1 / Math.sqrt(d));
+  const grads = (fused: boolean): Fn => (q, k, v, probe, m) => {
+    const attend = fused ? attention : composedAttention;
+    return tf.grads((a: tf.Tensor, b1: tf.Tensor, c1: tf.Tensor) => tf.sum(tf.mul(attend(a as tf.Tensor4D, b1 as tf.Tensor4D, c1 as tf.Tensor4D, m as tf.Tensor4D, scale), probe as tf.Tensor)))([q, k, v] as tf.Tensor[]);
+  };
+  assertClose(await runOn('native', inputs, grads(false)), await runOn('native', inputs, grads(true)), false, 1e-5, 'attention gradients');
+  const xs = inputs.map((i) => tf.tensor(i.values, i.shape));
+  const names = await kernelNames(() => tf.addN(grads(true)(...xs).map((g) => tf.sum(g))));
+  tf.dispose(xs);
+  assert.ok(names.includes(ATTENTION_GRAD_KERNEL), `kernels: ${names.join(', ')}`);
+  assert.ok(!names.includes('Softmax'), `the probabilities are recomputed inside the kernel: ${names.join(', ')}`);
 });

@@ -80,6 +80,31 @@ for (const type of ADAPTER_TYPES) {
   });
 }
 
+for (const type of ADAPTER_TYPES) {
+  void test(`${type}: keeping the frozen products for the recomputation gives the same bytes`, () => {
+    const adapter = attach(type);
+    const before = tf.memory().numTensors;
+    try {
+      const mb = microBatch(examples, 0);
+      const sel = { rows: mb.rows, targets: mb.targets, weights: new Float32Array(mb.tokens).fill(1 / mb.tokens) };
+      const byLayer = variablesByBlock(adapter.layers);
+      const plain = layeredLossAndGrads(model, mb.ids, mb.mask, sel, byLayer);
+      const kept = layeredLossAndGrads(model, mb.ids, mb.mask, sel, byLayer, { keepFrozenProducts: true });
+      assert.equal(kept.loss, plain.loss);
+      assert.equal(kept.grads.size, plain.grads.size);
+      for (const [v, g] of plain.grads) {
+        const k = kept.grads.get(v);
+        assert.ok(k !== undefined, `${type}: missing gradient for ${v.name}`);
+        assert.deepEqual(Buffer.from((k.dataSync() as Float32Array).buffer), Buffer.from((g.dataSync() as Float32Array).buffer), `${type}: gradient of ${v.name} differs`);
+      }
+      for (const g of [...plain.grads.values(), ...kept.grads.values()]) g.dispose();
+      assert.equal(tf.memory().numTensors, before, `${type}: tensors leaked`);
+    } finally {
+      adapter.detach();
+    }
+  });
+}
+
 void test('training with layered backward follows the same loss curve', async () => {
   const cfg: TrainConfig = { learningRate: 1e-2, weightDecay: 0.01, adamEpsilon: 1e-8, adamBeta1: 0.9, adamBeta2: 0.999, warmupSteps: 0, epochs: 1, maxSteps: 3, batchSize: 2, gradAccum: 1, microBatch: 1, maxGradNorm: 1, seed: 0, evalSteps: 0, padTokenId: 0 };
   const run = async (layered: boolean): Promise<number[]> => {

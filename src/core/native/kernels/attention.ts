@@ -9,6 +9,7 @@ import { float32Values, type KernelContext } from '../kernel-context.js';
 
 export const QK_NORM_ROPE_KERNEL = 'WsflowQkNormRope';
 export const ATTENTION_KERNEL = 'WsflowAttention';
+export const ATTENTION_GRAD_KERNEL = 'WsflowAttentionGrad';
 
 function requireFloat32(kernel: string, name: string, t: tfc.TensorInfo): void {
   if (t.dtype !== 'float32') throw new Error(`native ${kernel}: ${name} of dtype ${t.dtype}, expected float32`);
@@ -46,5 +47,29 @@ export function attentionKernel(ctx: KernelContext): tfc.KernelFunc {
     const out = new Float32Array(qv.length);
     attention(qv, float32Values(backend, k), float32Values(backend, v), float32Values(backend, mask), batch, heads, k.shape[1] ?? 0, seq, scale, out);
     return backend.makeTensorInfo([batch * seq, heads * d], 'float32', out);
+  };
+}
+
+/**
+ * The gradient of ATTENTION_KERNEL: inputs q [B, H, S, D], k/v [B, KVH, T, D], mask [1|B, 1, S, T], dy [B·S, H·D];
+ * attr scale → [dq like q, dk like k, dv like v]. The probabilities are recomputed per KV head inside the
+ * kernel, never stored whole.
+ */
+export function attentionGradKernel(ctx: KernelContext): tfc.KernelFunc {
+  return (params) => {
+    const { q, k, v, mask, dy } = params.inputs as Record<'q' | 'k' | 'v' | 'mask' | 'dy', tfc.TensorInfo>;
+    for (const [name, t] of Object.entries({ q, k, v, mask, dy })) requireFloat32(ATTENTION_GRAD_KERNEL, name, t);
+    const { scale } = params.attrs as unknown as { scale: number };
+    const attentionGrad = ctx.addon.attentionGrad;
+    if (attentionGrad === undefined) throw new Error(`native ${ATTENTION_GRAD_KERNEL}: the addon build has no attentionGrad`);
+    const backend = params.backend as MathBackendCPU;
+    const [batch = 0, heads = 0, seq = 0] = q.shape;
+    const qv = float32Values(backend, q);
+    const kv = float32Values(backend, k);
+    const dq = new Float32Array(qv.length);
+    const dk = new Float32Array(kv.length);
+    const dv = new Float32Array(kv.length);
+    attentionGrad(qv, kv, float32Values(backend, v), float32Values(backend, mask), float32Values(backend, dy), batch, heads, k.shape[1] ?? 0, seq, scale, dq, dk, dv);
+    return [backend.makeTensorInfo(q.shape.slice(), 'float32', dq), backend.makeTensorInfo(k.shape.slice(), 'float32', dk), backend.makeTensorInfo(v.shape.slice(), 'float32', dv)];
   };
 }
