@@ -4,6 +4,7 @@
 // native/cpu kernels round it, so the output bits are the same as the unfused path's.
 #include <cmath>
 
+#include "exp-vec.h"
 #include "kernels.h"
 #include "napi-util.h"
 #include "parallel.h"
@@ -46,13 +47,33 @@ napi_value Swiglu(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   if (uLen != gLen || outLen < gLen) return throwError(env, "wsflow native swiglu: gate, up and out differ in size");
+  auto scalarAt = [&](int64_t i) {
+    const double v = g[i];
+    const float s = static_cast<float>(1.0 / (1.0 + std::exp(-v)));
+    const float t = static_cast<float>(v * s);
+    out[i] = static_cast<float>(static_cast<double>(t) * u[i]);
+  };
   parallelFor(static_cast<int64_t>(gLen), kGrain / 8, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; i++) {
-      const double v = g[i];
-      const float s = static_cast<float>(1.0 / (1.0 + std::exp(-v)));
-      const float t = static_cast<float>(v * s);
-      out[i] = static_cast<float>(static_cast<double>(t) * u[i]);
+    int64_t i = b;
+#ifdef WSBLAS_EXP_VEC
+    // The sigmoid's exp four lanes at a time with the scalar bits (exp-vec.h); the products after it are the
+    // scalar ones (a float times a float is exact in double, then rounded once).
+    const __m256d one = _mm256_set1_pd(1.0);
+    for (; i + 4 <= e; i += 4) {
+      const __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(g + i));
+      const __m256d negV = _mm256_sub_pd(_mm256_setzero_pd(), v);
+      const __m256d sd = _mm256_div_pd(one, _mm256_add_pd(one, expPd(negV)));
+      const __m256d s = _mm256_cvtps_pd(_mm256_cvtpd_ps(sd));
+      const __m256d t = _mm256_cvtps_pd(_mm256_cvtpd_ps(_mm256_mul_pd(v, s)));
+      _mm_storeu_ps(out + i, _mm256_cvtpd_ps(_mm256_mul_pd(t, _mm256_cvtps_pd(_mm_loadu_ps(u + i)))));
+      const int good = expInRange(negV) & roundsSafely(sd);
+      if (good != 0xF) {
+        for (int l = 0; l < 4; l++)
+          if (!((good >> l) & 1)) scalarAt(i + l);
+      }
     }
+#endif
+    for (; i < e; i++) scalarAt(i);
   });
   return nullptr;
 }

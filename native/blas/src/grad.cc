@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "exp-vec.h"
 #include "kernels.h"
 #include "napi-util.h"
 #include "parallel.h"
@@ -59,7 +60,30 @@ napi_value CeChunk(napi_env env, napi_callback_info info) {
       // exp(-inf − finite) = 0: the first chunk scales the empty sum by 0
       const float scale = mOld == -std::numeric_limits<float>::infinity() ? 0.0f : std::exp(mOld - mNew);
       double sum = 0.0;
-      for (int64_t j = 0; j < w; j++) {
+      int64_t j = 0;
+#ifdef WSBLAS_EXP_VEC
+      // expf four lanes at a time with glibc's bits (exp-vec.h: expfSafely); the sum stays sequential.
+      const __m128 mv = _mm_set1_ps(mNew);
+      for (; j + 4 <= w; j += 4) {
+        const __m128 xf = _mm_sub_ps(_mm_loadu_ps(row + j), mv);
+        const __m256d x = _mm256_cvtps_pd(xf);
+        const __m256d ed = expPd(x);
+        alignas(16) float ef[4];
+        _mm_store_ps(ef, _mm256_cvtpd_ps(ed));
+        const int good = expfSafely(x, ed);
+        if (good != 0xF) {
+          alignas(16) float xs[4];
+          _mm_store_ps(xs, xf);
+          for (int l = 0; l < 4; l++)
+            if (!((good >> l) & 1)) ef[l] = std::exp(xs[l]);
+        }
+        for (int l = 0; l < 4; l++) {
+          row[j + l] = ef[l];
+          sum += ef[l];
+        }
+      }
+#endif
+      for (; j < w; j++) {
         const float e = std::exp(row[j] - mNew);
         row[j] = e;
         sum += e;
@@ -160,14 +184,41 @@ napi_value SwigluGrad(napi_env env, napi_callback_info info) {
   if (gLen != dyLen || uLen != dyLen || dgLen < dyLen || duLen < dyLen) {
     return throwError(env, "wsflow native swigluGrad: dy, gate, up, dGate and dUp differ in size");
   }
+  auto scalarAt = [&](int64_t i) {
+    const double v = g[i];
+    const double s = 1.0 / (1.0 + std::exp(-v));
+    const double d = dy[i];
+    dg[i] = static_cast<float>(d * u[i] * s * (1.0 + v * (1.0 - s)));
+    du[i] = static_cast<float>(d * v * s);
+  };
   parallelFor(static_cast<int64_t>(dyLen), kGrain / 8, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; i++) {
-      const double v = g[i];
-      const double s = 1.0 / (1.0 + std::exp(-v));
-      const double d = dy[i];
-      dg[i] = static_cast<float>(d * u[i] * s * (1.0 + v * (1.0 - s)));
-      du[i] = static_cast<float>(d * v * s);
+    int64_t i = b;
+#ifdef WSBLAS_EXP_VEC
+    // Four lanes at a time with the scalar bits (exp-vec.h). An error in s reaches dGate amplified by
+    // |v| / |1 + v·(1 − s)|, so only lanes with |v| ≤ 16 and |1 + v·(1 − s)| ≥ 1/64 (a factor ≤ ~1000, inside
+    // exp-vec.h's budget) are kept; the rest, and lanes whose results lie near a float tie, are recomputed.
+    const __m256d one = _mm256_set1_pd(1.0), absMask = _mm256_set1_pd(-0.0);
+    for (; i + 4 <= e; i += 4) {
+      const __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(g + i));
+      const __m256d negV = _mm256_sub_pd(_mm256_setzero_pd(), v);
+      const __m256d s = _mm256_div_pd(one, _mm256_add_pd(one, expPd(negV)));
+      const __m256d d = _mm256_cvtps_pd(_mm_loadu_ps(dy + i));
+      const __m256d f = _mm256_add_pd(one, _mm256_mul_pd(v, _mm256_sub_pd(one, s)));
+      const __m256d dgv = _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(d, _mm256_cvtps_pd(_mm_loadu_ps(u + i))), s), f);
+      const __m256d duv = _mm256_mul_pd(_mm256_mul_pd(d, v), s);
+      _mm_storeu_ps(dg + i, _mm256_cvtpd_ps(dgv));
+      _mm_storeu_ps(du + i, _mm256_cvtpd_ps(duv));
+      const int tame = _mm256_movemask_pd(_mm256_and_pd(
+          _mm256_cmp_pd(_mm256_andnot_pd(absMask, v), _mm256_set1_pd(16.0), _CMP_LE_OQ),
+          _mm256_cmp_pd(_mm256_andnot_pd(absMask, f), _mm256_set1_pd(1.0 / 64), _CMP_GE_OQ)));
+      const int good = tame & roundsSafely(dgv) & roundsSafely(duv);
+      if (good != 0xF) {
+        for (int l = 0; l < 4; l++)
+          if (!((good >> l) & 1)) scalarAt(i + l);
+      }
     }
+#endif
+    for (; i < e; i++) scalarAt(i);
   });
   return nullptr;
 }

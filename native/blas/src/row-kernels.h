@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "exp-vec.h"
+
 namespace wsblas {
 
 // Max that lets NaN through, as the cpu backend's max does.
@@ -32,15 +34,42 @@ inline void softmaxRow(const float* in, int64_t n, float* o) {
   double m = in[0];
   for (int64_t i = 0; i < n; i++) m = maxStep(m, in[i]);
   const float mf = static_cast<float>(m);
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; i++) {
+  auto expAt = [&](int64_t i) {
     const float d = static_cast<float>(static_cast<double>(in[i]) - mf);
-    const float e = static_cast<float>(std::exp(static_cast<double>(d)));
+    return static_cast<float>(std::exp(static_cast<double>(d)));
+  };
+  double sum = 0.0;
+  int64_t i = 0;
+#ifdef WSBLAS_EXP_VEC
+  // Four lanes at a time with the scalar path's bits (exp-vec.h); the sum stays sequential, in index order.
+  const __m256d mv = _mm256_set1_pd(mf);
+  for (; i + 4 <= n; i += 4) {
+    const __m256d d = _mm256_cvtps_pd(_mm256_cvtpd_ps(_mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(in + i)), mv)));
+    const __m256d e = expPd(d);
+    alignas(16) float ef[4];
+    _mm_store_ps(ef, _mm256_cvtpd_ps(e));
+    const int good = expInRange(d) & roundsSafely(e);
+    if (good != 0xF) {
+      // exp(x) is exactly +0 in double below -745.14 (masked scores are -inf); other lanes take the scalar path
+      const int zero = _mm256_movemask_pd(_mm256_cmp_pd(d, _mm256_set1_pd(-746.0), _CMP_LE_OQ));
+      for (int l = 0; l < 4; l++) {
+        if ((good >> l) & 1) continue;
+        ef[l] = ((zero >> l) & 1) ? 0.0f : expAt(i + l);
+      }
+    }
+    for (int l = 0; l < 4; l++) {
+      o[i + l] = ef[l];
+      sum += ef[l];
+    }
+  }
+#endif
+  for (; i < n; i++) {
+    const float e = expAt(i);
     o[i] = e;
     sum += e;
   }
   const double s = static_cast<float>(sum);
-  for (int64_t i = 0; i < n; i++) o[i] = static_cast<float>(o[i] / s);
+  for (int64_t j = 0; j < n; j++) o[j] = static_cast<float>(o[j] / s);
 }
 
 }  // namespace wsblas

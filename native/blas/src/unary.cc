@@ -2,6 +2,7 @@
 // so results are bit-identical to tfjs's cpu backend (e.g. sigmoid = 1 / (1 + exp(-x))).
 #include <cmath>
 
+#include "exp-vec.h"
 #include "kernels.h"
 #include "napi-util.h"
 #include "parallel.h"
@@ -12,7 +13,27 @@ enum UnaryOp { kExp = 0, kSigmoid = 1, kNeg = 2, kSquare = 3, kRsqrt = 4, kSqrt 
 
 template <int Op>
 static void runRange(const float* x, float* out, int64_t n) {
-  for (int64_t i = 0; i < n; i++) {
+  int64_t i = 0;
+#ifdef WSBLAS_EXP_VEC
+  if constexpr (Op == kExp || Op == kSigmoid) {
+    // exp four lanes at a time with the scalar bits (exp-vec.h); flagged lanes fall through to the loop below
+    // one at a time.
+    const __m256d one = _mm256_set1_pd(1.0);
+    for (; i + 4 <= n; i += 4) {
+      const __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(x + i));
+      const __m256d arg = Op == kExp ? v : _mm256_sub_pd(_mm256_setzero_pd(), v);
+      const __m256d e = expPd(arg);
+      const __m256d r = Op == kExp ? e : _mm256_div_pd(one, _mm256_add_pd(one, e));
+      _mm_storeu_ps(out + i, _mm256_cvtpd_ps(r));
+      const int good = expInRange(arg) & roundsSafely(r);
+      if (good != 0xF) {
+        for (int l = 0; l < 4; l++)
+          if (!((good >> l) & 1)) runRange<Op>(x + i + l, out + i + l, 1);
+      }
+    }
+  }
+#endif
+  for (; i < n; i++) {
     const double v = x[i];
     double r;
     if constexpr (Op == kExp) r = std::exp(v);

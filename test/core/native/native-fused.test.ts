@@ -12,6 +12,7 @@ import { registerAllGradients } from '../../../src/core/native/register-gradient
 import { RMS_NORM_KERNEL, SWIGLU_KERNEL } from '../../../src/core/native/kernels/fused.js';
 import { Rng } from '../../../src/core/random.js';
 import { rmsNorm, swiglu } from '../../../src/core/qwen3/ops.js';
+import { loadAddon } from '../../../src/core/native/load-addon.js';
 
 await registerAllGradients();
 const enabled = await enableNative(tf);
@@ -92,6 +93,30 @@ void test('rmsNorm gradients on native match the composed ops\' autodiff on cpu 
   }
 });
 
+void test('the swiglu gradient kernel computes its double formula with the scalar bits over a wide range of gates', { skip }, () => {
+  const loaded = loadAddon();
+  assert.ok(loaded.ok && loaded.value.addon.swigluGrad !== undefined);
+  if (!loaded.ok || loaded.value.addon.swigluGrad === undefined) return;
+  const rng = new Rng(31);
+  const n = 60000;
+  // gates near -1.28, where 1 + v·(1 − s) cancels, and far into the tails; the kernel's vector lanes are checked
+  // against the formula evaluated in double here
+  const gate = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? -1.28 + (rng.uniform() - 0.5) * 0.2 : (rng.uniform() - 0.5) * (i % 3 === 1 ? 60 : 1600)));
+  const up = randomArray(rng, n);
+  const dy = randomArray(rng, n);
+  const dGate = new Float32Array(n);
+  const dUp = new Float32Array(n);
+  loaded.value.addon.swigluGrad(dy, gate, up, dGate, dUp);
+  let mismatches = 0;
+  for (let i = 0; i < n; i++) {
+    const v = gate[i] ?? 0;
+    const d = dy[i] ?? 0;
+    const s = 1 / (1 + Math.exp(-v));
+    if (dGate[i] !== Math.fround(d * (up[i] ?? 0) * s * (1 + v * (1 - s))) || dUp[i] !== Math.fround(d * v * s)) mismatches++;
+  }
+  assert.equal(mismatches, 0);
+});
+
 void test('swiglu on native is one fused kernel with the composed ops\' bits, and the same gradients', { skip }, async () => {
   const rng = new Rng(13);
   for (const shape of [[1], [5, 3], [64, 3072], [2, 3, 1000]]) {
@@ -101,6 +126,10 @@ void test('swiglu on native is one fused kernel with the composed ops\' bits, an
     const withDy = [...inputs, { values: randomArray(rng, size), shape }];
     await compare(withDy, (g, u, dy) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(swiglu(a, b), dy as tf.Tensor)))([g as tf.Tensor, u as tf.Tensor]), false, 1e-5);
   }
+  // gates far into the sigmoid's tails: the kernel's vector exp recomputes lanes it cannot round like the scalar
+  // path (native/blas/src/exp-vec.h)
+  const wide = [{ values: randomArray(rng, 60000, 150), shape: [60000] }, { values: randomArray(rng, 60000), shape: [60000] }];
+  await compare(wide, (a, b) => [swiglu(a as tf.Tensor, b as tf.Tensor)], true);
   const g = tf.ones([4, 6]);
   const u = tf.ones([4, 6]);
   assert.deepEqual(await kernelNames(() => swiglu(g, u)), [SWIGLU_KERNEL]);

@@ -180,6 +180,29 @@ void test('unary ops are bit-identical, special values included', { skip }, asyn
   }
 });
 
+/**
+ * Values over exp's whole domain and the edges of float's range (overflow near 88.7, subnormal results below
+ * -87.3, zero below -103.9, double underflow below -745): the native exp, sigmoid and softmax take a vector path
+ * whose lanes near a float tie or outside those ranges are recomputed one by one (native/blas/src/exp-vec.h).
+ */
+function wideExpArguments(rng: Rng, n: number): Float32Array {
+  const edges = [88.72, 88.73, 89, -87.3, -88, -103.9, -104, -150, -700, -708, -709, -745.1, -745.2, -746, -800, 700, 709, 746, 1e-45, -1e-45];
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const scale = [1600, 240, 24][i % 3] ?? 1;
+    out[i] = i < edges.length ? (edges[i] ?? 0) : (rng.uniform() - 0.5) * scale;
+  }
+  return out;
+}
+
+void test('exp and sigmoid over the whole range are bit-identical (the vector path and its recomputed lanes)', { skip }, async () => {
+  const rng = new Rng(21);
+  const wide = { shape: [60000], values: wideExpArguments(rng, 60000) };
+  await compare([wide], (x) => [tf.exp(x as tf.Tensor), tf.sigmoid(x as tf.Tensor)], true);
+  const rows = { shape: [300, 200], values: wideExpArguments(rng, 60000).map((v, i) => (i % 7 === 3 ? -Infinity : v / 8)) };
+  await compare([rows], (x) => tf.softmax(x as tf.Tensor), true);
+});
+
 void test('reductions and softmax are bit-identical', { skip }, async () => {
   const rng = new Rng(6);
   const shape = [3, 4, 5, 6];
