@@ -9,7 +9,8 @@
 #      TORCH_THREADS (1..nproc), PARTS ("forward gemm train"), GEMM_TOKENS ("64,512"),
 #      GEMM_ARGS ("--transpose-b": the weight [N, K] as the model calls it; "" for [K, N]),
 #      BEFORE (a built older checkout, e.g. /work/main: adds "native-before" rows, its model-forward.js for the
-#      forward and its addon under this checkout's gemm-bench.js through WSFLOW_NATIVE_ADDON for the GEMMs).
+#      forward and its addon under this checkout's gemm-bench.js through WSFLOW_NATIVE_ADDON for the GEMMs;
+#      its train-step.js for the adapters in BEFORE_ADAPTERS ("lora")).
 # Needs: npm run build, the native addon, and apt-get install python3-torch python3-numpy libopenblas0-pthread.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -23,6 +24,7 @@ parts="${PARTS:-forward gemm train}"
 gemm_tokens="${GEMM_TOKENS:-64,512}"
 gemm_args="${GEMM_ARGS---transpose-b}"
 before="${BEFORE:-}"
+before_adapters="${BEFORE_ADAPTERS:-lora}"
 py=/usr/bin/python3
 : >"$out"
 printf '{"bench":"machine","date":"%s","cpu":"%s, %s cores","node":"%s","uptime":"%s"}\n' "$(date -u +%FT%TZ)" \
@@ -60,6 +62,11 @@ done
 if [[ " $parts " == *" train "* ]]; then
   # one round: a 4 x 512 step takes minutes; each command times one step after a warm-up step
   for t in $torch_threads; do run "pytorch ($t thr)" 1 "$py" bench/training/torch_lora_step.py --batch 4 --seq "$train_seq" --threads "$t" --reps 1; done
+  if [[ -n $before ]]; then
+    for a in $before_adapters; do
+      run native-before 1 node "$before/dist/bench/training/train-step.js" --child "$a" --backend native --batch 4 --seq "$train_seq" --reps 1
+    done
+  fi
   for a in $adapters; do run native 1 node dist/bench/training/train-step.js --child "$a" --backend native --batch 4 --seq "$train_seq" --reps 1; done
 fi
 note end
