@@ -93,7 +93,7 @@ if (gemm.length > 0) {
   out.push('');
 }
 
-const train = rows.filter((r) => r.bench === 'train-step' || (r.run === 'native' && r['adapter'] !== undefined && r['microBatch'] !== undefined));
+const train = rows.filter((r) => r.bench === 'train-step' || ((r.run === 'native' || r.run === 'native-before') && r['adapter'] !== undefined && r['microBatch'] !== undefined));
 if (train.length > 0) {
   out.push('### One training step, 4 sequences (one warm-up step, then one timed)', '');
   out.push('| run | adapter | batch×seq | s / step | × PyTorch best (LoRA) | load (1 min) |');
