@@ -83,6 +83,14 @@ inline int roundsSafely(__m256d v) {
   return _mm256_movemask_pd(ok);
 }
 
+// Calls redo(l) for each lane l whose bit is clear in `good`: the lanes the caller recomputes with its scalar formula.
+template <typename Redo>
+inline void redoFlaggedLanes(int good, Redo redo) {
+  if (good == 0xF) return;
+  for (int l = 0; l < 4; l++)
+    if (!((good >> l) & 1)) redo(l);
+}
+
 // Lanes where the double exp of float arguments, rounded to float, is what glibc's expf returns.
 inline int expfSafely(__m256d x, __m256d e) { return expInRange(x) & roundsSafely<int64_t{1} << 21>(e); }
 

@@ -67,10 +67,7 @@ napi_value Swiglu(napi_env env, napi_callback_info info) {
       const __m256d t = _mm256_cvtps_pd(_mm256_cvtpd_ps(_mm256_mul_pd(v, s)));
       _mm_storeu_ps(out + i, _mm256_cvtpd_ps(_mm256_mul_pd(t, _mm256_cvtps_pd(_mm_loadu_ps(u + i)))));
       const int good = expInRange(negV) & roundsSafely(sd);
-      if (good != 0xF) {
-        for (int l = 0; l < 4; l++)
-          if (!((good >> l) & 1)) scalarAt(i + l);
-      }
+      redoFlaggedLanes(good, [&](int l) { scalarAt(i + l); });
     }
 #endif
     for (; i < e; i++) scalarAt(i);

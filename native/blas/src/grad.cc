@@ -71,12 +71,7 @@ napi_value CeChunk(napi_env env, napi_callback_info info) {
         alignas(16) float ef[4];
         _mm_store_ps(ef, _mm256_cvtpd_ps(ed));
         const int good = expfSafely(x, ed);
-        if (good != 0xF) {
-          alignas(16) float xs[4];
-          _mm_store_ps(xs, xf);
-          for (int l = 0; l < 4; l++)
-            if (!((good >> l) & 1)) ef[l] = std::exp(xs[l]);
-        }
+        redoFlaggedLanes(good, [&](int l) { ef[l] = std::exp(row[j + l] - mNew); });
         for (int l = 0; l < 4; l++) {
           row[j + l] = ef[l];
           sum += ef[l];
@@ -212,10 +207,7 @@ napi_value SwigluGrad(napi_env env, napi_callback_info info) {
           _mm256_cmp_pd(_mm256_andnot_pd(absMask, v), _mm256_set1_pd(16.0), _CMP_LE_OQ),
           _mm256_cmp_pd(_mm256_andnot_pd(absMask, f), _mm256_set1_pd(1.0 / 64), _CMP_GE_OQ)));
       const int good = tame & roundsSafely(dgv) & roundsSafely(duv);
-      if (good != 0xF) {
-        for (int l = 0; l < 4; l++)
-          if (!((good >> l) & 1)) scalarAt(i + l);
-      }
+      redoFlaggedLanes(good, [&](int l) { scalarAt(i + l); });
     }
 #endif
     for (; i < e; i++) scalarAt(i);

@@ -49,14 +49,11 @@ inline void softmaxRow(const float* in, int64_t n, float* o) {
     alignas(16) float ef[4];
     _mm_store_ps(ef, _mm256_cvtpd_ps(e));
     const int good = expInRange(d) & roundsSafely(e);
-    if (good != 0xF) {
-      // exp(x) is exactly +0 in double below -745.14 (masked scores are -inf); other lanes take the scalar path
-      const int zero = _mm256_movemask_pd(_mm256_cmp_pd(d, _mm256_set1_pd(-746.0), _CMP_LE_OQ));
-      for (int l = 0; l < 4; l++) {
-        if ((good >> l) & 1) continue;
-        ef[l] = ((zero >> l) & 1) ? 0.0f : expAt(i + l);
-      }
-    }
+    // exp(x) is exactly +0 in double below -745.14 (masked scores are -inf); other lanes take the scalar path
+    redoFlaggedLanes(good, [&](int l) {
+      const float dl = static_cast<float>(static_cast<double>(in[i + l]) - mf);
+      ef[l] = dl <= -746.0f ? 0.0f : expAt(i + l);
+    });
     for (int l = 0; l < 4; l++) {
       o[i + l] = ef[l];
       sum += ef[l];

@@ -26,10 +26,7 @@ static void runRange(const float* x, float* out, int64_t n) {
       const __m256d r = Op == kExp ? e : _mm256_div_pd(one, _mm256_add_pd(one, e));
       _mm_storeu_ps(out + i, _mm256_cvtpd_ps(r));
       const int good = expInRange(arg) & roundsSafely(r);
-      if (good != 0xF) {
-        for (int l = 0; l < 4; l++)
-          if (!((good >> l) & 1)) runRange<Op>(x + i + l, out + i + l, 1);
-      }
+      redoFlaggedLanes(good, [&](int l) { runRange<Op>(x + i + l, out + i + l, 1); });
     }
   }
 #endif
