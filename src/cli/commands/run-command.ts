@@ -127,7 +127,7 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
     announceReports(pipeline, result, sink);
     const exitCode = result.status === 'succeeded' ? 0 : result.status === 'interrupted' ? 130 : 1;
     if (exitCode === 0) {
-      const locked = updateLockAfterRun(pipeline, env.kindSource, selection.value.order, { fresh: result.freshStatuses, store: project.ctx.store });
+      const locked = updateLockAfterRun(pipeline, env.kindSource, selection.value.order, { fresh: result.freshStatuses, store: project.ctx.store, hasher: project.ctx.hasher });
       if (!locked.ok) env.stderr.write(`warning: wsflow.lock not updated: ${locked.error}\n`);
     }
     return { exitCode, result };

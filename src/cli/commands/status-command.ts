@@ -5,13 +5,14 @@
 import type { Pipeline } from '../../pipeline/types.js';
 import { selectStages } from '../../engine/plan/select-stages.js';
 import { computeAllStatic } from '../../engine/plan/static-ingredients.js';
-import { assessAll, type StageStatus } from '../../engine/plan/stage-status.js';
+import type { StageStatus } from '../../engine/plan/stage-status.js';
 import { formatReasons } from '../../engine/plan/reasons.js';
 import { openProjectForReading } from '../../engine/project.js';
 import { statusData, type StatusReport } from '../../engine/api/status-report.js';
 import { printPlanErrors, styleFor, type CommandEnv } from '../command-env.js';
 import type { Style } from '../loggers/style.js';
-import { readLock, stagesOfProfile } from '../../engine/lock/lock-file.js';
+import { stagesOfProfile } from '../../engine/lock/lock-file.js';
+import { lockReaderFor } from '../../engine/lock/verified-lock.js';
 import { assessAllWithLock } from '../../engine/lock/lock-status.js';
 
 export interface StatusCommandOptions {
@@ -92,15 +93,22 @@ export async function statusCommand(pipeline: Pipeline, o: StatusCommandOptions,
       printPlanErrors(statics.error, env);
       return 2;
     }
-    const lock = readLock(pipeline.projectDir);
+    const lock = lockReaderFor(pipeline.projectDir, project.ctx);
     if (!lock.ok) {
       env.stderr.write(`error: ${lock.error}\n`);
       return 2;
     }
     o.onPlanned?.();
-    const statuses = lock.value
-      ? assessAllWithLock(project.ctx, statics.value, selection.value.order, stagesOfProfile(lock.value, pipeline.profile))
-      : assessAll(project.ctx, statics.value, selection.value.order);
+    const read = lock.value;
+    const assessed = assessAllWithLock(project.ctx, statics.value, selection.value.order, () => {
+      const r = read();
+      return r.ok ? { ok: true, value: r.value ? stagesOfProfile(r.value, pipeline.profile) : {} } : r;
+    });
+    if (!assessed.ok) {
+      env.stderr.write(`error: ${assessed.error}\n`);
+      return 2;
+    }
+    const statuses = assessed.value;
     const full = await statusData(project.ctx, selection.value.order, statuses, env.executors);
     const report = o.onlyNotFresh ? { ...full, data: { ...full.data, stages: full.data.stages.filter((x) => x.state !== 'fresh') } } : full;
     env.stdout.write(o.json ? `${JSON.stringify(report.data, null, 2)}\n` : renderStatus(report, styleFor(env.stdout)));

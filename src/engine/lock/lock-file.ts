@@ -70,6 +70,13 @@ export function withProfileStages(lock: LockFile, profile: string | null, stages
   return { ...lock, profiles: { ...lock.profiles, [profile]: { stages } } };
 }
 
+/**
+ * The version of serializeLock's layout. Bump it whenever the same lock would serialise to other bytes: the state
+ * database remembers which lock bytes it verified per format and layout (verified-lock.ts), and a lock verified under
+ * an older layout must be checked, and rewritten, again.
+ */
+export const LOCK_LAYOUT = 1;
+
 /** The lock's bytes: keys sorted at every level, two-space indent, a final newline. */
 export function serializeLock(lock: LockFile): string {
   return `${JSON.stringify(sortKeys(lock), null, 2)}\n`;
@@ -88,6 +95,24 @@ function sortKeys(value: unknown): unknown {
 
 /** The project's lock file; null when there is none; an error line when it is not one wsflow can read. */
 export function readLock(projectDir: string): Result<LockFile | null, string> {
+  const r = readLockText(projectDir);
+  return r.ok ? { ok: true, value: r.value?.lock ?? null } : r;
+}
+
+export interface LockText {
+  lock: LockFile;
+  /** the file's bytes as read (utf-8) */
+  text: string;
+  /** `known` said these bytes are a lock already checked: its shape was not checked again */
+  trusted: boolean;
+}
+
+/**
+ * The lock with the bytes it was parsed from. `known(text)`: true when the caller knows these very bytes to be a
+ * well-formed lock (the state database's record of what it wrote or checked, verified-lock.ts); their shape is then
+ * not checked a second time.
+ */
+export function readLockText(projectDir: string, known?: (text: string) => boolean): Result<LockText | null, string> {
   const path = lockPathOf(projectDir);
   let text: string;
   try {
@@ -96,14 +121,21 @@ export function readLock(projectDir: string): Result<LockFile | null, string> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, value: null };
     return { ok: false, error: `${path}: cannot read: ${(e as Error).message}` };
   }
+  const trusted = known?.(text) === true;
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
     return { ok: false, error: `${path}: not valid JSON (${(e as Error).message}); restore it from git or delete it` };
   }
+  if (trusted) {
+    // what checkShape would have filled in; a lock wsflow wrote always has it
+    const lock = raw as { profiles?: unknown };
+    lock.profiles ??= {};
+    return { ok: true, value: { lock: raw as LockFile, text, trusted } };
+  }
   const shape = checkShape(raw);
-  return shape === null ? { ok: true, value: raw as LockFile } : { ok: false, error: `${path}: ${shape}; restore it from git or delete it` };
+  return shape === null ? { ok: true, value: { lock: raw as LockFile, text, trusted } } : { ok: false, error: `${path}: ${shape}; restore it from git or delete it` };
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -148,13 +180,13 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /**
  * Writes the lock unless it already holds these bytes: a temporary file in the project directory, then rename, so
- * a crash leaves the old lock or the new one, never half of one.
+ * a crash leaves the old lock or the new one, never half of one. Returns the bytes the file holds now.
  */
-export function writeLockIfChanged(projectDir: string, lock: LockFile): boolean {
+export function writeLockIfChanged(projectDir: string, lock: LockFile): { written: boolean; text: string } {
   const path = lockPathOf(projectDir);
   const text = serializeLock(lock);
   try {
-    if (readFileSync(path, 'utf8') === text) return false;
+    if (readFileSync(path, 'utf8') === text) return { written: false, text };
   } catch {
     // no lock yet (or unreadable: replaced below)
   }
@@ -167,5 +199,5 @@ export function writeLockIfChanged(projectDir: string, lock: LockFile): boolean 
     rmSync(tmp, { force: true });
     throw e;
   }
-  return true;
+  return { written: true, text };
 }

@@ -13,28 +13,43 @@ import { isKeyComplete, stageKeyOf } from '../keys/key-ingredients.js';
 import type { TreeHash } from '../keys/hashing.js';
 import { ingredientsOfEntry } from './lock-entries.js';
 import type { LockEntry, LockStages } from './lock-file.js';
+import type { Result } from '../../contract/result.js';
 
 export interface LockedStatus extends StageStatus {
   /** the lock entry a `fresh-by-lock` stage matches */
   locked?: LockEntry;
 }
 
+/**
+ * `lock`: the stages of the profile's lock, asked for only once a stage is never-run or stale here (a checkout's
+ * own fresh results never consult it); its error, a damaged lock, is the result.
+ */
 export function assessAllWithLock(
   ctx: Pick<EngineContext, 'pipeline' | 'store' | 'cache' | 'hasher'>,
   statics: ReadonlyMap<string, StaticIngredients>,
   order: readonly string[],
-  lock: LockStages,
-): Map<string, LockedStatus> {
+  lock: () => Result<LockStages, string>,
+): Result<Map<string, LockedStatus>, string> {
   const out = new Map<string, LockedStatus>();
   const outputHashOf = (up: string): TreeHash | null => out.get(up)?.outputHash ?? null;
+  let stages: LockStages | undefined;
   for (const id of order) {
     const st = statics.get(id);
     if (!st) continue;
     const local = assessStage(ctx, st, outputHashOf);
-    const entry = Object.hasOwn(lock, id) ? lock[id] : undefined;
-    out.set(id, entry && (local.state === 'never-run' || local.state === 'stale') ? againstLock(local, st, entry, outputHashOf) : local);
+    if (local.state !== 'never-run' && local.state !== 'stale') {
+      out.set(id, local);
+      continue;
+    }
+    if (stages === undefined) {
+      const read = lock();
+      if (!read.ok) return read;
+      stages = read.value;
+    }
+    const entry = Object.hasOwn(stages, id) ? stages[id] : undefined;
+    out.set(id, entry ? againstLock(local, st, entry, outputHashOf) : local);
   }
-  return out;
+  return { ok: true, value: out };
 }
 
 function againstLock(local: StageStatus, st: StaticIngredients, entry: LockEntry, outputHashOf: (id: string) => TreeHash | null): LockedStatus {

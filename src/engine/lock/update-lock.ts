@@ -9,14 +9,19 @@ import type { KindSource } from '../plan/engine-context.js';
 import { computeAllStatic } from '../plan/static-ingredients.js';
 import { assessAll, type StageStatus } from '../plan/stage-status.js';
 import type { StateStore } from '../state/state-store.js';
+import type { FileHasher } from '../keys/file-hasher.js';
 import { openProjectForReading, type OpenProject } from '../project.js';
 import { lockEntryOf } from './lock-entries.js';
-import { emptyLock, readLock, stagesOfProfile, withProfileStages, writeLockIfChanged, type LockEntry } from './lock-file.js';
+import { emptyLock, lockPathOf, readLockText, stagesOfProfile, withProfileStages, writeLockIfChanged, type LockEntry, type LockStages } from './lock-file.js';
+import { isVerifiedLockText, recordVerifiedLock } from './verified-lock.js';
+import { jsonEqual } from '../util/json-equal.js';
 
 /** What the run itself found fresh, and the store it assessed them with (RunResult.freshStatuses). */
 export interface RunAssessed {
   fresh: ReadonlyMap<string, StageStatus>;
   store: StateStore;
+  /** the run's file hasher: an unchanged lock is hashed through its memo, so that `status` finds it verified with one stat */
+  hasher: FileHasher;
 }
 
 export function updateLockAfterRun(
@@ -25,9 +30,10 @@ export function updateLockAfterRun(
   order: readonly string[],
   run?: RunAssessed,
 ): Result<{ written: boolean }, string> {
-  const current = readLock(pipeline.projectDir);
+  // the lock's bytes are ones this project wrote or checked (verified-lock.ts): well-formed and canonical as they are
+  const current = readLockText(pipeline.projectDir, run ? (text) => isVerifiedLockText(run.store, text) : undefined);
   if (!current.ok) return current;
-  const lock = current.value ?? emptyLock();
+  const lock = current.value?.lock ?? emptyLock();
   // What the run found fresh still is while no other process has written to the database since it read the heads
   // (its own writes touched only the stages it executed or restored): a no-op run of the whole pipeline then plans
   // and assesses nothing twice. Otherwise every stage is assessed again, on a new reading of the database.
@@ -64,8 +70,23 @@ export function updateLockAfterRun(
         pipeline.projectDir,
       );
     }
-    return { ok: true, value: { written: writeLockIfChanged(pipeline.projectDir, withProfileStages(lock, pipeline.profile, stages)) } };
+    // a canonical lock that already holds exactly these entries stays as it is, without serialising 1000 of them
+    if (current.value?.trusted === true && sameEntries(stagesOfProfile(lock, pipeline.profile), stages)) {
+      // status reads this (read-only) memo row; a lock written just now is too new for it (the memo's racy window)
+      run?.hasher.hashFile(lockPathOf(pipeline.projectDir));
+      return { ok: true, value: { written: false } };
+    }
+    const { written, text } = writeLockIfChanged(pipeline.projectDir, withProfileStages(lock, pipeline.profile, stages));
+    if (run) recordVerifiedLock(run.store, text);
+    return { ok: true, value: { written } };
   } finally {
     project?.close();
   }
+}
+
+function sameEntries(a: LockStages, b: LockStages): boolean {
+  const ids = Object.keys(b);
+  if (Object.keys(a).length !== ids.length) return false;
+  for (const id of ids) if (!Object.hasOwn(a, id) || !jsonEqual(a[id], b[id])) return false;
+  return true;
 }

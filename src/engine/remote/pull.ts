@@ -57,7 +57,10 @@ export async function pullStages(
   try {
     const statics = computeAllStatic(reading.ctx, selection.value.order);
     if (!statics.ok) return { ok: false, error: { type: 'plan', errors: statics.error } };
-    const statuses = assessAllWithLock(reading.ctx, statics.value, selection.value.order, lock.value ? stagesOfProfile(lock.value, pipeline.profile) : {});
+    const locked = lock.value;
+    const assessed = assessAllWithLock(reading.ctx, statics.value, selection.value.order, () => ({ ok: true, value: locked ? stagesOfProfile(locked, pipeline.profile) : {} }));
+    if (!assessed.ok) return { ok: false, error: { type: 'lock', message: assessed.error } };
+    const statuses = assessed.value;
     const report: PullReport = { remote: remote.description, fetched: [], checkedOut: [], fresh: [], notLocked: [], noLock: lock.value === null, failed: [], counts: zeroCounts() };
     const wanted: LockedStatus[] = [];
     for (const id of selection.value.order) {

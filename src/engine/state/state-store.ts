@@ -395,6 +395,17 @@ export class StateStore {
     return this.#stmt(`SELECT * FROM metrics WHERE execution_id = ? ORDER BY name, step, id`).all(executionId) as MetricRow[];
   }
 
+  // ---- meta ----
+
+  /** A project-wide fact kept beside the schema version (e.g. which wsflow.lock bytes were verified). */
+  metaValue(key: string): string | undefined {
+    return (this.#stmt(`SELECT value FROM meta WHERE key = ?`).get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMetaValue(key: string, value: string): void {
+    this.#stmt(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(key, value);
+  }
+
   // ---- leases ----
 
   allLeases(): LeaseRow[] {

@@ -149,3 +149,49 @@ void test('a damaged lock file is one line naming it, exit 2', async () => {
     rig.cleanup();
   }
 });
+
+void test('a lock already verified by a run is still checked once its bytes change: status on fresh stages reports a damaged one', async () => {
+  const rig = new Rig({ files: { 'pipeline.yaml': PIPELINE, 'notes.md': 'n\n' } });
+  try {
+    assert.equal((await rig.exec(['run'])).code, 0);
+    // a second, no-op run records the lock's bytes as verified; status then need not read it while all is fresh
+    assert.equal((await rig.exec(['run'])).code, 0);
+    assert.equal((await rig.exec(['status'])).code, 0);
+    const lock = JSON.parse(rig.read('wsflow.lock')) as { stages: Record<string, { key: string }> };
+    (lock.stages['data'] as { key: string }).key = 'x';
+    rig.write('wsflow.lock', `${JSON.stringify(lock, null, 2)}\n`);
+    const r = await rig.exec(['status']);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr.trim(), /^error: \S*wsflow\.lock: stages\.data: key is not a sha256; restore it from git or delete it$/);
+  } finally {
+    rig.cleanup();
+  }
+});
+
+void test('a no-op run on a verified lock still rewrites an entry whose display-only ingredients changed (a param now from another global)', async () => {
+  const pipeline = (from: string) => `
+params:
+  first: same
+  second: same
+stages:
+  data:
+    uses: ./kinds/write.js
+    with: { text: "\${params.${from}}" }
+`;
+  const rig = new Rig({ files: { 'pipeline.yaml': pipeline('first') } });
+  try {
+    assert.equal((await rig.exec(['run'])).code, 0);
+    assert.equal((await rig.exec(['run'])).code, 0);
+    const before = JSON.parse(rig.read('wsflow.lock')) as { stages: { data: { key: string; paramSources: Record<string, string> } } };
+    assert.deepEqual(before.stages.data.paramSources, { text: 'first' });
+    rig.write('pipeline.yaml', pipeline('second'));
+    const r = await rig.exec(['run']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /1 fresh/, 'the key did not change: nothing ran');
+    const after = JSON.parse(rig.read('wsflow.lock')) as typeof before;
+    assert.equal(after.stages.data.key, before.stages.data.key);
+    assert.deepEqual(after.stages.data.paramSources, { text: 'second' });
+  } finally {
+    rig.cleanup();
+  }
+});
