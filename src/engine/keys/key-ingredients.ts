@@ -66,14 +66,19 @@ export function keyMaterial(ing: KeyIngredients): unknown {
     matrix: ing.matrix,
     source: ing.source,
     params: ing.params,
-    upstream: Object.fromEntries(
-      Object.entries(ing.upstream).map(([name, list]) => [name, list.map((u) => [u.stageId, u.outputHash])]),
-    ),
+    upstream: upstreamMaterial(ing.upstream),
     external: [...ing.external]
       .map((e) => [e.label, e.hash])
       .sort((a, b) => (`${a[0]}\u0000${a[1]}` < `${b[0]}\u0000${b[1]}` ? -1 : 1)),
     deps: [...ing.deps].map((d) => [d.path, d.hash]).sort((a, b) => ((a[0] ?? '') < (b[0] ?? '') ? -1 : 1)),
   };
+}
+
+/** Prototype-less for the reason given in withUpstream (static-ingredients.ts). */
+function upstreamMaterial(upstream: KeyIngredients['upstream']): Record<string, [string, TreeHash | null][]> {
+  const out = Object.create(null) as Record<string, [string, TreeHash | null][]>;
+  for (const name in upstream) out[name] = (upstream[name] ?? []).map((u) => [u.stageId, u.outputHash]);
+  return out;
 }
 
 export function stageKeyOf(ing: KeyIngredients): StageKey {

@@ -161,10 +161,11 @@ export function computeAllStatic(
 
 /** Full ingredients once the upstream output hashes are known (null where an upstream is not up to date). */
 export function withUpstream(st: StaticIngredients, outputHashOf: (stageId: string) => TreeHash | null): KeyIngredients {
-  const upstream: Record<string, UpstreamIngredient[]> = {};
-  for (const [input, ids] of Object.entries(st.stage.needs)) {
-    upstream[input] = ids.map((id) => ({ stageId: id, outputHash: outputHashOf(id) }));
-  }
+  // Without a prototype the object starts in V8's dictionary mode: each stage's own input names (a chain's are all
+  // different) would otherwise each create a hidden class, half of this function's time at 1000 stages
+  // (bench/engine/README.md). Also no inherited `constructor` answers for an input of that name.
+  const upstream: Record<string, UpstreamIngredient[]> = Object.create(null) as Record<string, UpstreamIngredient[]>;
+  for (const input in st.stage.needs) upstream[input] = (st.stage.needs[input] ?? []).map((id) => ({ stageId: id, outputHash: outputHashOf(id) }));
   return {
     format: KEY_FORMAT,
     stageId: st.stage.id,
