@@ -108,6 +108,15 @@ function projectDirOf(options: { file?: string }): string {
   return path.dirname(path.resolve(process.cwd(), options.file ?? 'pipeline.yaml'));
 }
 
+/**
+ * A command's module, imported alongside the pipeline load. A rejection is handled where it is awaited; one the
+ * command never awaits (the pipeline did not load) is not reported twice as unhandled.
+ */
+function importEarly<T>(module: Promise<T>): Promise<T> {
+  module.catch(() => undefined);
+  return module;
+}
+
 /** The pipeline, and the callback that saves its load cache once the command's planning succeeded. */
 async function load(options: PipelineCliOptions): Promise<{ pipeline: Pipeline; onPlanned: () => void } | null> {
   const { loadPipelineDeferringCache } = await import('../load-pipeline-for-cli.js');
@@ -191,6 +200,8 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       .option('-r, --remote <name>', 'the remote for --pull (default: wsflow.config.yaml default_remote)'),
   );
   addPipelineOptions(run).action(async (targets: string[], options: RunOptions & { dryRun: boolean; pull: boolean; remote?: string; force: string[]; forceAll: boolean }) => {
+    // imported while the pipeline loads, so that the module graph's file reads overlap the load's own work
+    const runModule = importEarly(import('./run-command.js'));
     const loaded = await load(options);
     if (!loaded) return setExitCode(2);
     // a run that writes (pulls, executes stages) is not cut off by a reader that closes its output
@@ -201,7 +212,7 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
       const pulled = await pullInto(loaded.pipeline, { targets, checkout: false, ...(options.remote ? { remote: options.remote } : {}) }, { stdout: process.stderr, stderr: process.stderr });
       if (pulled >= 2) return setExitCode(pulled);
     }
-    const { runCommand } = await import('./run-command.js');
+    const { runCommand } = await runModule;
     const interrupt = interruptSignal();
     try {
       const { exitCode } = await runCommand(
@@ -224,9 +235,10 @@ export const registerPipelineCommands: CommandRegistrar = (program, setExitCode)
     .option('--stale', 'list only the stages that are not fresh (the summary line still counts all)', false);
   withExamples(status, ['wsflow status', 'wsflow status --stale eval@honesty-lora-0', "wsflow status -S 'eval.anchor=My choice:' --json"]);
   addPipelineOptions(status).action(async (targets: string[], options: PipelineCliOptions & { json: boolean; stale: boolean }) => {
+    const statusModule = importEarly(import('./status-command.js'));
     const loaded = await load(options);
     if (!loaded) return setExitCode(2);
-    const { statusCommand } = await import('./status-command.js');
+    const { statusCommand } = await statusModule;
     setExitCode(await statusCommand(loaded.pipeline, { targets, json: options.json, onlyNotFresh: options.stale, onPlanned: loaded.onPlanned }, commandEnv()));
   });
 
