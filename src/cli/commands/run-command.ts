@@ -59,7 +59,7 @@ async function executorFor(
   return { executor: await kind.create(pipeline, { workerEntry: env.workerEntry }), ...slots };
 }
 
-export function makeSink(env: CommandEnv, json: boolean, verbose: boolean, plan?: RunPlan): { sink: EventSink; stop(): void } {
+export function makeSink(env: CommandEnv, json: boolean, verbose: boolean, plan?: () => RunPlan): { sink: EventSink; stop(): void } {
   if (json) return { sink: jsonLinesSink(env.stdout), stop: () => undefined };
   const logger = new ConsoleLogger({ out: env.stdout, color: colorWanted(env.stdout), live: env.stdout.isTTY === true, verbose, ...(plan ? { plan } : {}) });
   return { sink: logger.sink, stop: () => logger.stop() };
@@ -94,7 +94,8 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
     }
     o.onPlanned?.();
     const order = selection.value.order;
-    const { sink, stop } = makeSink(env, o.json, o.verbose, runPlan(pipeline, order, previousDurations(reading.ctx.store, order)));
+    // the durations are read when the logger first draws progress, from the database the run is writing to
+    const { sink, stop } = makeSink(env, o.json, o.verbose, () => runPlan(pipeline, order, previousDurations(project.ctx.store, order)));
     if (o.dryRun) {
       const { dryRun } = await import('../../engine/run/dry-run.js');
       dryRun(reading.ctx, statics.value, selection.value.order, sink, o.skipFailedKeys, force.value);

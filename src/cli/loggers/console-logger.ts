@@ -17,8 +17,11 @@ export interface ConsoleLoggerOptions {
   /** live progress footer (TTY only) */
   live: boolean;
   verbose: boolean;
-  /** the run's stages and how long each took when it last succeeded: the overall ETA */
-  plan?: RunPlan;
+  /**
+   * the run's stages and how long each took when it last succeeded: the overall ETA. Asked for when a progress line
+   * is first drawn, so a run with nothing to do (1000 fresh stages) never queries the durations.
+   */
+  plan?: () => RunPlan;
 }
 
 export interface RunPlan {
@@ -49,6 +52,7 @@ export class ConsoleLogger {
   /** stages of each class run at once (from run-start): the ETA's parallelism */
   #slots = { cpu: 1, accel: 1 };
   readonly #finished = new Set<string>();
+  #plan: RunPlan | undefined;
 
   constructor(o: ConsoleLoggerOptions) {
     this.#o = o;
@@ -79,7 +83,7 @@ export class ConsoleLogger {
    */
   #progressText(now: number): string {
     const text = `${this.#finished.size}/${this.#total} stages`;
-    const plan = this.#o.plan;
+    const plan = this.#o.plan && (this.#plan ??= this.#o.plan());
     if (!plan) return text;
     const runningMs = new Map([...this.#running].map(([id, r]) => [id, now - r.started]));
     const { ms, unknown } = estimateRemaining(plan.stages, { finished: this.#finished, runningMs, slots: this.#slots });
