@@ -14,7 +14,8 @@ export function lockEntryOf(
   output: { hash: TreeHash; files: number; bytes: number },
   projectDir: string,
 ): LockEntry {
-  const upstream: Record<string, LockedUpstream[]> = {};
+  // prototype-less for the reason given in withUpstream (src/engine/plan/static-ingredients.ts)
+  const upstream = Object.create(null) as Record<string, LockedUpstream[]>;
   for (const [input, list] of Object.entries(ing.upstream)) {
     upstream[input] = list.map((u) => {
       if (u.outputHash === null) throw new Error(`lock entry of ${ing.stageId}: upstream ${u.stageId} has no output`);

@@ -15,12 +15,15 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   }
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;
+  // Object.keys rather than for-in: own keys only, and V8's fast path for it (this runs over 1000 lock entries)
   let defined = 0;
-  for (const k in ao) {
-    if (!Object.hasOwn(ao, k) || ao[k] === undefined) continue;
+  for (const k of Object.keys(ao)) {
+    const v = ao[k];
+    if (v === undefined) continue;
     defined++;
-    if (!Object.hasOwn(bo, k) || !jsonEqual(ao[k], bo[k])) return false;
+    // a key b lacks reads as undefined, which equals no defined value
+    if (!jsonEqual(v, bo[k])) return false;
   }
-  for (const k in bo) if (Object.hasOwn(bo, k) && bo[k] !== undefined) defined--;
+  for (const k of Object.keys(bo)) if (bo[k] !== undefined) defined--;
   return defined === 0;
 }

@@ -20,6 +20,8 @@ void test('equal exactly when their JSON with sorted keys is equal', () => {
     [{ a: '1' }, { a: 1 }, false],
     [0, -0, true],
     [null, {}, false],
+    [{ constructor: 1 }, {}, false],
+    [{ toString: 'x' }, { toString: 'x' }, true],
     [Object.assign(Object.create(null) as object, { s1: [['s1', 'h']] }), { s1: [['s1', 'h']] }, true],
   ];
   for (const [a, b, expected] of pairs) {
