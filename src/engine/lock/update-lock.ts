@@ -12,8 +12,9 @@ import type { StateStore } from '../state/state-store.js';
 import type { FileHasher } from '../keys/file-hasher.js';
 import { openProjectForReading, type OpenProject } from '../project.js';
 import { lockEntryOf } from './lock-entries.js';
-import { emptyLock, lockPathOf, readLockText, stagesOfProfile, withProfileStages, writeLockIfChanged, type LockEntry, type LockStages } from './lock-file.js';
+import { emptyLock, LOCK_FORMAT, LOCK_LAYOUT, lockPathOf, readLockText, stagesOfProfile, withProfileStages, writeLockIfChanged, type LockEntry, type LockStages } from './lock-file.js';
 import { isVerifiedLockText, recordVerifiedLock } from './verified-lock.js';
+import { sha256Hex } from '../keys/hashing.js';
 import { jsonEqual } from '../util/json-equal.js';
 
 /** What the run itself found fresh, and the store it assessed them with (RunResult.freshStatuses). */
@@ -30,10 +31,6 @@ export function updateLockAfterRun(
   order: readonly string[],
   run?: RunAssessed,
 ): Result<{ written: boolean }, string> {
-  // the lock's bytes are ones this project wrote or checked (verified-lock.ts): well-formed and canonical as they are
-  const current = readLockText(pipeline.projectDir, run ? (text) => isVerifiedLockText(run.store, text) : undefined);
-  if (!current.ok) return current;
-  const lock = current.value?.lock ?? emptyLock();
   // What the run found fresh still is while no other process has written to the database since it read the heads
   // (its own writes touched only the stages it executed or restored): a no-op run of the whole pipeline then plans
   // and assesses nothing twice. Otherwise every stage is assessed again, on a new reading of the database.
@@ -58,6 +55,13 @@ export function updateLockAfterRun(
       if (!statics.ok) return { ok: false, error: `cannot plan the lock entries: ${statics.error[0]?.message ?? 'planning failed'}` };
       statuses = assessAll(ctx, statics.value, scope, known);
     }
+    // the same inputs as when this project last wrote or checked the lock, and the lock still those bytes: nothing to do
+    const inputs = run ? lockInputsDigest(pipeline, scope, statuses) : null;
+    if (run && inputs !== null && lockUpdateUnchanged(run, pipeline, inputs)) return { ok: true, value: { written: false } };
+    // the lock's bytes are ones this project wrote or checked (verified-lock.ts): well-formed and canonical as they are
+    const current = readLockText(pipeline.projectDir, run ? (text) => isVerifiedLockText(run.store, text) : undefined);
+    if (!current.ok) return current;
+    const lock = current.value?.lock ?? emptyLock();
     const stages: Record<string, LockEntry> = {};
     for (const [id, entry] of Object.entries(stagesOfProfile(lock, pipeline.profile))) if (pipeline.stages.has(id)) stages[id] = entry;
     for (const id of scope) {
@@ -72,12 +76,14 @@ export function updateLockAfterRun(
     }
     // a canonical lock that already holds exactly these entries stays as it is, without serialising 1000 of them
     if (current.value?.trusted === true && sameEntries(stagesOfProfile(lock, pipeline.profile), stages)) {
-      // status reads this (read-only) memo row; a lock written just now is too new for it (the memo's racy window)
-      run?.hasher.hashFile(lockPathOf(pipeline.projectDir));
+      if (run && inputs !== null) recordLockUpdate(run.store, pipeline.profile, current.value.text, inputs);
       return { ok: true, value: { written: false } };
     }
     const { written, text } = writeLockIfChanged(pipeline.projectDir, withProfileStages(lock, pipeline.profile, stages));
-    if (run) recordVerifiedLock(run.store, text);
+    if (run && inputs !== null) {
+      recordVerifiedLock(run.store, text);
+      recordLockUpdate(run.store, pipeline.profile, text, inputs);
+    }
     return { ok: true, value: { written } };
   } finally {
     project?.close();
@@ -89,4 +95,49 @@ function sameEntries(a: LockStages, b: LockStages): boolean {
   if (Object.keys(a).length !== ids.length) return false;
   for (const id of ids) if (!Object.hasOwn(a, id) || !jsonEqual(a[id], b[id])) return false;
   return true;
+}
+
+/**
+ * Everything the profile's lock entries are computed from besides the lock itself, as one hash: the stages the
+ * pipeline declares (an entry of any other is dropped), and for each stage in scope whether it is fresh and then its
+ * key (which covers params, matrix, source, upstream outputs, and inputs by content, hence their sizes too), the
+ * execution whose output it holds (its output hash, files and bytes never change), and the display-only parts of its
+ * ingredients that the key leaves out: where params came from, the global params' values, external inputs' paths
+ * (relative to the project directory, also hashed). Any change gives another hash, and the entries are built and
+ * compared as before; equal hashes, with the lock still the bytes written for them, mean the same entries.
+ */
+function lockInputsDigest(pipeline: Pipeline, scope: readonly string[], statuses: ReadonlyMap<string, StageStatus>): string {
+  const parts: string[] = [LOCK_FORMAT, String(LOCK_LAYOUT), pipeline.projectDir, pipeline.order.join('\u0000')];
+  for (const id of scope) {
+    const s = statuses.get(id);
+    if (s?.state !== 'fresh' || s.key === null || !s.head?.output_hash) {
+      parts.push(id);
+      continue;
+    }
+    const ing = s.ingredients;
+    parts.push(
+      [id, s.key, s.head.id, s.head.output_hash, JSON.stringify(ing.paramSources), JSON.stringify(ing.globalParams ?? null), ...ing.external.map((e) => e.path)].join('\u0000'),
+    );
+  }
+  return sha256Hex(parts.join('\u0001'));
+}
+
+const updateKey = (profile: string | null): string => `lock_update:${profile ?? ''}`;
+
+/** The lock's bytes and the inputs its entries were last computed from, for this profile. */
+function recordLockUpdate(store: StateStore, profile: string | null, text: string, inputs: string): void {
+  const value = `${sha256Hex(text)} ${inputs}`;
+  if (store.metaValue(updateKey(profile)) !== value) store.setMetaValue(updateKey(profile), value);
+}
+
+function lockUpdateUnchanged(run: RunAssessed, pipeline: Pipeline, inputs: string): boolean {
+  const recorded = run.store.metaValue(updateKey(pipeline.profile));
+  if (recorded === undefined || !recorded.endsWith(` ${inputs}`)) return false;
+  try {
+    // through the file-hash memo: one stat while the lock is unchanged (and status then finds it verified the same way)
+    return `${run.hasher.hashFile(lockPathOf(pipeline.projectDir))} ${inputs}` === recorded;
+  } catch {
+    // no lock (deleted): written back by the full path
+    return false;
+  }
 }
