@@ -9,11 +9,53 @@
 export type CanonicalJsonString = string & { readonly __brand: 'CanonicalJson' };
 
 export function canonicalJson(value: unknown): CanonicalJsonString {
-  return write(value, 0) as CanonicalJsonString;
+  // V8's JSON.stringify is several times faster than the writer below, and writes the same bytes for a value whose
+  // objects list their keys in sorted order and that holds nothing it would spell differently (the engine builds
+  // its key material and manifests in sorted order for this; a status of 1000 stages writes 2000 of them)
+  return (alreadyCanonical(value, 0) ? JSON.stringify(value) : write(value, 0)) as CanonicalJsonString;
 }
 
 /** Params are trees written by people; anything deeper than this is a cycle or a mistake. */
 const MAX_DEPTH = 256;
+
+/**
+ * True when JSON.stringify(value) is its canonical JSON: plain objects (no class, so no toJSON) whose enumerable
+ * keys come in strictly ascending order (for-in order is JSON.stringify's), no undefined anywhere (JSON.stringify
+ * would drop it from objects but write null in arrays), and only finite numbers, strings, booleans and null below.
+ */
+function alreadyCanonical(value: unknown, depth: number): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (depth > MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (v === undefined || !alreadyCanonical(v, depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const obj = value as Record<string, unknown>;
+  let previous: string | null = null;
+  for (const k in obj) {
+    if (previous !== null && !(previous < k)) return false;
+    previous = k;
+    const v = obj[k];
+    if (v === undefined || !alreadyCanonical(v, depth + 1)) return false;
+  }
+  return true;
+}
 
 function write(value: unknown, depth: number): string {
   if (value === null || value === undefined) return 'null';

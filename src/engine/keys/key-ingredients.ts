@@ -59,25 +59,26 @@ export function isKeyComplete(ing: KeyIngredients): boolean {
   return true;
 }
 
+/** Its keys in sorted order, so that canonicalJson can hand it to JSON.stringify whole (canonical-json.ts). */
 export function keyMaterial(ing: KeyIngredients): unknown {
   return {
-    format: ing.format,
-    stageId: ing.stageId,
-    matrix: ing.matrix,
-    source: ing.source,
-    params: ing.params,
-    upstream: upstreamMaterial(ing.upstream),
+    deps: [...ing.deps].map((d) => [d.path, d.hash]).sort((a, b) => ((a[0] ?? '') < (b[0] ?? '') ? -1 : 1)),
     external: [...ing.external]
       .map((e) => [e.label, e.hash])
       .sort((a, b) => (`${a[0]}\u0000${a[1]}` < `${b[0]}\u0000${b[1]}` ? -1 : 1)),
-    deps: [...ing.deps].map((d) => [d.path, d.hash]).sort((a, b) => ((a[0] ?? '') < (b[0] ?? '') ? -1 : 1)),
+    format: ing.format,
+    matrix: ing.matrix,
+    params: ing.params,
+    source: ing.source,
+    stageId: ing.stageId,
+    upstream: upstreamMaterial(ing.upstream),
   };
 }
 
-/** Prototype-less for the reason given in withUpstream (static-ingredients.ts). */
+/** Prototype-less for the reason given in withUpstream (static-ingredients.ts); names in sorted order, as keyMaterial. */
 function upstreamMaterial(upstream: KeyIngredients['upstream']): Record<string, [string, TreeHash | null][]> {
   const out = Object.create(null) as Record<string, [string, TreeHash | null][]>;
-  for (const name in upstream) out[name] = (upstream[name] ?? []).map((u) => [u.stageId, u.outputHash]);
+  for (const name of Object.keys(upstream).sort()) out[name] = (upstream[name] ?? []).map((u) => [u.stageId, u.outputHash]);
   return out;
 }
 

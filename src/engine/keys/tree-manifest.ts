@@ -26,7 +26,7 @@ const MANIFEST_FORMAT = 'wsflow-tree-1';
 /** The manifest's bytes as stored in the cache; its sha256 is the tree hash. */
 export function serializeManifest(manifest: TreeManifest): string {
   const files = [...manifest.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return canonicalJson({ format: MANIFEST_FORMAT, files: files.map((f) => [f.path, f.hash, f.size, f.exec ? 1 : 0]) });
+  return canonicalJson({ files: files.map((f) => [f.path, f.hash, f.size, f.exec ? 1 : 0]), format: MANIFEST_FORMAT });
 }
 
 export function parseManifest(text: string): TreeManifest {

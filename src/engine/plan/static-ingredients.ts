@@ -71,7 +71,8 @@ export function computeStaticIngredients(
       value: {
         stage,
         resolved: null,
-        source: { type: 'cmd', cmd: stage.source.cmd, outs: [...stage.outs] },
+        // keys in sorted order, as in all key material (canonical-json.ts)
+        source: { cmd: stage.source.cmd, outs: [...stage.outs], type: 'cmd' },
         params: stage.params,
         paramSources,
         globalParams,
@@ -113,7 +114,7 @@ export function computeStaticIngredients(
     value: {
       stage,
       resolved,
-      source: { type: 'kind', name: kind.name, version: kind.version },
+      source: { name: kind.name, type: 'kind', version: kind.version },
       params: stage.params,
       paramSources,
       globalParams,

@@ -23,6 +23,19 @@ function ingredients(over: Partial<KeyIngredients> = {}): KeyIngredients {
 void test('canonical JSON sorts keys and spells equal numbers once', () => {
   assert.equal(canonicalJson({ b: 1, a: [1e-3, 0.001, -0, 1.0] }), '{"a":[0.001,0.001,0,1],"b":1}');
   assert.equal(canonicalJson({ z: { y: 1, x: 2 }, a: undefined }), '{"z":{"x":2,"y":1}}');
+  // values JSON.stringify writes canonically already (sorted keys, plain values) and every near miss: the same bytes
+  // whichever way a value's keys were built
+  const sorted = { a: [1, 'x\u2028"', null, true, { b: 2, c: [] }], d: -0, e: 1e21 };
+  const shuffled = { e: 1e21, d: -0, a: [1, 'x\u2028"', null, true, { c: [], b: 2 }] };
+  assert.equal(canonicalJson(sorted), canonicalJson(shuffled));
+  assert.equal(canonicalJson(sorted), '{"a":[1,"x\u2028\\"",null,true,{"b":2,"c":[]}],"d":0,"e":1e+21}');
+  assert.equal(canonicalJson({ a: 1, b: undefined }), '{"a":1}');
+  assert.equal(canonicalJson([1, undefined]), '[1,null]');
+  assert.equal(canonicalJson({ a: [NaN] }), '{"a":[{"$number":"NaN"}]}');
+  assert.equal(canonicalJson({ a: 10n }), '{"a":10}');
+  assert.equal(canonicalJson({ 10: 'x', 9: 'y' }), '{"10":"x","9":"y"}');
+  assert.equal(canonicalJson({ a: new Date(0) }), '{"a":"1970-01-01T00:00:00.000Z"}');
+  assert.equal(canonicalJson(Object.assign(Object.create(null) as object, { b: 1, a: 2 })), '{"a":2,"b":1}');
   assert.notEqual(canonicalJson(NaN), canonicalJson('NaN'));
   assert.notEqual(canonicalJson(Infinity), canonicalJson(-Infinity));
   assert.equal(canonicalJson(Number('1E-3')), canonicalJson(0.001));
