@@ -72,3 +72,26 @@ void test('schema 1 → 2: executions take their run profile, heads their execut
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+void test('schema 2 → 3: the running runs get their own index, which the crash check uses', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wsflow-migrate-'));
+  try {
+    const path = join(dir, 'state.db');
+    const db = openStateDb(path);
+    db.exec(`DROP INDEX runs_running; UPDATE meta SET value = '2' WHERE key = 'schema_version'`);
+    db.prepare(`INSERT INTO runs (argv, host, pid, started_at, heartbeat_at, status) VALUES ('[]', 'h', 1, 0, 0, 'running')`).run();
+    db.close();
+
+    const reopened = openStateDb(path, { mustExist: true });
+    try {
+      assert.equal((reopened.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string }).value, '3');
+      const plan = reopened.prepare(`EXPLAIN QUERY PLAN SELECT * FROM runs WHERE status = 'running'`).all() as { detail: string }[];
+      assert.ok(plan.some((p) => p.detail.includes('runs_running')), JSON.stringify(plan));
+      assert.equal(new StateStore(reopened).runningRuns().length, 1);
+    } finally {
+      reopened.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -2,7 +2,8 @@
  * The state database `cache/state.db`: runs, executions, what is materialised in out/, the file-hash memo,
  * metrics and leases. better-sqlite3 in WAL mode so that several `wsflow` processes can read while one writes.
  *
- * Schema changes: bump SCHEMA_VERSION and add a migration step; an older wsflow refuses a newer database.
+ * Schema changes: bump SCHEMA_VERSION and add a migration step; an older wsflow refuses a newer database. A step
+ * that only adds tables or indexes (CREATE … IF NOT EXISTS in SCHEMA) needs no code: 2 → 3 added `runs_running`.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ export type Db = BetterSqlite3.Database;
 /** a prepared statement taking positional parameters */
 export type Stmt = BetterSqlite3.Statement<unknown[]>;
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -39,6 +40,9 @@ CREATE TABLE IF NOT EXISTS runs (
   status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted')),
   summary TEXT
 );
+-- every run start looks for crashed runs (recoverCrashedRuns); without this a project's thousandth run scanned
+-- 999 summaries of ~11 kB each (4 ms at 500 runs of a 1000-stage chain). Added in version 3.
+CREATE INDEX IF NOT EXISTS runs_running ON runs (id) WHERE status = 'running';
 CREATE TABLE IF NOT EXISTS executions (
   id INTEGER PRIMARY KEY,
   run_id INTEGER NOT NULL REFERENCES runs(id),
