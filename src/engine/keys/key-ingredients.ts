@@ -55,7 +55,7 @@ export interface KeyIngredients {
 
 /** True when every upstream output hash is known, i.e. the key can be computed. */
 export function isKeyComplete(ing: KeyIngredients): boolean {
-  for (const list of Object.values(ing.upstream)) for (const u of list) if (u.outputHash === null) return false;
+  for (const input in ing.upstream) for (const u of ing.upstream[input] ?? []) if (u.outputHash === null) return false;
   return true;
 }
 
@@ -83,6 +83,12 @@ function upstreamMaterial(upstream: KeyIngredients['upstream']): Record<string, 
 }
 
 export function stageKeyOf(ing: KeyIngredients): StageKey {
-  if (!isKeyComplete(ing)) throw new Error(`key of ${ing.stageId} is not known until its upstream stages are up to date`);
-  return sha256Hex(canonicalJson(keyMaterial(ing))) as StageKey;
+  const key = keyIfComplete(ing);
+  if (key === null) throw new Error(`key of ${ing.stageId} is not known until its upstream stages are up to date`);
+  return key;
+}
+
+/** The key, or null while an upstream output hash is unknown (one pass for assessStage's both questions). */
+export function keyIfComplete(ing: KeyIngredients): StageKey | null {
+  return isKeyComplete(ing) ? (sha256Hex(canonicalJson(keyMaterial(ing))) as StageKey) : null;
 }

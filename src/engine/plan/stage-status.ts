@@ -7,7 +7,7 @@ import { neverRunReason } from './never-run-reason.js';
 import type { ExecutionRow, StateStore } from '../state/state-store.js';
 import { isHolderGone } from '../state/leases.js';
 import { parseIngredients } from '../state/state-store.js';
-import { isKeyComplete, stageKeyOf, type KeyIngredients } from '../keys/key-ingredients.js';
+import { keyIfComplete, type KeyIngredients } from '../keys/key-ingredients.js';
 import type { StageKey, TreeHash } from '../keys/hashing.js';
 import type { EngineContext } from './engine-context.js';
 import { changedPaths, inspectOutputs } from './output-check.js';
@@ -63,10 +63,10 @@ export function assessStage(
     return r.length ? r : [{ type: 'key-changed' }];
   };
 
-  if (!isKeyComplete(ingredients)) {
+  const key = keyIfComplete(ingredients);
+  if (key === null) {
     return { ...base, state: baseline ? 'stale' : 'never-run', reasons: diff(), key: null, hit: null, outputHash: null };
   }
-  const key = stageKeyOf(ingredients);
   const reasons: Reason[] = [];
 
   if (head && head.key === key && head.output_hash) {

@@ -42,7 +42,7 @@ class Scheduler {
     o.order.forEach((id, index) => {
       const st = o.statics.get(id);
       if (!st) throw new Error(`no static ingredients for ${id}`);
-      const upstream = [...new Set(Object.values(st.stage.needs).flat())].filter((u) => o.statics.has(u));
+      const upstream = upstreamIds(st.stage.needs, o.statics);
       this.#nodes.set(id, { id, stage: st.stage, st, index, upstream, dependents: [], remaining: upstream.length, outputHash: null, producer: null, outcome: null });
     });
     for (const n of this.#nodes.values()) for (const u of n.upstream) this.#nodes.get(u)?.dependents.push(n.id);
@@ -165,4 +165,12 @@ class Scheduler {
   #skip(n: ScheduledNode, cause: SkipCause): void {
     n.outcome = skipped(this.#scope, n, cause).outcome;
   }
+}
+
+/** The selected stages a stage needs, each once, in the order its inputs name them. */
+function upstreamIds(needs: Readonly<Record<string, readonly string[]>>, selected: ReadonlyMap<string, unknown>): string[] {
+  // for-in and a loop, not Object.values(…).flat() and spreads: this runs once per stage of every run
+  const ids = new Set<string>();
+  for (const input in needs) for (const id of needs[input] ?? []) if (selected.has(id)) ids.add(id);
+  return [...ids];
 }
