@@ -6,16 +6,36 @@
  * that only adds tables or indexes (CREATE … IF NOT EXISTS in SCHEMA) needs no code: 2 → 3 added `runs_running`.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { noteStateDbPath } from '../util/faults.js';
 
 /*
  * better-sqlite3 is CommonJS. Imported from ESM, Node 20 sends it and each file it requires through the ESM
  * loader's CommonJS translator; require() loads the same in half the time (~7 ms of every wsflow start).
  */
-const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+const requireHere = createRequire(import.meta.url);
+const Sqlite = requireHere('better-sqlite3') as typeof BetterSqlite3;
+
+/*
+ * The addon where `npm ci` builds it from source: handed to better-sqlite3 directly, its `bindings` lookup (a stack
+ * trace and a dozen candidate paths, ~3 ms of every start) is skipped. Any other layout (a prebuilt binary) is left to
+ * that lookup, as before.
+ */
+let nativeBinding: string | null | undefined;
+function addonOptions(): { nativeBinding?: string } {
+  if (nativeBinding === undefined) {
+    const built = join(dirname(requireHere.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+    nativeBinding = existsSync(built) ? built : null;
+  }
+  return nativeBinding === null ? {} : { nativeBinding };
+}
+
+/** better-sqlite3's Database, with the addon found as above. */
+function Database(filename: string | Buffer, options: BetterSqlite3.Options = {}): BetterSqlite3.Database {
+  return new Sqlite(filename, { ...addonOptions(), ...options });
+}
 
 export type Db = BetterSqlite3.Database;
 /** a prepared statement taking positional parameters */
@@ -119,7 +139,7 @@ export function openStateDb(path: string, options: OpenStateOptions = {}): Db {
   // a fault on this database is reported with its path (src/engine/util/faults.ts)
   noteStateDbPath(path);
   if (!options.mustExist) mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { fileMustExist: options.mustExist ?? false, timeout: 30_000 });
+  const db = Database(path, { fileMustExist: options.mustExist ?? false, timeout: 30_000 });
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a commit survives a process crash (kill -9); only power loss can drop the last commits.
   db.pragma('synchronous = NORMAL');
@@ -140,7 +160,7 @@ export function openStateDbForReading(path: string): Db {
     if (!cannotWrite(err)) throw err;
   }
   try {
-    const db = new Database(path, { readonly: true, fileMustExist: true });
+    const db = Database(path, { readonly: true, fileMustExist: true });
     try {
       ensureSchema(db);
       return db;
@@ -154,7 +174,7 @@ export function openStateDbForReading(path: string): Db {
   const bytes = readFileSync(path);
   // WAL mode (header bytes 18-19 = 2) needs a shared-memory file even in memory; a copy can be a rollback database
   if (bytes.length >= 20 && bytes[18] === 2 && bytes[19] === 2) bytes.fill(1, 18, 20);
-  const db = new Database(bytes);
+  const db = Database(bytes);
   ensureSchema(db);
   return db;
 }
@@ -167,7 +187,7 @@ function cannotWrite(err: unknown): boolean {
 
 /** An empty in-memory database with the same schema, for read-only commands on a project that never ran. */
 export function openEmptyStateDb(): Db {
-  const db = new Database(':memory:');
+  const db = Database(':memory:');
   ensureSchema(db);
   return db;
 }
