@@ -14,7 +14,7 @@ import { HOST } from '../util/process-util.js';
 import { removeStaleSiblings } from '../cas/cache-store.js';
 import { guardedOutPath } from '../cas/out-guard.js';
 import { describeFault } from '../util/faults.js';
-import { processStage, skipped } from './stage-attempt.js';
+import { firstCheck, processStage, skipped } from './stage-attempt.js';
 import type { StageStatus } from '../plan/stage-status.js';
 import type { Done, NotDone, RunPipelineOptions, RunResult, RunScope, ScheduledNode, StageOutcome } from './run-types.js';
 
@@ -35,6 +35,10 @@ class Scheduler {
   #scope!: RunScope;
   #active = 0;
   #finished!: () => void;
+  /** stages whose upstream stages are done, waiting for their first check (see #activate) */
+  readonly #ready: ScheduledNode[] = [];
+  #draining = false;
+  #starting = false;
 
   constructor(o: RunPipelineOptions) {
     this.#o = o;
@@ -94,7 +98,12 @@ class Scheduler {
     try {
       await new Promise<void>((resolve) => {
         this.#finished = resolve;
-        for (const n of this.#nodes.values()) if (n.remaining === 0) this.#activate(n);
+        // the stages with no upstream stage, listed before any starts: a fresh one releases its dependents at once,
+        // whose count then reads 0 too, and they must not be started a second time from here
+        const roots = [...this.#nodes.values()].filter((n) => n.remaining === 0);
+        this.#starting = true;
+        for (const n of roots) this.#activate(n);
+        this.#starting = false;
         if (this.#active === 0) resolve();
       });
       // stages never reached because the run stopped
@@ -118,17 +127,46 @@ class Scheduler {
     return { runId, status, counts: { ...this.#counts }, outcomes, failedKeys: this.#failedKeys, freshStatuses: this.#freshStatuses };
   }
 
+  /**
+   * A stage whose upstream stages are done. Its first check runs now, synchronously (a fresh stage is done at once,
+   * and so may release its dependents in turn); the ready queue keeps that iterative however long the chain.
+   */
   #activate(n: ScheduledNode): void {
     this.#active++;
-    void processStage(this.#scope, n)
-      .catch((err: unknown): NotDone => {
-        const fault = describeFault(err);
-        const message = fault ?? `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
-        this.#o.emit({ type: 'warning', stageId: n.id, message });
-        this.#counts.failed++;
-        return { outcome: 'failed' };
-      })
+    this.#ready.push(n);
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      for (let i = 0; i < this.#ready.length; i++) this.#start(this.#ready[i] as ScheduledNode);
+    } finally {
+      this.#ready.length = 0;
+      this.#draining = false;
+    }
+  }
+
+  #start(n: ScheduledNode): void {
+    let first: ReturnType<typeof firstCheck>;
+    try {
+      first = firstCheck(this.#scope, n);
+    } catch (err) {
+      this.#complete(n, this.#internalFailure(n, err));
+      return;
+    }
+    if ('done' in first) {
+      this.#complete(n, first.done);
+      return;
+    }
+    void processStage(this.#scope, n, first.status)
+      .catch((err: unknown): NotDone => this.#internalFailure(n, err))
       .then((r) => this.#complete(n, r));
+  }
+
+  #internalFailure(n: ScheduledNode, err: unknown): NotDone {
+    const fault = describeFault(err);
+    const message = fault ?? `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    this.#o.emit({ type: 'warning', stageId: n.id, message });
+    this.#counts.failed++;
+    return { outcome: 'failed' };
   }
 
   /** The failure policy: a done stage releases its dependents; a failed one stops new work (unless --keep-going). */
@@ -149,7 +187,8 @@ class Scheduler {
     } else {
       this.#skipDependents(n, n.id);
     }
-    if (--this.#active === 0) this.#finished();
+    // while the first stages are being started, a stage done at once must not end the run before the next one starts
+    if (--this.#active === 0 && !this.#starting) this.#finished();
   }
 
   #skipDependents(n: ScheduledNode, failedId: string): void {

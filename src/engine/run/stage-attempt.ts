@@ -12,23 +12,34 @@ import type { Done, NotDone, RunScope, ScheduledNode } from './run-types.js';
 
 const LEASE_POLL_MS = 150;
 
-export async function processStage(scope: RunScope, n: ScheduledNode): Promise<Done | NotDone> {
+/**
+ * The first check of a stage, synchronous: done when it is fresh (the common case, every stage of a no-op run),
+ * else the status processStage goes on from. The scheduler calls it as soon as the stage's upstream stages are
+ * done, so a fresh stage costs no promise chain of its own.
+ */
+export function firstCheck(scope: RunScope, n: ScheduledNode): { done: Done | NotDone } | { status: StageStatus } {
+  if (scope.opts.signal.aborted) return { done: skipped(scope, n, { type: 'stopped' }) };
+  // against the run's head snapshot; a later check follows waiting or a key that moved under the lease
+  const status = assess(scope, n);
+  for (const w of status.warnings) scope.emit({ type: 'warning', stageId: n.id, message: w });
+  const fresh = scope.opts.force?.has(n.id) === true ? null : freshResult(scope, n, status, false);
+  return fresh ? { done: { ...fresh, freshStatus: status } } : { status };
+}
+
+/** Goes on from a first check that did not find the stage fresh. */
+export async function processStage(scope: RunScope, n: ScheduledNode, firstStatus: StageStatus): Promise<Done | NotDone> {
   const { opts, stop } = scope;
   const forced = opts.force?.has(n.id) === true;
   let waitingSince: number | null = null;
-  let warned = false;
-  // the first check is against the run's head snapshot; a later one follows waiting or a key that moved under the lease
-  let first = true;
+  let pending: StageStatus | null = firstStatus;
   for (;;) {
     if (opts.signal.aborted) return skipped(scope, n, { type: 'stopped' });
-    const status = assess(scope, n);
-    if (!warned) {
-      for (const w of status.warnings) scope.emit({ type: 'warning', stageId: n.id, message: w });
-      warned = true;
+    const status = pending ?? assess(scope, n);
+    if (pending === null) {
+      const fresh = forced ? null : freshResult(scope, n, status, waitingSince !== null);
+      if (fresh) return fresh;
     }
-    const fresh = forced ? null : freshResult(scope, n, status, waitingSince !== null);
-    if (fresh) return first ? { ...fresh, freshStatus: status } : fresh;
-    first = false;
+    pending = null;
     if (status.key === null) throw new Error(`key of ${n.id} unknown although its upstream stages are done`);
     if (opts.skipFailedKeys?.has(status.key)) {
       const error = status.reasons.find((r) => r.type === 'failed');
