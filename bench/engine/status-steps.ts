@@ -36,6 +36,8 @@ async function one(root: string): Promise<Step[]> {
   const rep = await mod('engine/api/status-report.js');
   const lockFile = await mod('engine/lock/lock-file.js');
   const lockStatus = await mod('engine/lock/lock-status.js');
+  // builds since the verified lock (state.db remembers the lock bytes it checked) read a verified lock only on demand
+  const verified = await mod('engine/lock/verified-lock.js').catch(() => null);
   const cmd = await mod('cli/commands/status-command.js');
   const catalog = await mod('cli/executor-catalog.js');
   step('commander, the loader and the status modules imported');
@@ -53,12 +55,23 @@ async function one(root: string): Promise<Step[]> {
   const project = call<{ ctx: { store: { headExecution(id: string): unknown } }; close(): void }>(proj, 'openProjectForReading', pipeline, kindSource);
   const statics = call<{ value: unknown }>(sta, 'computeAllStatic', project.ctx, selection.value.order);
   step('open the state, plan');
-  const lock = call<{ value: unknown }>(lockFile, 'readLock', pipeline.projectDir);
-  step('reading wsflow.lock');
+  type Read = { ok: boolean; value: unknown };
+  const stagesOf = (lock: unknown): unknown => (lock ? call<unknown>(lockFile, 'stagesOfProfile', lock, null) : {});
+  let lockArg: unknown;
+  if (verified) {
+    const reader = call<{ value: () => Read }>(verified, 'lockReaderFor', pipeline.projectDir, project.ctx).value;
+    lockArg = (): Read => {
+      const r = reader();
+      return r.ok ? { ok: true, value: stagesOf(r.value) } : r;
+    };
+  } else {
+    lockArg = stagesOf(call<Read>(lockFile, 'readLock', pipeline.projectDir).value);
+  }
+  step('reading wsflow.lock (once verified: its hash, through the memo)');
   project.ctx.store.headExecution(selection.value.order[0] ?? '');
   step('head snapshot');
-  const stages = lock.value ? call<unknown>(lockFile, 'stagesOfProfile', lock.value, null) : {};
-  const statuses = call<unknown>(lockStatus, 'assessAllWithLock', project.ctx, statics.value, selection.value.order, stages);
+  const assessed = call<unknown>(lockStatus, 'assessAllWithLock', project.ctx, statics.value, selection.value.order, lockArg);
+  const statuses = verified ? (assessed as Read).value : assessed;
   step('assessing every stage (keys, outputs, lock)');
   const report = await call<Promise<unknown>>(rep, 'statusData', project.ctx, selection.value.order, statuses, catalog['executorCatalog']);
   const plain = (t: string): string => t;
