@@ -33,7 +33,10 @@ function alreadyCanonical(value: unknown, depth: number): boolean {
       return Number.isFinite(value);
     case 'object':
       break;
-    default:
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
       return false;
   }
   if (depth > MAX_DEPTH) return false;
