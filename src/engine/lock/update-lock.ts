@@ -12,8 +12,8 @@ import type { StateStore } from '../state/state-store.js';
 import type { FileHasher } from '../keys/file-hasher.js';
 import { openProjectForReading, type OpenProject } from '../project.js';
 import { lockEntryOf } from './lock-entries.js';
-import { emptyLock, LOCK_FORMAT, LOCK_LAYOUT, lockPathOf, readLockText, stagesOfProfile, withProfileStages, writeLockIfChanged, type LockEntry, type LockStages } from './lock-file.js';
-import { isVerifiedLockText, recordVerifiedLock } from './verified-lock.js';
+import { emptyLock, LOCK_FORMAT, LOCK_LAYOUT, readLockText, stagesOfProfile, withProfileStages, writeLockIfChanged, type LockEntry, type LockStages } from './lock-file.js';
+import { isVerifiedLockText, lockUnchangedSince, recordVerifiedLock } from './verified-lock.js';
 import { sha256Hex } from '../keys/hashing.js';
 import { jsonEqual } from '../util/json-equal.js';
 
@@ -57,7 +57,7 @@ export function updateLockAfterRun(
     }
     // the same inputs as when this project last wrote or checked the lock, and the lock still those bytes: nothing to do
     const inputs = run ? lockInputsDigest(pipeline, scope, statuses) : null;
-    if (run && inputs !== null && lockUpdateUnchanged(run, pipeline, inputs)) return { ok: true, value: { written: false } };
+    if (run && inputs !== null && lockUnchangedSince(run, pipeline.projectDir, pipeline.profile, inputs)) return { ok: true, value: { written: false } };
     // the lock's bytes are ones this project wrote or checked (verified-lock.ts): well-formed and canonical as they are
     const current = readLockText(pipeline.projectDir, run ? (text) => isVerifiedLockText(run.store, text) : undefined);
     if (!current.ok) return current;
@@ -76,14 +76,11 @@ export function updateLockAfterRun(
     }
     // a canonical lock that already holds exactly these entries stays as it is, without serialising 1000 of them
     if (current.value?.trusted === true && sameEntries(stagesOfProfile(lock, pipeline.profile), stages)) {
-      if (run && inputs !== null) recordLockUpdate(run.store, pipeline.profile, current.value.text, inputs);
+      if (run && inputs !== null) recordVerifiedLock(run.store, current.value.text, pipeline.profile, inputs);
       return { ok: true, value: { written: false } };
     }
     const { written, text } = writeLockIfChanged(pipeline.projectDir, withProfileStages(lock, pipeline.profile, stages));
-    if (run && inputs !== null) {
-      recordVerifiedLock(run.store, text);
-      recordLockUpdate(run.store, pipeline.profile, text, inputs);
-    }
+    if (run && inputs !== null) recordVerifiedLock(run.store, text, pipeline.profile, inputs);
     return { ok: true, value: { written } };
   } finally {
     project?.close();
@@ -120,24 +117,4 @@ function lockInputsDigest(pipeline: Pipeline, scope: readonly string[], statuses
     );
   }
   return sha256Hex(parts.join('\u0001'));
-}
-
-const updateKey = (profile: string | null): string => `lock_update:${profile ?? ''}`;
-
-/** The lock's bytes and the inputs its entries were last computed from, for this profile. */
-function recordLockUpdate(store: StateStore, profile: string | null, text: string, inputs: string): void {
-  const value = `${sha256Hex(text)} ${inputs}`;
-  if (store.metaValue(updateKey(profile)) !== value) store.setMetaValue(updateKey(profile), value);
-}
-
-function lockUpdateUnchanged(run: RunAssessed, pipeline: Pipeline, inputs: string): boolean {
-  const recorded = run.store.metaValue(updateKey(pipeline.profile));
-  if (recorded === undefined || !recorded.endsWith(` ${inputs}`)) return false;
-  try {
-    // through the file-hash memo: one stat while the lock is unchanged (and status then finds it verified the same way)
-    return `${run.hasher.hashFile(lockPathOf(pipeline.projectDir))} ${inputs}` === recorded;
-  } catch {
-    // no lock (deleted): written back by the full path
-    return false;
-  }
 }

@@ -4,7 +4,9 @@
  * layout, so a no-op `wsflow run` compares entries instead of serialising the whole lock to compare bytes, and
  * `wsflow status` reads the lock only once a stage is not fresh in this checkout (the only stages the lock can
  * say anything about). A lock edited by hand, merged, or checked out from git has other bytes and is read and
- * checked in full as before. Measured in bench/engine/README.md.
+ * checked in full as before. Per profile it also remembers the hash of the inputs the entries were last computed
+ * from (update-lock.ts): a run with the same inputs, the lock still the bytes recorded with them, leaves the lock
+ * unread. Measured in bench/engine/README.md.
  */
 import type { Result } from '../../contract/result.js';
 import { sha256Hex } from '../keys/hashing.js';
@@ -20,10 +22,38 @@ export function isVerifiedLockText(store: StateStore, text: string): boolean {
   return verified !== undefined && verified === sha256Hex(text);
 }
 
-/** Remembers `text` (the lock's bytes as written, or as found equal to what would be written) as verified. */
-export function recordVerifiedLock(store: StateStore, text: string): void {
+/**
+ * Remembers `text` (the lock's bytes as written, or as found equal to what would be written) as verified, and for
+ * `profile` the hash of the inputs its entries were computed from (update-lock.ts), so that a later run with the
+ * same inputs and the lock still these bytes need not read it.
+ */
+export function recordVerifiedLock(store: StateStore, text: string, profile: string | null, inputs: string): void {
   const hash = sha256Hex(text);
   if (store.metaValue(META_KEY) !== hash) store.setMetaValue(META_KEY, hash);
+  const update = `${hash} ${inputs}`;
+  if (store.metaValue(updateKey(profile)) !== update) store.setMetaValue(updateKey(profile), update);
+}
+
+/** True when the lock still has the bytes recorded with these very inputs for this profile. */
+export function lockUnchangedSince(ctx: { store: StateStore; hasher: FileHasher }, projectDir: string, profile: string | null, inputs: string): boolean {
+  const recorded = ctx.store.metaValue(updateKey(profile));
+  if (recorded === undefined || !recorded.endsWith(` ${inputs}`)) return false;
+  const hash = lockFileHash(projectDir, ctx.hasher);
+  return hash !== null && `${hash} ${inputs}` === recorded;
+}
+
+const updateKey = (profile: string | null): string => `lock_update:${profile ?? ''}`;
+
+/**
+ * sha256 of wsflow.lock through the file-hash memo (one stat while it is unchanged; a run leaves the memo row that
+ * status then uses); null when there is no lock or it cannot be read, which readLock reports.
+ */
+function lockFileHash(projectDir: string, hasher: FileHasher): string | null {
+  try {
+    return hasher.hashFile(lockPathOf(projectDir));
+  } catch {
+    return null;
+  }
 }
 
 /** The lock, read when first asked for; the errors a reader must print (a damaged lock) as values. */
@@ -45,11 +75,5 @@ export function lockReaderFor(projectDir: string, ctx: { store: StateStore; hash
 
 function fileIsVerified(projectDir: string, ctx: { store: StateStore; hasher: FileHasher }): boolean {
   const verified = ctx.store.metaValue(META_KEY);
-  if (verified === undefined) return false;
-  try {
-    return ctx.hasher.hashFile(lockPathOf(projectDir)) === verified;
-  } catch {
-    // no lock, or one that cannot be read: readLock says which
-    return false;
-  }
+  return verified !== undefined && lockFileHash(projectDir, ctx.hasher) === verified;
 }

@@ -32,8 +32,8 @@ function addonOptions(): { nativeBinding?: string } {
   return nativeBinding === null ? {} : { nativeBinding };
 }
 
-/** better-sqlite3's Database, with the addon found as above. */
-function Database(filename: string | Buffer, options: BetterSqlite3.Options = {}): BetterSqlite3.Database {
+/** A better-sqlite3 Database, with the addon found as above. */
+function openDatabase(filename: string | Buffer, options: BetterSqlite3.Options = {}): BetterSqlite3.Database {
   return new Sqlite(filename, { ...addonOptions(), ...options });
 }
 
@@ -139,7 +139,7 @@ export function openStateDb(path: string, options: OpenStateOptions = {}): Db {
   // a fault on this database is reported with its path (src/engine/util/faults.ts)
   noteStateDbPath(path);
   if (!options.mustExist) mkdirSync(dirname(path), { recursive: true });
-  const db = Database(path, { fileMustExist: options.mustExist ?? false, timeout: 30_000 });
+  const db = openDatabase(path, { fileMustExist: options.mustExist ?? false, timeout: 30_000 });
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a commit survives a process crash (kill -9); only power loss can drop the last commits.
   db.pragma('synchronous = NORMAL');
@@ -160,7 +160,7 @@ export function openStateDbForReading(path: string): Db {
     if (!cannotWrite(err)) throw err;
   }
   try {
-    const db = Database(path, { readonly: true, fileMustExist: true });
+    const db = openDatabase(path, { readonly: true, fileMustExist: true });
     try {
       ensureSchema(db);
       return db;
@@ -174,7 +174,7 @@ export function openStateDbForReading(path: string): Db {
   const bytes = readFileSync(path);
   // WAL mode (header bytes 18-19 = 2) needs a shared-memory file even in memory; a copy can be a rollback database
   if (bytes.length >= 20 && bytes[18] === 2 && bytes[19] === 2) bytes.fill(1, 18, 20);
-  const db = Database(bytes);
+  const db = openDatabase(bytes);
   ensureSchema(db);
   return db;
 }
@@ -187,7 +187,7 @@ function cannotWrite(err: unknown): boolean {
 
 /** An empty in-memory database with the same schema, for read-only commands on a project that never ran. */
 export function openEmptyStateDb(): Db {
-  const db = Database(':memory:');
+  const db = openDatabase(':memory:');
   ensureSchema(db);
   return db;
 }
