@@ -6,6 +6,7 @@
 # each row's ratio to PyTorch's best setting in the same run.
 #   bash bench/core/parity.sh [out.jsonl]     (then: node dist/bench/core/parity-table.js out.jsonl)
 # Env: ROUNDS (2), SHAPES ("1x64 4x128"), TRAIN_SEQ (512), ADAPTERS ("lora dora pissa delora oft ia3"),
+#      TRAIN_ROUNDS (1: interleaved rounds of the training commands, each one warm-up and one timed step),
 #      TORCH_THREADS (1..nproc), PARTS ("forward gemm train"), GEMM_TOKENS ("64,512"),
 #      GEMM_ARGS ("--transpose-b": the weight [N, K] as the model calls it; "" for [K, N]),
 #      BEFORE (a built older checkout, e.g. /work/main: adds "native-before" rows, its model-forward.js for the
@@ -60,14 +61,17 @@ for r in $(seq 1 "$rounds"); do
   fi
 done
 if [[ " $parts " == *" train "* ]]; then
-  # one round: a 4 x 512 step takes minutes; each command times one step after a warm-up step
-  for t in $torch_threads; do run "pytorch ($t thr)" 1 "$py" bench/training/torch_lora_step.py --batch 4 --seq "$train_seq" --threads "$t" --reps 1; done
-  if [[ -n $before ]]; then
-    for a in $before_adapters; do
-      run native-before 1 node "$before/dist/bench/training/train-step.js" --child "$a" --backend native --batch 4 --seq "$train_seq" --reps 1
-    done
-  fi
-  for a in $adapters; do run native 1 node dist/bench/training/train-step.js --child "$a" --backend native --batch 4 --seq "$train_seq" --reps 1; done
+  # a 4 x 512 step takes minutes: each command times one step after a warm-up step; TRAIN_ROUNDS repeats the whole
+  # set interleaved, so that each round's ratios divide figures taken minutes apart, not an hour
+  for r in $(seq 1 "${TRAIN_ROUNDS:-1}"); do
+    for t in $torch_threads; do run "pytorch ($t thr)" "$r" "$py" bench/training/torch_lora_step.py --batch 4 --seq "$train_seq" --threads "$t" --reps 1; done
+    if [[ -n $before ]]; then
+      for a in $before_adapters; do
+        run native-before "$r" node "$before/dist/bench/training/train-step.js" --child "$a" --backend native --batch 4 --seq "$train_seq" --reps 1
+      done
+    fi
+    for a in $adapters; do run native "$r" node dist/bench/training/train-step.js --child "$a" --backend native --batch 4 --seq "$train_seq" --reps 1; done
+  done
 fi
 note end
 echo "wrote $out" >&2
