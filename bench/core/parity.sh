@@ -19,6 +19,7 @@ out="${1:-bench/core/parity-results.jsonl}"
 rounds="${ROUNDS:-2}"
 shapes="${SHAPES:-1x64 4x128}"
 train_seq="${TRAIN_SEQ:-512}"
+train_rounds="${TRAIN_ROUNDS:-1}"
 adapters="${ADAPTERS:-lora dora pissa delora oft ia3}"
 torch_threads="${TORCH_THREADS:-$(seq -s ' ' 1 "$(nproc)")}"
 parts="${PARTS:-forward gemm train}"
@@ -63,7 +64,7 @@ done
 if [[ " $parts " == *" train "* ]]; then
   # a 4 x 512 step takes minutes: each command times one step after a warm-up step; TRAIN_ROUNDS repeats the whole
   # set interleaved, so that each round's ratios divide figures taken minutes apart, not an hour
-  for r in $(seq 1 "${TRAIN_ROUNDS:-1}"); do
+  for r in $(seq 1 "$train_rounds"); do
     for t in $torch_threads; do run "pytorch ($t thr)" "$r" "$py" bench/training/torch_lora_step.py --batch 4 --seq "$train_seq" --threads "$t" --reps 1; done
     if [[ -n $before ]]; then
       for a in $before_adapters; do
