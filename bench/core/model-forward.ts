@@ -73,7 +73,7 @@ function breakdown(): Array<{ group: string; ms: number; pct: number; calls: num
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     total += ms;
     let group = k.name;
-    if (k.name === 'BatchMatMul' || k.name === '_FusedMatMul') {
+    if (k.name === 'BatchMatMul' || k.name === '_FusedMatMul' || k.name === 'WsflowPackedLinear') {
       const [a = [], b = []] = k.inputShapes.map((s) => s ?? []);
       const dims = [...a, ...b];
       if (dims.includes(V)) group = 'matmul lm_head';

@@ -8,7 +8,8 @@
 # Env: ROUNDS (2), SHAPES ("1x64 4x128"), TRAIN_SEQ (512), ADAPTERS ("lora dora pissa delora oft ia3"),
 #      TRAIN_ROUNDS (1: interleaved rounds of the training commands, each one warm-up and one timed step),
 #      TORCH_THREADS (1..nproc), PARTS ("forward gemm train"), GEMM_TOKENS ("64,512"),
-#      GEMM_ARGS ("--transpose-b": the weight [N, K] as the model calls it; "" for [K, N]),
+#      GEMM_ARGS ("--transpose-b": the weight [N, K] as the model calls it, and native then multiplies through the
+#      model's own linear op, gemm-bench.js --linear; "" for [K, N] through matMul),
 #      BEFORE (a built older checkout, e.g. /work/main: adds "native-before" rows, its model-forward.js for the
 #      forward and its addon under this checkout's gemm-bench.js through WSFLOW_NATIVE_ADDON for the GEMMs;
 #      its train-step.js for the adapters in BEFORE_ADAPTERS ("lora")).
@@ -55,10 +56,11 @@ for r in $(seq 1 "$rounds"); do
     if [[ -n $before ]]; then
       # shellcheck disable=SC2086
       run native-before "$r" env WSFLOW_NATIVE_ADDON="$before/native/blas/build/Release/wsflow_blas.node" \
-        node dist/bench/core/gemm-bench.js --backends native --tokens "$gemm_tokens" $gemm_args
+        node dist/bench/core/gemm-bench.js --backends native --tokens "$gemm_tokens" $gemm_args ${gemm_args:+--linear}
     fi
+    # with the weight [N, K], through the model's own linear op (--linear: the packed-weight kernel where the addon has it)
     # shellcheck disable=SC2086
-    run native "$r" node dist/bench/core/gemm-bench.js --backends native --tokens "$gemm_tokens" $gemm_args
+    run native "$r" node dist/bench/core/gemm-bench.js --backends native --tokens "$gemm_tokens" $gemm_args ${gemm_args:+--linear}
   fi
 done
 if [[ " $parts " == *" train "* ]]; then

@@ -16,7 +16,8 @@
         "src/fused.cc",
         "src/attention.cc",
         "src/grad.cc",
-        "src/svd.cc"
+        "src/svd.cc",
+        "src/packed-linear.cc"
       ],
       "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fno-math-errno", "-ffp-contract=off", "-Wall", "-Wextra"],
       "cflags!": ["-O2"],

@@ -7,7 +7,7 @@
 namespace wsblas {
 
 // Bump when an exported function's signature or semantics change, so a stale build is refused. Adding a
-// function does not: the JS side feature-tests new ones (topSvd, rmsNorm, swiglu) and falls back without them.
+// function does not: the JS side feature-tests new ones (topSvd, rmsNorm, swiglu, packedLinear) and falls back without them.
 static const int kAbiVersion = 2;
 
 static napi_value Init(napi_env env, napi_value exports) {
@@ -38,6 +38,14 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"attentionGrad", nullptr, AttentionGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
+  if (packedLinearSupported()) {
+    const napi_property_descriptor packed[] = {
+        {"packLinearWeight", nullptr, PackLinearWeight, nullptr, nullptr, nullptr, napi_default, nullptr},
+        {"packedLinearLength", nullptr, PackedLinearLength, nullptr, nullptr, nullptr, napi_default, nullptr},
+        {"packedLinear", nullptr, PackedLinear, nullptr, nullptr, nullptr, napi_default, nullptr},
+    };
+    napi_define_properties(env, exports, sizeof packed / sizeof packed[0], packed);
+  }
   napi_value abi;
   napi_create_int32(env, kAbiVersion, &abi);
   napi_set_named_property(env, exports, "abiVersion", abi);

@@ -44,4 +44,10 @@ napi_value SoftmaxGrad(napi_env env, napi_callback_info info);
 // svd.cc
 napi_value TopSvd(napi_env env, napi_callback_info info);
 
+// packed-linear.cc (exported only where packedLinearSupported(): built with AVX2 and FMA)
+bool packedLinearSupported();
+napi_value PackLinearWeight(napi_env env, napi_callback_info info);
+napi_value PackedLinearLength(napi_env env, napi_callback_info info);
+napi_value PackedLinear(napi_env env, napi_callback_info info);
+
 }  // namespace wsblas

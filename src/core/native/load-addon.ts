@@ -73,6 +73,14 @@ export interface NativeAddon {
    * u [rows, k], s [k] descending, v [cols, k], signs unnormalised. Absent from builds before it was added.
    */
   topSvd?(w: Float64Array, rows: number, cols: number, k: number, u: Float64Array, s: Float64Array, v: Float64Array): void;
+  /**
+   * The packed copy of a Linear weight w [n, k] (native/blas/src/packed-linear.cc) into out, whose length is
+   * packedLinearLength(n, k); out [m, n] = x [m, k] · wᵀ from that copy. Absent from builds without AVX2/FMA and
+   * from builds before they were added.
+   */
+  packLinearWeight?(w: Float32Array, n: number, k: number, out: Float32Array): void;
+  packedLinearLength?(n: number, k: number): number;
+  packedLinear?(x: Float32Array, packed: Float32Array, out: Float32Array, m: number, n: number, k: number): void;
   setThreads(n: number): void;
   getThreads(): number;
   blasConfig(): string;

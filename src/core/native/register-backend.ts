@@ -10,6 +10,7 @@ import { BINARY_OPS, binaryKernel } from './kernels/binary.js';
 import { concatKernel, gatherV2Kernel, padV2Kernel, sliceKernel, splitVKernel, tileKernel, transposeKernel } from './kernels/layout.js';
 import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, attentionGradKernel, attentionKernel, QK_NORM_ROPE_KERNEL, qkNormRopeKernel } from './kernels/attention.js';
 import { RMS_NORM_KERNEL, rmsNormKernel, SWIGLU_KERNEL, swigluKernel } from './kernels/fused.js';
+import { PACKED_LINEAR_KERNEL, packedLinearKernel } from './kernels/packed-linear.js';
 import { reduceKernel, softmaxKernel } from './kernels/reduce.js';
 import { CROSS_ENTROPY_KERNEL, crossEntropyKernel } from './kernels/cross-entropy.js';
 import { RMS_NORM_GRAD_KERNEL, rmsNormGradKernel, SOFTMAX_GRAD_KERNEL, softmaxGradKernel, SWIGLU_GRAD_KERNEL, swigluGradKernel } from './kernels/grad.js';
@@ -79,6 +80,10 @@ export async function registerNativeBackend(tf: Tfc, addon: NativeAddon): Promis
     tf.registerKernel({ kernelName: QK_NORM_ROPE_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: qkNormRopeKernel(ctx) });
     tf.registerKernel({ kernelName: ATTENTION_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: attentionKernel(ctx) });
     overridden.push(QK_NORM_ROPE_KERNEL, ATTENTION_KERNEL);
+  }
+  if (addon.packLinearWeight !== undefined && addon.packedLinearLength !== undefined && addon.packedLinear !== undefined) {
+    tf.registerKernel({ kernelName: PACKED_LINEAR_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: packedLinearKernel(ctx) });
+    overridden.push(PACKED_LINEAR_KERNEL);
   }
   if (addon.attentionGrad !== undefined) {
     tf.registerKernel({ kernelName: ATTENTION_GRAD_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: attentionGradKernel(ctx) });

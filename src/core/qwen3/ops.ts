@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { hasNativeAttention, nativeAttention, nativeAttentionKnown, nativeQkNormRope } from '../native/attention-ops.js';
 import { nativeRmsNorm, nativeSwiglu } from '../native/fused-ops.js';
+import { nativePackedLinear } from '../native/linear-ops.js';
 
 type SaveFn = (tensors: tf.Tensor[]) => void;
 type GradInput = tf.Tensor | SaveFn;
@@ -28,12 +29,16 @@ function swapLast2(t: tf.Tensor): tf.Tensor {
 
 /**
  * x [N, in] · W [out, in]ᵀ for a frozen weight in PyTorch layout, computed as (W·xᵀ)ᵀ so the weight is never
- * packed (see above; on `native` as one GEMM x·Wᵀ); differentiable w.r.t. x only (frozenLinearInputGrad).
+ * packed (see above). On `native` the opposite: the packed-weight kernel (src/core/native/linear-ops.ts), which
+ * packs the weight once and keeps the pack while the weight lives (one extra copy of every linear weight, for a
+ * product no longer dominated by packing), else one GEMM x·Wᵀ. Differentiable w.r.t. x only (frozenLinearInputGrad).
  */
 export function frozenLinearOutIn(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
   const native = tf.getBackend() === 'native';
   const op = tf.customGrad((...inputs: GradInput[]) => ({
-    value: native ? tf.matMul(inputs[0] as tf.Tensor2D, weight, false, true) : tf.transpose(tf.matMul(weight, tf.transpose(inputs[0] as tf.Tensor2D))),
+    value: native
+      ? (nativePackedLinear(inputs[0] as tf.Tensor2D, weight) ?? tf.matMul(inputs[0] as tf.Tensor2D, weight, false, true))
+      : tf.transpose(tf.matMul(weight, tf.transpose(inputs[0] as tf.Tensor2D))),
     gradFunc: (dy: tf.Tensor) => frozenLinearInputGrad(dy as tf.Tensor2D, weight),
   }));
   return op(x) as tf.Tensor2D;

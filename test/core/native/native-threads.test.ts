@@ -1,7 +1,8 @@
 /**
  * Thread count and results: the same inputs give byte-identical outputs with 1, 2 and 3 threads, for
  * GEMM (tiles of C fixed by the shape, each one single-threaded OpenBLAS call) and for the threaded
- * elementwise kernels (each element computed by one thread with the serial arithmetic). The shapes
+ * elementwise kernels (each element computed by one thread with the serial arithmetic), and for the packed-weight
+ * linear kernel (threads split its output panels). The shapes
  * include ragged edges, batches and both transposes, where OpenBLAS's own threading changed bits on
  * AVX-512 machines. Each count runs in its own process because the count is fixed when the backend
  * is enabled.
@@ -24,7 +25,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { createHash } from 'node:crypto';
 const { enableNative } = await import(${JSON.stringify(nativeIndex)});
-const { attention, qkNormRope } = await import(${JSON.stringify(qwenOps)});
+const { attention, frozenLinearOutIn, qkNormRope } = await import(${JSON.stringify(qwenOps)});
 const r = await enableNative(tf);
 if (!r.ok) throw new Error(r.error);
 await tf.setBackend('native');
@@ -43,6 +44,10 @@ const q = qkNormRope(tf.slice(tokens, [0, 0], [192, 1024]), tf.ones([64]), rot, 
 const k = qkNormRope(tf.slice(tokens, [0, 1024], [192, 512]), tf.ones([64]), rot, rot, 2, 96, 1e-6);
 const mask = tf.reshape(tf.mul(tf.sub(tf.linalg.bandPart(tf.ones([96, 96]), 0, -1), tf.eye(96)), -1e9), [1, 1, 96, 96]);
 outs.push(q, k, attention(q, k, k, mask, 0.125));
+// the packed-weight linear kernel: its panels split across threads, ragged rows, outputs and inputs
+const wide = tf.randomNormal([1283, 1100], 0, 0.05, 'float32', 4);
+outs.push(frozenLinearOutIn(tf.reshape(x, [2048, 512]), w),
+  frozenLinearOutIn(tf.slice(tf.reshape(x, [1024, 1024]), [0, 0], [203, 1100 - 76]), tf.slice(wide, [0, 0], [1283, 1024])));
 const hash = createHash('sha256');
 for (const o of outs) hash.update(Buffer.from(o.dataSync().buffer));
 console.log(hash.digest('hex'));
