@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsvError, formatNumber, fromCsv, parseCsv, readTable, table, toCsv, writeTable } from '../../../stages/lib/csv.js';
 import { DILEMMAS_PER_ROW, KL_SUMMARY, type DilemmasPerRowRow } from '../../../stages/lib/artifacts.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const T = table('t.csv', { s: 'string', x: 'number', k: 'integer', b: 'boolean' });
 
@@ -64,7 +64,7 @@ void test('bad input is rejected with source, line and column', () => {
 });
 
 void test('writeTable/readTable use the artifact file name, write atomically and keep column order', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'wsflow-csv-'));
+  const dir = tempDir('wsflow-csv-');
   const rows: DilemmasPerRowRow[] = [
     { method: 'dW:delora', coeff: -0.78, idx: 12, dilemma_idx: 6, logratio: 1.25, pmass: 0.93, low_pmass: false, action_type: 'to_do', honesty_label: 1, logratio_honesty: 1.25 },
     { method: 'prompt:base', coeff: 0, idx: 13, dilemma_idx: 6, logratio: -0.5, pmass: 0.004, low_pmass: true, action_type: 'not_to_do', honesty_label: -1, logratio_honesty: 0.5 },

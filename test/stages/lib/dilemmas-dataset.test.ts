@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
@@ -9,6 +8,7 @@ import { DEFAULT_DILEMMA_DATASET, hfHubCacheDir, loadDilemmaRows, resolveDilemma
 
 import type { Result } from '../../../src/contract/result.js';
 import { REPO_ROOT as ROOT } from '../../helpers/repo-root.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 const SYNTHETIC = join(ROOT, 'data', 'synthetic-dilemmas');
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 
@@ -43,7 +43,7 @@ function parquetOf(rows: readonly DilemmaRow[], opts: { codec?: 'SNAPPY' | 'GZIP
 
 /** A fake local HF cache holding the dataset at `files` (paths relative to the snapshot). */
 function hfCache(files: Record<string, ArrayBuffer | string>, opts: { ref?: boolean } = {}): string {
-  const home = mkdtempSync(join(tmpdir(), 'wsflow-hf-'));
+  const home = tempDir('wsflow-hf-');
   const repo = join(home, 'hub', 'datasets--wassname--daily_dilemmas-self-honesty');
   if (opts.ref !== false) {
     mkdirSync(join(repo, 'refs'), { recursive: true });
@@ -129,7 +129,7 @@ void test('other layouts: the dataset card configs mapping, data/<split>-*.parqu
 });
 
 void test('a dataset that is not in the cache: the error says where we looked and how to get it', () => {
-  const home = mkdtempSync(join(tmpdir(), 'wsflow-hf-empty-'));
+  const home = tempDir('wsflow-hf-empty-');
   const r = resolveDilemmaFiles(HF, { env: { HF_HOME: home } });
   assert.equal(r.ok, false);
   if (!r.ok) {
@@ -151,13 +151,13 @@ void test('a dataset that is not in the cache: the error says where we looked an
 
 void test('CSV and JSON files load to the same rows; a directory of one format is taken whole', async () => {
   const rows = await synthetic();
-  const dir = mkdtempSync(join(tmpdir(), 'wsflow-dd-'));
+  const dir = tempDir('wsflow-dd-');
   const cols = Object.keys(rows[0] as DilemmaRow) as (keyof DilemmaRow)[];
   const q = (v: unknown): string => (typeof v === 'string' ? `"${v.replaceAll('"', '""')}"` : typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v));
   writeFileSync(join(dir, 'rows.csv'), [cols.join(','), ...rows.map((r) => cols.map((c) => q(r[c])).join(','))].join('\n') + '\n');
   const csv: ResolvedDilemmaFiles = unwrap(resolveDilemmaFiles({ kind: 'path', path: join(dir, 'rows.csv') }));
   assert.deepEqual(await loadDilemmaRows(csv), rows);
-  const jdir = mkdtempSync(join(tmpdir(), 'wsflow-dd-'));
+  const jdir = tempDir('wsflow-dd-');
   writeFileSync(join(jdir, 'part-b.json'), JSON.stringify(rows.slice(10)));
   writeFileSync(join(jdir, 'part-a.json'), JSON.stringify(rows.slice(0, 10)));
   const whole = unwrap(resolveDilemmaFiles({ kind: 'path', path: jdir }));
@@ -174,7 +174,7 @@ void test('schema validation names the file, the row and the field', async () =>
   assert.throws(() => validateDilemmaRecord({ ...good, idx: 1.5 }, f, 0), /field "idx": expected an integer/);
   assert.throws(() => validateDilemmaRecord({ ...good, dilemma_situation: undefined }, f, 0), /field "dilemma_situation": expected a string, got missing/);
   assert.throws(() => validateDilemmaRecord({ ...good, to_do_has_positive_honesty: 'perhaps' }, f, 0), /field "to_do_has_positive_honesty": expected a boolean/);
-  const dir = mkdtempSync(join(tmpdir(), 'wsflow-dd-'));
+  const dir = tempDir('wsflow-dd-');
   writeFileSync(join(dir, 'test.jsonl'), `${JSON.stringify(good)}\n{oops\n`);
   await assert.rejects(loadDilemmaRows(unwrap(resolveDilemmaFiles({ kind: 'path', path: dir }))), /test\.jsonl: line 2: invalid JSON/);
   writeFileSync(join(dir, 'test.jsonl'), `${JSON.stringify(good)}\n${JSON.stringify({ ...good, dilemma_idx: 2 })}\n`);

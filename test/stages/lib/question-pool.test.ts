@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTokenizer } from '../../../src/core/tokenizer.js';
 import { applySuffixRules, CALIB_CATS, loadQuestionPool, parseQuestionPool, POOL_CATEGORIES, repeTrainEntries, selectKlPrompts, trainingQuestions, type PoolEntry } from '../../../stages/lib/question-pool.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const FIXTURE = join(import.meta.dirname, '..', '..', '..', '..', 'test', 'fixtures', 'question-pool', 'reference-format.json');
 const SHIPPED = join(import.meta.dirname, '..', '..', '..', '..', 'data', 'questions.json');
@@ -33,7 +33,7 @@ void test('validation names the file and the entry', () => {
   assert.throws(() => parseQuestionPool('[{"cat":"a","suffix":7,"user_msg":"u"}]', f), /pool\.json: entry 0: field "suffix" must be a string, got number/);
   assert.throws(() => parseQuestionPool('[{"cat":"","suffix":"s","user_msg":"u"}]', f), /entry 0: field "cat" is empty/);
   assert.throws(() => parseQuestionPool('[{"cat":"a","suffix":"s","user_msg":"  "}]', f), /entry 0: field "user_msg" is empty/);
-  const dir = mkdtempSync(join(tmpdir(), 'wsflow-pool-'));
+  const dir = tempDir('wsflow-pool-');
   assert.throws(() => loadQuestionPool(join(dir, 'missing.json')), /missing\.json: cannot read the question pool \(ENOENT\)/);
   writeFileSync(join(dir, 'bad.json'), '[{"cat":"a","suffix":"s","user_msg":"u"},{"cat":"a","user_msg":"u"}]');
   assert.throws(() => loadQuestionPool(join(dir, 'bad.json')), (e: unknown) => e instanceof Error && e.message.startsWith(join(dir, 'bad.json')) && /entry 1: missing field "suffix"/.test(e.message));

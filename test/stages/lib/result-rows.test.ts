@@ -1,8 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ABLATION_SUMMARY, DILEMMAS_SUMMARY, IID_SUMMARY, KL_AUDIT, KL_NEWTON_HISTORY, KL_PROMPT_REFS, KL_ROOT_HISTORY, KL_SUMMARY, KL_SUMMARY_V3, SI_BY_ACTION_TYPE, SI_SUMMARY, SI_TABLE, type DilemmasSummaryRow, type IidSummaryRow } from '../../../stages/lib/artifacts.js';
 import { readTable, writeTable } from '../../../stages/lib/csv.js';
 import { calibrateIllinois, calibrateIllinoisBothSigns, calibrateNewton } from '../../../stages/lib/calibration.js';
@@ -10,13 +7,14 @@ import { summarizeDilemmas, summarizeIid, type CoeffSummary, type IidSummary } f
 import { klStats } from '../../../stages/lib/kl-stats.js';
 import * as rows from '../../../stages/lib/result-rows.js';
 import { siByActionType, siFromArrays, siFromRows } from '../../../stages/lib/si.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 // compile-time: the summary objects have exactly the artifact columns
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const sameDd: Same<CoeffSummary, DilemmasSummaryRow> = true;
 const sameIid: Same<IidSummary, IidSummaryRow> = true;
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'wsflow-rows-'));
+const tmp = (): string => tempDir('wsflow-rows-');
 const curve = (f: (a: number) => number) => (a: number) => Promise.resolve({ ...klStats([f(a)]), p95: f(a) });
 
 void test('SI rows: §10.4 summary sorted by SI (NaN last), T1 table by SI_best, per action type; all survive CSV', () => {

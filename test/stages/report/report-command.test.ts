@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, REPO_ROOT } from './report-fixture.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'wsflow.js');
 
@@ -21,7 +21,7 @@ function wsflow(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): { cod
 }
 
 function project(yaml: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wsflow-report-cli-'));
+  const dir = tempDir('wsflow-report-cli-');
   writeFileSync(join(dir, 'pipeline.yaml'), yaml);
   return dir;
 }

@@ -2,14 +2,14 @@
  * Shared by the report tests: the hand-written fixture directories as the engine would pass them, running the
  * report kind through its public interface (load() → run(ctx)), and reading back report.md tables.
  */
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageContext, UpstreamOutput } from '../../../src/contract/stage-kind.js';
 import { reportKind } from '../../../stages/report/index.js';
 
 /** The repository root (tests run compiled from dist/test/stages/report/). */
 import { REPO_ROOT } from '../../helpers/repo-root.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 export { REPO_ROOT };
 export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'report');
 
@@ -63,7 +63,7 @@ export async function runReportKind(
   outDir?: string,
   extra: Pick<StageContext, 'run'> = {},
 ): Promise<RunResult> {
-  const dir = outDir ?? mkdtempSync(join(tmpdir(), 'wsflow-report-'));
+  const dir = outDir ?? tempDir('wsflow-report-');
   const logs: string[] = [];
   const annotations: Record<string, string | number | boolean> = {};
   const ctx: StageContext = {
@@ -114,7 +114,7 @@ export function markdownTable(md: string, title: string): MarkdownTable {
  * moved by `shift` in the honest direction. Copied under a fresh temp dir, returned as `root`.
  */
 export function twoSeedInputs(shift: number): { root: string; inputs: Record<string, UpstreamOutput[]> } {
-  const root = mkdtempSync(join(tmpdir(), 'wsflow-report-seeds-'));
+  const root = tempDir('wsflow-report-seeds-');
   cpSync(FIXTURES, root, { recursive: true });
   cpSync(join(root, 'eval-lora'), join(root, 'eval-lora-s1'), { recursive: true });
   const file = join(root, 'eval-lora-s1', 'dilemmas_per_row.csv');

@@ -4,17 +4,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { UpstreamOutput } from '../../../src/contract/stage-kind.js';
 import { builtinKinds } from '../../../stages/index.js';
 import { buildReport } from '../../../stages/report/build-report.js';
 import { readProvenance, writeStageProvenance, PROVENANCE_FILE } from '../../../stages/lib/provenance.js';
 import { FIXTURES, REPO_ROOT, engineFacts, fixtureInputs, runReportKind } from './report-fixture.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 function copyFixtures(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wsflow-report-fx-'));
+  const dir = tempDir('wsflow-report-fx-');
   cpSync(FIXTURES, dir, { recursive: true });
   return dir;
 }
@@ -33,7 +33,7 @@ function editCsv(root: string, file: string, edit: (lines: string[]) => string[]
 
 /** Runs the kind and expects it to fail; returns the message and checks nothing was written. */
 async function expectFailure(inputs: Record<string, UpstreamOutput[]>): Promise<string> {
-  const outDir = mkdtempSync(join(tmpdir(), 'wsflow-report-out-'));
+  const outDir = tempDir('wsflow-report-out-');
   const err = await runReportKind(inputs, {}, outDir).then(
     () => assert.fail('the report kind should have failed'),
     (e: unknown) => e as Error,
@@ -163,7 +163,7 @@ void test('an invalid provenance.json is reported with its file and key, and the
 });
 
 void test('writeStageProvenance writes only what follows from inputs and params: no run, key or time', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'wsflow-prov-'));
+  const dir = tempDir('wsflow-prov-');
   const facts = { kind: 'eval-dilemmas', version: '1.2.0', model: 'Qwen/Qwen3-0.6B', model_fingerprint: 'sha256:00', model_random: false, dataset: 'd', dataset_fingerprint: null, dataset_synthetic: false, backend: 'wasm' };
   writeStageProvenance({ stageId: 'eval@lora', outDir: dir }, facts);
   const first = readFileSync(join(dir, PROVENANCE_FILE), 'utf8');
@@ -235,8 +235,8 @@ void test('the same inputs give byte-identical pages (no hidden time or randomne
     behavior: 'honesty',
     builtBy: { stageId: 'report', runId: '1', stageKey: null, created: '2026-01-01T00:00:00.000Z' },
   });
-  const a = mkdtempSync(join(tmpdir(), 'wsflow-report-a-'));
-  const b = mkdtempSync(join(tmpdir(), 'wsflow-report-b-'));
+  const a = tempDir('wsflow-report-a-');
+  const b = tempDir('wsflow-report-b-');
   await buildReport(opts(a));
   await buildReport(opts(b));
   for (const f of ['report.html', 'report.md', 'report.json', 'plots/logratio-vs-alpha.svg']) {
@@ -289,7 +289,7 @@ void test('errors: rows that do not line up across α, a bad honesty label, and 
 });
 
 void test('a cmd stage hands over a tree with its outs: the report finds the file in it, and refuses two candidates', async () => {
-  const tree = mkdtempSync(join(tmpdir(), 'wsflow-report-tree-'));
+  const tree = tempDir('wsflow-report-tree-');
   cpSync(join(FIXTURES, 'eval-lora'), join(tree, 'out', 'my_eval'), { recursive: true });
   const all = fixtureInputs();
   const ok = await runReportKind({ ...all, evals: [{ stageId: 'my_eval', dir: tree, matrix: {}, ...engineFacts('eval-lora') }] });
