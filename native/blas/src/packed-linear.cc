@@ -17,8 +17,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
+#include <new>
 
 #include "kernels.h"
 #include "napi-util.h"
