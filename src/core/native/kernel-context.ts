@@ -24,6 +24,11 @@ export function float32Values(backend: MathBackendCPU, t: tfc.TensorInfo): Float
   return values;
 }
 
+/** The one dtype check of the native-only kernels: "native KERNEL: NAME of dtype D, expected float32". */
+export function requireFloat32(kernel: string, name: string, t: tfc.TensorInfo): void {
+  if (t.dtype !== 'float32') throw new Error(`native ${kernel}: ${name} of dtype ${t.dtype}, expected float32`);
+}
+
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;

@@ -5,15 +5,11 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { float32Values, type KernelContext } from '../kernel-context.js';
+import { float32Values, requireFloat32, type KernelContext } from '../kernel-context.js';
 
 export const QK_NORM_ROPE_KERNEL = 'WsflowQkNormRope';
 export const ATTENTION_KERNEL = 'WsflowAttention';
 export const ATTENTION_GRAD_KERNEL = 'WsflowAttentionGrad';
-
-function requireFloat32(kernel: string, name: string, t: tfc.TensorInfo): void {
-  if (t.dtype !== 'float32') throw new Error(`native ${kernel}: ${name} of dtype ${t.dtype}, expected float32`);
-}
 
 /** inputs x [B·S, heads·D], weight [D], cos/sin [1|B, 1, S, D/2]; attrs batch, seq, eps → [B, heads, S, D]. */
 export function qkNormRopeKernel(ctx: KernelContext): tfc.KernelFunc {

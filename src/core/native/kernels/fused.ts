@@ -4,20 +4,16 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { float32Values, type KernelContext } from '../kernel-context.js';
+import { float32Values, requireFloat32, type KernelContext } from '../kernel-context.js';
 
 export const RMS_NORM_KERNEL = 'WsflowRmsNorm';
 export const SWIGLU_KERNEL = 'WsflowSwiglu';
 
-function requireFloat32(kernel: string, t: tfc.TensorInfo): void {
-  if (t.dtype !== 'float32') throw new Error(`native ${kernel}: input of dtype ${t.dtype}, expected float32`);
-}
-
 export function rmsNormKernel(ctx: KernelContext): tfc.KernelFunc {
   return (params) => {
     const { x, weight } = params.inputs as { x: tfc.TensorInfo; weight: tfc.TensorInfo };
-    requireFloat32(RMS_NORM_KERNEL, x);
-    requireFloat32(RMS_NORM_KERNEL, weight);
+    requireFloat32(RMS_NORM_KERNEL, 'input', x);
+    requireFloat32(RMS_NORM_KERNEL, 'input', weight);
     const { eps } = params.attrs as unknown as { eps: number };
     const backend = params.backend as MathBackendCPU;
     const values = float32Values(backend, x);
@@ -33,8 +29,8 @@ export function rmsNormKernel(ctx: KernelContext): tfc.KernelFunc {
 export function swigluKernel(ctx: KernelContext): tfc.KernelFunc {
   return (params) => {
     const { gate, up } = params.inputs as { gate: tfc.TensorInfo; up: tfc.TensorInfo };
-    requireFloat32(SWIGLU_KERNEL, gate);
-    requireFloat32(SWIGLU_KERNEL, up);
+    requireFloat32(SWIGLU_KERNEL, 'input', gate);
+    requireFloat32(SWIGLU_KERNEL, 'input', up);
     const backend = params.backend as MathBackendCPU;
     const g = float32Values(backend, gate);
     const out = new Float32Array(g.length);

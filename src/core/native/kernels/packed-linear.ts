@@ -12,7 +12,7 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { float32Values, type KernelContext } from '../kernel-context.js';
+import { float32Values, requireFloat32, type KernelContext } from '../kernel-context.js';
 
 export const PACKED_LINEAR_KERNEL = 'WsflowPackedLinear';
 
@@ -24,16 +24,12 @@ interface Pack {
 
 const packs = new WeakMap<Float32Array, Pack>();
 
-function requireFloat32(name: string, t: tfc.TensorInfo): void {
-  if (t.dtype !== 'float32') throw new Error(`native ${PACKED_LINEAR_KERNEL}: ${name} of dtype ${t.dtype}, expected float32`);
-}
-
 /** inputs x [N, in], weight [out, in] → [N, out]. */
 export function packedLinearKernel(ctx: KernelContext): tfc.KernelFunc {
   return (params) => {
     const { x, weight } = params.inputs as Record<'x' | 'weight', tfc.TensorInfo>;
-    requireFloat32('x', x);
-    requireFloat32('weight', weight);
+    requireFloat32(PACKED_LINEAR_KERNEL, 'x', x);
+    requireFloat32(PACKED_LINEAR_KERNEL, 'weight', weight);
     const { packLinearWeight, packedLinearLength, packedLinear } = ctx.addon;
     if (packLinearWeight === undefined || packedLinearLength === undefined || packedLinear === undefined) {
       throw new Error(`native ${PACKED_LINEAR_KERNEL}: the addon build has no packedLinear`);
