@@ -4,7 +4,7 @@
  * This module stays light (no `yaml`, no ajv): when the load cache has an entry for these exact bytes, profile,
  * overrides and kinds, it answers from it; otherwise it imports the full loader.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { StageKind } from '../contract/stage-kind.js';
 import { plainError } from './diagnostics.js';
@@ -63,8 +63,9 @@ export async function loadPipeline(options: LoadPipelineOptions): Promise<Result
 
 /** Outs that resolve (through symlinks) outside the project or onto wsflow's own files are planning errors. */
 function onDisk(pipeline: Pipeline): Result<Pipeline, Diagnostic[]> {
-  const errors = checkOutsOnDisk(pipeline);
-  return errors.length > 0 ? { ok: false, error: errors } : { ok: true, value: pipeline };
+  const outStats = new Map<string, BigIntStats>();
+  const errors = checkOutsOnDisk(pipeline, outStats);
+  return errors.length > 0 ? { ok: false, error: errors } : { ok: true, value: { ...pipeline, outStats } };
 }
 
 async function fromCache(cache: PipelineLoadCache, key: string, resolveKind: KindResolver, projectDir: string): Promise<Pipeline | undefined> {

@@ -2,7 +2,7 @@
  * Paths in deps/outs/out, and how they link stages: a dep equal to or inside another stage's out makes that stage
  * upstream (as in DVC); two stages writing the same path, or one inside the other's, is an error.
  */
-import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DiagnosticSink } from './diagnostics.js';
@@ -128,11 +128,13 @@ export function linkPaths(plans: readonly StagePlan[], sink: DiagnosticSink): vo
  * (resolved as its deepest existing ancestor plus the rest) and a dangling link (resolved through its target).
  * `dirs` memoises directories across calls: outs share parents, and one lstat per out is what a status can afford.
  */
-export function realPathOf(abs: string, dirs?: Map<string, string>, depth = 0): string {
+export function realPathOf(abs: string, dirs?: Map<string, string>, depth = 0, files?: Map<string, BigIntStats>): string {
   const parent = path.dirname(abs);
   if (parent === abs || depth > 40) return abs;
   // no exception for a missing path: most outs of a fresh project do not exist yet, and throwing costs
-  const st = lstatSync(abs, { throwIfNoEntry: false });
+  const st = files ? lstatSync(abs, { throwIfNoEntry: false, bigint: true }) : lstatSync(abs, { throwIfNoEntry: false });
+  // a plain file's lstat is its stat
+  if (files && st?.isFile()) files.set(abs, st as BigIntStats);
   if (st?.isSymbolicLink()) {
     try {
       return realpathSync.native(abs);
@@ -218,8 +220,9 @@ export function outPathProblem(
   rel: string,
   guarded: readonly { what: string; real: string; dir: boolean }[],
   dirs?: Map<string, string>,
+  files?: Map<string, BigIntStats>,
 ): string | undefined {
-  const real = realPathOf(joinUnder(projectDir, rel), dirs);
+  const real = realPathOf(joinUnder(projectDir, rel), dirs, 0, files);
   if (real === realProject || !isWithin(real, realProject)) {
     const link = firstSymlink(projectDir, rel);
     const through = link === undefined ? '' : ` through the symbolic link "${link}"`;
@@ -235,8 +238,9 @@ export function outPathProblem(
 /**
  * Every out resolved against the real project directory, symlinks included: an out that lands outside the project
  * or on wsflow's own files is an error at the out. Run on every load (cached or not): links change after a load.
+ * `files` receives the lstat of every out that is a plain file (Pipeline.outStats).
  */
-export function checkOutsOnDisk(pipeline: Pipeline): Diagnostic[] {
+export function checkOutsOnDisk(pipeline: Pipeline, files?: Map<string, BigIntStats>): Diagnostic[] {
   const dirs = new Map<string, string>();
   const realProject = realPathOf(pipeline.projectDir, dirs);
   let guarded: ReturnType<typeof protectedPaths> | undefined;
@@ -245,7 +249,7 @@ export function checkOutsOnDisk(pipeline: Pipeline): Diagnostic[] {
   for (const stage of pipeline.stages.values()) {
     stage.outs.forEach((rel, i) => {
       guarded ??= protectedPaths(pipeline);
-      const problem = outPathProblem(pipeline.projectDir, realProject, rel, guarded, dirs);
+      const problem = outPathProblem(pipeline.projectDir, realProject, rel, guarded, dirs, files);
       if (problem === undefined) return;
       const span = stage.outSpans?.[i] ?? stage.span;
       const message = `${outLabel(stage)} "${rel}" ${problem}`;

@@ -1,3 +1,5 @@
+import type { BigIntStats } from 'node:fs';
+
 /**
  * The expanded pipeline: what the loader (src/pipeline) hands to the engine (src/engine).
  * Every stage here is concrete: matrices expanded, `${...}` interpolated, profile and -S overrides applied,
@@ -112,6 +114,12 @@ export interface Pipeline {
   warnings: readonly Diagnostic[];
   /** `executors:` settings for executors other than local (absent when pipeline.yaml has none) */
   executors?: ExecutorSettings;
+  /**
+   * What each out that was a plain file looked like when the load checked the outs on disk (its lstat, by absolute
+   * path): an assessment that follows at once takes these instead of a second stat per out (FileHasher.primeStats).
+   * Never part of the load cache.
+   */
+  outStats?: ReadonlyMap<string, BigIntStats>;
 }
 
 /**

@@ -87,6 +87,8 @@ export async function statusCommand(pipeline: Pipeline, o: StatusCommandOptions,
     return 2;
   }
   const project = openProjectForReading(pipeline, env.kindSource);
+  // the assessment below follows the load at once: the load's stats of the outs stand (FileHasher.primeStats)
+  project.ctx.hasher.primeStats(pipeline.outStats);
   try {
     const statics = computeAllStatic(project.ctx, selection.value.order);
     if (!statics.ok) {

@@ -40,6 +40,8 @@ export class FileHasher {
   rehashed = 0;
   /** false once the database refused a write (a read-only project): the memo is an optimisation, not a need */
   #canRemember = true;
+  /** see primeStats */
+  #primed: Map<string, BigIntStats> | null = null;
 
   constructor(db: BetterSqlite3.Database) {
     this.#getAll = db.prepare<unknown[]>('SELECT path, size, mtime_ns, ino, hash, hashed_at_ns FROM file_hashes').safeIntegers(true);
@@ -64,6 +66,20 @@ export class FileHasher {
 
   /** sha256 of a regular file, from the memo when its stat signature is unchanged. */
   hashFile(absPath: string, st: BigIntStats = statSync(absPath, { bigint: true })): FileHash {
+    const known = this.#known(absPath, st);
+    if (known !== undefined) return known;
+    // the moment hashing started: a write after it has a newer mtime and so misses the memo next time
+    const hashedAt = BigInt(Date.now()) * 1_000_000n;
+    const hash = hashFileSync(absPath);
+    this.rehashed++;
+    this.#remember(absPath, Number(st.size), st.mtimeNs, st.ino, hash, hashedAt);
+    this.#all?.set(absPath, { size: st.size, mtime_ns: st.mtimeNs, ino: st.ino, hash, hashed_at_ns: hashedAt });
+    this.#seen.set(absPath, { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, hash });
+    return hash;
+  }
+
+  /** The memo's hash for exactly this stat signature, outside the racy window; undefined when the file must be read. */
+  #known(absPath: string, st: BigIntStats): FileHash | undefined {
     // the stat signature compared as bigints: no strings built for each of a status's thousand files
     const seen = this.#seen.get(absPath);
     if (seen && seen.size === st.size && seen.mtimeNs === st.mtimeNs && seen.ino === st.ino) return seen.hash;
@@ -78,14 +94,31 @@ export class FileHasher {
       this.#seen.set(absPath, { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, hash: row.hash as FileHash });
       return row.hash as FileHash;
     }
-    // the moment hashing started: a write after it has a newer mtime and so misses the memo next time
-    const hashedAt = BigInt(Date.now()) * 1_000_000n;
-    const hash = hashFileSync(absPath);
-    this.rehashed++;
-    this.#remember(absPath, Number(st.size), st.mtimeNs, st.ino, hash, hashedAt);
-    this.#all?.set(absPath, { size: st.size, mtime_ns: st.mtimeNs, ino: st.ino, hash, hashed_at_ns: hashedAt });
-    this.#seen.set(absPath, { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, hash });
-    return hash;
+    return undefined;
+  }
+
+  /**
+   * Stats the pipeline's load took of plain-file outs moments ago (Pipeline.outStats), for an assessment that
+   * follows at once: status, and a run's check for a no-op. Each is used at most once, and only where the memo knows
+   * the file by exactly that signature; a file to be read is stat'ed afresh. Not for a run's scheduler, whose checks
+   * come after other stages executed (forgetPrimedStats).
+   */
+  primeStats(stats: ReadonlyMap<string, BigIntStats> | undefined): void {
+    this.#primed = stats ? new Map(stats) : null;
+  }
+
+  forgetPrimedStats(): void {
+    this.#primed = null;
+  }
+
+  /** A plain file's stat for hashing: a primed one where it applies (primeStats), else statSync's (which throws). */
+  statForHash(absPath: string): BigIntStats {
+    const primed = this.#primed?.get(absPath);
+    if (primed) {
+      this.#primed?.delete(absPath);
+      if (this.#known(absPath, primed) !== undefined) return primed;
+    }
+    return statSync(absPath, { bigint: true });
   }
 
   #remember(...row: [string, number, bigint, bigint, FileHash, bigint]): void {

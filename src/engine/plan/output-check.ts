@@ -50,14 +50,15 @@ export function inspectOutputs(projectDir: string, layout: OutputLayout, hasher:
   if (layout.type === 'paths' && layout.paths.length === 1) {
     // the common cmd stage with one out file: one stat, no directory walk
     const p = layout.paths[0] ?? '';
+    const abs = join(projectDir, p);
     let st;
     try {
-      st = statSync(join(projectDir, p), { bigint: true });
+      st = hasher.statForHash(abs);
     } catch {
       return err(p);
     }
     if (st.isFile()) {
-      const manifest = { files: [{ path: p, hash: hasher.hashFile(join(projectDir, p), st), size: Number(st.size), exec: (Number(st.mode) & 0o111) !== 0 }] };
+      const manifest = { files: [{ path: p, hash: hasher.hashFile(abs, st), size: Number(st.size), exec: (Number(st.mode) & 0o111) !== 0 }] };
       return ok({ hash: treeHashOf(manifest), manifest });
     }
   }

@@ -101,6 +101,46 @@ void test('staging directories of dead processes are garbage; ours are kept', ()
   }
 });
 
+void test("a load's stat of an out stands in for the assessment's only where the memo knows it, and only once", () => {
+  const root = tmp();
+  try {
+    const db = openStateDb(join(root, 'cache', 'state.db'));
+    const file = join(root, 'out.txt');
+    writeFileSync(file, 'x'.repeat(100));
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(file, old, old);
+    new FileHasher(db).hashFile(file);
+    const atLoad = statSync(file, { bigint: true });
+
+    const h = new FileHasher(db);
+    h.primeStats(new Map([[file, atLoad]]));
+    assert.equal(h.statForHash(file), atLoad, 'the memo knows this signature: the load stat is used');
+    assert.notEqual(h.statForHash(file), atLoad, 'used once: a second check stats the file again');
+    assert.equal(h.rehashed, 0);
+
+    // edited after the load was stat'ed, before the memo knew the new content: the load stat is not used, and the
+    // hash is of what the file holds now
+    const h2 = new FileHasher(db);
+    h2.primeStats(new Map([[file, atLoad]]));
+    writeFileSync(file, 'y'.repeat(100));
+    utimesSync(file, old, new Date(old.getTime() + 1000));
+    const edited = statSync(file, { bigint: true });
+    const h3 = new FileHasher(db);
+    h3.primeStats(new Map([[file, edited]]));
+    const st = h3.statForHash(file);
+    assert.notEqual(st, edited, 'a signature the memo does not know: stat afresh');
+    assert.equal(h3.hashFile(file, st), hashFileSync(file));
+    assert.equal(h3.rehashed, 1);
+
+    // forgotten (a run's scheduler after its no-op check): never used
+    h2.forgetPrimedStats();
+    assert.notEqual(h2.statForHash(file), atLoad);
+    db.close();
+  } finally {
+    removeTree(root);
+  }
+});
+
 void test('file hashes are memoised by (path, size, mtime, inode) and not trusted inside the racy window', () => {
   const root = tmp();
   try {
