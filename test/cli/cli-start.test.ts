@@ -59,6 +59,9 @@ const NOT_ON_THE_START_PATH = [
   /\/exec\/(local-executor|run-stage-spec)\.js$/,
   // a no-op run restores and executes nothing, and is no dry run
   /\/engine\/run\/(execute-attempt|restore-output|commit-output|stage-inputs|stage-log|dry-run)\.js$/,
+  // nor does it need the scheduler: every stage fresh, it is recorded by engine/run/noop-run.ts
+  /\/engine\/run\/(run-pipeline|stage-attempt)\.js$/,
+  /\/engine\/exec\/(slots|on-abort)\.js$/,
   /\/pipeline\/(build-pipeline|parse-yaml|validate-schema)\.js$/,
   /\/node_modules\/(yaml|ajv|chokidar)\//,
   // remotes (issue 14): status reads wsflow.lock, never the remote code or the AWS SDK

@@ -10,12 +10,16 @@ import { REPORT_KIND, REPORT_PAGE } from '../report-page.js';
 import path from 'node:path';
 import { colorWanted } from '../loggers/style.js';
 import type { StageExecutor } from '../../engine/exec/executor.js';
+import type { EngineContext } from '../../engine/plan/engine-context.js';
+import type { StaticIngredients } from '../../engine/plan/static-ingredients.js';
+import type { StageStatus } from '../../engine/plan/stage-status.js';
 import { selectStages } from '../../engine/plan/select-stages.js';
 import { matchTarget, unknownTarget } from '../../pipeline/select-targets.js';
 import { err, ok, type Result } from '../../contract/result.js';
 import { computeAllStatic } from '../../engine/plan/static-ingredients.js';
 import { openProjectForReading, openProjectForWriting } from '../../engine/project.js';
-import { runPipeline, type RunResult } from '../../engine/run/run-pipeline.js';
+import type { RunResult } from '../../engine/run/run-pipeline.js';
+import { assessAllFresh, recordNoopRun } from '../../engine/run/noop-run.js';
 import { printPlanErrors, type CommandEnv } from '../command-env.js';
 import { updateLockAfterRun } from '../../engine/lock/update-lock.js';
 
@@ -106,21 +110,28 @@ export async function runCommand(pipeline: Pipeline, o: RunCommandOptions, env: 
     const { executor, jobs, accel } = await executorFor(o.executor, pipeline, o, env);
     let result: RunResult;
     try {
-      result = await runPipeline({
-        ctx: project.ctx,
-        statics: statics.value,
-        order: selection.value.order,
-        executor,
-        jobs,
-        accel,
-        keepGoing: o.keepGoing,
-        retries: o.retries ?? 0,
-        argv: o.argv,
-        emit: sink,
-        signal,
-        ...(o.skipFailedKeys ? { skipFailedKeys: o.skipFailedKeys } : {}),
-        ...(force.value.size > 0 ? { force: force.value } : {}),
-      });
+      // nothing to do: recorded without the scheduler, whose code a no-op run then never loads (noop-run.ts)
+      const fresh = force.value.size === 0 && !signal.aborted ? noopCheck(project.ctx, statics.value, order) : null;
+      if (fresh) {
+        result = recordNoopRun({ ctx: project.ctx, statics: statics.value, order, fresh, argv: o.argv, executor: executor.name, jobs, accel, emit: sink });
+      } else {
+        const { runPipeline } = await import('../../engine/run/run-pipeline.js');
+        result = await runPipeline({
+          ctx: project.ctx,
+          statics: statics.value,
+          order,
+          executor,
+          jobs,
+          accel,
+          keepGoing: o.keepGoing,
+          retries: o.retries ?? 0,
+          argv: o.argv,
+          emit: sink,
+          signal,
+          ...(o.skipFailedKeys ? { skipFailedKeys: o.skipFailedKeys } : {}),
+          ...(force.value.size > 0 ? { force: force.value } : {}),
+        });
+      }
     } finally {
       stop();
       await executor.close();
@@ -150,6 +161,22 @@ function runPlan(pipeline: Pipeline, order: readonly string[], durations: Readon
       };
     }),
   };
+}
+
+/**
+ * Every selected stage's status if all are fresh, else null. Checked right after the load, so it may take the
+ * load's stats of the outs; the scheduler may not (its checks follow executions). An assessment that throws is
+ * the scheduler's to report, stage by stage, as it does for every other run.
+ */
+function noopCheck(ctx: EngineContext, statics: ReadonlyMap<string, StaticIngredients>, order: readonly string[]): Map<string, StageStatus> | null {
+  ctx.hasher.primeStats(ctx.pipeline.outStats);
+  try {
+    return assessAllFresh(ctx, statics, order);
+  } catch {
+    return null;
+  } finally {
+    ctx.hasher.forgetPrimedStats();
+  }
 }
 
 /** The stage ids each force target names, without what they need (those are only selected); all: every selected stage. */

@@ -5,15 +5,12 @@
  * stage-attempt.ts (lease, restore, execute, retry), execute-attempt.ts (one execution) and commit-output.ts
  * (objects → execution row → out/ → head).
  */
-import { layoutPaths } from '../plan/engine-context.js';
 import type { SkipCause } from '../events.js';
 import { Slots } from '../exec/slots.js';
 import { onAbort } from '../exec/on-abort.js';
-import { HEARTBEAT_MS, LeaseManager, recoverCrashedRuns } from '../state/leases.js';
-import { HOST } from '../util/process-util.js';
-import { removeStaleSiblings } from '../cas/cache-store.js';
-import { guardedOutPath } from '../cas/out-guard.js';
+import { HEARTBEAT_MS, LeaseManager } from '../state/leases.js';
 import { describeFault } from '../util/faults.js';
+import { beginRun } from './run-record.js';
 import { firstCheck, processStage, skipped } from './stage-attempt.js';
 import type { StageStatus } from '../plan/stage-status.js';
 import type { Done, NotDone, RunPipelineOptions, RunResult, RunScope, ScheduledNode, StageOutcome } from './run-types.js';
@@ -54,23 +51,9 @@ class Scheduler {
 
   async run(): Promise<RunResult> {
     const { ctx } = this.#o;
-    const { store, cache, pipeline } = ctx;
+    const { store } = ctx;
     const started = Date.now();
-    const crashed = recoverCrashedRuns(store, started);
-    cache.removeStaleStaging();
-    if (crashed.length > 0) {
-      // a killed run may have left a half-swapped copy next to an out path that no longer needs restoring
-      for (const n of this.#nodes.values()) {
-        for (const p of layoutPaths(n.st.layout)) {
-          try {
-            removeStaleSiblings(guardedOutPath(pipeline.projectDir, p));
-          } catch {
-            // an out whose parent now leads out of the project: its stage reports it when it gets there
-          }
-        }
-      }
-    }
-    const runId = store.insertRun({ argv: JSON.stringify(this.#o.argv), profile: pipeline.profile, host: HOST, pid: process.pid, now: started });
+    const runId = beginRun(ctx, this.#o.statics, this.#o.order, this.#o.argv, started);
     const leases = new LeaseManager(store, runId);
     this.#scope = {
       opts: this.#o,
