@@ -116,10 +116,11 @@ export interface Pipeline {
   executors?: ExecutorSettings;
   /**
    * What each out that was a plain file looked like when the load checked the outs on disk (its lstat, by absolute
-   * path): an assessment that follows at once takes these instead of a second stat per out (FileHasher.primeStats).
-   * Never part of the load cache.
+   * path): the assessment that follows at once takes these instead of a second stat per out, and empties the map
+   * (FileHasher.primeStats), so a pipeline object kept for later never hands on old stats. Never part of the load
+   * cache.
    */
-  outStats?: ReadonlyMap<string, BigIntStats>;
+  outStats?: Map<string, BigIntStats>;
 }
 
 /**

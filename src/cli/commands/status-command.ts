@@ -116,6 +116,7 @@ export async function statusCommand(pipeline: Pipeline, o: StatusCommandOptions,
     env.stdout.write(o.json ? `${JSON.stringify(report.data, null, 2)}\n` : renderStatus(report, styleFor(env.stdout)));
     return report.data.upToDate ? 0 : 1;
   } finally {
+    project.ctx.hasher.forgetPrimedStats();
     project.close();
   }
 }

@@ -99,15 +99,18 @@ export class FileHasher {
 
   /**
    * Stats the pipeline's load took of plain-file outs moments ago (Pipeline.outStats), for an assessment that
-   * follows at once: status, and a run's check for a no-op. Each is used at most once, and only where the memo knows
+   * follows at once: status, and a run's check for a no-op. The map is taken, not copied: each stat is used at most
+   * once and removed from it, and forgetPrimedStats empties it. A stat is used only where the memo knows
    * the file by exactly that signature; a file to be read is stat'ed afresh. Not for a run's scheduler, whose checks
    * come after other stages executed (forgetPrimedStats).
    */
-  primeStats(stats: ReadonlyMap<string, BigIntStats> | undefined): void {
-    this.#primed = stats ? new Map(stats) : null;
+  primeStats(stats: Map<string, BigIntStats> | undefined): void {
+    this.#primed = stats ?? null;
   }
 
+  /** Drops (and empties) the primed stats: they describe the moment of the load, which is over. */
   forgetPrimedStats(): void {
+    this.#primed?.clear();
     this.#primed = null;
   }
 
