@@ -5,6 +5,8 @@
  * Prints one JSON line: median seconds, tokens/s, effective GFLOP/s (2·params·tokens + attention),
  * peak tensor bytes during a forward (tf.profile), process max RSS, wasm heap; with --breakdown, where
  * the kernel time of one forward goes (matmuls by layer part, other kernels by name) as a `breakdown` field.
+ * The breakdown is tf.profile's kernelTimeMs, whose own overhead inflates each kernel (a projection showed at
+ * 1.2–1.45x its standalone time): for the time each kernel really takes, use forward-kernels.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, memoryInfo } from '../../src/core/backend.js';
