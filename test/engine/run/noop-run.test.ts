@@ -5,7 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { Rig } from '../../helpers/rig.js';
 import { loadPipeline } from '../../../src/pipeline/load-pipeline.js';
 import { createKindResolver } from '../../../src/pipeline/kind-resolver.js';
@@ -145,6 +147,36 @@ void test('a stage that is not fresh, or an out changed since, leaves the run to
     const noop = await rig.exec(['run']);
     assert.equal(noop.code, 0, noop.stdout + noop.stderr);
     assert.match(noop.stdout, /Everything up to date \(run #\d+, \d+ms\): 4 fresh/);
+  } finally {
+    rig.cleanup();
+  }
+});
+
+void test('a no-op run recovers what a killed run left: its row is interrupted, its swap leftovers next to the outs go', async () => {
+  const rig = new Rig({ files: { 'pipeline.yaml': DIAMOND } });
+  try {
+    assert.equal((await rig.exec(['run'])).code, 0);
+    // a run that died after its last stage was done: its row still 'running', a half-swapped copy next to an out
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    assert.ok(dead);
+    const now = Date.now();
+    const crashedId = rig.withDb((db) =>
+      Number(
+        db
+          .prepare(`INSERT INTO runs (argv, profile, host, pid, started_at, heartbeat_at, status) VALUES (?, NULL, ?, ?, ?, ?, 'running')`)
+          .run('["run"]', hostname(), dead, now, now).lastInsertRowid,
+      ),
+    );
+    const leftover = `.b.txt.wsflow-old-${dead}-0a1b2c`;
+    writeFileSync(rig.path(leftover), 'half-swapped\n');
+
+    const noop = await rig.exec(['run']);
+    assert.equal(noop.code, 0, noop.stdout + noop.stderr);
+    assert.match(noop.stdout, /Everything up to date \(run #\d+, \d+ms\): 4 fresh/);
+    const status = rig.withDb((db) => (db.prepare('SELECT status FROM runs WHERE id = ?').get(crashedId) as { status: string }).status);
+    assert.equal(status, 'interrupted');
+    assert.equal(existsSync(rig.path(leftover)), false, 'the dead run\'s leftover next to b.txt is removed');
+    assert.equal(rig.read('b.txt'), 'a\nb\n');
   } finally {
     rig.cleanup();
   }
