@@ -1,15 +1,15 @@
 /**
- * Where a Qwen3-0.6B-shape forward's time goes, by kernel, timed around each kernel function of the backend
- * (allocation of its output included), not with tf.profile: `model-forward --breakdown` uses tf.profile, which put a
- * projection inside the model at 1.2–1.45x its standalone time where timing the kernel itself found none
- * (bench/core/TORCH-THREADS.md, "A repeat on 2026-12-08"). Counterpart: `python3 bench/core/torch_forward_profile.py`.
+ * Where a Qwen3-0.6B-shape forward's time goes, by kernel name, timed around each kernel function of the backend
+ * (kernel-timer.ts; allocation of its output included), with the forward's page faults and system CPU (what
+ * `model-forward --breakdown` groups by layer part). Counterpart: `python3 bench/core/torch_forward_profile.py`.
  *   node dist/bench/core/forward-kernels.js [--backend native] [--batch 4] [--seq 128] [--reps 2]
  * Prints one JSON line: the forward's wall time (mean of the timed reps, after two warm-ups), each kernel's calls and
  * ms per forward, their sum, and minor page faults and system CPU per forward (process.resourceUsage).
  */
 import { createRandomQwen3 } from '../../src/core/qwen3/load.js';
 import { QWEN3_0_6B_CONFIG } from '../../src/core/qwen3/config.js';
-import { intArg, load1, parseArgs, tf, useBackend } from './bench-util.js';
+import { intArg, load1, parseArgs, useBackend } from './bench-util.js';
+import { installKernelTimer } from './kernel-timer.js';
 
 const args = parseArgs(process.argv.slice(2));
 const backend = await useBackend(args.get('backend') ?? 'native');
@@ -17,24 +17,7 @@ const batch = intArg(args, 'batch', 4);
 const seq = intArg(args, 'seq', 128);
 const reps = intArg(args, 'reps', 2);
 
-const kernels = new Map<string, { calls: number; ms: number }>();
-let timing = false;
-for (const config of tf.getKernelsForBackend(backend)) {
-  const run = config.kernelFunc;
-  // the engine looks the kernel up on every call, so replacing the function in the registry's config times it
-  (config as { kernelFunc: tf.KernelFunc }).kernelFunc = (params) => {
-    if (!timing) return run(params);
-    const start = performance.now();
-    try {
-      return run(params);
-    } finally {
-      const k = kernels.get(config.kernelName) ?? { calls: 0, ms: 0 };
-      k.calls++;
-      k.ms += performance.now() - start;
-      kernels.set(config.kernelName, k);
-    }
-  };
-}
+const timer = installKernelTimer(backend);
 
 const model = await createRandomQwen3(QWEN3_0_6B_CONFIG, { seed: 1 });
 let state = 12345;
@@ -52,13 +35,19 @@ async function forward(): Promise<void> {
 
 await forward();
 await forward();
-timing = true;
+timer.start();
 const before = process.resourceUsage();
 const start = performance.now();
 for (let i = 0; i < reps; i++) await forward();
 const ms = (performance.now() - start) / reps;
 const after = process.resourceUsage();
-timing = false;
+const kernels = new Map<string, { calls: number; ms: number }>();
+for (const call of timer.stop()) {
+  const k = kernels.get(call.name) ?? { calls: 0, ms: 0 };
+  k.calls++;
+  k.ms += call.ms;
+  kernels.set(call.name, k);
+}
 const perForward = [...kernels]
   .map(([name, k]) => ({ name, calls: k.calls / reps, ms: Number((k.ms / reps).toFixed(1)) }))
   .sort((a, b) => b.ms - a.ms);

@@ -5,8 +5,9 @@
  * Prints one JSON line: median seconds, tokens/s, effective GFLOP/s (2·params·tokens + attention),
  * peak tensor bytes during a forward (tf.profile), process max RSS, wasm heap; with --breakdown, where
  * the kernel time of one forward goes (matmuls by layer part, other kernels by name) as a `breakdown` field.
- * The breakdown is tf.profile's kernelTimeMs, whose own overhead inflates each kernel (a projection showed at
- * 1.2–1.45x its standalone time): for the time each kernel really takes, use forward-kernels.ts.
+ * The breakdown times one more forward kernel by kernel around the backend's kernel functions (kernel-timer.ts); it
+ * used tf.profile's kernelTimeMs until 2026-12-08, whose own overhead inflated each kernel (a projection showed at
+ * 1.2–1.45x its standalone time).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, memoryInfo } from '../../src/core/backend.js';
@@ -14,6 +15,7 @@ import { QWEN3_0_6B_CONFIG, type Qwen3Config } from '../../src/core/qwen3/config
 import { createRandomQwen3 } from '../../src/core/qwen3/load.js';
 import { registerAllGradients } from '../../src/core/native/register-gradients.js';
 import { intArg, load1, parseArgs } from './bench-util.js';
+import { installKernelTimer, type KernelCall } from './kernel-timer.js';
 
 const args = parseArgs(process.argv.slice(2));
 await registerAllGradients();
@@ -62,21 +64,25 @@ const flops = forwardFlops(config, batch, seq);
 const profile = await tf.profile(() => model.logits(ids, undefined, { positions: 'all' }));
 tf.dispose(profile.result);
 
-/**
- * Kernel time of one forward grouped by layer part (matmuls, from their shapes) or kernel name.
- * customGrad wrappers show up as "unnamed scope" around kernels that are also listed: left out.
- */
+let calls: KernelCall[] = [];
+if (args.has('breakdown')) {
+  const timer = installKernelTimer(info.name);
+  timer.start();
+  await once();
+  calls = timer.stop();
+}
+
+/** Kernel time of one forward grouped by layer part (matmuls, from their shapes) or kernel name. */
 function breakdown(): Array<{ group: string; ms: number; pct: number; calls: number }> {
   const V = config.vocabSize;
   const groups = new Map<string, { ms: number; calls: number }>();
   let total = 0;
-  for (const k of profile.kernels) {
-    if (k.name === 'unnamed scope') continue;
-    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+  for (const k of calls) {
+    const ms = k.ms;
     total += ms;
     let group = k.name;
     if (k.name === 'BatchMatMul' || k.name === '_FusedMatMul' || k.name === 'WsflowPackedLinear') {
-      const [a = [], b = []] = k.inputShapes.map((s) => s ?? []);
+      const [a = [], b = []] = k.inputShapes;
       const dims = [...a, ...b];
       if (dims.includes(V)) group = 'matmul lm_head';
       else if (a.length === 3) group = 'matmul attention scores/context';
